@@ -1,0 +1,721 @@
+//! Account operations: sign-in with rate limiting, sessions, API tokens, invitations, password
+//! resets and staff management. Pages, the JSON API and tests call these and nothing else.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use super::entity::{api_token, invitation, login_failure, membership, password_reset, session, user};
+use super::tokens::{hash_password, hash_token, new_token, verify_against_dummy, verify_password};
+use super::{Email, InvitationView, MembershipView, Role, StaffMember, validate_full_name, validate_new_password};
+use crate::db::{self, Scope};
+use crate::error::{Error, Result};
+use crate::i18n::Locale;
+use crate::jobs::{self, EmailJob, EmailMessage, Job};
+use crate::tenancy::audit;
+use crate::tenancy::context::{Actor, TenantCtx};
+use crate::tenancy::entity::{region, tenant};
+
+/// How long a session lives without activity, and at most.
+pub const SESSION_IDLE: Duration = Duration::hours(2);
+pub const SESSION_ABSOLUTE: Duration = Duration::hours(12);
+/// Sign-in attempts: failures counted over this window…
+pub const LOGIN_WINDOW: Duration = Duration::minutes(15);
+/// …at most this many per account…
+pub const MAX_FAILURES_PER_ACCOUNT: u64 = 5;
+/// …and this many per address (an office shares one address, so it is higher).
+pub const MAX_FAILURES_PER_IP: u64 = 50;
+pub const INVITATION_TTL: Duration = Duration::days(7);
+pub const RESET_TTL: Duration = Duration::hours(1);
+pub const API_TOKEN_TTL: Duration = Duration::days(30);
+
+// ---------------------------------------------------------------- sign-in
+
+/// Checks e-mail and password. An unknown e-mail and a wrong password give the same answer in
+/// the same time. Too many recent failures for the account or the address are refused before
+/// the password is even looked at.
+pub async fn authenticate(db: &DatabaseConnection, email: &str, password: &str, ip: &str) -> Result<Actor> {
+    let email_key = email.trim().to_lowercase();
+    let since = Utc::now() - LOGIN_WINDOW;
+    let by_account = login_failure::Entity::find()
+        .filter(login_failure::Column::Email.eq(&email_key))
+        .filter(login_failure::Column::At.gt(since))
+        .count(db)
+        .await?;
+    let by_ip = login_failure::Entity::find()
+        .filter(login_failure::Column::Ip.eq(ip))
+        .filter(login_failure::Column::At.gt(since))
+        .count(db)
+        .await?;
+    if by_account >= MAX_FAILURES_PER_ACCOUNT || by_ip >= MAX_FAILURES_PER_IP {
+        return Err(Error::RateLimited {
+            retry_after_secs: LOGIN_WINDOW.num_seconds() as u64,
+        });
+    }
+
+    let found = user::Entity::find()
+        .filter(user::Column::Email.eq(&email_key))
+        .one(db)
+        .await?;
+    let ok = match &found {
+        Some(u) => match &u.password_hash {
+            Some(phc) => verify_password(password, phc),
+            None => {
+                verify_against_dummy(password);
+                false
+            }
+        },
+        None => {
+            verify_against_dummy(password);
+            false
+        }
+    };
+    if !ok {
+        login_failure::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            email: Set(email_key),
+            ip: Set(ip.to_string()),
+            at: Set(Utc::now()),
+        }
+        .insert(db)
+        .await?;
+        return Err(Error::invalid("credentials", "error-credentials"));
+    }
+    let user = found.expect("checked above");
+    // A successful sign-in clears the account's failures.
+    login_failure::Entity::delete_many()
+        .filter(login_failure::Column::Email.eq(&user.email))
+        .exec(db)
+        .await?;
+    Ok(user.into())
+}
+
+// ---------------------------------------------------------------- sessions
+
+/// A session just created: the cookie value (shown once, never stored) and the CSRF token.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub cookie: String,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Starts a session for `user_id`. A fresh id at every sign-in (no fixation).
+pub async fn start_session(db: &DatabaseConnection, user_id: Uuid) -> Result<NewSession> {
+    let cookie = new_token();
+    let csrf_token = new_token();
+    let now = Utc::now();
+    let expires_at = now + SESSION_ABSOLUTE;
+    session::ActiveModel {
+        id_hash: Set(hash_token(&cookie)),
+        user_id: Set(user_id),
+        csrf_token: Set(csrf_token.clone()),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(expires_at),
+    }
+    .insert(db)
+    .await?;
+    Ok(NewSession {
+        cookie,
+        csrf_token,
+        expires_at,
+    })
+}
+
+/// A live session and its person.
+#[derive(Debug, Clone)]
+pub struct LiveSession {
+    pub actor: Actor,
+    pub csrf_token: String,
+}
+
+/// Looks up the session behind a cookie; expired or idle sessions are removed and refused.
+pub async fn resume_session(db: &DatabaseConnection, cookie: &str) -> Result<Option<LiveSession>> {
+    let Some(s) = session::Entity::find_by_id(hash_token(cookie)).one(db).await? else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    if s.expires_at <= now || s.last_seen_at + SESSION_IDLE <= now {
+        session::Entity::delete_by_id(s.id_hash).exec(db).await?;
+        return Ok(None);
+    }
+    let Some(u) = user::Entity::find_by_id(s.user_id).one(db).await? else {
+        return Ok(None);
+    };
+    // Touch at most once a minute: one write per click would be wasteful.
+    if now - s.last_seen_at > Duration::minutes(1) {
+        let csrf = s.csrf_token.clone();
+        let mut active = s.into_active_model();
+        active.last_seen_at = Set(now);
+        active.update(db).await?;
+        return Ok(Some(LiveSession {
+            actor: u.into(),
+            csrf_token: csrf,
+        }));
+    }
+    Ok(Some(LiveSession {
+        actor: u.into(),
+        csrf_token: s.csrf_token,
+    }))
+}
+
+pub async fn end_session(db: &DatabaseConnection, cookie: &str) -> Result<()> {
+    session::Entity::delete_by_id(hash_token(cookie)).exec(db).await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- API tokens
+
+/// Issues a bearer token for the JSON API. The token is returned once; only its hash is kept.
+pub async fn issue_api_token(db: &DatabaseConnection, user_id: Uuid, name: &str) -> Result<String> {
+    let token = new_token();
+    let now = Utc::now();
+    api_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        token_hash: Set(hash_token(&token)),
+        name: Set(name.chars().take(100).collect()),
+        expires_at: Set(now + API_TOKEN_TTL),
+        revoked_at: Set(None),
+        last_used_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// The person behind a bearer token, if it is valid.
+pub async fn resolve_api_token(db: &DatabaseConnection, token: &str) -> Result<Option<Actor>> {
+    let Some(t) = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(hash_token(token)))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if t.revoked_at.is_some() || t.expires_at <= Utc::now() {
+        return Ok(None);
+    }
+    Ok(user::Entity::find_by_id(t.user_id).one(db).await?.map(Actor::from))
+}
+
+// ---------------------------------------------------------------- memberships
+
+/// Every tenant and role of a person (for the tenant switcher and `me`).
+pub async fn memberships_of(db: &DatabaseConnection, user_id: Uuid) -> Result<Vec<MembershipView>> {
+    // Cross-tenant by nature: a person sees their own memberships in every tenant.
+    let txn = db::read(db, Scope::System).await?;
+    let rows = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::Active.eq(true))
+        .all(&txn)
+        .await?;
+    let mut out = Vec::new();
+    for m in rows {
+        let Some(t) = tenant::Entity::find_by_id(m.tenant_id).one(&txn).await? else {
+            continue;
+        };
+        let Ok(role) = m.role.parse::<Role>() else { continue };
+        out.push(MembershipView {
+            tenant_slug: t.slug,
+            tenant_name: t.name,
+            role,
+            region_id: m.region_id,
+        });
+    }
+    txn.commit().await?;
+    out.sort_by(|a, b| (&a.tenant_name, a.role).cmp(&(&b.tenant_name, b.role)));
+    Ok(out)
+}
+
+/// Changes a person's language.
+pub async fn set_locale(db: &DatabaseConnection, user_id: Uuid, locale: Locale) -> Result<()> {
+    let Some(u) = user::Entity::find_by_id(user_id).one(db).await? else {
+        return Err(Error::NotFound);
+    };
+    let mut active = u.into_active_model();
+    active.locale = Set(locale.code().to_string());
+    active.update(db).await?;
+    Ok(())
+}
+
+/// The tenant's people (tenant admin).
+pub async fn list_staff(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<StaffMember>> {
+    ctx.require_admin()?;
+    let txn = ctx.read(db).await?;
+    let rows = membership::Entity::find()
+        .filter(membership::Column::TenantId.eq(ctx.tenant_id()))
+        .order_by_asc(membership::Column::CreatedAt)
+        .all(&txn)
+        .await?;
+    let regions = region::Entity::find()
+        .filter(region::Column::TenantId.eq(ctx.tenant_id()))
+        .all(&txn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for m in rows {
+        let Some(u) = user::Entity::find_by_id(m.user_id).one(&txn).await? else {
+            continue;
+        };
+        let Ok(role) = m.role.parse() else { continue };
+        out.push(StaffMember {
+            membership_id: m.id,
+            user_id: u.id,
+            email: u.email,
+            full_name: u.full_name,
+            role,
+            region_id: m.region_id,
+            region_name: m
+                .region_id
+                .and_then(|id| regions.iter().find(|r| r.id == id).map(|r| r.name.clone())),
+            active: m.active,
+        });
+    }
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// Checks that a region id belongs to the tenant.
+async fn check_region(conn: &impl ConnectionTrait, tenant_id: Uuid, region_id: Option<Uuid>) -> Result<()> {
+    if let Some(id) = region_id {
+        let found = region::Entity::find_by_id(id)
+            .filter(region::Column::TenantId.eq(tenant_id))
+            .one(conn)
+            .await?;
+        if found.is_none() {
+            return Err(Error::invalid("region_id", "error-region-unknown"));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a change that would leave the tenant without an active admin.
+async fn keep_an_admin(conn: &impl ConnectionTrait, tenant_id: Uuid, changing: &membership::Model) -> Result<()> {
+    if changing.role != Role::TenantAdmin.as_str() || !changing.active {
+        return Ok(());
+    }
+    let admins = membership::Entity::find()
+        .filter(membership::Column::TenantId.eq(tenant_id))
+        .filter(membership::Column::Role.eq(Role::TenantAdmin.as_str()))
+        .filter(membership::Column::Active.eq(true))
+        .count(conn)
+        .await?;
+    if admins <= 1 {
+        return Err(Error::Conflict("error-last-admin".into()));
+    }
+    Ok(())
+}
+
+/// Changes a membership's role and region (tenant admin).
+pub async fn change_membership(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    membership_id: Uuid,
+    role: Role,
+    region_id: Option<Uuid>,
+) -> Result<()> {
+    ctx.require_admin()?;
+    if !Role::STAFF.contains(&role) {
+        return Err(Error::invalid("role", "error-role-invalid"));
+    }
+    let txn = ctx.write(db).await?;
+    let m = membership::Entity::find_by_id(membership_id)
+        .filter(membership::Column::TenantId.eq(ctx.tenant_id()))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    check_region(&txn, ctx.tenant_id(), region_id).await?;
+    if role != Role::TenantAdmin {
+        keep_an_admin(&txn, ctx.tenant_id(), &m).await?;
+    }
+    let before = m.role.clone();
+    let mut active = m.into_active_model();
+    active.role = Set(role.as_str().to_string());
+    active.region_id = Set(region_id);
+    active.update(&txn).await.map_err(|e| {
+        if db::is_unique_violation(&e) {
+            Error::Conflict("error-already-member".into())
+        } else {
+            e.into()
+        }
+    })?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "membership.changed",
+        "membership",
+        Some(membership_id),
+        Some(serde_json::json!({"from": before, "to": role.as_str(), "region_id": region_id})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deactivates or reactivates a membership (tenant admin). Deactivation signs the person out of
+/// this tenant at once: every request re-reads active memberships.
+pub async fn set_membership_active(db: &DatabaseConnection, ctx: &TenantCtx, membership_id: Uuid, active: bool) -> Result<()> {
+    ctx.require_admin()?;
+    let txn = ctx.write(db).await?;
+    let m = membership::Entity::find_by_id(membership_id)
+        .filter(membership::Column::TenantId.eq(ctx.tenant_id()))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !active {
+        keep_an_admin(&txn, ctx.tenant_id(), &m).await?;
+    }
+    let mut am = m.into_active_model();
+    am.active = Set(active);
+    am.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        if active { "membership.reactivated" } else { "membership.deactivated" },
+        "membership",
+        Some(membership_id),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- invitations
+
+/// Invites someone to the tenant with a role (tenant admin). The e-mail goes out through the
+/// outbox in the same transaction.
+pub async fn invite(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    email: &str,
+    role: Role,
+    region_id: Option<Uuid>,
+) -> Result<InvitationView> {
+    ctx.require_admin()?;
+    let email = Email::parse(email)?;
+    if !Role::STAFF.contains(&role) {
+        return Err(Error::invalid("role", "error-role-invalid"));
+    }
+    let txn = ctx.write(db).await?;
+    check_region(&txn, ctx.tenant_id(), region_id).await?;
+    if let Some(u) = user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(&txn)
+        .await?
+    {
+        let exists = membership::Entity::find()
+            .filter(membership::Column::TenantId.eq(ctx.tenant_id()))
+            .filter(membership::Column::UserId.eq(u.id))
+            .filter(membership::Column::Role.eq(role.as_str()))
+            .count(&txn)
+            .await?;
+        if exists > 0 {
+            return Err(Error::Conflict("error-already-member".into()));
+        }
+    }
+    let view = create_invitation(&txn, &ctx.tenant, email, role, region_id, Some(&ctx.actor)).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Writes an invitation and its e-mail job. Shared by `invite` and the operator's tenant creation.
+pub(crate) async fn create_invitation(
+    conn: &impl ConnectionTrait,
+    tenant: &tenant::Model,
+    email: Email,
+    role: Role,
+    region_id: Option<Uuid>,
+    inviter: Option<&Actor>,
+) -> Result<InvitationView> {
+    let token = new_token();
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    let inv = invitation::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant.id),
+        email: Set(email.as_str().to_string()),
+        role: Set(role.as_str().to_string()),
+        region_id: Set(region_id),
+        token_hash: Set(hash_token(&token)),
+        invited_by: Set(inviter.map(|a| a.user_id)),
+        expires_at: Set(now + INVITATION_TTL),
+        accepted_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    // The invitee has no account yet, so the tenant's language is the best guess.
+    let locale: Locale = match user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(conn)
+        .await?
+    {
+        Some(u) => u.locale.parse().unwrap_or_default(),
+        None => tenant.default_locale.parse().unwrap_or_default(),
+    };
+    jobs::enqueue(
+        conn,
+        &Job::SendEmail(EmailJob {
+            dedupe_key: format!("invitation:{id}"),
+            to: email.as_str().to_string(),
+            locale,
+            message: EmailMessage::Invitation {
+                tenant_name: tenant.name.clone(),
+                role,
+                inviter_name: inviter.map(|a| a.full_name.clone()).unwrap_or_else(|| "Ustaz".into()),
+                path: format!("/accept-invitation?token={token}"),
+            },
+        }),
+    )
+    .await?;
+    audit::record(
+        conn,
+        Some(tenant.id),
+        inviter.map(|a| a.user_id),
+        "invitation.created",
+        "invitation",
+        Some(id),
+        Some(serde_json::json!({"role": role.as_str()})),
+    )
+    .await?;
+    Ok(invitation_view(inv))
+}
+
+fn invitation_view(inv: invitation::Model) -> InvitationView {
+    InvitationView {
+        id: inv.id,
+        email: inv.email,
+        role: inv.role.parse().unwrap_or(Role::Mentor),
+        region_id: inv.region_id,
+        expires_at: inv.expires_at,
+        accepted: inv.accepted_at.is_some(),
+    }
+}
+
+/// Invitations of the tenant, newest first (tenant admin).
+pub async fn list_invitations(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<InvitationView>> {
+    ctx.require_admin()?;
+    let txn = ctx.read(db).await?;
+    let rows = invitation::Entity::find()
+        .filter(invitation::Column::TenantId.eq(ctx.tenant_id()))
+        .order_by_desc(invitation::Column::CreatedAt)
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(rows.into_iter().map(invitation_view).collect())
+}
+
+/// What the accept-invitation page shows before the person sets a password.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InvitationPreview {
+    pub tenant_name: String,
+    pub email: String,
+    pub role: Role,
+    /// The person already has a password (they keep it).
+    pub has_account: bool,
+}
+
+async fn open_invitation(conn: &impl ConnectionTrait, token: &str) -> Result<invitation::Model> {
+    let inv = invitation::Entity::find()
+        .filter(invitation::Column::TokenHash.eq(hash_token(token.trim())))
+        .one(conn)
+        .await?
+        .ok_or_else(|| Error::invalid("token", "error-invitation-invalid"))?;
+    if inv.accepted_at.is_some() {
+        return Err(Error::invalid("token", "error-invitation-used"));
+    }
+    if inv.expires_at <= Utc::now() {
+        return Err(Error::invalid("token", "error-invitation-expired"));
+    }
+    Ok(inv)
+}
+
+pub async fn preview_invitation(db: &DatabaseConnection, token: &str) -> Result<InvitationPreview> {
+    // The token is the credential here: the tenant is not known until it is looked up.
+    let txn = db::read(db, Scope::System).await?;
+    let inv = open_invitation(&txn, token).await?;
+    let t = tenant::Entity::find_by_id(inv.tenant_id).one(&txn).await?.ok_or(Error::NotFound)?;
+    let has_account = user::Entity::find()
+        .filter(user::Column::Email.eq(&inv.email))
+        .one(&txn)
+        .await?
+        .is_some_and(|u| u.password_hash.is_some());
+    txn.commit().await?;
+    Ok(InvitationPreview {
+        tenant_name: t.name,
+        email: inv.email,
+        role: inv.role.parse().unwrap_or(Role::Mentor),
+        has_account,
+    })
+}
+
+/// Accepts an invitation: creates the account (with the person's own password) or, for someone
+/// who already has one, adds the membership and leaves their password alone. Single use.
+pub async fn accept_invitation(
+    db: &DatabaseConnection,
+    token: &str,
+    full_name: &str,
+    password: &str,
+    locale: Locale,
+) -> Result<Actor> {
+    let txn = db::write(db, Scope::System).await?;
+    let inv = open_invitation(&txn, token).await?;
+    let existing = user::Entity::find()
+        .filter(user::Column::Email.eq(&inv.email))
+        .one(&txn)
+        .await?;
+    let user = match existing {
+        Some(u) if u.password_hash.is_some() => u,
+        Some(u) => {
+            validate_new_password(password)?;
+            let name = validate_full_name(full_name)?;
+            let mut am = u.into_active_model();
+            am.password_hash = Set(Some(hash_password(password)));
+            am.full_name = Set(name);
+            am.update(&txn).await?
+        }
+        None => {
+            let name = validate_full_name(full_name)?;
+            validate_new_password(password)?;
+            user::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                email: Set(inv.email.clone()),
+                full_name: Set(name),
+                locale: Set(locale.code().to_string()),
+                password_hash: Set(Some(hash_password(password))),
+                is_platform_admin: Set(false),
+                created_at: Set(Utc::now()),
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    let already = membership::Entity::find()
+        .filter(membership::Column::TenantId.eq(inv.tenant_id))
+        .filter(membership::Column::UserId.eq(user.id))
+        .filter(membership::Column::Role.eq(&inv.role))
+        .one(&txn)
+        .await?;
+    match already {
+        Some(m) if !m.active => {
+            let mut am = m.into_active_model();
+            am.active = Set(true);
+            am.update(&txn).await?;
+        }
+        Some(_) => {}
+        None => {
+            membership::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                user_id: Set(user.id),
+                tenant_id: Set(inv.tenant_id),
+                role: Set(inv.role.clone()),
+                region_id: Set(inv.region_id),
+                active: Set(true),
+                created_at: Set(Utc::now()),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    let inv_id = inv.id;
+    let tenant_id = inv.tenant_id;
+    let mut am = inv.into_active_model();
+    am.accepted_at = Set(Some(Utc::now()));
+    am.update(&txn).await?;
+    audit::record(&txn, Some(tenant_id), Some(user.id), "invitation.accepted", "invitation", Some(inv_id), None).await?;
+    txn.commit().await?;
+    Ok(user.into())
+}
+
+// ---------------------------------------------------------------- password reset
+
+/// Sends a reset link if the address has an account. Answers the same either way, so the form
+/// cannot be used to find out who has an account.
+pub async fn request_password_reset(db: &DatabaseConnection, email: &str) -> Result<()> {
+    let email = Email::parse(email)?;
+    let txn = db::write(db, Scope::System).await?;
+    if let Some(u) = user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(&txn)
+        .await?
+    {
+        let token = new_token();
+        let id = Uuid::now_v7();
+        password_reset::ActiveModel {
+            id: Set(id),
+            user_id: Set(u.id),
+            token_hash: Set(hash_token(&token)),
+            expires_at: Set(Utc::now() + RESET_TTL),
+            used_at: Set(None),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&txn)
+        .await?;
+        jobs::enqueue(
+            &txn,
+            &Job::SendEmail(EmailJob {
+                dedupe_key: format!("password-reset:{id}"),
+                to: u.email.clone(),
+                locale: u.locale.parse().unwrap_or_default(),
+                message: EmailMessage::PasswordReset {
+                    path: format!("/reset-password?token={token}"),
+                },
+            }),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Sets a new password from a reset link. Single use; signs the person out everywhere.
+pub async fn reset_password(db: &DatabaseConnection, token: &str, new_password: &str) -> Result<()> {
+    validate_new_password(new_password)?;
+    let txn = db::write(db, Scope::System).await?;
+    let reset = password_reset::Entity::find()
+        .filter(password_reset::Column::TokenHash.eq(hash_token(token.trim())))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::invalid("token", "error-reset-invalid"))?;
+    if reset.used_at.is_some() {
+        return Err(Error::invalid("token", "error-reset-used"));
+    }
+    if reset.expires_at <= Utc::now() {
+        return Err(Error::invalid("token", "error-reset-expired"));
+    }
+    let u = user::Entity::find_by_id(reset.user_id).one(&txn).await?.ok_or(Error::NotFound)?;
+    let user_id = u.id;
+    let mut am = u.into_active_model();
+    am.password_hash = Set(Some(hash_password(new_password)));
+    am.update(&txn).await?;
+    let mut rm = reset.into_active_model();
+    rm.used_at = Set(Some(Utc::now()));
+    rm.update(&txn).await?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(&txn)
+        .await?;
+    login_failure::Entity::delete_many()
+        .filter(Condition::all().add(login_failure::Column::Email.eq(am_email(&txn, user_id).await?)))
+        .exec(&txn)
+        .await?;
+    audit::record(&txn, None, Some(user_id), "password.reset", "user", Some(user_id), None).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn am_email(conn: &impl ConnectionTrait, user_id: Uuid) -> Result<String> {
+    Ok(user::Entity::find_by_id(user_id)
+        .one(conn)
+        .await?
+        .map(|u| u.email)
+        .unwrap_or_default())
+}

@@ -1,0 +1,85 @@
+//! The one error type of domain services.
+//!
+//! Every variant carries an i18n key (`Error::code`), so pages show it in the user's language
+//! and the API returns it as a stable machine-readable code. HTTP mapping lives in the server
+//! (`server::errors`), once. Another tenant's resource is `NotFound`, never `Forbidden`, so a
+//! refusal does not reveal that the thing exists.
+
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::Locale;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Error {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("sign-in required")]
+    Unauthenticated,
+    /// Bad input in one field; `code` is an i18n key such as `error-email-invalid`.
+    #[error("invalid {field}: {code}")]
+    Invalid { field: String, code: String },
+    /// The request clashes with the current state; `code` is an i18n key.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("too many attempts, retry in {retry_after_secs}s")]
+    RateLimited { retry_after_secs: u64 },
+    /// Details go to the log under `reference`; the user sees only the reference.
+    #[error("internal error (reference {reference})")]
+    Internal { reference: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn invalid(field: &str, code: &str) -> Self {
+        Error::Invalid {
+            field: field.to_string(),
+            code: code.to_string(),
+        }
+    }
+
+    /// The i18n key of the message, also the API's `error` code.
+    pub fn code(&self) -> &str {
+        match self {
+            Error::NotFound => "error-not-found",
+            Error::Forbidden => "error-forbidden",
+            Error::Unauthenticated => "error-unauthenticated",
+            Error::Invalid { code, .. } => code,
+            Error::Conflict(code) => code,
+            Error::RateLimited { .. } => "error-rate-limited",
+            Error::Internal { .. } => "error-internal",
+        }
+    }
+
+    /// The message in the user's language.
+    pub fn message(&self, locale: Locale) -> String {
+        match self {
+            Error::RateLimited { retry_after_secs } => locale.t_args(
+                "error-rate-limited",
+                &[("minutes", retry_after_secs.div_ceil(60).max(1).to_string())],
+            ),
+            Error::Internal { reference } => {
+                locale.t_args("error-internal", &[("reference", reference.clone())])
+            }
+            other => locale.t(other.code()),
+        }
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(feature = "server")]
+impl From<sea_orm::DbErr> for Error {
+    fn from(err: sea_orm::DbErr) -> Self {
+        let reference = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        tracing::error!(%reference, error = %err, "database error");
+        Error::Internal { reference }
+    }
+}

@@ -1,0 +1,88 @@
+//! E-mail templates: each `EmailMessage` rendered in the recipient's language as a subject, a
+//! plain-text part and an HTML part. Texts come from the i18n catalogue.
+
+use crate::i18n::Locale;
+use crate::jobs::EmailMessage;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedEmail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Renders `message` for `locale`; `public_url` (no trailing slash) prefixes links.
+pub fn render(message: &EmailMessage, locale: Locale, public_url: &str) -> RenderedEmail {
+    let base = public_url.trim_end_matches('/');
+    let (subject, body, link_label, path) = match message {
+        EmailMessage::Invitation {
+            tenant_name,
+            role,
+            inviter_name,
+            path,
+        } => {
+            let args = [
+                ("tenant", tenant_name.clone()),
+                ("role", locale.t(&role.label_key())),
+                ("inviter", inviter_name.clone()),
+            ];
+            (
+                locale.t_args("email-invitation-subject", &args),
+                locale.t_args("email-invitation-body", &args),
+                locale.t("email-invitation-action"),
+                path,
+            )
+        }
+        EmailMessage::PasswordReset { path } => (
+            locale.t("email-reset-subject"),
+            locale.t("email-reset-body"),
+            locale.t("email-reset-action"),
+            path,
+        ),
+    };
+    let link = format!("{base}{path}");
+    let footer = locale.t("email-footer");
+    let text = format!("{body}\n\n{link_label}: {link}\n\n-- \n{footer}\n");
+    let html = format!(
+        "<!doctype html><html lang=\"{lang}\"><body style=\"font-family:sans-serif\">\
+         <p>{body}</p><p><a href=\"{link}\">{link_label}</a></p><hr><p style=\"color:#666\">{footer}</p>\
+         </body></html>",
+        lang = locale.code(),
+        body = escape(&body),
+        link = escape(&link),
+        link_label = escape(&link_label),
+        footer = escape(&footer),
+    );
+    RenderedEmail { subject, text, html }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::Role;
+
+    #[test]
+    fn invitation_is_rendered_in_each_language_with_escaped_html() {
+        let msg = EmailMessage::Invitation {
+            tenant_name: "Dara <Almaty>".into(),
+            role: Role::Coordinator,
+            inviter_name: "Ainur".into(),
+            path: "/accept-invitation?token=abc".into(),
+        };
+        for locale in Locale::ALL {
+            let r = render(&msg, locale, "https://ustaz.example/");
+            assert!(r.subject.contains("Dara <Almaty>"), "{locale}: {}", r.subject);
+            assert!(r.text.contains("https://ustaz.example/accept-invitation?token=abc"));
+            assert!(r.html.contains("Dara &lt;Almaty&gt;"));
+            assert!(!r.html.contains("<Almaty>"));
+        }
+        assert_ne!(render(&msg, Locale::Kk, "x").subject, render(&msg, Locale::En, "x").subject);
+    }
+}

@@ -1,0 +1,136 @@
+//! Who is acting, and in which tenant with which roles. Every tenant-owned operation takes a
+//! `TenantCtx`; it can only be built by checking the actor's memberships, so a service that has
+//! one knows the actor belongs to that tenant.
+
+use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::accounts::Role;
+use crate::accounts::entity::{membership, user};
+use crate::db::{self, Scope};
+use crate::error::{Error, Result};
+use crate::i18n::Locale;
+use crate::tenancy::entity::tenant;
+
+/// A signed-in person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub locale: Locale,
+    pub is_platform_admin: bool,
+}
+
+impl From<user::Model> for Actor {
+    fn from(u: user::Model) -> Self {
+        Actor {
+            user_id: u.id,
+            locale: u.locale.parse().unwrap_or_default(),
+            email: u.email,
+            full_name: u.full_name,
+            is_platform_admin: u.is_platform_admin,
+        }
+    }
+}
+
+impl Actor {
+    /// The platform operator's gate.
+    pub fn require_platform_admin(&self) -> Result<()> {
+        if self.is_platform_admin {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+}
+
+/// An actor inside one tenant, with the roles they hold there.
+#[derive(Debug, Clone)]
+pub struct TenantCtx {
+    pub tenant: tenant::Model,
+    pub actor: Actor,
+    /// Active memberships: role and optional region scope.
+    pub roles: Vec<(Role, Option<Uuid>)>,
+}
+
+impl TenantCtx {
+    /// Resolves `slug` for `actor`. An unknown tenant and a tenant the actor does not belong to
+    /// both answer `NotFound`: a stranger learns nothing about which tenants exist.
+    pub async fn resolve(db: &DatabaseConnection, actor: &Actor, slug: &str) -> Result<TenantCtx> {
+        let tenant = find_tenant(db, slug).await?;
+        let txn = db::read(db, Scope::Tenant(tenant.id)).await?;
+        let roles: Vec<(Role, Option<Uuid>)> = membership::Entity::find()
+            .filter(membership::Column::TenantId.eq(tenant.id))
+            .filter(membership::Column::UserId.eq(actor.user_id))
+            .filter(membership::Column::Active.eq(true))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .filter_map(|m| Some((m.role.parse().ok()?, m.region_id)))
+            .collect();
+        txn.commit().await?;
+        if roles.is_empty() {
+            return Err(Error::NotFound);
+        }
+        Ok(TenantCtx {
+            tenant,
+            actor: actor.clone(),
+            roles,
+        })
+    }
+
+    pub fn tenant_id(&self) -> Uuid {
+        self.tenant.id
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.iter().any(|(r, _)| *r == role)
+    }
+
+    /// Refuses with `Forbidden` unless the actor holds one of `roles` here.
+    pub fn require_any(&self, roles: &[Role]) -> Result<()> {
+        if roles.iter().any(|r| self.has(*r)) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<()> {
+        self.require_any(&[Role::TenantAdmin])
+    }
+
+    /// Staff of any kind (not mentors or applicants).
+    pub fn require_staff(&self) -> Result<()> {
+        if self.roles.iter().any(|(r, _)| r.is_staff()) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+
+    pub fn roles_sorted(&self) -> Vec<Role> {
+        let mut roles: Vec<Role> = self.roles.iter().map(|(r, _)| *r).collect();
+        roles.sort();
+        roles.dedup();
+        roles
+    }
+
+    pub async fn read(&self, db: &DatabaseConnection) -> Result<DatabaseTransaction> {
+        Ok(db::read(db, Scope::Tenant(self.tenant.id)).await?)
+    }
+
+    pub async fn write(&self, db: &DatabaseConnection) -> Result<DatabaseTransaction> {
+        Ok(db::write(db, Scope::Tenant(self.tenant.id)).await?)
+    }
+}
+
+/// The tenant with this slug. The tenants table is a public directory (no tenant owns it).
+pub async fn find_tenant(db: &DatabaseConnection, slug: &str) -> Result<tenant::Model> {
+    tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq(slug.trim().to_ascii_lowercase()))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)
+}

@@ -1,0 +1,45 @@
+//! The database schema, one migration per change. Every migration runs on SQLite (the embedded
+//! default) and PostgreSQL (production); PostgreSQL additionally gets row-level security.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_foundation::Migration)]
+    }
+}
+
+/// Tables whose rows belong to one tenant. On PostgreSQL each gets a row-level-security policy
+/// that admits a row only when `app.tenant_id` (set per transaction by `domain::db`) matches,
+/// or when the transaction declared itself system work (`app.system = 'on'`).
+pub const TENANT_OWNED_TABLES: &[&str] = &[
+    "regions",
+    "institutions",
+    "memberships",
+    "invitations",
+    "audit_events",
+];
+
+/// Grants the application role what it needs on every table, after migrating as the owner.
+/// The application role does not own the tables, so row-level security applies to it.
+pub async fn grant_app_role(db: &sea_orm_migration::sea_orm::DatabaseConnection, role: &str) -> Result<(), DbErr> {
+    use sea_orm_migration::sea_orm::ConnectionTrait;
+    if db.get_database_backend() != sea_orm_migration::sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    if !role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(DbErr::Custom(format!("invalid role name {role:?}")));
+    }
+    db.execute_unprepared(&format!(
+        "GRANT USAGE ON SCHEMA public TO {role};
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};"
+    ))
+    .await?;
+    Ok(())
+}

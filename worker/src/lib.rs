@@ -1,0 +1,16 @@
+//! The background worker: takes jobs off the queue (apalis on SQLite in the embedded default,
+//! on Redis in production) and runs them. The embedded server runs it in-process; production
+//! runs any number of `worker` processes on one Redis.
+//!
+//! Every job is safe to run twice: the queue may hand a job over again after a crash, and the
+//! outbox relay may enqueue a job twice. Side effects carry dedupe keys.
+
+pub mod mail;
+pub mod outbox;
+pub mod queue;
+pub mod runner;
+pub mod settings;
+
+pub use queue::JobQueue;
+pub use runner::{WorkerState, run_worker};
+pub use settings::{Config, Mode};

@@ -1,0 +1,74 @@
+//! The job queue: one apalis storage, SQLite or Redis, holding `domain::jobs::Job`s.
+
+use std::time::Duration;
+
+use apalis::prelude::*;
+use apalis_redis::RedisStorage;
+use apalis_sqlite::SqliteStorage;
+use domain::jobs::Job;
+use sea_orm::DatabaseConnection;
+
+/// The queue's name in either backend; fixed so renaming the Rust type strands nothing.
+pub const QUEUE: &str = "ustaz-jobs";
+
+/// Attempts the queue makes before a job is left failed for a person to look at.
+pub const MAX_ATTEMPTS: usize = 8;
+
+#[derive(Clone)]
+pub enum JobQueue {
+    Sqlite(SqliteStorage<Job>),
+    Redis(RedisStorage<Job>),
+}
+
+impl JobQueue {
+    /// The embedded queue, in the application's own SQLite database (same pool).
+    pub async fn sqlite(db: &DatabaseConnection) -> anyhow::Result<JobQueue> {
+        let pool = db.get_sqlite_connection_pool();
+        SqliteStorage::setup(pool).await?;
+        let config = apalis_sqlite::Config::default()
+            .queue(QUEUE)
+            .heartbeat_interval(Duration::from_secs(10));
+        Ok(JobQueue::Sqlite(SqliteStorage::new(pool).with_config(config)))
+    }
+
+    /// The production queue on Redis.
+    pub async fn redis(url: &str) -> anyhow::Result<JobQueue> {
+        let conn = apalis_redis::connect(url).await?;
+        let config = apalis_redis::Config::default()
+            .queue(QUEUE)
+            .heartbeat_interval(Duration::from_secs(10))
+            .missed_heartbeats(6)
+            // Without a TTL Redis keeps no record of idempotency keys, and a job relayed twice
+            // would be stored twice.
+            .idempotency_ttl(Some(Duration::from_secs(7 * 24 * 3600)));
+        Ok(JobQueue::Redis(RedisStorage::new(conn).with_config(config)))
+    }
+
+    /// Puts `job` on the queue. `key` makes a second push of the same job a no-op.
+    pub async fn push(&self, key: &str, job: Job) -> anyhow::Result<()> {
+        let task = TaskBuilder::new(job).idempotency_key(key).max_attempts(MAX_ATTEMPTS).build();
+        match self {
+            JobQueue::Sqlite(s) => s.clone().push_task(task).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+            JobQueue::Redis(r) => r.clone().push_task(task).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+        }
+        Ok(())
+    }
+
+    /// Whether the queue answers; used by `/readyz`.
+    pub async fn ping(&self, db: &DatabaseConnection) -> bool {
+        match self {
+            JobQueue::Sqlite(_) => domain::db::ping(db).await,
+            JobQueue::Redis(r) => {
+                let mut conn = r.clone().get_connection().clone();
+                redis_ping(&mut conn).await
+            }
+        }
+    }
+}
+
+async fn redis_ping(conn: &mut apalis_redis::ConnectionManager) -> bool {
+    let cmd = redis::cmd("PING");
+    tokio::time::timeout(Duration::from_secs(2), cmd.query_async::<String>(conn))
+        .await
+        .is_ok_and(|r| r.is_ok())
+}

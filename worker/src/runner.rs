@@ -1,0 +1,73 @@
+//! Builds and runs the worker on whichever queue is configured.
+
+use std::time::Duration;
+
+use apalis::prelude::*;
+use domain::jobs::Job;
+use sea_orm::DatabaseConnection;
+
+use crate::mail::{Mailer, send_email};
+use crate::queue::JobQueue;
+
+/// What job handlers need.
+#[derive(Clone)]
+pub struct WorkerState {
+    pub db: DatabaseConnection,
+    pub mailer: Mailer,
+    pub mail_from: String,
+    pub public_url: String,
+}
+
+/// Runs one job. Every job kind is dispatched here, in one place.
+async fn handle(job: Job, state: Data<WorkerState>, attempt: Attempt) -> Result<(), BoxDynError> {
+    let result = match &job {
+        Job::SendEmail(email) => send_email(&state.db, &state.mailer, &state.mail_from, &state.public_url, email).await,
+    };
+    if let Err(e) = &result {
+        tracing::warn!(kind = job.kind(), attempt = attempt.current(), error = %e, "job failed; the queue retries it");
+    }
+    result.map_err(|e| e.into())
+}
+
+/// A name no other live worker has (the backends register workers by name).
+fn unique_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("ustaz-worker-{}-{nanos}", std::process::id())
+}
+
+macro_rules! build_worker {
+    ($backend:expr, $state:expr, $concurrency:expr) => {
+        WorkerBuilder::new(unique_name())
+            .backend($backend)
+            .data($state)
+            .concurrency($concurrency)
+            .timeout(Duration::from_secs(120))
+            .catch_panic()
+            .build(handle)
+    };
+}
+
+/// Runs the worker until `shutdown` resolves; jobs already running are allowed to finish.
+pub async fn run_worker(
+    queue: JobQueue,
+    state: WorkerState,
+    concurrency: usize,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let stop = async move {
+        shutdown.await;
+        Ok::<(), std::io::Error>(())
+    };
+    match queue {
+        JobQueue::Sqlite(s) => {
+            // Without a poll interval an idle worker only looks on its heartbeat (tens of seconds).
+            let backend = s.poll_with_interval(Duration::from_millis(300));
+            build_worker!(backend, state, concurrency).run_until(stop).await?
+        }
+        JobQueue::Redis(r) => build_worker!(r, state, concurrency).run_until(stop).await?,
+    }
+    Ok(())
+}

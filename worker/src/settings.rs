@@ -1,0 +1,207 @@
+//! Settings: defaults, then an optional TOML file (`--config` or `USTAZ_CONFIG`), then
+//! `USTAZ_`-prefixed environment variables (`USTAZ_ADDR`, `USTAZ_DATA_DIR`, …).
+//!
+//! The embedded default needs nothing. Production mode refuses to start until every secret it
+//! needs is set, and names the missing one. `Debug` never prints a secret.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// One machine, zero set-up: SQLite, local files, worker in-process, e-mails as files.
+    Embedded,
+    /// PostgreSQL, Redis, separate workers, SMTP; no demo data, secrets required.
+    Production,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub mode: Mode,
+    /// Where the server listens (`USTAZ_ADDR`).
+    pub addr: SocketAddr,
+    /// Where the embedded default keeps its database, files and outbox (`USTAZ_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; defaults to a SQLite file in `data_dir`.
+    pub database_url: Option<String>,
+    pub database_max_connections: u32,
+    /// Redis for the job queue in production.
+    pub redis_url: Option<String>,
+    /// SMTP server in production, e.g. `smtp://user:pass@mail.example.kz:587`.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    /// The address people reach the portal at; links in e-mails start with it.
+    pub public_url: Option<String>,
+    /// Where the built site (the wasm bundle and styles) is; cargo-leptos writes `target/site`.
+    pub site_root: PathBuf,
+    /// Run the job worker inside the server process (the embedded default does).
+    pub in_process_worker: bool,
+    /// Seed the demo tenants and users at start (embedded default only).
+    pub seed_demo: bool,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// JSON logs (production) or human-readable ones.
+    pub json_logs: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: Mode::Embedded,
+            addr: "127.0.0.1:3000".parse().expect("valid address"),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            database_max_connections: 8,
+            redis_url: None,
+            smtp_url: None,
+            mail_from: "Ustaz <no-reply@ustaz.local>".into(),
+            public_url: None,
+            site_root: PathBuf::from("target/site"),
+            in_process_worker: true,
+            seed_demo: true,
+            max_body_bytes: 1024 * 1024,
+            json_logs: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Parse(#[from] Box<figment::Error>),
+    #[error("production mode needs {0}; set it in the config file or the environment")]
+    Missing(&'static str),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Reads defaults → file → environment, then checks what the mode requires.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("USTAZ_CONFIG").map(PathBuf::from));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::Invalid(format!("config file {} does not exist", path.display())));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        // In production the demo seed and in-process worker default off, unless asked for.
+        let mode_is_production = std::env::var("USTAZ_MODE").is_ok_and(|m| m.eq_ignore_ascii_case("production"));
+        if mode_is_production {
+            figment = figment.merge(Serialized::defaults(serde_json::json!({
+                "seed_demo": false, "in_process_worker": false, "json_logs": true
+            })));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("USTAZ_").ignore(&["CONFIG"]))
+            .extract()
+            .map_err(Box::new)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.mode == Mode::Production {
+            let db = self.database_url.as_deref().ok_or(ConfigError::Missing("USTAZ_DATABASE_URL"))?;
+            if !db.starts_with("postgres") {
+                return Err(ConfigError::Invalid("production mode needs a PostgreSQL USTAZ_DATABASE_URL".into()));
+            }
+            self.redis_url.as_ref().ok_or(ConfigError::Missing("USTAZ_REDIS_URL"))?;
+            self.smtp_url.as_ref().ok_or(ConfigError::Missing("USTAZ_SMTP_URL"))?;
+            self.public_url.as_ref().ok_or(ConfigError::Missing("USTAZ_PUBLIC_URL"))?;
+            if self.seed_demo {
+                return Err(ConfigError::Invalid("demo data is never seeded in production mode".into()));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("ustaz.db").display())
+        })
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.addr))
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// Cookies get `Secure` when people reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url().starts_with("https://")
+    }
+
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+}
+
+/// Hides the password part of a URL.
+fn redact(url: &Option<String>) -> String {
+    match url {
+        None => "unset".into(),
+        Some(u) => match (u.find("://"), u.rfind('@')) {
+            (Some(s), Some(at)) if at > s => format!("{}://***@{}", &u[..s], &u[at + 1..]),
+            _ => u.clone(),
+        },
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("mode", &self.mode)
+            .field("addr", &self.addr)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact(&self.database_url))
+            .field("redis_url", &redact(&self.redis_url))
+            .field("smtp_url", &redact(&self.smtp_url))
+            .field("public_url", &self.public_url)
+            .field("site_root", &self.site_root)
+            .field("in_process_worker", &self.in_process_worker)
+            .field("seed_demo", &self.seed_demo)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let c = Config {
+            database_url: Some("postgres://ustaz:s3cret@db/ustaz".into()),
+            smtp_url: Some("smtp://mailer:hunter2@mail:587".into()),
+            ..Config::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret") && !shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("postgres://***@db/ustaz"));
+    }
+
+    #[test]
+    fn production_names_the_missing_secret() {
+        let c = Config {
+            mode: Mode::Production,
+            seed_demo: false,
+            database_url: Some("postgres://x@y/z".into()),
+            ..Config::default()
+        };
+        let err = c.check().unwrap_err().to_string();
+        assert!(err.contains("USTAZ_REDIS_URL"), "{err}");
+    }
+}
