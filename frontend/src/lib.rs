@@ -1,1 +1,97 @@
+//! The Ustaz portal: pages, components and server functions, built twice — with `ssr` into the
+//! server, and with `hydrate` into the wasm bundle that takes over the server-rendered pages.
+//! Every form also works before the bundle loads.
+//!
+//! Rooms: `accounts` (sign-in, invitations, staff), `tenancy` (dashboard, regions,
+//! institutions, platform operator).
 
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+pub mod accounts;
+pub mod errors;
+pub mod layout;
+pub mod session;
+pub mod tenancy;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use session::{SessionResource, load_session};
+
+/// The HTML document around the app; rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let lang = crate::server::request_locale().code();
+    #[cfg(not(feature = "ssr"))]
+    let lang = "ru";
+    view! {
+        <!DOCTYPE html>
+        <html lang=lang>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Blocking: the page is sent once the session is known, and it travels with the HTML.
+    let session = Resource::new_blocking(|| (), |_| load_session());
+    provide_context(SessionResource(session));
+    view! {
+        <Stylesheet id="leptos" href="/pkg/ustaz.css"/>
+        <Title text="Ustaz"/>
+        <Router>
+            <layout::Header/>
+            <main>
+                <Routes fallback=|| view! { <layout::NotFound/> }>
+                    <Route path=path!("/") view=tenancy::HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=accounts::LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/forgot-password") view=accounts::ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/reset-password") view=accounts::ResetPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/accept-invitation") view=accounts::AcceptInvitationPage ssr=SsrMode::Async/>
+                    <Route path=path!("/platform") view=tenancy::PlatformPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug") view=tenancy::DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/staff") view=accounts::StaffPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/regions") view=tenancy::RegionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/institutions") view=tenancy::InstitutionsPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+            <Hydrated/>
+        </Router>
+    }
+}
+
+/// Marks the document once the wasm bundle has taken over, so tests (and curious people) can
+/// tell a hydrated page from server-rendered HTML.
+#[component]
+fn Hydrated() -> impl IntoView {
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
+/// The wasm entry point, called by the script `HydrationScripts` emits.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

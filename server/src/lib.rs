@@ -1,1 +1,199 @@
+//! The Ustaz web server: the portal (Leptos pages and server functions), the JSON API, health
+//! checks, and, in the embedded default, the job worker in the same process.
 
+pub mod api;
+pub mod errors;
+pub mod http;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use frontend::state::AppState;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait;
+use tokio::sync::watch;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use worker::mail::Mailer;
+use worker::{Config, JobQueue, WorkerState};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A started application: its router and the background work it owns.
+pub struct App {
+    pub router: Router,
+    pub db: DatabaseConnection,
+    pub queue: JobQueue,
+    stop: watch::Sender<bool>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl App {
+    /// Stops the outbox relay and the in-process worker; running jobs finish first.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for handle in self.background {
+            let _ = tokio::time::timeout(Duration::from_secs(30), handle).await;
+        }
+    }
+}
+
+/// Opens the database and migrates it (the embedded default migrates itself at start).
+pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let db = domain::db::connect(&config.database_url(), config.database_max_connections).await?;
+    Ok(db)
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    migrations::Migrator::up(db, None).await?;
+    Ok(())
+}
+
+/// The job queue the configuration asks for.
+pub async fn open_queue(config: &Config, db: &DatabaseConnection) -> anyhow::Result<JobQueue> {
+    match &config.redis_url {
+        Some(url) => JobQueue::redis(url).await,
+        None if db.get_database_backend() == sea_orm::DbBackend::Sqlite => JobQueue::sqlite(db).await,
+        None => anyhow::bail!("with PostgreSQL the job queue is Redis: set USTAZ_REDIS_URL"),
+    }
+}
+
+pub fn open_mailer(config: &Config) -> anyhow::Result<Mailer> {
+    match &config.smtp_url {
+        Some(url) => Mailer::smtp(url),
+        None => Mailer::files(config.outbox_dir()),
+    }
+}
+
+/// Everything the server needs, started: database (migrated in embedded mode), demo data when
+/// asked, queue, outbox relay, in-process worker, and the router.
+pub async fn start(config: &Config) -> anyhow::Result<App> {
+    let db = open_database(config).await?;
+    if config.mode == worker::Mode::Embedded {
+        migrate(&db).await?;
+    }
+    if config.seed_demo {
+        domain::seed::seed_demo(&db).await?;
+    }
+    let queue = open_queue(config, &db).await?;
+    let (stop, stop_rx) = watch::channel(false);
+    let mut background = Vec::new();
+    background.push(tokio::spawn(worker::outbox::relay_loop(
+        db.clone(),
+        queue.clone(),
+        Duration::from_millis(500),
+        stop_rx.clone(),
+    )));
+    if config.in_process_worker {
+        let state = WorkerState {
+            db: db.clone(),
+            mailer: open_mailer(config)?,
+            mail_from: config.mail_from.clone(),
+            public_url: config.public_url(),
+        };
+        let mut rx = stop_rx.clone();
+        let queue = queue.clone();
+        background.push(tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            };
+            if let Err(e) = worker::run_worker(queue, state, 4, shutdown).await {
+                tracing::error!(error = %e, "in-process worker stopped");
+            }
+        }));
+    }
+
+    let mut leptos_options = get_configuration(None)?.leptos_options;
+    leptos_options.site_root = config.site_root.to_string_lossy().into_owned().into();
+    leptos_options.output_name = "ustaz".into();
+    leptos_options.site_addr = config.addr;
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        db: db.clone(),
+        secure_cookies: config.secure_cookies(),
+    };
+    let router = router(state, queue.clone(), config.max_body_bytes);
+    Ok(App {
+        router,
+        db,
+        queue,
+        stop,
+        background,
+    })
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State((db, queue)): State<(DatabaseConnection, JobQueue)>) -> impl IntoResponse {
+    let database = domain::db::ping(&db).await;
+    let queue = queue.ping(&db).await;
+    let status = if database && queue { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(serde_json::json!({"database": database, "queue": queue})))
+}
+
+/// The whole HTTP surface: pages, server functions, API, OpenAPI document, health checks.
+pub fn router(state: AppState, queue: JobQueue, max_body_bytes: usize) -> Router {
+    let routes = generate_route_list(frontend::App);
+    let (api, openapi) = api::router();
+    let openapi_json = serde_json::to_value(&openapi).expect("the OpenAPI document serialises");
+    let health = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state((state.db.clone(), queue));
+    let options = state.leptos_options.clone();
+    Router::new()
+        .leptos_routes(&state, routes, {
+            let options = options.clone();
+            move || frontend::shell(options.clone())
+        })
+        .merge(api)
+        .route("/api/openapi.json", get(move || async move { axum::Json(openapi_json.clone()) }))
+        .fallback(file_and_error_handler::<AppState, _>(frontend::shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http::request_context))
+        .layer(axum::middleware::from_fn(http::same_origin_writes))
+        .with_state(state)
+        .merge(health)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let request_id = req
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!(
+                    "request",
+                    method = %req.method(),
+                    path = %req.uri().path(),
+                    request_id,
+                    tenant = http::tenant_of(req.uri().path()).unwrap_or_default(),
+                    user_id = tracing::field::Empty,
+                )
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then stops background work.
+pub async fn serve(app: App, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let router = app.router.clone();
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    app.shutdown().await;
+    Ok(())
+}

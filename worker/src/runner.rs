@@ -45,7 +45,6 @@ macro_rules! build_worker {
             .data($state)
             .concurrency($concurrency)
             .timeout(Duration::from_secs(120))
-            .catch_panic()
             .build(handle)
     };
 }

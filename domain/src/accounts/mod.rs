@@ -224,6 +224,17 @@ pub struct InvitationView {
     pub accepted: bool,
 }
 
+/// What the accept-invitation page shows before the person sets a password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct InvitationPreview {
+    pub tenant_name: String,
+    pub email: String,
+    pub role: Role,
+    /// The person already has a password (they keep it).
+    pub has_account: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

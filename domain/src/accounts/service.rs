@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::entity::{api_token, invitation, login_failure, membership, password_reset, session, user};
 use super::tokens::{hash_password, hash_token, new_token, verify_against_dummy, verify_password};
-use super::{Email, InvitationView, MembershipView, Role, StaffMember, validate_full_name, validate_new_password};
+use super::{Email, InvitationPreview, InvitationView, MembershipView, Role, StaffMember, validate_full_name, validate_new_password};
 use crate::db::{self, Scope};
 use crate::error::{Error, Result};
 use crate::i18n::Locale;
@@ -511,16 +511,6 @@ pub async fn list_invitations(db: &DatabaseConnection, ctx: &TenantCtx) -> Resul
         .await?;
     txn.commit().await?;
     Ok(rows.into_iter().map(invitation_view).collect())
-}
-
-/// What the accept-invitation page shows before the person sets a password.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct InvitationPreview {
-    pub tenant_name: String,
-    pub email: String,
-    pub role: Role,
-    /// The person already has a password (they keep it).
-    pub has_account: bool,
 }
 
 async fn open_invitation(conn: &impl ConnectionTrait, token: &str) -> Result<invitation::Model> {

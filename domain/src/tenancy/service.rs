@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::i18n::Locale;
 
 /// What the operator enters to create a tenant.
-#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 pub struct NewTenant {
     pub slug: String,
     pub name: String,
@@ -166,7 +166,7 @@ pub async fn rename_region(db: &DatabaseConnection, ctx: &TenantCtx, id: Uuid, n
 
 // ---------------------------------------------------------------- institutions
 
-#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 pub struct NewInstitution {
     pub name: String,
     pub kind: String,

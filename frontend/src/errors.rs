@@ -1,0 +1,52 @@
+//! The error server functions return: a domain error (shown translated) or a transport failure.
+
+use domain::{Error, Locale};
+use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Domain(Error),
+    #[error("{0}")]
+    Transport(String),
+}
+
+impl From<Error> for AppError {
+    fn from(e: Error) -> Self {
+        AppError::Domain(e)
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+    fn from_server_fn_error(e: ServerFnErrorErr) -> Self {
+        AppError::Transport(e.to_string())
+    }
+}
+
+impl AppError {
+    pub fn message(&self, locale: Locale) -> String {
+        match self {
+            AppError::Domain(e) => e.message(locale),
+            AppError::Transport(_) => locale.t("error-bad-request"),
+        }
+    }
+
+    pub fn domain(&self) -> Option<&Error> {
+        match self {
+            AppError::Domain(e) => Some(e),
+            AppError::Transport(_) => None,
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Shows an action's error, translated, with `role="alert"` for screen readers.
+#[component]
+pub fn ErrorNote(error: AppError, locale: Locale) -> impl IntoView {
+    view! { <p class="error" role="alert">{error.message(locale)}</p> }
+}

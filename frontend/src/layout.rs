@@ -1,0 +1,94 @@
+//! The frame around every page: navigation by role, organisation switcher, language switcher,
+//! sign-out. All of it works as plain links and forms before the wasm bundle loads.
+
+use domain::Locale;
+use domain::accounts::Role;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_location;
+
+use crate::accounts::{Logout, SetLanguage};
+use crate::session::use_session;
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    view! {
+        <Suspense fallback=|| view! { <header class="top"><a class="brand" href="/">"Ustaz"</a></header> }>
+            {move || Suspend::new(async move {
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                let path = location.pathname.get_untracked();
+                // The tenant in the address, if any: navigation is for that tenant.
+                let slug = path.strip_prefix("/t/").and_then(|r| r.split('/').next()).map(String::from);
+                let roles = slug.as_deref().map(|s| info.roles_in(s)).unwrap_or_default();
+                let admin = roles.contains(&Role::TenantAdmin);
+                let staff = roles.iter().any(|r| r.is_staff());
+                let csrf = info.csrf.clone();
+                view! {
+                    <header class="top">
+                        <a class="brand" href="/">"Ustaz"</a>
+                        <nav aria-label="main">
+                            {slug.clone().filter(|_| !roles.is_empty()).map(|s| view! {
+                                <a href=format!("/t/{s}")>{l.t("nav-dashboard")}</a>
+                                {admin.then(|| view! { <a href=format!("/t/{s}/staff")>{l.t("nav-staff")}</a> })}
+                                {staff.then(|| view! { <a href=format!("/t/{s}/regions")>{l.t("nav-regions")}</a> })}
+                                {staff.then(|| view! { <a href=format!("/t/{s}/institutions")>{l.t("nav-institutions")}</a> })}
+                            })}
+                            {info.user.as_ref().map(|u| view! {
+                                <a href="/">{l.t("nav-organisations")}</a>
+                                {u.is_platform_admin.then(|| view! { <a href="/platform">{l.t("nav-platform")}</a> })}
+                            })}
+                        </nav>
+                        <div class="lang" role="group" aria-label=l.t("nav-language")>
+                            {Locale::ALL.into_iter().map(|x| {
+                                let csrf = csrf.clone();
+                                view! {
+                                    <form method="post" action=SetLanguage::PATH>
+                                        <input type="hidden" name="lang" value=x.code()/>
+                                        <input type="hidden" name="csrf" value=csrf/>
+                                        <button type="submit" class:active=x == l lang=x.code() data-lang=x.code()>{x.native_name()}</button>
+                                    </form>
+                                }
+                            }).collect_view()}
+                        </div>
+                        {match info.user {
+                            Some(u) => view! {
+                                <form method="post" action=Logout::PATH class="signout">
+                                    <span class="muted">{u.full_name}</span>
+                                    <input type="hidden" name="csrf" value=csrf.clone()/>
+                                    <button type="submit" class="secondary">{l.t("nav-sign-out")}</button>
+                                </form>
+                            }.into_any(),
+                            None => view! { <a href="/login">{l.t("nav-sign-in")}</a> }.into_any(),
+                        }}
+                    </header>
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+        r.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    let session = use_session();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let l = session.await.unwrap_or_default().locale;
+                view! {
+                    <section class="card narrow">
+                        <h1>{l.t("notfound-title")}</h1>
+                        <p>{l.t("notfound-body")}</p>
+                        <p><a href="/">{l.t("notfound-home")}</a></p>
+                    </section>
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,279 @@
+use domain::accounts::Role;
+use domain::tenancy::{DashboardCounts, InstitutionKind, InstitutionView, RegionView};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::parse_region;
+use crate::errors::{AppError, ErrorNote};
+use crate::session::use_session;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardData {
+    pub tenant_name: String,
+    pub counts: DashboardCounts,
+    pub roles: Vec<Role>,
+}
+
+#[server(endpoint = "dashboard")]
+pub async fn dashboard(slug: String) -> Result<DashboardData, AppError> {
+    use crate::server::{session, state, tenant_ctx};
+    let s = session()?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let counts = domain::tenancy::service::dashboard(&state().db, &ctx).await?;
+    Ok(DashboardData {
+        tenant_name: ctx.tenant.name.clone(),
+        counts,
+        roles: ctx.roles_sorted(),
+    })
+}
+
+#[server(endpoint = "list_regions")]
+pub async fn list_regions(slug: String) -> Result<Vec<RegionView>, AppError> {
+    use crate::server::{session, state, tenant_ctx};
+    let s = session()?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    Ok(domain::tenancy::service::list_regions(&state().db, &ctx).await?)
+}
+
+#[server(endpoint = "create_region")]
+pub async fn create_region(csrf: String, slug: String, name: String) -> Result<RegionView, AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    Ok(domain::tenancy::service::create_region(&state().db, &ctx, &name).await?)
+}
+
+#[server(endpoint = "list_institutions")]
+pub async fn list_institutions(slug: String) -> Result<(Vec<InstitutionView>, Vec<RegionView>), AppError> {
+    use crate::server::{session, state, tenant_ctx};
+    let s = session()?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let db = &state().db;
+    Ok((
+        domain::tenancy::service::list_institutions(db, &ctx).await?,
+        domain::tenancy::service::list_regions(db, &ctx).await?,
+    ))
+}
+
+#[server(endpoint = "create_institution")]
+pub async fn create_institution(
+    csrf: String,
+    slug: String,
+    name: String,
+    kind: String,
+    region: String,
+    address: String,
+) -> Result<InstitutionView, AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let input = domain::tenancy::service::NewInstitution {
+        name,
+        kind,
+        region_id: parse_region(&region)?,
+        address: Some(address),
+    };
+    Ok(domain::tenancy::service::create_institution(&state().db, &ctx, input).await?)
+}
+
+/// The start page: the organisations the person works in, or the way to sign in.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                match info.user {
+                    None => view! {
+                        <section class="card narrow">
+                            <h1>{l.t("app-name")}</h1>
+                            <p>{l.t("app-tagline")}</p>
+                            <p><a class="button" href="/login">{l.t("nav-sign-in")}</a></p>
+                        </section>
+                    }.into_any(),
+                    Some(user) => {
+                        let mut tenants: Vec<(String, String, Vec<Role>)> = Vec::new();
+                        for m in &user.memberships {
+                            match tenants.iter_mut().find(|t| t.0 == m.tenant_slug) {
+                                Some(t) => t.2.push(m.role),
+                                None => tenants.push((m.tenant_slug.clone(), m.tenant_name.clone(), vec![m.role])),
+                            }
+                        }
+                        let empty = tenants.is_empty() && !user.is_platform_admin;
+                        view! {
+                            <section class="card narrow">
+                                <h1>{l.t("home-title")}</h1>
+                                <p>{l.t_args("login-welcome", &[("name", user.full_name.clone())])}</p>
+                                {empty.then(|| view! { <p>{l.t("home-no-tenants")}</p> })}
+                                {(!tenants.is_empty()).then(|| view! { <p>{l.t("home-choose-tenant")}</p> })}
+                                <ul class="tenants">
+                                    {tenants.into_iter().map(|(slug, name, roles)| {
+                                        let roles = roles.iter().map(|r| l.t(&r.label_key())).collect::<Vec<_>>().join(", ");
+                                        view! { <li><a href=format!("/t/{slug}")>{name}</a>" "<span class="muted">{roles}</span></li> }
+                                    }).collect_view()}
+                                    {user.is_platform_admin.then(|| view! { <li><a href="/platform">{l.t("nav-platform")}</a></li> })}
+                                </ul>
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let data = Resource::new(slug, dashboard);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let l = session.await.unwrap_or_default().locale;
+                let data = data.await;
+                #[cfg(feature = "ssr")]
+                if let Err(e) = &data {
+                    crate::server::set_page_status(e);
+                }
+                match data {
+                    Err(e) => view! { <section class="card"><ErrorNote error=e locale=l/></section> }.into_any(),
+                    Ok(d) => {
+                        let c = d.counts;
+                        let tiles = [
+                            ("dashboard-staff", c.staff),
+                            ("dashboard-mentors", c.mentors),
+                            ("dashboard-regions", c.regions),
+                            ("dashboard-institutions", c.institutions),
+                            ("dashboard-invitations", c.open_invitations),
+                        ];
+                        let roles = d.roles.iter().map(|r| l.t(&r.label_key())).collect::<Vec<_>>().join(", ");
+                        view! {
+                            <section class="card">
+                                <h1>{d.tenant_name.clone()}</h1>
+                                <p class="muted">{l.t("dashboard-your-roles")}": "{roles}</p>
+                                <div class="tiles">
+                                    {tiles.into_iter().map(|(key, n)| view! {
+                                        <div class="tile" data-figure=key><span class="figure">{n}</span><span>{l.t(key)}</span></div>
+                                    }).collect_view()}
+                                </div>
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn RegionsPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let create = ServerAction::<CreateRegion>::new();
+    let data = Resource::new(move || (slug(), create.version().get()), |(s, _)| list_regions(s));
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                let data = data.await;
+                #[cfg(feature = "ssr")]
+                if let Err(e) = &data {
+                    crate::server::set_page_status(e);
+                }
+                match data {
+                    Err(e) => view! { <section class="card"><ErrorNote error=e locale=l/></section> }.into_any(),
+                    Ok(regions) => view! {
+                        <section class="card">
+                            <h1>{l.t("regions-title")}</h1>
+                            {regions.is_empty().then(|| view! { <p>{l.t("regions-empty")}</p> })}
+                            <ul>{regions.into_iter().map(|r| view! { <li>{r.name}</li> }).collect_view()}</ul>
+                            {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                            <ActionForm action=create>
+                                <div class="form inline">
+                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                    <input type="hidden" name="slug" value=slug()/>
+                                    <label>{l.t("regions-name")}<input type="text" name="name" required maxlength="200"/></label>
+                                    <button type="submit">{l.t("regions-add")}</button>
+                                </div>
+                            </ActionForm>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn InstitutionsPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let create = ServerAction::<CreateInstitution>::new();
+    let data = Resource::new(move || (slug(), create.version().get()), |(s, _)| list_institutions(s));
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                let data = data.await;
+                #[cfg(feature = "ssr")]
+                if let Err(e) = &data {
+                    crate::server::set_page_status(e);
+                }
+                match data {
+                    Err(e) => view! { <section class="card"><ErrorNote error=e locale=l/></section> }.into_any(),
+                    Ok((institutions, regions)) => view! {
+                        <section class="card">
+                            <h1>{l.t("institutions-title")}</h1>
+                            {institutions.is_empty().then(|| view! { <p>{l.t("institutions-empty")}</p> })}
+                            <table>
+                                <thead><tr>
+                                    <th>{l.t("institutions-name")}</th><th>{l.t("institutions-kind")}</th>
+                                    <th>{l.t("institutions-region")}</th><th>{l.t("institutions-address")}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {institutions.into_iter().map(|i| view! {
+                                        <tr>
+                                            <td>{i.name}</td><td>{l.t(&i.kind.label_key())}</td>
+                                            <td>{i.region_name.unwrap_or_else(|| l.t("common-none"))}</td>
+                                            <td>{i.address.unwrap_or_default()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                            <ActionForm action=create>
+                                <div class="form">
+                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                    <input type="hidden" name="slug" value=slug()/>
+                                    <label>{l.t("institutions-name")}<input type="text" name="name" required maxlength="200"/></label>
+                                    <label>{l.t("institutions-kind")}
+                                        <select name="kind">
+                                            {InstitutionKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{l.t(&k.label_key())}</option> }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <label>{l.t("institutions-region")}
+                                        <select name="region">
+                                            <option value="">{l.t("staff-region-none")}</option>
+                                            {regions.into_iter().map(|r| view! { <option value=r.id.to_string()>{r.name}</option> }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <label>{l.t("institutions-address")}<input type="text" name="address" maxlength="200"/></label>
+                                    <button type="submit">{l.t("institutions-add")}</button>
+                                </div>
+                            </ActionForm>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,114 @@
+//! The platform operator's page: organisations, and creating one with its first admin.
+
+use domain::Locale;
+use domain::tenancy::TenantView;
+use leptos::prelude::*;
+
+use crate::errors::{AppError, ErrorNote};
+use crate::session::use_session;
+
+#[server(endpoint = "list_tenants")]
+pub async fn list_tenants() -> Result<Vec<TenantView>, AppError> {
+    use crate::server::{session, state};
+    let s = session()?;
+    Ok(domain::tenancy::service::list_tenants(&state().db, &s.actor).await?)
+}
+
+#[server(endpoint = "create_tenant")]
+pub async fn create_tenant(
+    csrf: String,
+    slug: String,
+    name: String,
+    default_locale: String,
+    time_zone: String,
+    lead_tenant_slug: String,
+    admin_email: String,
+) -> Result<String, AppError> {
+    use crate::server::{session_for_change, state};
+    let s = session_for_change(&csrf)?;
+    let default_locale: Locale = default_locale
+        .parse()
+        .map_err(|_| AppError::Domain(domain::Error::invalid("default_locale", "error-locale-invalid")))?;
+    let t = domain::tenancy::service::create_tenant(
+        &state().db,
+        &s.actor,
+        domain::tenancy::service::NewTenant {
+            slug,
+            name,
+            default_locale,
+            time_zone: Some(time_zone),
+            lead_tenant_slug: Some(lead_tenant_slug),
+            admin_email,
+        },
+    )
+    .await?;
+    Ok(t.slug)
+}
+
+#[component]
+pub fn PlatformPage() -> impl IntoView {
+    let session = use_session();
+    let create = ServerAction::<CreateTenant>::new();
+    let data = Resource::new(move || create.version().get(), |_| list_tenants());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                let data = data.await;
+                #[cfg(feature = "ssr")]
+                if let Err(e) = &data {
+                    crate::server::set_page_status(e);
+                }
+                match data {
+                    Err(e) => view! { <section class="card"><ErrorNote error=e locale=l/></section> }.into_any(),
+                    Ok(tenants) => {
+                        let leads = tenants.clone();
+                        view! {
+                            <section class="card">
+                                <h1>{l.t("platform-tenants")}</h1>
+                                <table>
+                                    <thead><tr><th>{l.t("platform-name")}</th><th>{l.t("platform-slug")}</th><th>{l.t("platform-lead")}</th></tr></thead>
+                                    <tbody>
+                                        {tenants.into_iter().map(|t| view! {
+                                            <tr><td>{t.name}</td><td><code>{t.slug}</code></td><td>{t.lead_tenant_slug.unwrap_or_else(|| l.t("common-none"))}</td></tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </section>
+                            <section class="card">
+                                <h2>{l.t("platform-create")}</h2>
+                                {move || match create.value().get() {
+                                    Some(Ok(slug)) => Some(view! { <p class="ok" role="status">{l.t_args("platform-created", &[("slug", slug)])}</p> }.into_any()),
+                                    Some(Err(e)) => Some(view! { <ErrorNote error=e locale=l/> }.into_any()),
+                                    None => None,
+                                }}
+                                <ActionForm action=create>
+                                    <div class="form">
+                                        <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                        <label>{l.t("platform-name")}<input type="text" name="name" required maxlength="200"/></label>
+                                        <label>{l.t("platform-slug")}<input type="text" name="slug" required pattern="[a-z0-9-]{3,40}"/></label>
+                                        <label>{l.t("platform-locale")}
+                                            <select name="default_locale">
+                                                {Locale::ALL.iter().map(|x| view! { <option value=x.code() selected=*x == Locale::Ru>{x.native_name()}</option> }).collect_view()}
+                                            </select>
+                                        </label>
+                                        <label>{l.t("platform-time-zone")}<input type="text" name="time_zone" value=domain::tenancy::DEFAULT_TIME_ZONE required/></label>
+                                        <label>{l.t("platform-lead")}
+                                            <select name="lead_tenant_slug">
+                                                <option value="">{l.t("platform-lead-none")}</option>
+                                                {leads.into_iter().map(|t| view! { <option value=t.slug.clone()>{t.name}</option> }).collect_view()}
+                                            </select>
+                                        </label>
+                                        <label>{l.t("platform-admin-email")}<input type="email" name="admin_email" required/></label>
+                                        <button type="submit">{l.t("platform-create")}</button>
+                                    </div>
+                                </ActionForm>
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

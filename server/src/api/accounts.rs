@@ -1,0 +1,190 @@
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::StatusCode;
+use domain::accounts::service;
+use domain::accounts::{InvitationView, Role, StaffMember};
+use domain::Locale;
+use frontend::state::AppState;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{ApiActor, ApiJson};
+use crate::errors::{ApiResult, ErrorBody};
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// Send as `Authorization: Bearer <token>`; valid 30 days.
+    pub token: String,
+}
+
+/// Exchanges e-mail and password for an API token. Rate-limited per account and address.
+#[utoipa::path(post, path = "/api/v1/auth/login", operation_id = "login", tag = "accounts",
+    request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let actor = service::authenticate(&state.db, &body.email, &body.password, &addr.ip().to_string()).await?;
+    let token = service::issue_api_token(&state.db, actor.user_id, "api login").await?;
+    Ok(Json(TokenResponse { token }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeMembership {
+    /// The tenant's slug.
+    pub tenant: String,
+    pub role: Role,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    pub email: String,
+    pub full_name: String,
+    pub locale: Locale,
+    pub memberships: Vec<MeMembership>,
+}
+
+/// The caller and the tenants and roles they hold.
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
+pub async fn me(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Json<MeResponse>> {
+    let memberships = service::memberships_of(&state.db, actor.user_id).await?;
+    Ok(Json(MeResponse {
+        email: actor.email,
+        full_name: actor.full_name,
+        locale: actor.locale,
+        memberships: memberships
+            .into_iter()
+            .map(|m| MeMembership {
+                tenant: m.tenant_slug,
+                role: m.role,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ResetRequest {
+    pub email: String,
+}
+
+/// Sends a password-reset link if the address has an account; answers 202 either way.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", operation_id = "request_password_reset", tag = "accounts",
+    request_body = ResetRequest, responses((status = 202), (status = 422, body = ErrorBody)))]
+pub async fn request_password_reset(State(state): State<AppState>, ApiJson(body): ApiJson<ResetRequest>) -> ApiResult<StatusCode> {
+    service::request_password_reset(&state.db, &body.email).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ResetConfirm {
+    pub token: String,
+    pub password: String,
+}
+
+/// Sets a new password from a reset link's token (single use).
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", operation_id = "reset_password", tag = "accounts",
+    request_body = ResetConfirm, responses((status = 204), (status = 422, body = ErrorBody)))]
+pub async fn reset_password(State(state): State<AppState>, ApiJson(body): ApiJson<ResetConfirm>) -> ApiResult<StatusCode> {
+    service::reset_password(&state.db, &body.token, &body.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AcceptRequest {
+    pub token: String,
+    pub full_name: String,
+    pub password: String,
+    pub locale: Option<Locale>,
+}
+
+/// Accepts an invitation (single use) and creates the account with the person's own password.
+#[utoipa::path(post, path = "/api/v1/auth/accept-invitation", operation_id = "accept_invitation", tag = "accounts",
+    request_body = AcceptRequest, responses((status = 204), (status = 422, body = ErrorBody)))]
+pub async fn accept_invitation(State(state): State<AppState>, ApiJson(body): ApiJson<AcceptRequest>) -> ApiResult<StatusCode> {
+    service::accept_invitation(&state.db, &body.token, &body.full_name, &body.password, body.locale.unwrap_or_default()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The tenant's people with their roles (tenant admin).
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/users", operation_id = "list_users", tag = "accounts", security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "tenant slug")),
+    responses((status = 200, body = Vec<StaffMember>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_users(State(state): State<AppState>, actor: ApiActor, Path(tenant): Path<String>) -> ApiResult<Json<Vec<StaffMember>>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(service::list_staff(&state.db, &ctx).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MembershipUpdate {
+    pub role: Option<Role>,
+    /// `null` for all regions.
+    pub region_id: Option<Uuid>,
+    pub active: Option<bool>,
+}
+
+/// Changes a person's role and region, or (de)activates them (tenant admin).
+#[utoipa::path(patch, path = "/api/v1/t/{tenant}/memberships/{id}", operation_id = "update_membership", tag = "accounts",
+    security(("bearer" = [])), request_body = MembershipUpdate,
+    params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn update_membership(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    ApiJson(body): ApiJson<MembershipUpdate>,
+) -> ApiResult<StatusCode> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    if let Some(role) = body.role {
+        service::change_membership(&state.db, &ctx, id, role, body.region_id).await?;
+    }
+    if let Some(active) = body.active {
+        service::set_membership_active(&state.db, &ctx, id, active).await?;
+    }
+    if body.role.is_none() && body.active.is_none() {
+        ctx.require_admin()?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The tenant's invitations, newest first (tenant admin).
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/invitations", operation_id = "list_invitations", tag = "accounts",
+    security(("bearer" = [])), params(("tenant" = String, Path)),
+    responses((status = 200, body = Vec<InvitationView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_invitations(State(state): State<AppState>, actor: ApiActor, Path(tenant): Path<String>) -> ApiResult<Json<Vec<InvitationView>>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(service::list_invitations(&state.db, &ctx).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewInvitation {
+    pub email: String,
+    pub role: Role,
+    pub region_id: Option<Uuid>,
+}
+
+/// Invites a person by e-mail; they set their own password from the link (tenant admin).
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/invitations", operation_id = "create_invitation", tag = "accounts",
+    security(("bearer" = [])), request_body = NewInvitation, params(("tenant" = String, Path)),
+    responses((status = 201, body = InvitationView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_invitation(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+    ApiJson(body): ApiJson<NewInvitation>,
+) -> ApiResult<(StatusCode, Json<InvitationView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    let inv = service::invite(&state.db, &ctx, &body.email, body.role, body.region_id).await?;
+    Ok((StatusCode::CREATED, Json(inv)))
+}

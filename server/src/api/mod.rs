@@ -1,0 +1,89 @@
+//! The JSON API under `/api/v1`, for partners' own tools. Bearer-token authentication (no
+//! cookies, so no CSRF), described by the OpenAPI document at `/api/openapi.json`. Handlers
+//! only translate HTTP to domain calls; every rule is in `domain`.
+
+use axum::Json;
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+use domain::Error;
+use domain::tenancy::context::{Actor, TenantCtx};
+use frontend::state::AppState;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::errors::ApiError;
+
+mod accounts;
+mod tenancy;
+
+/// `Json<T>` whose rejections are our JSON errors.
+#[derive(FromRequest)]
+#[from_request(via(Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// The caller, authenticated by `Authorization: Bearer <token>`.
+pub struct ApiActor(pub Actor);
+
+impl FromRequestParts<AppState> for ApiActor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(Error::Unauthenticated)?;
+        let actor = domain::accounts::service::resolve_api_token(&state.db, token)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        tracing::Span::current().record("user_id", tracing::field::display(actor.user_id));
+        Ok(ApiActor(actor))
+    }
+}
+
+impl ApiActor {
+    /// The caller inside `slug`; a stranger to the tenant gets 404.
+    pub async fn in_tenant(&self, state: &AppState, slug: &str) -> Result<TenantCtx, ApiError> {
+        Ok(TenantCtx::resolve(&state.db, &self.0, slug).await?)
+    }
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Ustaz API", version = "1", description = "Mentorship programmes: the same operations as the portal, for partners' own tools. Errors are `{error, message, field}` with a stable `error` code."),
+    modifiers(&BearerAuth),
+    tags((name = "accounts"), (name = "tenancy"))
+)]
+struct ApiDoc;
+
+/// The API's routes and its OpenAPI description, built from the same handler annotations.
+pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(accounts::login))
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::request_password_reset))
+        .routes(routes!(accounts::reset_password))
+        .routes(routes!(accounts::accept_invitation))
+        .routes(routes!(accounts::list_users))
+        .routes(routes!(accounts::update_membership))
+        .routes(routes!(accounts::list_invitations, accounts::create_invitation))
+        .routes(routes!(tenancy::list_regions, tenancy::create_region))
+        .routes(routes!(tenancy::list_institutions, tenancy::create_institution))
+        .routes(routes!(tenancy::list_tenants, tenancy::create_tenant))
+        .split_for_parts()
+}

@@ -1,0 +1,83 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use domain::tenancy::service::{self, NewInstitution, NewTenant};
+use domain::tenancy::{InstitutionView, RegionView, TenantView};
+use frontend::state::AppState;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{ApiActor, ApiJson};
+use crate::errors::{ApiResult, ErrorBody};
+
+/// The tenant's regions and cities (staff).
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/regions", operation_id = "list_regions", tag = "tenancy",
+    security(("bearer" = [])), params(("tenant" = String, Path)),
+    responses((status = 200, body = Vec<RegionView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_regions(State(state): State<AppState>, actor: ApiActor, Path(tenant): Path<String>) -> ApiResult<Json<Vec<RegionView>>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(service::list_regions(&state.db, &ctx).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewRegion {
+    pub name: String,
+}
+
+/// Adds a region or city (tenant admin).
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/regions", operation_id = "create_region", tag = "tenancy",
+    security(("bearer" = [])), request_body = NewRegion, params(("tenant" = String, Path)),
+    responses((status = 201, body = RegionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_region(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+    ApiJson(body): ApiJson<NewRegion>,
+) -> ApiResult<(StatusCode, Json<RegionView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok((StatusCode::CREATED, Json(service::create_region(&state.db, &ctx, &body.name).await?)))
+}
+
+/// The tenant's institutions: orphanages, boarding schools, host organisations (staff).
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/institutions", operation_id = "list_institutions", tag = "tenancy",
+    security(("bearer" = [])), params(("tenant" = String, Path)),
+    responses((status = 200, body = Vec<InstitutionView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_institutions(State(state): State<AppState>, actor: ApiActor, Path(tenant): Path<String>) -> ApiResult<Json<Vec<InstitutionView>>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(service::list_institutions(&state.db, &ctx).await?))
+}
+
+/// Adds an institution (tenant admin). `kind`: orphanage, boarding_school, host_organisation, other.
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/institutions", operation_id = "create_institution", tag = "tenancy",
+    security(("bearer" = [])), request_body = NewInstitution, params(("tenant" = String, Path)),
+    responses((status = 201, body = InstitutionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_institution(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+    ApiJson(body): ApiJson<NewInstitution>,
+) -> ApiResult<(StatusCode, Json<InstitutionView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok((StatusCode::CREATED, Json(service::create_institution(&state.db, &ctx, body).await?)))
+}
+
+/// Every tenant on the platform (platform operator).
+#[utoipa::path(get, path = "/api/v1/platform/tenants", operation_id = "list_tenants", tag = "tenancy",
+    security(("bearer" = [])), responses((status = 200, body = Vec<TenantView>), (status = 403, body = ErrorBody)))]
+pub async fn list_tenants(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Json<Vec<TenantView>>> {
+    Ok(Json(service::list_tenants(&state.db, &actor).await?))
+}
+
+/// Creates a tenant and invites its first administrator (platform operator).
+#[utoipa::path(post, path = "/api/v1/platform/tenants", operation_id = "create_tenant", tag = "tenancy",
+    security(("bearer" = [])), request_body = NewTenant,
+    responses((status = 201, body = TenantView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_tenant(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(body): ApiJson<NewTenant>,
+) -> ApiResult<(StatusCode, Json<TenantView>)> {
+    Ok((StatusCode::CREATED, Json(service::create_tenant(&state.db, &actor, body).await?)))
+}
