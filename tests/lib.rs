@@ -1,1 +1,349 @@
+//! Test support: start a real Ustaz server on a free port with its own database (a SQLite file
+//! in a temporary folder, or a fresh PostgreSQL database cloned from a migrated template), and
+//! helpers to talk to it as the API, as a browser without JS, and to read the e-mails it sent.
+//!
+//! Services come from the environment `cargo xtask test` prepares: `USTAZ_TEST_PG_URL`,
+//! `USTAZ_TEST_REDIS_URL`, `USTAZ_TEST_WEBDRIVER`, `USTAZ_TEST_SITE_ROOT`. A suite whose service
+//! is missing says so loudly and returns; with `USTAZ_TEST_REQUIRE_ALL` (CI) it fails instead.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use tokio::sync::OnceCell;
+use worker::{Config, Mode};
+
+pub const PASSWORD: &str = "ustaz-demo";
+
+/// The value of `var`, or `None` after a loud notice (or a panic when everything is required).
+pub fn service(var: &str, suite: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ => {
+            if std::env::var("USTAZ_TEST_REQUIRE_ALL").is_ok() {
+                panic!("{suite}: {var} is not set, and CI requires every suite to run");
+            }
+            eprintln!("!!! SKIPPED {suite}: {var} is not set (run through `cargo xtask test`)");
+            None
+        }
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub url: String,
+    pub db: DatabaseConnection,
+    pub config: Config,
+    _data: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+pub struct Options {
+    /// PostgreSQL (app-role URL) instead of SQLite.
+    pub database_url: Option<String>,
+    pub redis_url: Option<String>,
+    /// Seed demo data at start (SQLite databases start empty).
+    pub seed: bool,
+    pub in_process_worker: bool,
+}
+
+impl TestApp {
+    /// An embedded-default app: SQLite, in-process worker, e-mails to files, demo data.
+    pub async fn sqlite() -> TestApp {
+        TestApp::spawn(Options {
+            seed: true,
+            in_process_worker: true,
+            ..Default::default()
+        })
+        .await
+    }
+
+    pub async fn spawn(opts: Options) -> TestApp {
+        // Logs show with `--nocapture` and RUST_LOG; a second call keeps the first subscriber.
+        std::mem::forget(server::telemetry::init("ustaz-test", false));
+        let data = tempfile::tempdir().expect("temp dir");
+        let site_root = std::env::var("USTAZ_TEST_SITE_ROOT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site")));
+        let mut config = Config {
+            mode: Mode::Embedded,
+            addr: "127.0.0.1:0".parse().unwrap(),
+            data_dir: data.path().to_path_buf(),
+            database_url: opts.database_url,
+            redis_url: opts.redis_url,
+            queue_name: format!("ustaz-test-{}", uuid::Uuid::new_v4().simple()),
+            site_root,
+            seed_demo: opts.seed,
+            in_process_worker: opts.in_process_worker,
+            ..Config::default()
+        };
+        let listener = tokio::net::TcpListener::bind(config.addr).await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        config.addr = addr;
+        config.public_url = Some(format!("http://{addr}"));
+        let app = server::start(&config).await.expect("app starts");
+        let db = app.db.clone();
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            server::serve(app, listener, async {
+                let _ = stop_rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        TestApp {
+            url: format!("http://{addr}"),
+            addr,
+            db,
+            config,
+            _data: data,
+            stop: Some(stop),
+            handle: Some(handle),
+        }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(30), h).await;
+        }
+    }
+
+    /// A client that keeps cookies, follows no redirects and sends same-origin headers, like a
+    /// browser without JavaScript posting this app's forms.
+    pub fn browser(&self) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: self.url.clone(),
+        }
+    }
+
+    pub fn api(&self) -> Api {
+        Api {
+            client: reqwest::Client::new(),
+            base: self.url.clone(),
+            token: None,
+        }
+    }
+
+    /// Signs in through the API with the demo password and returns a client carrying the token.
+    pub async fn api_as(&self, email: &str) -> Api {
+        self.api_as_with(email, PASSWORD).await
+    }
+
+    pub async fn api_as_with(&self, email: &str, password: &str) -> Api {
+        let mut api = self.api();
+        let res = api.post("/api/v1/auth/login", serde_json::json!({"email": email, "password": password})).await;
+        assert_eq!(res.status(), 200, "login of {email}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        api.token = Some(body["token"].as_str().unwrap().to_string());
+        api
+    }
+
+    /// Every e-mail in the file outbox: (recipient, subject, plain text).
+    pub fn outbox(&self) -> Vec<Email> {
+        let Ok(entries) = std::fs::read_dir(self.config.outbox_dir()) else { return Vec::new() };
+        entries
+            .flatten()
+            .filter_map(|e| {
+                let raw = std::fs::read(e.path()).ok()?;
+                let msg = mail_parser::MessageParser::default().parse(&raw)?;
+                let to = msg.to()?.first()?.address()?.to_string();
+                Some(Email {
+                    to,
+                    subject: msg.subject().unwrap_or_default().to_string(),
+                    text: msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+                    html: msg.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// Waits for an e-mail to `to` whose text contains `needle`.
+    pub async fn wait_for_email(&self, to: &str, needle: &str) -> Email {
+        for _ in 0..150 {
+            if let Some(e) = self.outbox().into_iter().find(|e| e.to == to && e.text.contains(needle)) {
+                return e;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no e-mail to {to} containing {needle:?}; outbox: {:?}", self.outbox());
+    }
+
+    /// How many e-mails went to `to`.
+    pub fn emails_to(&self, to: &str) -> usize {
+        self.outbox().iter().filter(|e| e.to == to).count()
+    }
+
+    pub async fn execute(&self, sql: &str) {
+        self.db.execute_unprepared(sql).await.expect(sql);
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Pulls `token=…` out of a link in an e-mail.
+pub fn token_from(email: &Email, path: &str) -> String {
+    let text = &email.text;
+    let start = text.find(&format!("{path}?token=")).unwrap_or_else(|| panic!("no {path} link in {text}")) + path.len() + 7;
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).header("Accept", "text/html").send().await.unwrap()
+    }
+
+    /// Posts a form from page `from`, as a browser without JS does.
+    pub async fn post_form(&self, from: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{action}", self.base))
+            .header("Accept", "text/html")
+            .header("Origin", &self.base)
+            .header("Referer", format!("{}{from}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&self, email: &str) {
+        let res = self.post_form("/login", "/api/login", &[("email", email), ("password", PASSWORD)]).await;
+        assert_eq!(res.status(), 302, "sign-in of {email}");
+        let location = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(!location.contains("__err"), "sign-in of {email} failed: {location}");
+    }
+
+    /// The CSRF token of the signed-in session, as the page carries it.
+    pub async fn csrf(&self) -> String {
+        let html = self.get("/").await.text().await.unwrap();
+        let marker = "name=\"csrf\" value=\"";
+        let start = html.find(marker).expect("a csrf field") + marker.len();
+        html[start..].split('"').next().unwrap().to_string()
+    }
+}
+
+pub struct Api {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub token: Option<String>,
+}
+
+impl Api {
+    fn auth(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        }
+    }
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.auth(self.client.get(format!("{}{path}", self.base))).send().await.unwrap()
+    }
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.auth(self.client.post(format!("{}{path}", self.base))).json(&body).send().await.unwrap()
+    }
+    pub async fn patch(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.auth(self.client.patch(format!("{}{path}", self.base))).json(&body).send().await.unwrap()
+    }
+    pub async fn request(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> reqwest::Response {
+        let m: reqwest::Method = method.to_ascii_uppercase().parse().unwrap();
+        let mut rb = self.auth(self.client.request(m, format!("{}{path}", self.base)));
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        rb.send().await.unwrap()
+    }
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+const OWNER: &str = "ustaz_test_owner";
+const APP_ROLE: &str = "ustaz_test_app";
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+fn with_user(url: &str, user: &str, password: &str, db: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap();
+    let host = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+    let host = host.split('/').next().unwrap();
+    format!("postgres://{user}:{password}@{host}/{db}")
+}
+
+/// A fresh database for one test, cloned from a migrated and seeded template; returns the URL
+/// of the application role, which does not own the tables (so row-level security applies).
+pub async fn postgres_database(admin_url: &str) -> String {
+    let admin = domain::db::connect(admin_url, 2).await.expect("PostgreSQL admin connection");
+    let template = TEMPLATE
+        .get_or_init(|| async {
+            let name = format!("ustaz_tpl_{}", std::process::id());
+            for (role, extra) in [(OWNER, "CREATEDB"), (APP_ROLE, "")] {
+                let _ = admin
+                    .execute_unprepared(&format!("CREATE ROLE {role} LOGIN PASSWORD '{role}' {extra}"))
+                    .await;
+            }
+            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name} OWNER {OWNER}"))
+                .await
+                .unwrap();
+            let owner = domain::db::connect(&with_user(admin_url, OWNER, OWNER, &name), 2).await.unwrap();
+            owner.execute_unprepared("REVOKE ALL ON SCHEMA public FROM PUBLIC").await.ok();
+            server::migrate(&owner).await.expect("migrations run on PostgreSQL");
+            migrations::grant_app_role(&owner, APP_ROLE).await.unwrap();
+            domain::seed::seed_demo(&owner).await.expect("seed on PostgreSQL");
+            owner.close().await.ok();
+            name
+        })
+        .await;
+    let name = format!("ustaz_t_{}", uuid::Uuid::new_v4().simple());
+    // Clones of one template can collide when tests run in parallel; a short retry settles it.
+    let mut attempt = 0;
+    loop {
+        match admin
+            .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template} OWNER {OWNER}"))
+            .await
+        {
+            Ok(_) => break,
+            Err(e) if attempt < 20 => {
+                attempt += 1;
+                eprintln!("retrying database clone: {e}");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => panic!("cannot clone the template database: {e}"),
+        }
+    }
+    admin.close().await.ok();
+    with_user(admin_url, APP_ROLE, APP_ROLE, &name)
+}

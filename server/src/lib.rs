@@ -63,8 +63,8 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// The job queue the configuration asks for.
 pub async fn open_queue(config: &Config, db: &DatabaseConnection) -> anyhow::Result<JobQueue> {
     match &config.redis_url {
-        Some(url) => JobQueue::redis(url).await,
-        None if db.get_database_backend() == sea_orm::DbBackend::Sqlite => JobQueue::sqlite(db).await,
+        Some(url) => JobQueue::redis(url, &config.queue_name).await,
+        None if db.get_database_backend() == sea_orm::DbBackend::Sqlite => JobQueue::sqlite(db, &config.queue_name).await,
         None => anyhow::bail!("with PostgreSQL the job queue is Redis: set USTAZ_REDIS_URL"),
     }
 }

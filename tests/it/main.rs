@@ -1,1 +1,8 @@
+//! All cross-crate tests in one binary (one link, shared helpers): accounts and sessions, the
+//! refusal table over every route, PostgreSQL with row-level security and Redis, and the
+//! browser journey in Chromium.
 
+mod accounts;
+mod browser;
+mod postgres;
+mod refusals;

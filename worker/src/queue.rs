@@ -8,7 +8,7 @@ use apalis_sqlite::SqliteStorage;
 use domain::jobs::Job;
 use sea_orm::DatabaseConnection;
 
-/// The queue's name in either backend; fixed so renaming the Rust type strands nothing.
+/// The default queue name; set explicitly so renaming the Rust type strands nothing.
 pub const QUEUE: &str = "ustaz-jobs";
 
 /// Attempts the queue makes before a job is left failed for a person to look at.
@@ -22,20 +22,20 @@ pub enum JobQueue {
 
 impl JobQueue {
     /// The embedded queue, in the application's own SQLite database (same pool).
-    pub async fn sqlite(db: &DatabaseConnection) -> anyhow::Result<JobQueue> {
+    pub async fn sqlite(db: &DatabaseConnection, name: &str) -> anyhow::Result<JobQueue> {
         let pool = db.get_sqlite_connection_pool();
         SqliteStorage::setup(pool).await?;
         let config = apalis_sqlite::Config::default()
-            .queue(QUEUE)
+            .queue(name)
             .heartbeat_interval(Duration::from_secs(10));
         Ok(JobQueue::Sqlite(SqliteStorage::new(pool).with_config(config)))
     }
 
     /// The production queue on Redis.
-    pub async fn redis(url: &str) -> anyhow::Result<JobQueue> {
+    pub async fn redis(url: &str, name: &str) -> anyhow::Result<JobQueue> {
         let conn = apalis_redis::connect(url).await?;
         let config = apalis_redis::Config::default()
-            .queue(QUEUE)
+            .queue(name)
             .heartbeat_interval(Duration::from_secs(10))
             .missed_heartbeats(6)
             // Without a TTL Redis keeps no record of idempotency keys, and a job relayed twice

@@ -33,6 +33,8 @@ pub struct Config {
     pub database_max_connections: u32,
     /// Redis for the job queue in production.
     pub redis_url: Option<String>,
+    /// The queue's name; instances that share a Redis but not a database need different names.
+    pub queue_name: String,
     /// SMTP server in production, e.g. `smtp://user:pass@mail.example.kz:587`.
     pub smtp_url: Option<String>,
     pub mail_from: String,
@@ -59,6 +61,7 @@ impl Default for Config {
             database_url: None,
             database_max_connections: 8,
             redis_url: None,
+            queue_name: crate::queue::QUEUE.into(),
             smtp_url: None,
             mail_from: "Ustaz <no-reply@ustaz.local>".into(),
             public_url: None,

@@ -1,1 +1,334 @@
-fn main(){}
+//! `cargo xtask run` and `cargo xtask test`: the two commands a fresh machine with only Rust
+//! needs. They install the build tools into a tools folder that is reused (`USTAZ_TOOLS_DIR`,
+//! default `~/.cache/ustaz/tools`), build, and run or test.
+
+use std::env;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+const CARGO_LEPTOS_VERSION: &str = "0.3.6";
+/// npm's binaryen; Debian's 108 silently breaks the bundle (see docs/ARCHITECTURE.md).
+const BINARYEN_VERSION: &str = "132";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("run") => run(),
+        Some("test") => test(&args[1..]),
+        Some("tools") => tools().map(|_| ()),
+        _ => {
+            eprintln!(
+                "usage:\n  cargo xtask run    build and start Ustaz on the embedded default\n  cargo xtask test   run the whole test suite (CI=true: nothing may skip)\n  cargo xtask tools  only install the build tools"
+            );
+            std::process::exit(2)
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn home() -> PathBuf {
+    env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn tools_dir() -> PathBuf {
+    env::var_os("USTAZ_TOOLS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home().join(".cache/ustaz/tools"))
+}
+
+fn say(msg: &str) {
+    eprintln!("\x1b[1;36mxtask:\x1b[0m {msg}");
+}
+
+fn status(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    let st = cmd.status().with_context(|| format!("cannot start {shown}"))?;
+    if !st.success() {
+        bail!("{shown} failed ({st})");
+    }
+    Ok(())
+}
+
+fn output(cmd: &mut Command) -> Option<String> {
+    cmd.stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
+/// The version of `name` in Cargo.lock.
+fn locked_version(name: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == format!("name = \"{name}\"") {
+            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    bail!("{name} is not in Cargo.lock")
+}
+
+/// Installs what the build needs and returns a PATH with the tools first.
+fn tools() -> Result<String> {
+    let dir = tools_dir();
+    std::fs::create_dir_all(&dir)?;
+    let bin = dir.join("bin");
+    let npm_bin = dir.join("node_modules/.bin");
+    let path = format!(
+        "{}:{}:{}",
+        bin.display(),
+        npm_bin.display(),
+        env::var("PATH").unwrap_or_default()
+    );
+
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        say("adding the wasm32-unknown-unknown target");
+        status(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+
+    let leptos = output(Command::new(bin.join("cargo-leptos")).arg("--version")).unwrap_or_default();
+    if !leptos.contains(CARGO_LEPTOS_VERSION) {
+        say(&format!("installing cargo-leptos {CARGO_LEPTOS_VERSION} into {} (about 12 minutes, once)", dir.display()));
+        status(
+            Command::new("cargo")
+                .args(["install", &format!("cargo-leptos@{CARGO_LEPTOS_VERSION}"), "--locked", "--root"])
+                .arg(&dir),
+        )?;
+    }
+
+    let wb_version = locked_version("wasm-bindgen")?;
+    let wb = output(Command::new(bin.join("wasm-bindgen")).arg("--version")).unwrap_or_default();
+    if !wb.ends_with(&wb_version) {
+        say(&format!("installing wasm-bindgen-cli {wb_version} (the version in Cargo.lock; about 5 minutes, once)"));
+        // Without --locked: its lock file names a crate version the registry mirror lacks.
+        status(
+            Command::new("cargo")
+                .args(["install", "wasm-bindgen-cli", "--version", &wb_version, "--force", "--root"])
+                .arg(&dir),
+        )?;
+    }
+
+    let wasm_opt = output(Command::new(npm_bin.join("wasm-opt")).arg("--version")).unwrap_or_default();
+    if !wasm_opt.contains(&format!("version {BINARYEN_VERSION}")) {
+        if output(Command::new("npm").arg("--version")).is_none() {
+            bail!("npm is needed to install wasm-opt (binaryen {BINARYEN_VERSION}); on Debian: apt-get install npm");
+        }
+        say(&format!("installing wasm-opt from npm's binaryen@{BINARYEN_VERSION}"));
+        status(
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&dir)
+                .arg(format!("binaryen@{BINARYEN_VERSION}")),
+        )?;
+    }
+    Ok(path)
+}
+
+/// Builds the wasm bundle and styles into `target/site`, then the server.
+fn build(path: &str) -> Result<()> {
+    say("building the browser bundle (cargo leptos build --release --frontend-only)");
+    status(
+        Command::new(tools_dir().join("bin/cargo-leptos"))
+            .args(["build", "--release", "--frontend-only"])
+            .current_dir(root())
+            .env("PATH", path),
+    )?;
+    Ok(())
+}
+
+fn run() -> Result<()> {
+    let path = tools()?;
+    build(&path)?;
+    say("building and starting the server (Ctrl-C stops it gracefully)");
+    let mut cmd = Command::new("cargo");
+    cmd.args(["run", "--release", "--package", "server", "--bin", "server", "--", "serve"])
+        .current_dir(root())
+        .env("PATH", &path)
+        .env("USTAZ_SITE_ROOT", root().join("target/site"));
+    // Ctrl-C reaches cargo and the server alike; the server finishes running jobs and exits.
+    let st = cmd.status()?;
+    if !st.success() && st.code().is_some() {
+        bail!("the server exited with {st}");
+    }
+    Ok(())
+}
+
+/// A service the tests can use, or why not.
+struct Service {
+    name: &'static str,
+    env: &'static str,
+    value: Option<String>,
+    why_not: String,
+}
+
+fn reachable(addr: &str) -> bool {
+    addr.to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(1)).is_ok())
+}
+
+fn wait_for(addr: &str, secs: u64) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(secs) {
+        if reachable(addr) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    env::var("PATH").ok()?.split(':').map(|d| Path::new(d).join(name)).find(|p| p.is_file())
+}
+
+/// PostgreSQL: `USTAZ_TEST_PG_URL`, else the local cluster (started with pg_ctlcluster if it is
+/// installed and down). The URL must be a superuser's: tests create roles and databases.
+fn postgres() -> Service {
+    let mut s = Service { name: "PostgreSQL", env: "USTAZ_TEST_PG_URL", value: None, why_not: String::new() };
+    if let Ok(url) = env::var("USTAZ_TEST_PG_URL") {
+        s.value = Some(url);
+        return s;
+    }
+    if !reachable("127.0.0.1:5432") && which("pg_ctlcluster").is_some() {
+        let clusters = output(Command::new("pg_lsclusters").arg("--no-header")).unwrap_or_default();
+        if let Some(line) = clusters.lines().next() {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            if parts.len() >= 2 {
+                say(&format!("starting PostgreSQL cluster {} {}", parts[0], parts[1]));
+                let _ = Command::new("pg_ctlcluster").args([parts[0], parts[1], "start"]).status();
+            }
+        }
+    }
+    if !wait_for("127.0.0.1:5432", 15) {
+        s.why_not = "no PostgreSQL on 127.0.0.1:5432 and USTAZ_TEST_PG_URL is not set".into();
+        return s;
+    }
+    // Local clusters trust the postgres user over the socket; set a password for TCP use.
+    if output(Command::new("psql").args(["-h", "127.0.0.1", "-U", "postgres", "-tAc", "select 1"]).env("PGPASSWORD", "postgres")).is_none() {
+        let _ = Command::new("su")
+            .args(["postgres", "-c", "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\""])
+            .stdout(Stdio::null())
+            .status();
+    }
+    s.value = Some("postgres://postgres:postgres@127.0.0.1:5432/postgres".into());
+    s
+}
+
+/// Redis: `USTAZ_TEST_REDIS_URL`, else one started here on port 6390 if redis-server exists.
+fn redis(children: &mut Vec<Child>) -> Service {
+    let mut s = Service { name: "Redis", env: "USTAZ_TEST_REDIS_URL", value: None, why_not: String::new() };
+    if let Ok(url) = env::var("USTAZ_TEST_REDIS_URL") {
+        s.value = Some(url);
+        return s;
+    }
+    if !reachable("127.0.0.1:6390") {
+        match which("redis-server") {
+            Some(bin) => {
+                if let Ok(child) = Command::new(bin)
+                    .args(["--port", "6390", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                    .stdout(Stdio::null())
+                    .spawn()
+                {
+                    children.push(child);
+                }
+            }
+            None => {
+                s.why_not = "redis-server is not installed (Debian: apt-get install redis-server)".into();
+                return s;
+            }
+        }
+    }
+    if wait_for("127.0.0.1:6390", 10) {
+        s.value = Some("redis://127.0.0.1:6390".into());
+    } else {
+        s.why_not = "redis-server did not start on 127.0.0.1:6390".into();
+    }
+    s
+}
+
+/// Chromium through chromedriver, started here.
+fn browser(children: &mut Vec<Child>) -> Service {
+    let mut s = Service { name: "Chromium", env: "USTAZ_TEST_WEBDRIVER", value: None, why_not: String::new() };
+    if let Ok(url) = env::var("USTAZ_TEST_WEBDRIVER") {
+        s.value = Some(url);
+        return s;
+    }
+    let (Some(driver), Some(_)) = (which("chromedriver"), which("chromium")) else {
+        s.why_not = "chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)".into();
+        return s;
+    };
+    if !reachable("127.0.0.1:9515") {
+        if let Ok(child) = Command::new(driver).args(["--port=9515"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn() {
+            children.push(child);
+        }
+    }
+    if wait_for("127.0.0.1:9515", 10) {
+        s.value = Some("http://127.0.0.1:9515".into());
+    } else {
+        s.why_not = "chromedriver did not start on 127.0.0.1:9515".into();
+    }
+    s
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    let ci = env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    let path = tools()?;
+    build(&path)?;
+
+    let mut children = Vec::new();
+    let services = [postgres(), redis(&mut children), browser(&mut children)];
+    let mut skipped = Vec::new();
+    for s in &services {
+        match &s.value {
+            Some(v) => say(&format!("{}: using {v}", s.name)),
+            None => skipped.push(format!("{} suites SKIPPED: {}", s.name, s.why_not)),
+        }
+    }
+    for line in &skipped {
+        eprintln!("\x1b[1;33m!!! {line}\x1b[0m");
+    }
+    if ci && !skipped.is_empty() {
+        for c in &mut children {
+            let _ = c.kill();
+        }
+        bail!("CI=true and {} service(s) missing: nothing may be skipped", skipped.len());
+    }
+
+    let mut cmd = Command::new("cargo");
+    cmd.args(["test", "--release", "--workspace"])
+        .args(extra)
+        .current_dir(root())
+        .env("PATH", &path)
+        .env("USTAZ_TEST_SITE_ROOT", root().join("target/site"));
+    for s in &services {
+        match &s.value {
+            Some(v) => cmd.env(s.env, v),
+            None => cmd.env_remove(s.env),
+        };
+    }
+    if ci {
+        cmd.env("USTAZ_TEST_REQUIRE_ALL", "1");
+    }
+    let result = status(&mut cmd);
+    for c in &mut children {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    for line in &skipped {
+        eprintln!("\x1b[1;33m!!! {line}\x1b[0m");
+    }
+    result
+}
