@@ -46,7 +46,7 @@ impl App {
     }
 }
 
-/// Opens the database and migrates it (the embedded default migrates itself at start).
+/// Opens the database named by the configuration (a SQLite file in `data_dir` by default).
 pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
     if config.database_url.is_none() {
         std::fs::create_dir_all(&config.data_dir)?;
@@ -76,11 +76,13 @@ pub fn open_mailer(config: &Config) -> anyhow::Result<Mailer> {
     }
 }
 
-/// Everything the server needs, started: database (migrated in embedded mode), demo data when
+/// Everything the server needs, started: database (SQLite migrated at start), demo data when
 /// asked, queue, outbox relay, in-process worker, and the router.
 pub async fn start(config: &Config) -> anyhow::Result<App> {
     let db = open_database(config).await?;
-    if config.mode == worker::Mode::Embedded {
+    // SQLite migrates itself at start. PostgreSQL is migrated by `server migrate`, run as the
+    // role that owns the tables; the server connects as a role that may not create any.
+    if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
         migrate(&db).await?;
     }
     if config.seed_demo {

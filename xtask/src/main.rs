@@ -308,7 +308,7 @@ fn test(extra: &[String]) -> Result<()> {
     }
 
     let mut cmd = Command::new("cargo");
-    cmd.args(["test", "--release", "--workspace"])
+    cmd.args(["test", "--release", "--workspace", "--no-fail-fast"])
         .args(extra)
         .current_dir(root())
         .env("PATH", &path)

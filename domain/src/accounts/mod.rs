@@ -242,7 +242,7 @@ mod tests {
     #[test]
     fn email_is_normalised_and_checked() {
         assert_eq!(Email::parse("  Admin@Almaty-Mentors.Demo ").unwrap().as_str(), "admin@almaty-mentors.demo");
-        for bad in ["", "no-at-sign", "a@b", "a b@c.kz", "a@@c.kz", "a@.kz", "a@kz.", "\"q\"@c.kz", "a@c.kz\n"] {
+        for bad in ["", "no-at-sign", "a@b", "a b@c.kz", "a@@c.kz", "a@.kz", "a@kz.", "\"q\"@c.kz", "a\u{7}@c.kz"] {
             assert_eq!(Email::parse(bad).unwrap_err().code(), "error-email-invalid", "{bad:?}");
         }
     }
