@@ -67,7 +67,9 @@ impl TestApp {
         let data = tempfile::tempdir().expect("temp dir");
         let site_root = std::env::var("USTAZ_TEST_SITE_ROOT")
             .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site")));
+            .unwrap_or_else(|_| {
+                PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site"))
+            });
         let mut config = Config {
             mode: Mode::Embedded,
             addr: "127.0.0.1:0".parse().unwrap(),
@@ -80,7 +82,9 @@ impl TestApp {
             in_process_worker: opts.in_process_worker,
             ..Config::default()
         };
-        let listener = tokio::net::TcpListener::bind(config.addr).await.expect("bind");
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .expect("bind");
         let addr = listener.local_addr().unwrap();
         config.addr = addr;
         config.public_url = Some(format!("http://{addr}"));
@@ -143,7 +147,12 @@ impl TestApp {
 
     pub async fn api_as_with(&self, email: &str, password: &str) -> Api {
         let mut api = self.api();
-        let res = api.post("/api/v1/auth/login", serde_json::json!({"email": email, "password": password})).await;
+        let res = api
+            .post(
+                "/api/v1/auth/login",
+                serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
         assert_eq!(res.status(), 200, "login of {email}");
         let body: serde_json::Value = res.json().await.unwrap();
         api.token = Some(body["token"].as_str().unwrap().to_string());
@@ -152,7 +161,9 @@ impl TestApp {
 
     /// Every e-mail in the file outbox: (recipient, subject, plain text).
     pub fn outbox(&self) -> Vec<Email> {
-        let Ok(entries) = std::fs::read_dir(self.config.outbox_dir()) else { return Vec::new() };
+        let Ok(entries) = std::fs::read_dir(self.config.outbox_dir()) else {
+            return Vec::new();
+        };
         entries
             .flatten()
             .filter_map(|e| {
@@ -172,12 +183,19 @@ impl TestApp {
     /// Waits for an e-mail to `to` whose text contains `needle`.
     pub async fn wait_for_email(&self, to: &str, needle: &str) -> Email {
         for _ in 0..150 {
-            if let Some(e) = self.outbox().into_iter().find(|e| e.to == to && e.text.contains(needle)) {
+            if let Some(e) = self
+                .outbox()
+                .into_iter()
+                .find(|e| e.to == to && e.text.contains(needle))
+            {
                 return e;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("no e-mail to {to} containing {needle:?}; outbox: {:?}", self.outbox());
+        panic!(
+            "no e-mail to {to} containing {needle:?}; outbox: {:?}",
+            self.outbox()
+        );
     }
 
     /// How many e-mails went to `to`.
@@ -209,7 +227,11 @@ pub struct Email {
 /// Pulls `token=…` out of a link in an e-mail.
 pub fn token_from(email: &Email, path: &str) -> String {
     let text = &email.text;
-    let start = text.find(&format!("{path}?token=")).unwrap_or_else(|| panic!("no {path} link in {text}")) + path.len() + 7;
+    let start = text
+        .find(&format!("{path}?token="))
+        .unwrap_or_else(|| panic!("no {path} link in {text}"))
+        + path.len()
+        + 7;
     text[start..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
@@ -223,11 +245,21 @@ pub struct Browser {
 
 impl Browser {
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.base)).header("Accept", "text/html").send().await.unwrap()
+        self.client
+            .get(format!("{}{path}", self.base))
+            .header("Accept", "text/html")
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Posts a form from page `from`, as a browser without JS does.
-    pub async fn post_form(&self, from: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn post_form(
+        &self,
+        from: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
         self.client
             .post(format!("{}{action}", self.base))
             .header("Accept", "text/html")
@@ -240,10 +272,19 @@ impl Browser {
     }
 
     pub async fn login(&self, email: &str) {
-        let res = self.post_form("/login", "/api/login", &[("email", email), ("password", PASSWORD)]).await;
+        let res = self
+            .post_form(
+                "/login",
+                "/api/login",
+                &[("email", email), ("password", PASSWORD)],
+            )
+            .await;
         assert_eq!(res.status(), 302, "sign-in of {email}");
         let location = res.headers()["location"].to_str().unwrap().to_string();
-        assert!(!location.contains("__err"), "sign-in of {email} failed: {location}");
+        assert!(
+            !location.contains("__err"),
+            "sign-in of {email} failed: {location}"
+        );
     }
 
     /// The CSRF token of the signed-in session, as the page carries it.
@@ -269,15 +310,31 @@ impl Api {
         }
     }
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.auth(self.client.get(format!("{}{path}", self.base))).send().await.unwrap()
+        self.auth(self.client.get(format!("{}{path}", self.base)))
+            .send()
+            .await
+            .unwrap()
     }
     pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
-        self.auth(self.client.post(format!("{}{path}", self.base))).json(&body).send().await.unwrap()
+        self.auth(self.client.post(format!("{}{path}", self.base)))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
     pub async fn patch(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
-        self.auth(self.client.patch(format!("{}{path}", self.base))).json(&body).send().await.unwrap()
+        self.auth(self.client.patch(format!("{}{path}", self.base)))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
-    pub async fn request(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> reqwest::Response {
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
         let m: reqwest::Method = method.to_ascii_uppercase().parse().unwrap();
         let mut rb = self.auth(self.client.request(m, format!("{}{path}", self.base)));
         if let Some(b) = body {
@@ -304,25 +361,41 @@ fn with_user(url: &str, user: &str, password: &str, db: &str) -> String {
 /// A fresh database for one test, cloned from a migrated and seeded template; returns the URL
 /// of the application role, which does not own the tables (so row-level security applies).
 pub async fn postgres_database(admin_url: &str) -> String {
-    let admin = domain::db::connect(admin_url, 2).await.expect("PostgreSQL admin connection");
+    let admin = domain::db::connect(admin_url, 2)
+        .await
+        .expect("PostgreSQL admin connection");
     let template = TEMPLATE
         .get_or_init(|| async {
             let name = format!("ustaz_tpl_{}", std::process::id());
             for (role, extra) in [(OWNER, "CREATEDB"), (APP_ROLE, "")] {
                 let _ = admin
-                    .execute_unprepared(&format!("CREATE ROLE {role} LOGIN PASSWORD '{role}' {extra}"))
+                    .execute_unprepared(&format!(
+                        "CREATE ROLE {role} LOGIN PASSWORD '{role}' {extra}"
+                    ))
                     .await;
             }
-            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+                .await
+                .unwrap();
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name} OWNER {OWNER}"))
                 .await
                 .unwrap();
-            let owner = domain::db::connect(&with_user(admin_url, OWNER, OWNER, &name), 2).await.unwrap();
-            owner.execute_unprepared("REVOKE ALL ON SCHEMA public FROM PUBLIC").await.ok();
-            server::migrate(&owner).await.expect("migrations run on PostgreSQL");
+            let owner = domain::db::connect(&with_user(admin_url, OWNER, OWNER, &name), 2)
+                .await
+                .unwrap();
+            owner
+                .execute_unprepared("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+                .await
+                .ok();
+            server::migrate(&owner)
+                .await
+                .expect("migrations run on PostgreSQL");
             migrations::grant_app_role(&owner, APP_ROLE).await.unwrap();
-            domain::seed::seed_demo(&owner).await.expect("seed on PostgreSQL");
+            domain::seed::seed_demo(&owner)
+                .await
+                .expect("seed on PostgreSQL");
             owner.close().await.ok();
             name
         })
@@ -332,7 +405,9 @@ pub async fn postgres_database(admin_url: &str) -> String {
     let mut attempt = 0;
     loop {
         match admin
-            .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template} OWNER {OWNER}"))
+            .execute_unprepared(&format!(
+                "CREATE DATABASE {name} TEMPLATE {template} OWNER {OWNER}"
+            ))
             .await
         {
             Ok(_) => break,

@@ -146,7 +146,10 @@ mod tests {
 
     #[test]
     fn accept_language_picks_first_supported() {
-        assert_eq!(Locale::from_accept_language("de-DE,kk;q=0.8,ru;q=0.5"), Some(Locale::Kk));
+        assert_eq!(
+            Locale::from_accept_language("de-DE,kk;q=0.8,ru;q=0.5"),
+            Some(Locale::Kk)
+        );
         assert_eq!(Locale::from_accept_language("fr"), None);
         assert_eq!("KZ".parse::<Locale>(), Ok(Locale::Kk));
     }

@@ -8,8 +8,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -157,7 +157,12 @@ pub async fn was_delivered(db: &DatabaseConnection, dedupe_key: &str) -> Result<
 }
 
 /// Records that an e-mail went out. A second record of the same key is ignored.
-pub async fn record_delivery(db: &DatabaseConnection, dedupe_key: &str, recipient: &str, subject: &str) -> Result<()> {
+pub async fn record_delivery(
+    db: &DatabaseConnection,
+    dedupe_key: &str,
+    recipient: &str,
+    subject: &str,
+) -> Result<()> {
     let result = email_delivery::ActiveModel {
         dedupe_key: Set(dedupe_key.to_string()),
         recipient: Set(recipient.to_string()),
@@ -172,4 +177,3 @@ pub async fn record_delivery(db: &DatabaseConnection, dedupe_key: &str, recipien
         Err(e) => Err(e.into()),
     }
 }
-

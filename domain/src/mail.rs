@@ -53,7 +53,11 @@ pub fn render(message: &EmailMessage, locale: Locale, public_url: &str) -> Rende
         link_label = escape(&link_label),
         footer = escape(&footer),
     );
-    RenderedEmail { subject, text, html }
+    RenderedEmail {
+        subject,
+        text,
+        html,
+    }
 }
 
 fn escape(s: &str) -> String {
@@ -78,11 +82,21 @@ mod tests {
         };
         for locale in Locale::ALL {
             let r = render(&msg, locale, "https://ustaz.example/");
-            assert!(r.subject.contains("Dara <Almaty>"), "{locale}: {}", r.subject);
-            assert!(r.text.contains("https://ustaz.example/accept-invitation?token=abc"));
+            assert!(
+                r.subject.contains("Dara <Almaty>"),
+                "{locale}: {}",
+                r.subject
+            );
+            assert!(
+                r.text
+                    .contains("https://ustaz.example/accept-invitation?token=abc")
+            );
             assert!(r.html.contains("Dara &lt;Almaty&gt;"));
             assert!(!r.html.contains("<Almaty>"));
         }
-        assert_ne!(render(&msg, Locale::Kk, "x").subject, render(&msg, Locale::En, "x").subject);
+        assert_ne!(
+            render(&msg, Locale::Kk, "x").subject,
+            render(&msg, Locale::En, "x").subject
+        );
     }
 }

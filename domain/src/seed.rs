@@ -3,7 +3,10 @@
 //! nothing. Never called in production mode (the server refuses).
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    Set,
+};
 use uuid::Uuid;
 
 use crate::accounts::Role;
@@ -41,7 +44,11 @@ const TENANTS: [DemoTenant; 2] = [
         locale: "kk",
         lead: Some("almaty-mentors"),
         region: "Қарағанды",
-        institution: ("Школа-интернат №2", InstitutionKind::BoardingSchool, "ул. Ерубаева, 10"),
+        institution: (
+            "Школа-интернат №2",
+            InstitutionKind::BoardingSchool,
+            "ул. Ерубаева, 10",
+        ),
     },
 ];
 
@@ -72,7 +79,11 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<()> {
         let phc = phc.clone();
         let txn = &txn;
         async move {
-            if let Some(u) = user::Entity::find().filter(user::Column::Email.eq(&email)).one(txn).await? {
+            if let Some(u) = user::Entity::find()
+                .filter(user::Column::Email.eq(&email))
+                .one(txn)
+                .await?
+            {
                 return Ok::<_, crate::Error>(u);
             }
             Ok(user::ActiveModel {
@@ -89,10 +100,20 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<()> {
         }
     };
 
-    ensure_user(OPERATOR_EMAIL.into(), "Platform Operator".into(), "en", true).await?;
+    ensure_user(
+        OPERATOR_EMAIL.into(),
+        "Platform Operator".into(),
+        "en",
+        true,
+    )
+    .await?;
 
     for demo in &TENANTS {
-        let t = match tenant::Entity::find().filter(tenant::Column::Slug.eq(demo.slug)).one(&txn).await? {
+        let t = match tenant::Entity::find()
+            .filter(tenant::Column::Slug.eq(demo.slug))
+            .one(&txn)
+            .await?
+        {
             Some(t) => t,
             None => {
                 let lead_id = match demo.lead {
@@ -155,7 +176,13 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<()> {
             .await?;
         }
         for (who, name, role) in ROLES {
-            let u = ensure_user(format!("{who}@{}.demo", demo.slug), name.into(), demo.locale, false).await?;
+            let u = ensure_user(
+                format!("{who}@{}.demo", demo.slug),
+                name.into(),
+                demo.locale,
+                false,
+            )
+            .await?;
             let exists = membership::Entity::find()
                 .filter(membership::Column::TenantId.eq(t.id))
                 .filter(membership::Column::UserId.eq(u.id))

@@ -40,11 +40,19 @@ pub fn check_csrf(session: &LiveSession, token: &str) -> Result<(), AppError> {
     let expected = session.csrf_token.as_bytes();
     let given = token.as_bytes();
     // Length first, then every byte, so the comparison time does not depend on where it differs.
-    let same = expected.len() == given.len() && expected.iter().zip(given).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    let same = expected.len() == given.len()
+        && expected
+            .iter()
+            .zip(given)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
     if same {
         Ok(())
     } else {
-        Err(AppError::Domain(domain::Error::invalid("csrf", "error-csrf")))
+        Err(AppError::Domain(domain::Error::invalid(
+            "csrf",
+            "error-csrf",
+        )))
     }
 }
 
@@ -77,17 +85,25 @@ pub fn client_ip() -> String {
 /// Sets a cookie on the response.
 pub fn set_cookie(value: String) {
     if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
-        expect_context::<leptos_axum::ResponseOptions>().append_header(axum::http::header::SET_COOKIE, v);
+        expect_context::<leptos_axum::ResponseOptions>()
+            .append_header(axum::http::header::SET_COOKIE, v);
     }
 }
 
 /// The page the form was posted from, for redirecting back after a full-page post.
 pub fn referer_path() -> String {
     parts()
-        .and_then(|p| p.headers.get(axum::http::header::REFERER).and_then(|v| v.to_str().ok()).map(String::from))
+        .and_then(|p| {
+            p.headers
+                .get(axum::http::header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+        })
         .and_then(|r| {
             let after_scheme = r.split_once("://").map(|(_, rest)| rest.to_string())?;
-            let path = after_scheme.find('/').map(|i| after_scheme[i..].to_string())?;
+            let path = after_scheme
+                .find('/')
+                .map(|i| after_scheme[i..].to_string())?;
             // Only our own paths, never `//evil.example`.
             (path.starts_with('/') && !path.starts_with("//")).then_some(path)
         })

@@ -34,7 +34,13 @@ impl SessionInfo {
     pub fn roles_in(&self, slug: &str) -> Vec<domain::accounts::Role> {
         self.user
             .as_ref()
-            .map(|u| u.memberships.iter().filter(|m| m.tenant_slug == slug).map(|m| m.role).collect())
+            .map(|u| {
+                u.memberships
+                    .iter()
+                    .filter(|m| m.tenant_slug == slug)
+                    .map(|m| m.role)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -51,7 +57,8 @@ pub async fn load_session() -> Result<SessionInfo, AppError> {
             csrf: String::new(),
         });
     };
-    let memberships = domain::accounts::service::memberships_of(&state.db, session.actor.user_id).await?;
+    let memberships =
+        domain::accounts::service::memberships_of(&state.db, session.actor.user_id).await?;
     Ok(SessionInfo {
         locale,
         csrf: session.csrf_token.clone(),

@@ -27,7 +27,10 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
 
 /// Grants the application role what it needs on every table, after migrating as the owner.
 /// The application role does not own the tables, so row-level security applies to it.
-pub async fn grant_app_role(db: &sea_orm_migration::sea_orm::DatabaseConnection, role: &str) -> Result<(), DbErr> {
+pub async fn grant_app_role(
+    db: &sea_orm_migration::sea_orm::DatabaseConnection,
+    role: &str,
+) -> Result<(), DbErr> {
     use sea_orm_migration::sea_orm::ConnectionTrait;
     if db.get_database_backend() != sea_orm_migration::sea_orm::DbBackend::Postgres {
         return Ok(());

@@ -8,7 +8,12 @@ use crate::TENANT_OWNED_TABLES;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-fn fk(from: &'static str, col: &'static str, to: &'static str, on_delete: ForeignKeyAction) -> ForeignKeyCreateStatement {
+fn fk(
+    from: &'static str,
+    col: &'static str,
+    to: &'static str,
+    on_delete: ForeignKeyAction,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{from}_{col}"))
         .from(from, col)
@@ -19,7 +24,8 @@ fn fk(from: &'static str, col: &'static str, to: &'static str, on_delete: Foreig
 
 fn index(table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
     let mut idx = Index::create();
-    idx.name(format!("ix_{table}_{}", cols.join("_"))).table(table);
+    idx.name(format!("ix_{table}_{}", cols.join("_")))
+        .table(table);
     for c in cols {
         idx.col(*c);
     }
@@ -211,10 +217,23 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
-            "email_deliveries", "outbox", "login_failures", "audit_events", "sessions", "api_tokens",
-            "password_resets", "invitations", "memberships", "users", "institutions", "regions", "tenants",
+            "email_deliveries",
+            "outbox",
+            "login_failures",
+            "audit_events",
+            "sessions",
+            "api_tokens",
+            "password_resets",
+            "invitations",
+            "memberships",
+            "users",
+            "institutions",
+            "regions",
+            "tenants",
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -53,7 +53,9 @@ pub fn status_of(error: &Error) -> StatusCode {
         Error::Forbidden => StatusCode::FORBIDDEN,
         Error::Unauthenticated => StatusCode::UNAUTHORIZED,
         Error::Invalid { code, .. } if code == "error-credentials" => StatusCode::UNAUTHORIZED,
-        Error::Invalid { code, .. } if code == "error-body-too-large" => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::Invalid { code, .. } if code == "error-body-too-large" => {
+            StatusCode::PAYLOAD_TOO_LARGE
+        }
         Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -73,7 +75,9 @@ impl IntoResponse for ApiError {
         if let Error::RateLimited { retry_after_secs } = self.error
             && let Ok(v) = retry_after_secs.to_string().parse()
         {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
         }
         response
     }

@@ -28,9 +28,17 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// Resolves the session and language of page and server-function requests and records the
 /// user on the request's span. The API (`/api/v1`) authenticates with bearer tokens instead.
-pub async fn request_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn request_context(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path();
-    if path.starts_with("/pkg/") || path.starts_with("/api/v1/") || path == "/healthz" || path == "/readyz" {
+    if path.starts_with("/pkg/")
+        || path.starts_with("/api/v1/")
+        || path == "/healthz"
+        || path == "/readyz"
+    {
         return next.run(req).await;
     }
     let ip = req
@@ -76,7 +84,10 @@ pub async fn same_origin_writes(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let headers = req.headers();
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let cross_site = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         Some("null") => true,
         Some(origin) => origin.split_once("://").map(|(_, h)| h) != Some(host),

@@ -64,7 +64,9 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 pub async fn open_queue(config: &Config, db: &DatabaseConnection) -> anyhow::Result<JobQueue> {
     match &config.redis_url {
         Some(url) => JobQueue::redis(url, &config.queue_name).await,
-        None if db.get_database_backend() == sea_orm::DbBackend::Sqlite => JobQueue::sqlite(db, &config.queue_name).await,
+        None if db.get_database_backend() == sea_orm::DbBackend::Sqlite => {
+            JobQueue::sqlite(db, &config.queue_name).await
+        }
         None => anyhow::bail!("with PostgreSQL the job queue is Redis: set USTAZ_REDIS_URL"),
     }
 }
@@ -142,8 +144,15 @@ async fn healthz() -> &'static str {
 async fn readyz(State((db, queue)): State<(DatabaseConnection, JobQueue)>) -> impl IntoResponse {
     let database = domain::db::ping(&db).await;
     let queue = queue.ping(&db).await;
-    let status = if database && queue { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, axum::Json(serde_json::json!({"database": database, "queue": queue})))
+    let status = if database && queue {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({"database": database, "queue": queue})),
+    )
 }
 
 /// The whole HTTP surface: pages, server functions, API, OpenAPI document, health checks.
@@ -162,9 +171,15 @@ pub fn router(state: AppState, queue: JobQueue, max_body_bytes: usize) -> Router
             move || frontend::shell(options.clone())
         })
         .merge(api)
-        .route("/api/openapi.json", get(move || async move { axum::Json(openapi_json.clone()) }))
+        .route(
+            "/api/openapi.json",
+            get(move || async move { axum::Json(openapi_json.clone()) }),
+        )
         .fallback(file_and_error_handler::<AppState, _>(frontend::shell))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), http::request_context))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::request_context,
+        ))
         .layer(axum::middleware::from_fn(http::same_origin_writes))
         .with_state(state)
         .merge(health)
@@ -191,11 +206,18 @@ pub fn router(state: AppState, queue: JobQueue, max_body_bytes: usize) -> Router
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops background work.
-pub async fn serve(app: App, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn serve(
+    app: App,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let router = app.router.clone();
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     app.shutdown().await;
     Ok(())
 }

@@ -8,8 +8,12 @@ use clap::{Parser, Subcommand};
 use worker::{Config, Mode};
 
 #[derive(Parser)]
-#[command(name = "server", version, about = "The Ustaz web server: portal, JSON API and (embedded) worker.",
-    long_about = "The Ustaz web server.\n\nSettings come from defaults, then an optional TOML file (--config or USTAZ_CONFIG), then USTAZ_-prefixed environment variables: USTAZ_ADDR (default 127.0.0.1:3000), USTAZ_DATA_DIR (default ./data), USTAZ_MODE (embedded|production), USTAZ_DATABASE_URL, USTAZ_REDIS_URL, USTAZ_SMTP_URL, USTAZ_PUBLIC_URL, USTAZ_SITE_ROOT, USTAZ_MAIL_FROM. OTEL_EXPORTER_OTLP_ENDPOINT turns on trace export.")]
+#[command(
+    name = "server",
+    version,
+    about = "The Ustaz web server: portal, JSON API and (embedded) worker.",
+    long_about = "The Ustaz web server.\n\nSettings come from defaults, then an optional TOML file (--config or USTAZ_CONFIG), then USTAZ_-prefixed environment variables: USTAZ_ADDR (default 127.0.0.1:3000), USTAZ_DATA_DIR (default ./data), USTAZ_MODE (embedded|production), USTAZ_DATABASE_URL, USTAZ_REDIS_URL, USTAZ_SMTP_URL, USTAZ_PUBLIC_URL, USTAZ_SITE_ROOT, USTAZ_MAIL_FROM. OTEL_EXPORTER_OTLP_ENDPOINT turns on trace export."
+)]
 struct Cli {
     /// A TOML file with settings (overridden by USTAZ_* variables).
     #[arg(long, global = true)]
@@ -67,7 +71,10 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(config.addr).await?;
             let addr = listener.local_addr()?;
             if config.seed_demo {
-                println!("\nUstaz is running at http://{addr}\nDemo logins (password `{}`):", domain::seed::DEMO_PASSWORD);
+                println!(
+                    "\nUstaz is running at http://{addr}\nDemo logins (password `{}`):",
+                    domain::seed::DEMO_PASSWORD
+                );
                 for login in domain::seed::demo_logins() {
                     println!("  {login}");
                 }
@@ -88,7 +95,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

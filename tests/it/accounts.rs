@@ -10,12 +10,27 @@ async fn api_login_me_and_the_same_answer_for_unknown_email_and_wrong_password()
     let api = app.api_as("admin@almaty-mentors.demo").await;
     let me: Value = api.get("/api/v1/me").await.json().await.unwrap();
     assert_eq!(me["email"], "admin@almaty-mentors.demo");
-    assert_eq!(me["memberships"], json!([{"tenant": "almaty-mentors", "role": "tenant_admin"}]));
+    assert_eq!(
+        me["memberships"],
+        json!([{"tenant": "almaty-mentors", "role": "tenant_admin"}])
+    );
 
-    let wrong = app.api().post("/api/v1/auth/login", json!({"email": "admin@almaty-mentors.demo", "password": "nope-nope-nope"})).await;
+    let wrong = app
+        .api()
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "admin@almaty-mentors.demo", "password": "nope-nope-nope"}),
+        )
+        .await;
     assert_eq!(wrong.status(), 401);
     let wrong: Value = wrong.json().await.unwrap();
-    let unknown = app.api().post("/api/v1/auth/login", json!({"email": "nobody@almaty-mentors.demo", "password": "nope-nope-nope"})).await;
+    let unknown = app
+        .api()
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "nobody@almaty-mentors.demo", "password": "nope-nope-nope"}),
+        )
+        .await;
     assert_eq!(unknown.status(), 401);
     let unknown: Value = unknown.json().await.unwrap();
     assert_eq!(wrong, unknown, "the two failures must be indistinguishable");
@@ -32,18 +47,30 @@ async fn login_is_rate_limited_per_account_with_a_clear_message() {
     let app = TestApp::sqlite().await;
     let body = json!({"email": "coordinator@almaty-mentors.demo", "password": "wrong-password"});
     for _ in 0..5 {
-        assert_eq!(app.api().post("/api/v1/auth/login", body.clone()).await.status(), 401);
+        assert_eq!(
+            app.api()
+                .post("/api/v1/auth/login", body.clone())
+                .await
+                .status(),
+            401
+        );
     }
     // Now even the right password waits: the limit is checked before the password.
     let res = app
         .api()
-        .post("/api/v1/auth/login", json!({"email": "coordinator@almaty-mentors.demo", "password": PASSWORD}))
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "coordinator@almaty-mentors.demo", "password": PASSWORD}),
+        )
         .await;
     assert_eq!(res.status(), 429);
     assert!(res.headers().contains_key("retry-after"));
     let err: Value = res.json().await.unwrap();
     assert_eq!(err["error"], "error-rate-limited");
-    assert!(err["message"].as_str().unwrap().contains("15 minutes"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("15 minutes"),
+        "{err}"
+    );
     // Other accounts are not affected.
     app.api_as("mentor@almaty-mentors.demo").await;
 }
@@ -53,32 +80,70 @@ async fn invitation_by_email_to_accept_and_sign_in_once() {
     let app = TestApp::sqlite().await;
     let admin = app.api_as("admin@almaty-mentors.demo").await;
     let res = admin
-        .post("/api/v1/t/almaty-mentors/invitations", json!({"email": "New.Person@Example.kz", "role": "psychologist"}))
+        .post(
+            "/api/v1/t/almaty-mentors/invitations",
+            json!({"email": "New.Person@Example.kz", "role": "psychologist"}),
+        )
         .await;
     assert_eq!(res.status(), 201);
     let inv: Value = res.json().await.unwrap();
     assert_eq!(inv["email"], "new.person@example.kz");
 
     // The worker writes the e-mail, in the tenant's language (Russian), with the link.
-    let email = app.wait_for_email("new.person@example.kz", "/accept-invitation?token=").await;
-    assert_eq!(email.subject, "Приглашение в Almaty Mentors Foundation на Ustaz");
-    assert!(email.html.contains("<a href=\""), "an HTML part with the link");
+    let email = app
+        .wait_for_email("new.person@example.kz", "/accept-invitation?token=")
+        .await;
+    assert_eq!(
+        email.subject,
+        "Приглашение в Almaty Mentors Foundation на Ustaz"
+    );
+    assert!(
+        email.html.contains("<a href=\""),
+        "an HTML part with the link"
+    );
     assert!(!email.text.contains(PASSWORD), "no password is ever sent");
     let token = token_from(&email, "/accept-invitation");
 
-    let accept = json!({"token": token, "full_name": "Жанна Ахметова", "password": "a long new password"});
-    assert_eq!(app.api().post("/api/v1/auth/accept-invitation", accept.clone()).await.status(), 204);
-    let again = app.api().post("/api/v1/auth/accept-invitation", accept).await;
+    let accept =
+        json!({"token": token, "full_name": "Жанна Ахметова", "password": "a long new password"});
+    assert_eq!(
+        app.api()
+            .post("/api/v1/auth/accept-invitation", accept.clone())
+            .await
+            .status(),
+        204
+    );
+    let again = app
+        .api()
+        .post("/api/v1/auth/accept-invitation", accept)
+        .await;
     assert_eq!(again.status(), 422);
-    assert_eq!(again.json::<Value>().await.unwrap()["error"], "error-invitation-used");
+    assert_eq!(
+        again.json::<Value>().await.unwrap()["error"],
+        "error-invitation-used"
+    );
 
     let login = app
         .api()
-        .post("/api/v1/auth/login", json!({"email": "new.person@example.kz", "password": "a long new password"}))
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "new.person@example.kz", "password": "a long new password"}),
+        )
         .await;
     assert_eq!(login.status(), 200);
-    let users: Value = admin.get("/api/v1/t/almaty-mentors/users").await.json().await.unwrap();
-    assert!(users.as_array().unwrap().iter().any(|u| u["email"] == "new.person@example.kz" && u["role"] == "psychologist"));
+    let users: Value = admin
+        .get("/api/v1/t/almaty-mentors/users")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["email"] == "new.person@example.kz" && u["role"] == "psychologist")
+    );
 }
 
 #[tokio::test]
@@ -86,71 +151,146 @@ async fn expired_and_unknown_invitations_and_bad_input_are_refused_with_reasons(
     let app = TestApp::sqlite().await;
     let admin = app.api_as("admin@almaty-mentors.demo").await;
     for (body, code) in [
-        (json!({"email": "not-an-email", "role": "coordinator"}), "error-email-invalid"),
-        (json!({"email": "a@b.kz", "role": "platform_admin"}), "error-role-invalid"),
-        (json!({"email": "a@b.kz", "role": "coordinator", "region_id": uuid::Uuid::new_v4()}), "error-region-unknown"),
+        (
+            json!({"email": "not-an-email", "role": "coordinator"}),
+            "error-email-invalid",
+        ),
+        (
+            json!({"email": "a@b.kz", "role": "platform_admin"}),
+            "error-role-invalid",
+        ),
+        (
+            json!({"email": "a@b.kz", "role": "coordinator", "region_id": uuid::Uuid::new_v4()}),
+            "error-region-unknown",
+        ),
     ] {
-        let res = admin.post("/api/v1/t/almaty-mentors/invitations", body).await;
+        let res = admin
+            .post("/api/v1/t/almaty-mentors/invitations", body)
+            .await;
         assert_eq!(res.status(), 422);
         assert_eq!(res.json::<Value>().await.unwrap()["error"], code);
     }
-    let res = admin.post("/api/v1/t/almaty-mentors/invitations", json!({"email": 5})).await;
+    let res = admin
+        .post("/api/v1/t/almaty-mentors/invitations", json!({"email": 5}))
+        .await;
     assert_eq!(res.status(), 422, "a body of the wrong shape is refused");
     let dup = admin
-        .post("/api/v1/t/almaty-mentors/invitations", json!({"email": "coordinator@almaty-mentors.demo", "role": "coordinator"}))
+        .post(
+            "/api/v1/t/almaty-mentors/invitations",
+            json!({"email": "coordinator@almaty-mentors.demo", "role": "coordinator"}),
+        )
         .await;
     assert_eq!(dup.status(), 409);
-    assert_eq!(dup.json::<Value>().await.unwrap()["error"], "error-already-member");
+    assert_eq!(
+        dup.json::<Value>().await.unwrap()["error"],
+        "error-already-member"
+    );
 
     admin
-        .post("/api/v1/t/almaty-mentors/invitations", json!({"email": "late@example.kz", "role": "trainer"}))
+        .post(
+            "/api/v1/t/almaty-mentors/invitations",
+            json!({"email": "late@example.kz", "role": "trainer"}),
+        )
         .await;
-    let email = app.wait_for_email("late@example.kz", "/accept-invitation?token=").await;
+    let email = app
+        .wait_for_email("late@example.kz", "/accept-invitation?token=")
+        .await;
     let token = token_from(&email, "/accept-invitation");
-    app.execute("UPDATE invitations SET expires_at = '2020-01-01T00:00:00+00:00'").await;
+    app.execute("UPDATE invitations SET expires_at = '2020-01-01T00:00:00+00:00'")
+        .await;
     let res = app
         .api()
-        .post("/api/v1/auth/accept-invitation", json!({"token": token, "full_name": "X", "password": "long enough pw"}))
+        .post(
+            "/api/v1/auth/accept-invitation",
+            json!({"token": token, "full_name": "X", "password": "long enough pw"}),
+        )
         .await;
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "error-invitation-expired");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "error-invitation-expired"
+    );
     let res = app
         .api()
-        .post("/api/v1/auth/accept-invitation", json!({"token": "made-up", "full_name": "X", "password": "long enough pw"}))
+        .post(
+            "/api/v1/auth/accept-invitation",
+            json!({"token": "made-up", "full_name": "X", "password": "long enough pw"}),
+        )
         .await;
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "error-invitation-invalid");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "error-invitation-invalid"
+    );
 }
 
 #[tokio::test]
 async fn password_reset_by_email_is_single_use_and_ends_sessions() {
     let app = TestApp::sqlite().await;
-    let res = app.api().post("/api/v1/auth/password-reset", json!({"email": "mentor@karaganda-partner.demo"})).await;
+    let res = app
+        .api()
+        .post(
+            "/api/v1/auth/password-reset",
+            json!({"email": "mentor@karaganda-partner.demo"}),
+        )
+        .await;
     assert_eq!(res.status(), 202);
     // An unknown address gets the same answer.
-    let res = app.api().post("/api/v1/auth/password-reset", json!({"email": "ghost@karaganda-partner.demo"})).await;
+    let res = app
+        .api()
+        .post(
+            "/api/v1/auth/password-reset",
+            json!({"email": "ghost@karaganda-partner.demo"}),
+        )
+        .await;
     assert_eq!(res.status(), 202);
-    let bad = app.api().post("/api/v1/auth/password-reset", json!({"email": "ghost"})).await;
+    let bad = app
+        .api()
+        .post("/api/v1/auth/password-reset", json!({"email": "ghost"}))
+        .await;
     assert_eq!(bad.status(), 422);
 
     // The Karaganda mentor's language is Kazakh.
-    let email = app.wait_for_email("mentor@karaganda-partner.demo", "/reset-password?token=").await;
+    let email = app
+        .wait_for_email("mentor@karaganda-partner.demo", "/reset-password?token=")
+        .await;
     assert_eq!(email.subject, "Ustaz құпиясөзіңіз");
     let token = token_from(&email, "/reset-password");
 
-    let short = app.api().post("/api/v1/auth/password-reset/confirm", json!({"token": token, "password": "short"})).await;
-    assert_eq!(short.json::<Value>().await.unwrap()["error"], "error-password-too-short");
+    let short = app
+        .api()
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            json!({"token": token, "password": "short"}),
+        )
+        .await;
+    assert_eq!(
+        short.json::<Value>().await.unwrap()["error"],
+        "error-password-too-short"
+    );
     let ok = app
         .api()
-        .post("/api/v1/auth/password-reset/confirm", json!({"token": token, "password": "my brand new password"}))
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            json!({"token": token, "password": "my brand new password"}),
+        )
         .await;
     assert_eq!(ok.status(), 204);
     let reused = app
         .api()
-        .post("/api/v1/auth/password-reset/confirm", json!({"token": token, "password": "another new password"}))
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            json!({"token": token, "password": "another new password"}),
+        )
         .await;
-    assert_eq!(reused.json::<Value>().await.unwrap()["error"], "error-reset-used");
+    assert_eq!(
+        reused.json::<Value>().await.unwrap()["error"],
+        "error-reset-used"
+    );
     let login = app
         .api()
-        .post("/api/v1/auth/login", json!({"email": "mentor@karaganda-partner.demo", "password": "my brand new password"}))
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "mentor@karaganda-partner.demo", "password": "my brand new password"}),
+        )
         .await;
     assert_eq!(login.status(), 200);
     assert_eq!(app.emails_to("ghost@karaganda-partner.demo"), 0);
@@ -161,7 +301,14 @@ async fn portal_sign_in_session_cookie_and_sign_out() {
     let app = TestApp::sqlite().await;
     let b = app.browser();
     let res = b
-        .post_form("/login", "/api/login", &[("email", "admin@almaty-mentors.demo"), ("password", PASSWORD)])
+        .post_form(
+            "/login",
+            "/api/login",
+            &[
+                ("email", "admin@almaty-mentors.demo"),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(res.status(), 302);
     let cookie = res
@@ -171,7 +318,10 @@ async fn portal_sign_in_session_cookie_and_sign_out() {
         .map(|v| v.to_str().unwrap().to_string())
         .find(|c| c.starts_with("ustaz_session="))
         .expect("a session cookie");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Secure"), "no Secure flag over plain http");
 
     let page = b.get("/t/almaty-mentors").await;
@@ -182,13 +332,29 @@ async fn portal_sign_in_session_cookie_and_sign_out() {
     // A wrong password on the form comes back to the login page with the reason.
     let other = app.browser();
     let res = other
-        .post_form("/login", "/api/login", &[("email", "admin@almaty-mentors.demo"), ("password", "wrong password")])
+        .post_form(
+            "/login",
+            "/api/login",
+            &[
+                ("email", "admin@almaty-mentors.demo"),
+                ("password", "wrong password"),
+            ],
+        )
         .await;
     let location = res.headers()["location"].to_str().unwrap().to_string();
-    assert!(location.contains("/login?") && location.contains("__err"), "{location}");
-    let path = location.split_once("://").map(|(_, r)| &r[r.find('/').unwrap()..]).unwrap_or(&location);
+    assert!(
+        location.contains("/login?") && location.contains("__err"),
+        "{location}"
+    );
+    let path = location
+        .split_once("://")
+        .map(|(_, r)| &r[r.find('/').unwrap()..])
+        .unwrap_or(&location);
     let page = other.get(path).await.text().await.unwrap();
-    assert!(page.contains("Неверная эл. почта или пароль."), "the error is shown in the page's language");
+    assert!(
+        page.contains("Неверная эл. почта или пароль."),
+        "the error is shown in the page's language"
+    );
 
     let csrf = b.csrf().await;
     let res = b.post_form("/", "/api/logout", &[("csrf", &csrf)]).await;
@@ -214,10 +380,17 @@ async fn forms_refuse_missing_csrf_tokens_and_cross_site_posts() {
     b.login("admin@almaty-mentors.demo").await;
     let fields = [("slug", "almaty-mentors"), ("name", "Астана")];
     let res = b
-        .post_form("/t/almaty-mentors/regions", "/api/create_region", &[fields[0], fields[1], ("csrf", "forged")])
+        .post_form(
+            "/t/almaty-mentors/regions",
+            "/api/create_region",
+            &[fields[0], fields[1], ("csrf", "forged")],
+        )
         .await;
     let location = res.headers()["location"].to_str().unwrap().to_string();
-    assert!(location.contains("__err"), "a forged token is refused: {location}");
+    assert!(
+        location.contains("__err"),
+        "a forged token is refused: {location}"
+    );
 
     let csrf = b.csrf().await;
     let res = b
@@ -232,15 +405,33 @@ async fn forms_refuse_missing_csrf_tokens_and_cross_site_posts() {
 
     let regions: Vec<String> = {
         let api = app.api_as("admin@almaty-mentors.demo").await;
-        let v: Value = api.get("/api/v1/t/almaty-mentors/regions").await.json().await.unwrap();
-        v.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect()
+        let v: Value = api
+            .get("/api/v1/t/almaty-mentors/regions")
+            .await
+            .json()
+            .await
+            .unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
     };
     assert_eq!(regions, vec!["Алматы"], "nothing was created");
 
     let res = b
-        .post_form("/t/almaty-mentors/regions", "/api/create_region", &[fields[0], fields[1], ("csrf", &csrf)])
+        .post_form(
+            "/t/almaty-mentors/regions",
+            "/api/create_region",
+            &[fields[0], fields[1], ("csrf", &csrf)],
+        )
         .await;
-    assert!(!res.headers()["location"].to_str().unwrap().contains("__err"));
+    assert!(
+        !res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("__err")
+    );
 }
 
 #[tokio::test]
@@ -256,10 +447,21 @@ async fn unknown_tenant_is_a_404_page_and_an_oversized_body_is_413() {
 
     let api = app.api_as("admin@almaty-mentors.demo").await;
     let huge = "x".repeat(2 * 1024 * 1024);
-    let res = api.post("/api/v1/t/almaty-mentors/regions", json!({"name": huge})).await;
+    let res = api
+        .post("/api/v1/t/almaty-mentors/regions", json!({"name": huge}))
+        .await;
     assert_eq!(res.status(), 413);
-    let regions: Value = api.get("/api/v1/t/almaty-mentors/regions").await.json().await.unwrap();
-    assert_eq!(regions.as_array().unwrap().len(), 1, "nothing saved, nothing lost");
+    let regions: Value = api
+        .get("/api/v1/t/almaty-mentors/regions")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        regions.as_array().unwrap().len(),
+        1,
+        "nothing saved, nothing lost"
+    );
 }
 
 #[tokio::test]
@@ -268,7 +470,11 @@ async fn a_session_of_one_tenant_does_not_open_another() {
     let b = app.browser();
     b.login("admin@karaganda-partner.demo").await;
     assert_eq!(b.get("/t/karaganda-partner").await.status(), 200);
-    for page in ["/t/almaty-mentors", "/t/almaty-mentors/staff", "/t/almaty-mentors/regions"] {
+    for page in [
+        "/t/almaty-mentors",
+        "/t/almaty-mentors/staff",
+        "/t/almaty-mentors/regions",
+    ] {
         assert_eq!(b.get(page).await.status(), 404, "{page}");
     }
     let csrf = b.csrf().await;
@@ -276,42 +482,79 @@ async fn a_session_of_one_tenant_does_not_open_another() {
         .post_form(
             "/t/almaty-mentors/regions",
             "/api/create_region",
-            &[("slug", "almaty-mentors"), ("name", "Intruder"), ("csrf", &csrf)],
+            &[
+                ("slug", "almaty-mentors"),
+                ("name", "Intruder"),
+                ("csrf", &csrf),
+            ],
         )
         .await;
-    assert!(res.headers()["location"].to_str().unwrap().contains("__err"));
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("__err")
+    );
 }
 
 #[tokio::test]
 async fn admin_changes_role_and_region_and_cannot_remove_the_last_admin() {
     let app = TestApp::sqlite().await;
     let admin = app.api_as("admin@almaty-mentors.demo").await;
-    let users: Value = admin.get("/api/v1/t/almaty-mentors/users").await.json().await.unwrap();
+    let users: Value = admin
+        .get("/api/v1/t/almaty-mentors/users")
+        .await
+        .json()
+        .await
+        .unwrap();
     let find = |email: &str| {
-        users.as_array().unwrap().iter().find(|u| u["email"] == email).unwrap()["membership_id"]
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap()["membership_id"]
             .as_str()
             .unwrap()
             .to_string()
     };
     let admin_m = find("admin@almaty-mentors.demo");
     let res = admin
-        .patch(&format!("/api/v1/t/almaty-mentors/memberships/{admin_m}"), json!({"active": false}))
+        .patch(
+            &format!("/api/v1/t/almaty-mentors/memberships/{admin_m}"),
+            json!({"active": false}),
+        )
         .await;
     assert_eq!(res.status(), 409);
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "error-last-admin");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "error-last-admin"
+    );
 
     let coord = find("coordinator@almaty-mentors.demo");
     let res = admin
-        .patch(&format!("/api/v1/t/almaty-mentors/memberships/{coord}"), json!({"role": "trainer", "region_id": null}))
+        .patch(
+            &format!("/api/v1/t/almaty-mentors/memberships/{coord}"),
+            json!({"role": "trainer", "region_id": null}),
+        )
         .await;
     assert_eq!(res.status(), 204);
     let res = admin
-        .patch(&format!("/api/v1/t/almaty-mentors/memberships/{coord}"), json!({"active": false}))
+        .patch(
+            &format!("/api/v1/t/almaty-mentors/memberships/{coord}"),
+            json!({"active": false}),
+        )
         .await;
     assert_eq!(res.status(), 204);
     // Deactivated: the person can sign in but no longer enters the tenant.
     let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
-    assert_eq!(coordinator.get("/api/v1/t/almaty-mentors/regions").await.status(), 404);
+    assert_eq!(
+        coordinator
+            .get("/api/v1/t/almaty-mentors/regions")
+            .await
+            .status(),
+        404
+    );
 }
 
 #[tokio::test]
@@ -327,13 +570,27 @@ async fn operator_creates_a_tenant_and_its_admin_is_invited() {
     assert_eq!(res.status(), 201);
     let t: Value = res.json().await.unwrap();
     assert_eq!(t["lead_tenant_slug"], "almaty-mentors");
-    let email = app.wait_for_email("head@pavlodar.kz", "/accept-invitation?token=").await;
+    let email = app
+        .wait_for_email("head@pavlodar.kz", "/accept-invitation?token=")
+        .await;
     assert!(email.subject.contains("Pavlodar NGO"), "{email:?}");
 
     for (body, status, code) in [
-        (json!({"slug": "pavlodar-ngo", "name": "Again", "default_locale": "ru", "admin_email": "x@y.kz"}), 409, "error-slug-taken"),
-        (json!({"slug": "API", "name": "Bad", "default_locale": "ru", "admin_email": "x@y.kz"}), 422, "error-slug-invalid"),
-        (json!({"slug": "ok-slug", "name": "Bad", "default_locale": "ru", "time_zone": "Mars/Base", "admin_email": "x@y.kz"}), 422, "error-time-zone-invalid"),
+        (
+            json!({"slug": "pavlodar-ngo", "name": "Again", "default_locale": "ru", "admin_email": "x@y.kz"}),
+            409,
+            "error-slug-taken",
+        ),
+        (
+            json!({"slug": "API", "name": "Bad", "default_locale": "ru", "admin_email": "x@y.kz"}),
+            422,
+            "error-slug-invalid",
+        ),
+        (
+            json!({"slug": "ok-slug", "name": "Bad", "default_locale": "ru", "time_zone": "Mars/Base", "admin_email": "x@y.kz"}),
+            422,
+            "error-time-zone-invalid",
+        ),
     ] {
         let res = operator.post("/api/v1/platform/tenants", body).await;
         assert_eq!(res.status(), status);
@@ -347,16 +604,40 @@ async fn operator_creates_a_tenant_and_its_admin_is_invited() {
 #[tokio::test]
 async fn openapi_document_names_the_contract_operations_and_health_checks_answer() {
     let app = TestApp::sqlite().await;
-    let doc: Value = app.api().get("/api/openapi.json").await.json().await.unwrap();
+    let doc: Value = app
+        .api()
+        .get("/api/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let ops: Vec<String> = doc["paths"]
         .as_object()
         .unwrap()
         .values()
-        .flat_map(|p| p.as_object().unwrap().values().filter_map(|op| op["operationId"].as_str().map(String::from)))
+        .flat_map(|p| {
+            p.as_object()
+                .unwrap()
+                .values()
+                .filter_map(|op| op["operationId"].as_str().map(String::from))
+        })
         .collect();
-    for op in ["login", "me", "list_users", "list_regions", "create_region", "list_institutions", "create_institution", "list_invitations", "create_invitation"] {
-        assert!(ops.contains(&op.to_string()), "operationId {op} missing from {ops:?}");
+    for op in [
+        "login",
+        "me",
+        "list_users",
+        "list_regions",
+        "create_region",
+        "list_institutions",
+        "create_institution",
+        "list_invitations",
+        "create_invitation",
+    ] {
+        assert!(
+            ops.contains(&op.to_string()),
+            "operationId {op} missing from {ops:?}"
+        );
     }
     assert_eq!(app.api().get("/healthz").await.status(), 200);
     let ready: Value = app.api().get("/readyz").await.json().await.unwrap();

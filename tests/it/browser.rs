@@ -40,13 +40,21 @@ async fn hydrated(c: &Client) {
 }
 
 async fn fill(c: &Client, css: &str, text: &str) {
-    let e = c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}"));
+    let e = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("{css}"));
     e.clear().await.ok();
     e.send_keys(text).await.unwrap();
 }
 
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("{css}")).click().await.unwrap();
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("{css}"))
+        .click()
+        .await
+        .unwrap();
 }
 
 async fn wait_text(c: &Client, text: &str) {
@@ -56,7 +64,10 @@ async fn wait_text(c: &Client, text: &str) {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    panic!("the page never showed {text:?}:\n{}", c.source().await.unwrap_or_default());
+    panic!(
+        "the page never showed {text:?}:\n{}",
+        c.source().await.unwrap_or_default()
+    );
 }
 
 async fn sign_in(c: &Client, app: &TestApp, email: &str, password: &str) {
@@ -69,7 +80,9 @@ async fn sign_in(c: &Client, app: &TestApp, email: &str, password: &str) {
 
 #[tokio::test]
 async fn sign_in_switch_to_kazakh_invite_accept_from_email_and_sign_in() {
-    let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser (Chromium)") else { return };
+    let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser (Chromium)") else {
+        return;
+    };
     let app = TestApp::sqlite().await;
     let c = chromium(&webdriver).await;
 
@@ -80,7 +93,9 @@ async fn sign_in_switch_to_kazakh_invite_accept_from_email_and_sign_in() {
     click(&c, "button[data-lang='kk']").await;
     wait_text(&c, "Сіздің ұйымдарыңыз").await;
 
-    c.goto(&format!("{}/t/almaty-mentors/staff", app.url)).await.unwrap();
+    c.goto(&format!("{}/t/almaty-mentors/staff", app.url))
+        .await
+        .unwrap();
     hydrated(&c).await;
     wait_text(&c, "Адамды шақыру").await;
     fill(&c, "#invite-form input[name=email]", "kamila@example.kz").await;
@@ -88,14 +103,27 @@ async fn sign_in_switch_to_kazakh_invite_accept_from_email_and_sign_in() {
     // Hydrated: the form is sent by fetch and the answer appears without a page load.
     wait_text(&c, "Шақыру kamila@example.kz мекенжайына жіберілді.").await;
     let body = c.find(Locator::Css("body")).await.unwrap();
-    assert_eq!(body.attr("data-hydrated").await.unwrap().as_deref(), Some("true"), "no full reload happened");
+    assert_eq!(
+        body.attr("data-hydrated").await.unwrap().as_deref(),
+        Some("true"),
+        "no full reload happened"
+    );
 
-    let email = app.wait_for_email("kamila@example.kz", "/accept-invitation?token=").await;
+    let email = app
+        .wait_for_email("kamila@example.kz", "/accept-invitation?token=")
+        .await;
     let token = token_from(&email, "/accept-invitation");
-    c.goto(&format!("{}/accept-invitation?token={token}", app.url)).await.unwrap();
+    c.goto(&format!("{}/accept-invitation?token={token}", app.url))
+        .await
+        .unwrap();
     hydrated(&c).await;
     fill(&c, "#accept-form input[name=full_name]", "Камила Серікқызы").await;
-    fill(&c, "#accept-form input[name=password]", "kamila's own password").await;
+    fill(
+        &c,
+        "#accept-form input[name=password]",
+        "kamila's own password",
+    )
+    .await;
     click(&c, "#accept-form button[type=submit]").await;
     wait_text(&c, "Қош келдіңіз! Енді кіре аласыз.").await;
 

@@ -17,7 +17,9 @@ async fn count(conn: &impl ConnectionTrait, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn row_level_security_is_the_second_wall() {
-    let Some(admin_url) = service("USTAZ_TEST_PG_URL", "PostgreSQL row-level security") else { return };
+    let Some(admin_url) = service("USTAZ_TEST_PG_URL", "PostgreSQL row-level security") else {
+        return;
+    };
     let url = postgres_database(&admin_url).await;
     let conn = db::connect(&url, 2).await.unwrap();
 
@@ -28,16 +30,34 @@ async fn row_level_security_is_the_second_wall() {
     let system = db::read(&conn, Scope::System).await.unwrap();
     assert_eq!(count(&system, "SELECT count(*) FROM regions").await, 2);
     let ids = system
-        .query_all_raw(Statement::from_string(DbBackend::Postgres, "SELECT id::text FROM tenants ORDER BY slug".to_string()))
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT id::text FROM tenants ORDER BY slug".to_string(),
+        ))
         .await
         .unwrap();
     system.commit().await.unwrap();
-    let almaty: uuid::Uuid = ids[0].try_get_by_index::<String>(0).unwrap().parse().unwrap();
-    let karaganda: uuid::Uuid = ids[1].try_get_by_index::<String>(0).unwrap().parse().unwrap();
+    let almaty: uuid::Uuid = ids[0]
+        .try_get_by_index::<String>(0)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let karaganda: uuid::Uuid = ids[1]
+        .try_get_by_index::<String>(0)
+        .unwrap()
+        .parse()
+        .unwrap();
 
     let txn = db::read(&conn, Scope::Tenant(almaty)).await.unwrap();
     assert_eq!(count(&txn, "SELECT count(*) FROM regions").await, 1);
-    assert_eq!(count(&txn, &format!("SELECT count(*) FROM regions WHERE tenant_id = '{karaganda}'")).await, 0);
+    assert_eq!(
+        count(
+            &txn,
+            &format!("SELECT count(*) FROM regions WHERE tenant_id = '{karaganda}'")
+        )
+        .await,
+        0
+    );
     txn.commit().await.unwrap();
 
     // Writing into another tenant from Almaty's scope is refused by the database itself.
@@ -57,14 +77,21 @@ async fn row_level_security_is_the_second_wall() {
     txn.commit().await.unwrap();
 
     // And the application role cannot switch the wall off.
-    let err = conn.execute_unprepared("ALTER TABLE regions DISABLE ROW LEVEL SECURITY").await.unwrap_err();
+    let err = conn
+        .execute_unprepared("ALTER TABLE regions DISABLE ROW LEVEL SECURITY")
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("owner"), "{err}");
 }
 
 #[tokio::test]
 async fn postgres_and_redis_serve_the_api_and_deliver_invitation_emails() {
-    let Some(admin_url) = service("USTAZ_TEST_PG_URL", "PostgreSQL + Redis") else { return };
-    let Some(redis) = service("USTAZ_TEST_REDIS_URL", "PostgreSQL + Redis") else { return };
+    let Some(admin_url) = service("USTAZ_TEST_PG_URL", "PostgreSQL + Redis") else {
+        return;
+    };
+    let Some(redis) = service("USTAZ_TEST_REDIS_URL", "PostgreSQL + Redis") else {
+        return;
+    };
     let url = postgres_database(&admin_url).await;
     let app = TestApp::spawn(Options {
         database_url: Some(url),
@@ -77,25 +104,59 @@ async fn postgres_and_redis_serve_the_api_and_deliver_invitation_emails() {
     assert_eq!(ready, json!({"database": true, "queue": true}));
 
     let admin = app.api_as("admin@almaty-mentors.demo").await;
-    let users: Value = admin.get("/api/v1/t/almaty-mentors/users").await.json().await.unwrap();
+    let users: Value = admin
+        .get("/api/v1/t/almaty-mentors/users")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(users.as_array().unwrap().len(), 4);
-    assert!(users.as_array().unwrap().iter().all(|u| u["email"].as_str().unwrap().ends_with("@almaty-mentors.demo")));
+    assert!(users.as_array().unwrap().iter().all(|u| {
+        u["email"]
+            .as_str()
+            .unwrap()
+            .ends_with("@almaty-mentors.demo")
+    }));
 
     let stranger = app.api_as("admin@karaganda-partner.demo").await;
-    assert_eq!(stranger.get("/api/v1/t/almaty-mentors/users").await.status(), 404);
+    assert_eq!(
+        stranger
+            .get("/api/v1/t/almaty-mentors/users")
+            .await
+            .status(),
+        404
+    );
 
     let res = admin
-        .post("/api/v1/t/almaty-mentors/invitations", json!({"email": "pg.person@example.kz", "role": "coordinator"}))
+        .post(
+            "/api/v1/t/almaty-mentors/invitations",
+            json!({"email": "pg.person@example.kz", "role": "coordinator"}),
+        )
         .await;
     assert_eq!(res.status(), 201);
-    let email = app.wait_for_email("pg.person@example.kz", "/accept-invitation?token=").await;
+    let email = app
+        .wait_for_email("pg.person@example.kz", "/accept-invitation?token=")
+        .await;
     let token = token_from(&email, "/accept-invitation");
     let res = app
         .api()
-        .post("/api/v1/auth/accept-invitation", json!({"token": token, "full_name": "Pg Person", "password": "postgres person pw"}))
+        .post(
+            "/api/v1/auth/accept-invitation",
+            json!({"token": token, "full_name": "Pg Person", "password": "postgres person pw"}),
+        )
         .await;
     assert_eq!(res.status(), 204);
-    let me: Value = app.api_as_with("pg.person@example.kz", "postgres person pw").await.get("/api/v1/me").await.json().await.unwrap();
-    assert_eq!(me["memberships"], json!([{"tenant": "almaty-mentors", "role": "coordinator"}]));
+    let me: Value = app
+        .api_as_with("pg.person@example.kz", "postgres person pw")
+        .await
+        .get("/api/v1/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        me["memberships"],
+        json!([{"tenant": "almaty-mentors", "role": "coordinator"}])
+    );
     app.stop().await;
 }

@@ -26,24 +26,60 @@ const OTHER_TENANT_ADMIN: &str = "admin@karaganda-partner.demo";
 
 /// API operations: (method, path, who, a valid body for writes).
 fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
-    let admin_only = Who::Tenant { lower: Some(ALMATY_MENTOR) };
-    let staff_only = Who::Tenant { lower: Some(ALMATY_MENTOR) };
+    let admin_only = Who::Tenant {
+        lower: Some(ALMATY_MENTOR),
+    };
+    let staff_only = Who::Tenant {
+        lower: Some(ALMATY_MENTOR),
+    };
     vec![
         ("post", "/api/v1/auth/login", Who::Public, None),
         ("post", "/api/v1/auth/password-reset", Who::Public, None),
-        ("post", "/api/v1/auth/password-reset/confirm", Who::Public, None),
+        (
+            "post",
+            "/api/v1/auth/password-reset/confirm",
+            Who::Public,
+            None,
+        ),
         ("post", "/api/v1/auth/accept-invitation", Who::Public, None),
         ("get", "/api/v1/me", Who::SignedIn, None),
         ("get", "/api/v1/t/{tenant}/users", admin_only, None),
-        ("patch", "/api/v1/t/{tenant}/memberships/{id}", admin_only, Some(json!({"active": true}))),
+        (
+            "patch",
+            "/api/v1/t/{tenant}/memberships/{id}",
+            admin_only,
+            Some(json!({"active": true})),
+        ),
         ("get", "/api/v1/t/{tenant}/invitations", admin_only, None),
-        ("post", "/api/v1/t/{tenant}/invitations", admin_only, Some(json!({"email": "probe@example.kz", "role": "trainer"}))),
+        (
+            "post",
+            "/api/v1/t/{tenant}/invitations",
+            admin_only,
+            Some(json!({"email": "probe@example.kz", "role": "trainer"})),
+        ),
         ("get", "/api/v1/t/{tenant}/regions", staff_only, None),
-        ("post", "/api/v1/t/{tenant}/regions", admin_only, Some(json!({"name": "Probe"}))),
+        (
+            "post",
+            "/api/v1/t/{tenant}/regions",
+            admin_only,
+            Some(json!({"name": "Probe"})),
+        ),
         ("get", "/api/v1/t/{tenant}/institutions", staff_only, None),
-        ("post", "/api/v1/t/{tenant}/institutions", admin_only, Some(json!({"name": "Probe", "kind": "other"}))),
+        (
+            "post",
+            "/api/v1/t/{tenant}/institutions",
+            admin_only,
+            Some(json!({"name": "Probe", "kind": "other"})),
+        ),
         ("get", "/api/v1/platform/tenants", Who::Operator, None),
-        ("post", "/api/v1/platform/tenants", Who::Operator, Some(json!({"slug": "probe-ngo", "name": "Probe", "default_locale": "ru", "admin_email": "p@example.kz"}))),
+        (
+            "post",
+            "/api/v1/platform/tenants",
+            Who::Operator,
+            Some(
+                json!({"slug": "probe-ngo", "name": "Probe", "default_locale": "ru", "admin_email": "p@example.kz"}),
+            ),
+        ),
     ]
 }
 
@@ -57,14 +93,32 @@ fn page_table() -> Vec<(&'static str, Who)> {
         ("/accept-invitation", Who::Public),
         ("/platform", Who::Operator),
         ("/t/{slug}", Who::Tenant { lower: None }),
-        ("/t/{slug}/staff", Who::Tenant { lower: Some(ALMATY_MENTOR) }),
-        ("/t/{slug}/regions", Who::Tenant { lower: Some(ALMATY_MENTOR) }),
-        ("/t/{slug}/institutions", Who::Tenant { lower: Some(ALMATY_MENTOR) }),
+        (
+            "/t/{slug}/staff",
+            Who::Tenant {
+                lower: Some(ALMATY_MENTOR),
+            },
+        ),
+        (
+            "/t/{slug}/regions",
+            Who::Tenant {
+                lower: Some(ALMATY_MENTOR),
+            },
+        ),
+        (
+            "/t/{slug}/institutions",
+            Who::Tenant {
+                lower: Some(ALMATY_MENTOR),
+            },
+        ),
     ]
 }
 
 /// Server functions (the portal's form endpoints): (path, who, fields without csrf).
-fn server_fn_table() -> Vec<(&'static str, Who, Vec<(&'static str, &'static str)>)> {
+/// Form fields a server function needs besides `csrf` and `slug`.
+type Fields = Vec<(&'static str, &'static str)>;
+
+fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
     let t = |lower| Who::Tenant { lower };
     vec![
         ("/api/session", Who::Public, vec![]),
@@ -77,22 +131,72 @@ fn server_fn_table() -> Vec<(&'static str, Who, Vec<(&'static str, &'static str)
         ("/api/accept_invitation", Who::Public, vec![]),
         ("/api/dashboard", t(None), vec![]),
         ("/api/staff_page", t(Some(ALMATY_MENTOR)), vec![]),
-        ("/api/invite_staff", t(Some(ALMATY_MENTOR)), vec![("email", "probe@example.kz"), ("role", "trainer"), ("region", "")]),
-        ("/api/update_membership", t(Some(ALMATY_MENTOR)), vec![("membership_id", "MEMBERSHIP"), ("role", "trainer"), ("region", "")]),
-        ("/api/set_member_active", t(Some(ALMATY_MENTOR)), vec![("membership_id", "MEMBERSHIP"), ("active", "true")]),
+        (
+            "/api/invite_staff",
+            t(Some(ALMATY_MENTOR)),
+            vec![
+                ("email", "probe@example.kz"),
+                ("role", "trainer"),
+                ("region", ""),
+            ],
+        ),
+        (
+            "/api/update_membership",
+            t(Some(ALMATY_MENTOR)),
+            vec![
+                ("membership_id", "MEMBERSHIP"),
+                ("role", "trainer"),
+                ("region", ""),
+            ],
+        ),
+        (
+            "/api/set_member_active",
+            t(Some(ALMATY_MENTOR)),
+            vec![("membership_id", "MEMBERSHIP"), ("active", "true")],
+        ),
         ("/api/list_regions", t(Some(ALMATY_MENTOR)), vec![]),
-        ("/api/create_region", t(Some(ALMATY_MENTOR)), vec![("name", "Probe")]),
+        (
+            "/api/create_region",
+            t(Some(ALMATY_MENTOR)),
+            vec![("name", "Probe")],
+        ),
         ("/api/list_institutions", t(Some(ALMATY_MENTOR)), vec![]),
-        ("/api/create_institution", t(Some(ALMATY_MENTOR)), vec![("name", "Probe"), ("kind", "other"), ("region", ""), ("address", "")]),
+        (
+            "/api/create_institution",
+            t(Some(ALMATY_MENTOR)),
+            vec![
+                ("name", "Probe"),
+                ("kind", "other"),
+                ("region", ""),
+                ("address", ""),
+            ],
+        ),
         ("/api/list_tenants", Who::Operator, vec![]),
-        ("/api/create_tenant", Who::Operator, vec![("slug", "probe-ngo"), ("name", "P"), ("default_locale", "ru"), ("time_zone", "Asia/Almaty"), ("lead_tenant_slug", ""), ("admin_email", "p@example.kz")]),
+        (
+            "/api/create_tenant",
+            Who::Operator,
+            vec![
+                ("slug", "probe-ngo"),
+                ("name", "P"),
+                ("default_locale", "ru"),
+                ("time_zone", "Asia/Almaty"),
+                ("lead_tenant_slug", ""),
+                ("admin_email", "p@example.kz"),
+            ],
+        ),
     ]
 }
 
 #[tokio::test]
 async fn every_api_operation_is_in_the_table_and_refuses_strangers_and_lower_roles() {
     let app = TestApp::sqlite().await;
-    let doc: Value = app.api().get("/api/openapi.json").await.json().await.unwrap();
+    let doc: Value = app
+        .api()
+        .get("/api/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
     let mut real: Vec<(String, String)> = Vec::new();
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for method in ops.as_object().unwrap().keys() {
@@ -106,28 +210,71 @@ async fn every_api_operation_is_in_the_table_and_refuses_strangers_and_lower_rol
             "{m} {p} is served but not in the refusal table: add it with its tenant and role checks"
         );
     }
-    assert_eq!(real.len(), table.len(), "the table lists a route the server does not have");
+    assert_eq!(
+        real.len(),
+        table.len(),
+        "the table lists a route the server does not have"
+    );
 
     let admin = app.api_as("admin@almaty-mentors.demo").await;
-    let users: Value = admin.get("/api/v1/t/almaty-mentors/users").await.json().await.unwrap();
+    let users: Value = admin
+        .get("/api/v1/t/almaty-mentors/users")
+        .await
+        .json()
+        .await
+        .unwrap();
     let membership = users[0]["membership_id"].as_str().unwrap().to_string();
     let stranger = app.api_as(OTHER_TENANT_ADMIN).await;
     let anonymous = app.api();
     for (method, path, who, body) in table {
-        let concrete = path.replace("{tenant}", "almaty-mentors").replace("{id}", &membership);
+        let concrete = path
+            .replace("{tenant}", "almaty-mentors")
+            .replace("{id}", &membership);
         match who {
             Who::Public => {}
             Who::SignedIn => {
-                assert_eq!(anonymous.request(method, &concrete, body.clone()).await.status(), 401, "{method} {path} anonymous");
+                assert_eq!(
+                    anonymous
+                        .request(method, &concrete, body.clone())
+                        .await
+                        .status(),
+                    401,
+                    "{method} {path} anonymous"
+                );
             }
             Who::Operator => {
-                assert_eq!(anonymous.request(method, &concrete, body.clone()).await.status(), 401, "{method} {path} anonymous");
-                assert_eq!(admin.request(method, &concrete, body.clone()).await.status(), 403, "{method} {path} tenant admin");
+                assert_eq!(
+                    anonymous
+                        .request(method, &concrete, body.clone())
+                        .await
+                        .status(),
+                    401,
+                    "{method} {path} anonymous"
+                );
+                assert_eq!(
+                    admin
+                        .request(method, &concrete, body.clone())
+                        .await
+                        .status(),
+                    403,
+                    "{method} {path} tenant admin"
+                );
             }
             Who::Tenant { lower } => {
-                assert_eq!(anonymous.request(method, &concrete, body.clone()).await.status(), 401, "{method} {path} anonymous");
+                assert_eq!(
+                    anonymous
+                        .request(method, &concrete, body.clone())
+                        .await
+                        .status(),
+                    401,
+                    "{method} {path} anonymous"
+                );
                 let res = stranger.request(method, &concrete, body.clone()).await;
-                assert_eq!(res.status(), 404, "{method} {path} by another tenant's admin");
+                assert_eq!(
+                    res.status(),
+                    404,
+                    "{method} {path} by another tenant's admin"
+                );
                 if let Some(lower) = lower {
                     let api = app.api_as(lower).await;
                     let res = api.request(method, &concrete, body.clone()).await;
@@ -137,8 +284,19 @@ async fn every_api_operation_is_in_the_table_and_refuses_strangers_and_lower_rol
         }
     }
     // Nothing the refused calls tried was saved.
-    let regions: Value = admin.get("/api/v1/t/almaty-mentors/regions").await.json().await.unwrap();
-    assert!(regions.as_array().unwrap().iter().all(|r| r["name"] != "Probe"));
+    let regions: Value = admin
+        .get("/api/v1/t/almaty-mentors/regions")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        regions
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["name"] != "Probe")
+    );
 }
 
 #[tokio::test]
@@ -150,9 +308,16 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
         .collect();
     let table = page_table();
     for p in &real {
-        assert!(table.iter().any(|(tp, _)| tp == p), "page {p} is served but not in the refusal table");
+        assert!(
+            table.iter().any(|(tp, _)| tp == p),
+            "page {p} is served but not in the refusal table"
+        );
     }
-    assert_eq!(real.len(), table.len(), "the table lists a page the portal does not have: {real:?}");
+    assert_eq!(
+        real.len(),
+        table.len(),
+        "the table lists a page the portal does not have: {real:?}"
+    );
 
     let stranger = app.browser();
     stranger.login(OTHER_TENANT_ADMIN).await;
@@ -165,16 +330,35 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
             Who::Public | Who::SignedIn => {
                 // Public pages open for anyone (a link page without its token says why, in 4xx).
                 let status = anonymous.get(&concrete).await.status().as_u16();
-                assert!(![401, 403, 404].contains(&status) && status < 500, "{path}: {status}");
+                assert!(
+                    ![401, 403, 404].contains(&status) && status < 500,
+                    "{path}: {status}"
+                );
             }
             Who::Operator => {
-                assert_eq!(anonymous.get(&concrete).await.status(), 401, "{path} anonymous");
-                assert_eq!(admin.get(&concrete).await.status(), 403, "{path} tenant admin");
+                assert_eq!(
+                    anonymous.get(&concrete).await.status(),
+                    401,
+                    "{path} anonymous"
+                );
+                assert_eq!(
+                    admin.get(&concrete).await.status(),
+                    403,
+                    "{path} tenant admin"
+                );
             }
             Who::Tenant { lower } => {
                 assert_eq!(admin.get(&concrete).await.status(), 200, "{path} admin");
-                assert_eq!(anonymous.get(&concrete).await.status(), 401, "{path} anonymous");
-                assert_eq!(stranger.get(&concrete).await.status(), 404, "{path} another tenant's admin");
+                assert_eq!(
+                    anonymous.get(&concrete).await.status(),
+                    401,
+                    "{path} anonymous"
+                );
+                assert_eq!(
+                    stranger.get(&concrete).await.status(),
+                    404,
+                    "{path} another tenant's admin"
+                );
                 if let Some(lower) = lower {
                     let b = app.browser();
                     b.login(lower).await;
@@ -201,15 +385,29 @@ async fn call(b: &ustaz_tests::Browser, path: &str, fields: &[(&str, String)]) -
 #[tokio::test]
 async fn every_server_function_is_in_the_table_and_refuses_strangers_and_lower_roles() {
     let app = TestApp::sqlite().await;
-    let real: Vec<String> = leptos::server_fn::axum::server_fn_paths().map(|(p, _)| p.to_string()).collect();
+    let real: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(p, _)| p.to_string())
+        .collect();
     let table = server_fn_table();
     for p in &real {
-        assert!(table.iter().any(|(tp, ..)| tp == p), "server function {p} is not in the refusal table");
+        assert!(
+            table.iter().any(|(tp, ..)| tp == p),
+            "server function {p} is not in the refusal table"
+        );
     }
-    assert_eq!(real.len(), table.len(), "the table lists a server function that does not exist: {real:?}");
+    assert_eq!(
+        real.len(),
+        table.len(),
+        "the table lists a server function that does not exist: {real:?}"
+    );
 
     let admin_api = app.api_as("admin@almaty-mentors.demo").await;
-    let users: Value = admin_api.get("/api/v1/t/almaty-mentors/users").await.json().await.unwrap();
+    let users: Value = admin_api
+        .get("/api/v1/t/almaty-mentors/users")
+        .await
+        .json()
+        .await
+        .unwrap();
     let membership = users[0]["membership_id"].as_str().unwrap().to_string();
 
     let stranger = app.browser();
@@ -226,7 +424,16 @@ async fn every_server_function_is_in_the_table_and_refuses_strangers_and_lower_r
         let with = |csrf: &str| {
             let mut f: Vec<(&str, String)> = fields
                 .iter()
-                .map(|(k, v)| (*k, if *v == "MEMBERSHIP" { membership.clone() } else { v.to_string() }))
+                .map(|(k, v)| {
+                    (
+                        *k,
+                        if *v == "MEMBERSHIP" {
+                            membership.clone()
+                        } else {
+                            v.to_string()
+                        },
+                    )
+                })
                 .collect();
             f.push(("csrf", csrf.to_string()));
             if !f.iter().any(|(k, _)| *k == "slug") {
@@ -238,14 +445,23 @@ async fn every_server_function_is_in_the_table_and_refuses_strangers_and_lower_r
             Who::Public | Who::SignedIn => {}
             Who::Operator => {
                 let (_, body) = call(&admin, path, &with(&admin_csrf)).await;
-                assert!(body.contains("Forbidden"), "{path} by a tenant admin: {body}");
+                assert!(
+                    body.contains("Forbidden"),
+                    "{path} by a tenant admin: {body}"
+                );
             }
             Who::Tenant { lower } => {
                 let (status, body) = call(&stranger, path, &with(&stranger_csrf)).await;
-                assert!(body.contains("NotFound"), "{path} by another tenant's admin: {status} {body}");
+                assert!(
+                    body.contains("NotFound"),
+                    "{path} by another tenant's admin: {status} {body}"
+                );
                 if lower.is_some() {
                     let (status, body) = call(&mentor, path, &with(&mentor_csrf)).await;
-                    assert!(body.contains("Forbidden"), "{path} by the mentor: {status} {body}");
+                    assert!(
+                        body.contains("Forbidden"),
+                        "{path} by the mentor: {status} {body}"
+                    );
                 }
             }
         }

@@ -23,13 +23,17 @@ impl Mailer {
 
     /// `smtp://user:pass@host:port` (STARTTLS: `?tls=required`) or `smtps://…`.
     pub fn smtp(url: &str) -> anyhow::Result<Mailer> {
-        Ok(Mailer::Smtp(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build()))
+        Ok(Mailer::Smtp(
+            AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build(),
+        ))
     }
 
     async fn send(&self, message: Message) -> anyhow::Result<()> {
         match self {
             Mailer::Files(dir) => {
-                let id = AsyncFileTransport::<Tokio1Executor>::new(dir).send(message).await?;
+                let id = AsyncFileTransport::<Tokio1Executor>::new(dir)
+                    .send(message)
+                    .await?;
                 tracing::info!(file = %dir.join(format!("{id}.eml")).display(), "e-mail written");
             }
             Mailer::Smtp(t) => {
@@ -41,7 +45,13 @@ impl Mailer {
 }
 
 /// Renders and sends one e-mail job, unless its key was delivered already.
-pub async fn send_email(db: &DatabaseConnection, mailer: &Mailer, from: &str, public_url: &str, job: &EmailJob) -> anyhow::Result<()> {
+pub async fn send_email(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    from: &str,
+    public_url: &str,
+    job: &EmailJob,
+) -> anyhow::Result<()> {
     if jobs::was_delivered(db, &job.dedupe_key).await? {
         tracing::info!(key = %job.dedupe_key, "e-mail already delivered; skipped");
         return Ok(());
@@ -51,7 +61,10 @@ pub async fn send_email(db: &DatabaseConnection, mailer: &Mailer, from: &str, pu
         .from(from.parse::<Mailbox>()?)
         .to(job.to.parse::<Mailbox>()?)
         .subject(&rendered.subject)
-        .multipart(MultiPart::alternative_plain_html(rendered.text.clone(), rendered.html.clone()))?;
+        .multipart(MultiPart::alternative_plain_html(
+            rendered.text.clone(),
+            rendered.html.clone(),
+        ))?;
     mailer.send(message).await?;
     jobs::record_delivery(db, &job.dedupe_key, &job.to, &rendered.subject).await?;
     tracing::info!(key = %job.dedupe_key, "e-mail sent");

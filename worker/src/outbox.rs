@@ -21,7 +21,12 @@ pub async fn relay_once(db: &DatabaseConnection, queue: &JobQueue) -> anyhow::Re
 }
 
 /// Relays until `shutdown` resolves, every `every`.
-pub async fn relay_loop(db: DatabaseConnection, queue: JobQueue, every: Duration, shutdown: tokio::sync::watch::Receiver<bool>) {
+pub async fn relay_loop(
+    db: DatabaseConnection,
+    queue: JobQueue,
+    every: Duration,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) {
     let mut shutdown = shutdown;
     loop {
         match relay_once(&db, &queue).await {

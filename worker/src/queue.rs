@@ -28,7 +28,9 @@ impl JobQueue {
         let config = apalis_sqlite::Config::default()
             .queue(name)
             .heartbeat_interval(Duration::from_secs(10));
-        Ok(JobQueue::Sqlite(SqliteStorage::new(pool).with_config(config)))
+        Ok(JobQueue::Sqlite(
+            SqliteStorage::new(pool).with_config(config),
+        ))
     }
 
     /// The production queue on Redis.
@@ -46,10 +48,21 @@ impl JobQueue {
 
     /// Puts `job` on the queue. `key` makes a second push of the same job a no-op.
     pub async fn push(&self, key: &str, job: Job) -> anyhow::Result<()> {
-        let task = TaskBuilder::new(job).idempotency_key(key).max_attempts(MAX_ATTEMPTS).build();
+        let task = TaskBuilder::new(job)
+            .idempotency_key(key)
+            .max_attempts(MAX_ATTEMPTS)
+            .build();
         match self {
-            JobQueue::Sqlite(s) => s.clone().push_task(task).await.map_err(|e| anyhow::anyhow!("{e}"))?,
-            JobQueue::Redis(r) => r.clone().push_task(task).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+            JobQueue::Sqlite(s) => s
+                .clone()
+                .push_task(task)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            JobQueue::Redis(r) => r
+                .clone()
+                .push_task(task)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
         }
         Ok(())
     }

@@ -21,7 +21,16 @@ pub struct WorkerState {
 /// Runs one job. Every job kind is dispatched here, in one place.
 async fn handle(job: Job, state: Data<WorkerState>, attempt: Attempt) -> Result<(), BoxDynError> {
     let result = match &job {
-        Job::SendEmail(email) => send_email(&state.db, &state.mailer, &state.mail_from, &state.public_url, email).await,
+        Job::SendEmail(email) => {
+            send_email(
+                &state.db,
+                &state.mailer,
+                &state.mail_from,
+                &state.public_url,
+                email,
+            )
+            .await
+        }
     };
     if let Err(e) = &result {
         tracing::warn!(kind = job.kind(), attempt = attempt.current(), error = %e, "job failed; the queue retries it");
@@ -64,7 +73,9 @@ pub async fn run_worker(
         JobQueue::Sqlite(s) => {
             // Without a poll interval an idle worker only looks on its heartbeat (tens of seconds).
             let backend = s.poll_with_interval(Duration::from_millis(300));
-            build_worker!(backend, state, concurrency).run_until(stop).await?
+            build_worker!(backend, state, concurrency)
+                .run_until(stop)
+                .await?
         }
         JobQueue::Redis(r) => build_worker!(r, state, concurrency).run_until(stop).await?,
     }

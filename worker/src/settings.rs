@@ -93,12 +93,16 @@ impl Config {
             .or_else(|| std::env::var_os("USTAZ_CONFIG").map(PathBuf::from));
         if let Some(path) = file {
             if !path.exists() {
-                return Err(ConfigError::Invalid(format!("config file {} does not exist", path.display())));
+                return Err(ConfigError::Invalid(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
             }
             figment = figment.merge(Toml::file(path));
         }
         // In production the demo seed and in-process worker default off, unless asked for.
-        let mode_is_production = std::env::var("USTAZ_MODE").is_ok_and(|m| m.eq_ignore_ascii_case("production"));
+        let mode_is_production =
+            std::env::var("USTAZ_MODE").is_ok_and(|m| m.eq_ignore_ascii_case("production"));
         if mode_is_production {
             figment = figment.merge(Serialized::defaults(serde_json::json!({
                 "seed_demo": false, "in_process_worker": false, "json_logs": true
@@ -114,15 +118,28 @@ impl Config {
 
     fn check(&self) -> Result<(), ConfigError> {
         if self.mode == Mode::Production {
-            let db = self.database_url.as_deref().ok_or(ConfigError::Missing("USTAZ_DATABASE_URL"))?;
+            let db = self
+                .database_url
+                .as_deref()
+                .ok_or(ConfigError::Missing("USTAZ_DATABASE_URL"))?;
             if !db.starts_with("postgres") {
-                return Err(ConfigError::Invalid("production mode needs a PostgreSQL USTAZ_DATABASE_URL".into()));
+                return Err(ConfigError::Invalid(
+                    "production mode needs a PostgreSQL USTAZ_DATABASE_URL".into(),
+                ));
             }
-            self.redis_url.as_ref().ok_or(ConfigError::Missing("USTAZ_REDIS_URL"))?;
-            self.smtp_url.as_ref().ok_or(ConfigError::Missing("USTAZ_SMTP_URL"))?;
-            self.public_url.as_ref().ok_or(ConfigError::Missing("USTAZ_PUBLIC_URL"))?;
+            self.redis_url
+                .as_ref()
+                .ok_or(ConfigError::Missing("USTAZ_REDIS_URL"))?;
+            self.smtp_url
+                .as_ref()
+                .ok_or(ConfigError::Missing("USTAZ_SMTP_URL"))?;
+            self.public_url
+                .as_ref()
+                .ok_or(ConfigError::Missing("USTAZ_PUBLIC_URL"))?;
             if self.seed_demo {
-                return Err(ConfigError::Invalid("demo data is never seeded in production mode".into()));
+                return Err(ConfigError::Invalid(
+                    "demo data is never seeded in production mode".into(),
+                ));
             }
         }
         Ok(())
@@ -130,7 +147,10 @@ impl Config {
 
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}?mode=rwc", self.data_dir.join("ustaz.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("ustaz.db").display()
+            )
         })
     }
 
@@ -192,7 +212,10 @@ mod tests {
             ..Config::default()
         };
         let shown = format!("{c:?}");
-        assert!(!shown.contains("s3cret") && !shown.contains("hunter2"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("hunter2"),
+            "{shown}"
+        );
         assert!(shown.contains("postgres://***@db/ustaz"));
     }
 

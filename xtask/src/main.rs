@@ -30,11 +30,16 @@ fn main() -> Result<()> {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn home() -> PathBuf {
-    env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."))
+    env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn tools_dir() -> PathBuf {
@@ -49,7 +54,9 @@ fn say(msg: &str) {
 
 fn status(cmd: &mut Command) -> Result<()> {
     let shown = format!("{cmd:?}");
-    let st = cmd.status().with_context(|| format!("cannot start {shown}"))?;
+    let st = cmd
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
     if !st.success() {
         bail!("{shown} failed ({st})");
     }
@@ -69,10 +76,12 @@ fn locked_version(name: &str) -> Result<String> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == format!("name = \"{name}\"") {
-            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
-                return Ok(v.trim_end_matches('"').to_string());
-            }
+        if line.trim() == format!("name = \"{name}\"")
+            && let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+        {
+            return Ok(v.trim_end_matches('"').to_string());
         }
     }
     bail!("{name} is not in Cargo.lock")
@@ -91,18 +100,31 @@ fn tools() -> Result<String> {
         env::var("PATH").unwrap_or_default()
     );
 
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         say("adding the wasm32-unknown-unknown target");
         status(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
 
-    let leptos = output(Command::new(bin.join("cargo-leptos")).arg("--version")).unwrap_or_default();
+    let leptos =
+        output(Command::new(bin.join("cargo-leptos")).arg("--version")).unwrap_or_default();
     if !leptos.contains(CARGO_LEPTOS_VERSION) {
-        say(&format!("installing cargo-leptos {CARGO_LEPTOS_VERSION} into {} (about 12 minutes, once)", dir.display()));
+        say(&format!(
+            "installing cargo-leptos {CARGO_LEPTOS_VERSION} into {} (about 12 minutes, once)",
+            dir.display()
+        ));
         status(
             Command::new("cargo")
-                .args(["install", &format!("cargo-leptos@{CARGO_LEPTOS_VERSION}"), "--locked", "--root"])
+                .args([
+                    "install",
+                    &format!("cargo-leptos@{CARGO_LEPTOS_VERSION}"),
+                    "--locked",
+                    "--root",
+                ])
                 .arg(&dir),
         )?;
     }
@@ -110,21 +132,35 @@ fn tools() -> Result<String> {
     let wb_version = locked_version("wasm-bindgen")?;
     let wb = output(Command::new(bin.join("wasm-bindgen")).arg("--version")).unwrap_or_default();
     if !wb.ends_with(&wb_version) {
-        say(&format!("installing wasm-bindgen-cli {wb_version} (the version in Cargo.lock; about 5 minutes, once)"));
+        say(&format!(
+            "installing wasm-bindgen-cli {wb_version} (the version in Cargo.lock; about 5 minutes, once)"
+        ));
         // Without --locked: its lock file names a crate version the registry mirror lacks.
         status(
             Command::new("cargo")
-                .args(["install", "wasm-bindgen-cli", "--version", &wb_version, "--force", "--root"])
+                .args([
+                    "install",
+                    "wasm-bindgen-cli",
+                    "--version",
+                    &wb_version,
+                    "--force",
+                    "--root",
+                ])
                 .arg(&dir),
         )?;
     }
 
-    let wasm_opt = output(Command::new(npm_bin.join("wasm-opt")).arg("--version")).unwrap_or_default();
+    let wasm_opt =
+        output(Command::new(npm_bin.join("wasm-opt")).arg("--version")).unwrap_or_default();
     if !wasm_opt.contains(&format!("version {BINARYEN_VERSION}")) {
         if output(Command::new("npm").arg("--version")).is_none() {
-            bail!("npm is needed to install wasm-opt (binaryen {BINARYEN_VERSION}); on Debian: apt-get install npm");
+            bail!(
+                "npm is needed to install wasm-opt (binaryen {BINARYEN_VERSION}); on Debian: apt-get install npm"
+            );
         }
-        say(&format!("installing wasm-opt from npm's binaryen@{BINARYEN_VERSION}"));
+        say(&format!(
+            "installing wasm-opt from npm's binaryen@{BINARYEN_VERSION}"
+        ));
         status(
             Command::new("npm")
                 .args(["install", "--no-audit", "--no-fund", "--prefix"])
@@ -152,10 +188,19 @@ fn run() -> Result<()> {
     build(&path)?;
     say("building and starting the server (Ctrl-C stops it gracefully)");
     let mut cmd = Command::new("cargo");
-    cmd.args(["run", "--release", "--package", "server", "--bin", "server", "--", "serve"])
-        .current_dir(root())
-        .env("PATH", &path)
-        .env("USTAZ_SITE_ROOT", root().join("target/site"));
+    cmd.args([
+        "run",
+        "--release",
+        "--package",
+        "server",
+        "--bin",
+        "server",
+        "--",
+        "serve",
+    ])
+    .current_dir(root())
+    .env("PATH", &path)
+    .env("USTAZ_SITE_ROOT", root().join("target/site"));
     // Ctrl-C reaches cargo and the server alike; the server finishes running jobs and exits.
     let st = cmd.status()?;
     if !st.success() && st.code().is_some() {
@@ -191,13 +236,22 @@ fn wait_for(addr: &str, secs: u64) -> bool {
 }
 
 fn which(name: &str) -> Option<PathBuf> {
-    env::var("PATH").ok()?.split(':').map(|d| Path::new(d).join(name)).find(|p| p.is_file())
+    env::var("PATH")
+        .ok()?
+        .split(':')
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.is_file())
 }
 
 /// PostgreSQL: `USTAZ_TEST_PG_URL`, else the local cluster (started with pg_ctlcluster if it is
 /// installed and down). The URL must be a superuser's: tests create roles and databases.
 fn postgres() -> Service {
-    let mut s = Service { name: "PostgreSQL", env: "USTAZ_TEST_PG_URL", value: None, why_not: String::new() };
+    let mut s = Service {
+        name: "PostgreSQL",
+        env: "USTAZ_TEST_PG_URL",
+        value: None,
+        why_not: String::new(),
+    };
     if let Ok(url) = env::var("USTAZ_TEST_PG_URL") {
         s.value = Some(url);
         return s;
@@ -207,8 +261,13 @@ fn postgres() -> Service {
         if let Some(line) = clusters.lines().next() {
             let parts: Vec<&str> = line.split_whitespace().collect();
             if parts.len() >= 2 {
-                say(&format!("starting PostgreSQL cluster {} {}", parts[0], parts[1]));
-                let _ = Command::new("pg_ctlcluster").args([parts[0], parts[1], "start"]).status();
+                say(&format!(
+                    "starting PostgreSQL cluster {} {}",
+                    parts[0], parts[1]
+                ));
+                let _ = Command::new("pg_ctlcluster")
+                    .args([parts[0], parts[1], "start"])
+                    .status();
             }
         }
     }
@@ -217,9 +276,19 @@ fn postgres() -> Service {
         return s;
     }
     // Local clusters trust the postgres user over the socket; set a password for TCP use.
-    if output(Command::new("psql").args(["-h", "127.0.0.1", "-U", "postgres", "-tAc", "select 1"]).env("PGPASSWORD", "postgres")).is_none() {
+    if output(
+        Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-tAc", "select 1"])
+            .env("PGPASSWORD", "postgres"),
+    )
+    .is_none()
+    {
         let _ = Command::new("su")
-            .args(["postgres", "-c", "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\""])
+            .args([
+                "postgres",
+                "-c",
+                "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"",
+            ])
             .stdout(Stdio::null())
             .status();
     }
@@ -229,7 +298,12 @@ fn postgres() -> Service {
 
 /// Redis: `USTAZ_TEST_REDIS_URL`, else one started here on port 6390 if redis-server exists.
 fn redis(children: &mut Vec<Child>) -> Service {
-    let mut s = Service { name: "Redis", env: "USTAZ_TEST_REDIS_URL", value: None, why_not: String::new() };
+    let mut s = Service {
+        name: "Redis",
+        env: "USTAZ_TEST_REDIS_URL",
+        value: None,
+        why_not: String::new(),
+    };
     if let Ok(url) = env::var("USTAZ_TEST_REDIS_URL") {
         s.value = Some(url);
         return s;
@@ -238,7 +312,16 @@ fn redis(children: &mut Vec<Child>) -> Service {
         match which("redis-server") {
             Some(bin) => {
                 if let Ok(child) = Command::new(bin)
-                    .args(["--port", "6390", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                    .args([
+                        "--port",
+                        "6390",
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                    ])
                     .stdout(Stdio::null())
                     .spawn()
                 {
@@ -246,7 +329,8 @@ fn redis(children: &mut Vec<Child>) -> Service {
                 }
             }
             None => {
-                s.why_not = "redis-server is not installed (Debian: apt-get install redis-server)".into();
+                s.why_not =
+                    "redis-server is not installed (Debian: apt-get install redis-server)".into();
                 return s;
             }
         }
@@ -261,7 +345,12 @@ fn redis(children: &mut Vec<Child>) -> Service {
 
 /// Chromium through chromedriver, started here.
 fn browser(children: &mut Vec<Child>) -> Service {
-    let mut s = Service { name: "Chromium", env: "USTAZ_TEST_WEBDRIVER", value: None, why_not: String::new() };
+    let mut s = Service {
+        name: "Chromium",
+        env: "USTAZ_TEST_WEBDRIVER",
+        value: None,
+        why_not: String::new(),
+    };
     if let Ok(url) = env::var("USTAZ_TEST_WEBDRIVER") {
         s.value = Some(url);
         return s;
@@ -270,10 +359,14 @@ fn browser(children: &mut Vec<Child>) -> Service {
         s.why_not = "chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)".into();
         return s;
     };
-    if !reachable("127.0.0.1:9515") {
-        if let Ok(child) = Command::new(driver).args(["--port=9515"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn() {
-            children.push(child);
-        }
+    if !reachable("127.0.0.1:9515")
+        && let Ok(child) = Command::new(driver)
+            .args(["--port=9515"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+    {
+        children.push(child);
     }
     if wait_for("127.0.0.1:9515", 10) {
         s.value = Some("http://127.0.0.1:9515".into());
@@ -304,7 +397,10 @@ fn test(extra: &[String]) -> Result<()> {
         for c in &mut children {
             let _ = c.kill();
         }
-        bail!("CI=true and {} service(s) missing: nothing may be skipped", skipped.len());
+        bail!(
+            "CI=true and {} service(s) missing: nothing may be skipped",
+            skipped.len()
+        );
     }
 
     let mut cmd = Command::new("cargo");

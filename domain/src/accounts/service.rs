@@ -3,14 +3,19 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
-use super::entity::{api_token, invitation, login_failure, membership, password_reset, session, user};
+use super::entity::{
+    api_token, invitation, login_failure, membership, password_reset, session, user,
+};
 use super::tokens::{hash_password, hash_token, new_token, verify_against_dummy, verify_password};
-use super::{Email, InvitationPreview, InvitationView, MembershipView, Role, StaffMember, validate_full_name, validate_new_password};
+use super::{
+    Email, InvitationPreview, InvitationView, MembershipView, Role, StaffMember,
+    validate_full_name, validate_new_password,
+};
 use crate::db::{self, Scope};
 use crate::error::{Error, Result};
 use crate::i18n::Locale;
@@ -37,7 +42,12 @@ pub const API_TOKEN_TTL: Duration = Duration::days(30);
 /// Checks e-mail and password. An unknown e-mail and a wrong password give the same answer in
 /// the same time. Too many recent failures for the account or the address are refused before
 /// the password is even looked at.
-pub async fn authenticate(db: &DatabaseConnection, email: &str, password: &str, ip: &str) -> Result<Actor> {
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    email: &str,
+    password: &str,
+    ip: &str,
+) -> Result<Actor> {
     let email_key = email.trim().to_lowercase();
     let since = Utc::now() - LOGIN_WINDOW;
     let by_account = login_failure::Entity::find()
@@ -135,7 +145,10 @@ pub struct LiveSession {
 
 /// Looks up the session behind a cookie; expired or idle sessions are removed and refused.
 pub async fn resume_session(db: &DatabaseConnection, cookie: &str) -> Result<Option<LiveSession>> {
-    let Some(s) = session::Entity::find_by_id(hash_token(cookie)).one(db).await? else {
+    let Some(s) = session::Entity::find_by_id(hash_token(cookie))
+        .one(db)
+        .await?
+    else {
         return Ok(None);
     };
     let now = Utc::now();
@@ -164,7 +177,9 @@ pub async fn resume_session(db: &DatabaseConnection, cookie: &str) -> Result<Opt
 }
 
 pub async fn end_session(db: &DatabaseConnection, cookie: &str) -> Result<()> {
-    session::Entity::delete_by_id(hash_token(cookie)).exec(db).await?;
+    session::Entity::delete_by_id(hash_token(cookie))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -201,7 +216,10 @@ pub async fn resolve_api_token(db: &DatabaseConnection, token: &str) -> Result<O
     if t.revoked_at.is_some() || t.expires_at <= Utc::now() {
         return Ok(None);
     }
-    Ok(user::Entity::find_by_id(t.user_id).one(db).await?.map(Actor::from))
+    Ok(user::Entity::find_by_id(t.user_id)
+        .one(db)
+        .await?
+        .map(Actor::from))
 }
 
 // ---------------------------------------------------------------- memberships
@@ -220,7 +238,9 @@ pub async fn memberships_of(db: &DatabaseConnection, user_id: Uuid) -> Result<Ve
         let Some(t) = tenant::Entity::find_by_id(m.tenant_id).one(&txn).await? else {
             continue;
         };
-        let Ok(role) = m.role.parse::<Role>() else { continue };
+        let Ok(role) = m.role.parse::<Role>() else {
+            continue;
+        };
         out.push(MembershipView {
             tenant_slug: t.slug,
             tenant_name: t.name,
@@ -281,7 +301,11 @@ pub async fn list_staff(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<
 }
 
 /// Checks that a region id belongs to the tenant.
-async fn check_region(conn: &impl ConnectionTrait, tenant_id: Uuid, region_id: Option<Uuid>) -> Result<()> {
+async fn check_region(
+    conn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    region_id: Option<Uuid>,
+) -> Result<()> {
     if let Some(id) = region_id {
         let found = region::Entity::find_by_id(id)
             .filter(region::Column::TenantId.eq(tenant_id))
@@ -295,7 +319,11 @@ async fn check_region(conn: &impl ConnectionTrait, tenant_id: Uuid, region_id: O
 }
 
 /// Refuses a change that would leave the tenant without an active admin.
-async fn keep_an_admin(conn: &impl ConnectionTrait, tenant_id: Uuid, changing: &membership::Model) -> Result<()> {
+async fn keep_an_admin(
+    conn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    changing: &membership::Model,
+) -> Result<()> {
     if changing.role != Role::TenantAdmin.as_str() || !changing.active {
         return Ok(());
     }
@@ -360,7 +388,12 @@ pub async fn change_membership(
 
 /// Deactivates or reactivates a membership (tenant admin). Deactivation signs the person out of
 /// this tenant at once: every request re-reads active memberships.
-pub async fn set_membership_active(db: &DatabaseConnection, ctx: &TenantCtx, membership_id: Uuid, active: bool) -> Result<()> {
+pub async fn set_membership_active(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    membership_id: Uuid,
+    active: bool,
+) -> Result<()> {
     ctx.require_admin()?;
     let txn = ctx.write(db).await?;
     let m = membership::Entity::find_by_id(membership_id)
@@ -378,7 +411,11 @@ pub async fn set_membership_active(db: &DatabaseConnection, ctx: &TenantCtx, mem
         &txn,
         Some(ctx.tenant_id()),
         Some(ctx.actor.user_id),
-        if active { "membership.reactivated" } else { "membership.deactivated" },
+        if active {
+            "membership.reactivated"
+        } else {
+            "membership.deactivated"
+        },
         "membership",
         Some(membership_id),
         None,
@@ -421,7 +458,8 @@ pub async fn invite(
             return Err(Error::Conflict("error-already-member".into()));
         }
     }
-    let view = create_invitation(&txn, &ctx.tenant, email, role, region_id, Some(&ctx.actor)).await?;
+    let view =
+        create_invitation(&txn, &ctx.tenant, email, role, region_id, Some(&ctx.actor)).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -470,7 +508,9 @@ pub(crate) async fn create_invitation(
             message: EmailMessage::Invitation {
                 tenant_name: tenant.name.clone(),
                 role,
-                inviter_name: inviter.map(|a| a.full_name.clone()).unwrap_or_else(|| "Ustaz".into()),
+                inviter_name: inviter
+                    .map(|a| a.full_name.clone())
+                    .unwrap_or_else(|| "Ustaz".into()),
                 path: format!("/accept-invitation?token={token}"),
             },
         }),
@@ -501,7 +541,10 @@ fn invitation_view(inv: invitation::Model) -> InvitationView {
 }
 
 /// Invitations of the tenant, newest first (tenant admin).
-pub async fn list_invitations(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<InvitationView>> {
+pub async fn list_invitations(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+) -> Result<Vec<InvitationView>> {
     ctx.require_admin()?;
     let txn = ctx.read(db).await?;
     let rows = invitation::Entity::find()
@@ -532,7 +575,10 @@ pub async fn preview_invitation(db: &DatabaseConnection, token: &str) -> Result<
     // The token is the credential here: the tenant is not known until it is looked up.
     let txn = db::read(db, Scope::System).await?;
     let inv = open_invitation(&txn, token).await?;
-    let t = tenant::Entity::find_by_id(inv.tenant_id).one(&txn).await?.ok_or(Error::NotFound)?;
+    let t = tenant::Entity::find_by_id(inv.tenant_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
     let has_account = user::Entity::find()
         .filter(user::Column::Email.eq(&inv.email))
         .one(&txn)
@@ -620,7 +666,16 @@ pub async fn accept_invitation(
     let mut am = inv.into_active_model();
     am.accepted_at = Set(Some(Utc::now()));
     am.update(&txn).await?;
-    audit::record(&txn, Some(tenant_id), Some(user.id), "invitation.accepted", "invitation", Some(inv_id), None).await?;
+    audit::record(
+        &txn,
+        Some(tenant_id),
+        Some(user.id),
+        "invitation.accepted",
+        "invitation",
+        Some(inv_id),
+        None,
+    )
+    .await?;
     txn.commit().await?;
     Ok(user.into())
 }
@@ -667,7 +722,11 @@ pub async fn request_password_reset(db: &DatabaseConnection, email: &str) -> Res
 }
 
 /// Sets a new password from a reset link. Single use; signs the person out everywhere.
-pub async fn reset_password(db: &DatabaseConnection, token: &str, new_password: &str) -> Result<()> {
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    token: &str,
+    new_password: &str,
+) -> Result<()> {
     validate_new_password(new_password)?;
     let txn = db::write(db, Scope::System).await?;
     let reset = password_reset::Entity::find()
@@ -681,7 +740,10 @@ pub async fn reset_password(db: &DatabaseConnection, token: &str, new_password: 
     if reset.expires_at <= Utc::now() {
         return Err(Error::invalid("token", "error-reset-expired"));
     }
-    let u = user::Entity::find_by_id(reset.user_id).one(&txn).await?.ok_or(Error::NotFound)?;
+    let u = user::Entity::find_by_id(reset.user_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
     let user_id = u.id;
     let mut am = u.into_active_model();
     am.password_hash = Set(Some(hash_password(new_password)));
@@ -694,10 +756,21 @@ pub async fn reset_password(db: &DatabaseConnection, token: &str, new_password: 
         .exec(&txn)
         .await?;
     login_failure::Entity::delete_many()
-        .filter(Condition::all().add(login_failure::Column::Email.eq(am_email(&txn, user_id).await?)))
+        .filter(
+            Condition::all().add(login_failure::Column::Email.eq(am_email(&txn, user_id).await?)),
+        )
         .exec(&txn)
         .await?;
-    audit::record(&txn, None, Some(user_id), "password.reset", "user", Some(user_id), None).await?;
+    audit::record(
+        &txn,
+        None,
+        Some(user_id),
+        "password.reset",
+        "user",
+        Some(user_id),
+        None,
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

@@ -17,7 +17,9 @@ pub mod entity;
 pub mod service;
 
 /// Path segments the portal uses itself; a tenant cannot take them as its slug.
-const RESERVED_SLUGS: [&str; 8] = ["api", "t", "platform", "pkg", "assets", "login", "admin", "static"];
+const RESERVED_SLUGS: [&str; 8] = [
+    "api", "t", "platform", "pkg", "assets", "login", "admin", "static",
+];
 
 /// A tenant's address in URLs (`/t/{slug}/…`): 3–40 of `a-z`, `0-9` and inner hyphens.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -28,7 +30,9 @@ pub struct Slug(String);
 impl Slug {
     pub fn parse(raw: &str) -> Result<Slug, Error> {
         let s = raw.trim().to_ascii_lowercase();
-        let ok_chars = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let ok_chars = s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !(3..=40).contains(&s.len())
             || !ok_chars
             || s.starts_with('-')
@@ -170,8 +174,20 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert_eq!(Slug::parse(" Almaty-Mentors ").unwrap().as_str(), "almaty-mentors");
-        for bad in ["ab", "-abc", "abc-", "a--b", "api", "кар", "a b c", &"x".repeat(41)] {
+        assert_eq!(
+            Slug::parse(" Almaty-Mentors ").unwrap().as_str(),
+            "almaty-mentors"
+        );
+        for bad in [
+            "ab",
+            "-abc",
+            "abc-",
+            "a--b",
+            "api",
+            "кар",
+            "a b c",
+            &"x".repeat(41),
+        ] {
             assert!(Slug::parse(bad).is_err(), "{bad}");
         }
     }

@@ -2,16 +2,16 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
 use super::context::{Actor, TenantCtx, find_tenant};
 use super::entity::{institution, region, tenant};
 use super::{
-    DashboardCounts, InstitutionKind, InstitutionView, RegionView, Slug, TenantView, audit, validate_name,
-    validate_time_zone,
+    DashboardCounts, InstitutionKind, InstitutionView, RegionView, Slug, TenantView, audit,
+    validate_name, validate_time_zone,
 };
 use crate::accounts::entity::{invitation, membership};
 use crate::accounts::{Email, Role, service::create_invitation};
@@ -42,14 +42,28 @@ fn view(t: &tenant::Model, lead_slug: Option<String>) -> TenantView {
 }
 
 /// Creates a tenant and invites its first admin (platform operator only).
-pub async fn create_tenant(db: &DatabaseConnection, actor: &Actor, input: NewTenant) -> Result<TenantView> {
+pub async fn create_tenant(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewTenant,
+) -> Result<TenantView> {
     actor.require_platform_admin()?;
     let slug = Slug::parse(&input.slug)?;
     let name = validate_name("name", &input.name)?;
-    let time_zone = validate_time_zone(input.time_zone.as_deref().unwrap_or(super::DEFAULT_TIME_ZONE))?;
+    let time_zone = validate_time_zone(
+        input
+            .time_zone
+            .as_deref()
+            .unwrap_or(super::DEFAULT_TIME_ZONE),
+    )?;
     let admin_email = Email::parse(&input.admin_email)?;
     let txn = db::write(db, Scope::System).await?;
-    let lead = match input.lead_tenant_slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let lead = match input
+        .lead_tenant_slug
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(s) => Some(
             tenant::Entity::find()
                 .filter(tenant::Column::Slug.eq(s.to_ascii_lowercase()))
@@ -78,7 +92,16 @@ pub async fn create_tenant(db: &DatabaseConnection, actor: &Actor, input: NewTen
         }
     })?;
     create_invitation(&txn, &t, admin_email, Role::TenantAdmin, None, Some(actor)).await?;
-    audit::record(&txn, Some(t.id), Some(actor.user_id), "tenant.created", "tenant", Some(t.id), None).await?;
+    audit::record(
+        &txn,
+        Some(t.id),
+        Some(actor.user_id),
+        "tenant.created",
+        "tenant",
+        Some(t.id),
+        None,
+    )
+    .await?;
     txn.commit().await?;
     Ok(view(&t, lead.map(|l| l.slug)))
 }
@@ -86,7 +109,10 @@ pub async fn create_tenant(db: &DatabaseConnection, actor: &Actor, input: NewTen
 /// All tenants (platform operator only). The operator sees tenants, never their people's data.
 pub async fn list_tenants(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<TenantView>> {
     actor.require_platform_admin()?;
-    let all = tenant::Entity::find().order_by_asc(tenant::Column::Name).all(db).await?;
+    let all = tenant::Entity::find()
+        .order_by_asc(tenant::Column::Name)
+        .all(db)
+        .await?;
     Ok(all
         .iter()
         .map(|t| {
@@ -115,10 +141,20 @@ pub async fn list_regions(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Ve
         .all(&txn)
         .await?;
     txn.commit().await?;
-    Ok(rows.into_iter().map(|r| RegionView { id: r.id, name: r.name }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| RegionView {
+            id: r.id,
+            name: r.name,
+        })
+        .collect())
 }
 
-pub async fn create_region(db: &DatabaseConnection, ctx: &TenantCtx, name: &str) -> Result<RegionView> {
+pub async fn create_region(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    name: &str,
+) -> Result<RegionView> {
     ctx.require_admin()?;
     let name = validate_name("name", name)?;
     let txn = ctx.write(db).await?;
@@ -137,12 +173,29 @@ pub async fn create_region(db: &DatabaseConnection, ctx: &TenantCtx, name: &str)
             e.into()
         }
     })?;
-    audit::record(&txn, Some(ctx.tenant_id()), Some(ctx.actor.user_id), "region.created", "region", Some(r.id), None).await?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "region.created",
+        "region",
+        Some(r.id),
+        None,
+    )
+    .await?;
     txn.commit().await?;
-    Ok(RegionView { id: r.id, name: r.name })
+    Ok(RegionView {
+        id: r.id,
+        name: r.name,
+    })
 }
 
-pub async fn rename_region(db: &DatabaseConnection, ctx: &TenantCtx, id: Uuid, name: &str) -> Result<RegionView> {
+pub async fn rename_region(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    id: Uuid,
+    name: &str,
+) -> Result<RegionView> {
     ctx.require_admin()?;
     let name = validate_name("name", name)?;
     let txn = ctx.write(db).await?;
@@ -161,7 +214,10 @@ pub async fn rename_region(db: &DatabaseConnection, ctx: &TenantCtx, id: Uuid, n
         }
     })?;
     txn.commit().await?;
-    Ok(RegionView { id: r.id, name: r.name })
+    Ok(RegionView {
+        id: r.id,
+        name: r.name,
+    })
 }
 
 // ---------------------------------------------------------------- institutions
@@ -174,7 +230,10 @@ pub struct NewInstitution {
     pub address: Option<String>,
 }
 
-pub async fn list_institutions(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<InstitutionView>> {
+pub async fn list_institutions(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+) -> Result<Vec<InstitutionView>> {
     ctx.require_staff()?;
     let txn = ctx.read(db).await?;
     let rows = institution::Entity::find()
@@ -202,11 +261,20 @@ pub async fn list_institutions(db: &DatabaseConnection, ctx: &TenantCtx) -> Resu
         .collect())
 }
 
-pub async fn create_institution(db: &DatabaseConnection, ctx: &TenantCtx, input: NewInstitution) -> Result<InstitutionView> {
+pub async fn create_institution(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    input: NewInstitution,
+) -> Result<InstitutionView> {
     ctx.require_admin()?;
     let name = validate_name("name", &input.name)?;
     let kind = InstitutionKind::parse(&input.kind)?;
-    let address = match input.address.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+    let address = match input
+        .address
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
         Some(a) => Some(validate_name("address", a)?),
         None => None,
     };
@@ -240,7 +308,16 @@ pub async fn create_institution(db: &DatabaseConnection, ctx: &TenantCtx, input:
             e.into()
         }
     })?;
-    audit::record(&txn, Some(ctx.tenant_id()), Some(ctx.actor.user_id), "institution.created", "institution", Some(i.id), None).await?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "institution.created",
+        "institution",
+        Some(i.id),
+        None,
+    )
+    .await?;
     txn.commit().await?;
     Ok(InstitutionView {
         id: i.id,
@@ -269,8 +346,14 @@ pub async fn dashboard(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Dashb
         .map(|m| m.user_id)
         .collect::<std::collections::HashSet<_>>()
         .len() as u64;
-    let mentors = members.iter().filter(|m| m.role == Role::Mentor.as_str()).count() as u64;
-    let regions = region::Entity::find().filter(region::Column::TenantId.eq(tid)).count(&txn).await?;
+    let mentors = members
+        .iter()
+        .filter(|m| m.role == Role::Mentor.as_str())
+        .count() as u64;
+    let regions = region::Entity::find()
+        .filter(region::Column::TenantId.eq(tid))
+        .count(&txn)
+        .await?;
     let institutions = institution::Entity::find()
         .filter(institution::Column::TenantId.eq(tid))
         .count(&txn)

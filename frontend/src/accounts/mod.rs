@@ -6,7 +6,6 @@ mod staff;
 pub use pages::{AcceptInvitationPage, ForgotPasswordPage, LoginPage, ResetPasswordPage};
 pub use staff::{StaffPage, parse_region};
 
-use domain::Locale;
 use leptos::prelude::*;
 
 use crate::errors::AppError;
@@ -18,8 +17,14 @@ pub const LANG_COOKIE: &str = "ustaz_lang";
 
 #[cfg(feature = "ssr")]
 fn session_cookie(value: &str, max_age_secs: i64) -> String {
-    let secure = if crate::server::state().secure_cookies { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+    let secure = if crate::server::state().secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    )
 }
 
 /// Signs in and starts a fresh session (a new id every time: no fixation). Posted as a plain
@@ -31,8 +36,14 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     let db = &state().db;
     let actor = service::authenticate(db, &email, &password, &client_ip()).await?;
     let session = service::start_session(db, actor.user_id).await?;
-    set_cookie(session_cookie(&session.cookie, service::SESSION_ABSOLUTE.num_seconds()));
-    set_cookie(format!("{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000", actor.locale));
+    set_cookie(session_cookie(
+        &session.cookie,
+        service::SESSION_ABSOLUTE.num_seconds(),
+    ));
+    set_cookie(format!(
+        "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+        actor.locale
+    ));
     // Where to go: the `next` page if the login page had one, else the start page.
     let next = referer_path()
         .split_once("next=")
@@ -53,7 +64,11 @@ pub async fn logout(csrf: String) -> Result<(), AppError> {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
-            .find_map(|c| c.trim().strip_prefix(&format!("{SESSION_COOKIE}=")).map(String::from))
+            .find_map(|c| {
+                c.trim()
+                    .strip_prefix(&format!("{SESSION_COOKIE}="))
+                    .map(String::from)
+            })
     }) {
         domain::accounts::service::end_session(&state().db, &cookie).await?;
     }
@@ -66,14 +81,16 @@ pub async fn logout(csrf: String) -> Result<(), AppError> {
 #[server(endpoint = "set_language")]
 pub async fn set_language(lang: String, csrf: String) -> Result<(), AppError> {
     use crate::server::{check_csrf, referer_path, session_opt, set_cookie, state};
-    let locale: Locale = lang
+    let locale: domain::Locale = lang
         .parse()
         .map_err(|_| AppError::Domain(domain::Error::invalid("lang", "error-locale-invalid")))?;
     if let Some(session) = session_opt() {
         check_csrf(&session, &csrf)?;
         domain::accounts::service::set_locale(&state().db, session.actor.user_id, locale).await?;
     }
-    set_cookie(format!("{LANG_COOKIE}={locale}; Path=/; SameSite=Lax; Max-Age=31536000"));
+    set_cookie(format!(
+        "{LANG_COOKIE}={locale}; Path=/; SameSite=Lax; Max-Age=31536000"
+    ));
     leptos_axum::redirect(&referer_path());
     Ok(())
 }
@@ -87,20 +104,34 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 
 #[server(endpoint = "reset_password")]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
-    domain::accounts::service::reset_password(&crate::server::state().db, &token, &password).await?;
+    domain::accounts::service::reset_password(&crate::server::state().db, &token, &password)
+        .await?;
     leptos_axum::redirect("/login?reset=1");
     Ok(())
 }
 
 #[server(endpoint = "preview_invitation")]
-pub async fn preview_invitation(token: String) -> Result<domain::accounts::InvitationPreview, AppError> {
+pub async fn preview_invitation(
+    token: String,
+) -> Result<domain::accounts::InvitationPreview, AppError> {
     Ok(domain::accounts::service::preview_invitation(&crate::server::state().db, &token).await?)
 }
 
 #[server(endpoint = "accept_invitation")]
-pub async fn accept_invitation(token: String, full_name: String, password: String) -> Result<(), AppError> {
+pub async fn accept_invitation(
+    token: String,
+    full_name: String,
+    password: String,
+) -> Result<(), AppError> {
     let locale = crate::server::request_locale();
-    domain::accounts::service::accept_invitation(&crate::server::state().db, &token, &full_name, &password, locale).await?;
+    domain::accounts::service::accept_invitation(
+        &crate::server::state().db,
+        &token,
+        &full_name,
+        &password,
+        locale,
+    )
+    .await?;
     leptos_axum::redirect("/login?joined=1");
     Ok(())
 }

@@ -43,31 +43,58 @@ pub async fn staff_page(slug: String) -> Result<StaffPageData, AppError> {
 }
 
 #[server(endpoint = "invite_staff")]
-pub async fn invite_staff(csrf: String, slug: String, email: String, role: String, region: String) -> Result<String, AppError> {
+pub async fn invite_staff(
+    csrf: String,
+    slug: String,
+    email: String,
+    role: String,
+    region: String,
+) -> Result<String, AppError> {
     use crate::server::{session_for_change, state, tenant_ctx};
     let s = session_for_change(&csrf)?;
     let ctx = tenant_ctx(&s, &slug).await?;
     let role: Role = role.parse()?;
-    let inv = domain::accounts::service::invite(&state().db, &ctx, &email, role, parse_region(&region)?).await?;
+    let inv =
+        domain::accounts::service::invite(&state().db, &ctx, &email, role, parse_region(&region)?)
+            .await?;
     Ok(inv.email)
 }
 
 #[server(endpoint = "update_membership")]
-pub async fn update_membership(csrf: String, slug: String, membership_id: Uuid, role: String, region: String) -> Result<(), AppError> {
+pub async fn update_membership(
+    csrf: String,
+    slug: String,
+    membership_id: Uuid,
+    role: String,
+    region: String,
+) -> Result<(), AppError> {
     use crate::server::{session_for_change, state, tenant_ctx};
     let s = session_for_change(&csrf)?;
     let ctx = tenant_ctx(&s, &slug).await?;
     let role: Role = role.parse()?;
-    domain::accounts::service::change_membership(&state().db, &ctx, membership_id, role, parse_region(&region)?).await?;
+    domain::accounts::service::change_membership(
+        &state().db,
+        &ctx,
+        membership_id,
+        role,
+        parse_region(&region)?,
+    )
+    .await?;
     Ok(())
 }
 
 #[server(endpoint = "set_member_active")]
-pub async fn set_member_active(csrf: String, slug: String, membership_id: Uuid, active: bool) -> Result<(), AppError> {
+pub async fn set_member_active(
+    csrf: String,
+    slug: String,
+    membership_id: Uuid,
+    active: bool,
+) -> Result<(), AppError> {
     use crate::server::{session_for_change, state, tenant_ctx};
     let s = session_for_change(&csrf)?;
     let ctx = tenant_ctx(&s, &slug).await?;
-    domain::accounts::service::set_membership_active(&state().db, &ctx, membership_id, active).await?;
+    domain::accounts::service::set_membership_active(&state().db, &ctx, membership_id, active)
+        .await?;
     Ok(())
 }
 
@@ -78,8 +105,13 @@ fn role_options(l: domain::Locale, selected: Option<Role>) -> impl IntoView {
         .collect_view()
 }
 
-fn region_options(l: domain::Locale, regions: &[RegionView], selected: Option<Uuid>) -> impl IntoView + use<> {
-    let none = view! { <option value="" selected=selected.is_none()>{l.t("staff-region-none")}</option> };
+fn region_options(
+    l: domain::Locale,
+    regions: &[RegionView],
+    selected: Option<Uuid>,
+) -> impl IntoView + use<> {
+    let none =
+        view! { <option value="" selected=selected.is_none()>{l.t("staff-region-none")}</option> };
     let rest = regions
         .iter()
         .map(|r| view! { <option value=r.id.to_string() selected=selected == Some(r.id)>{r.name.clone()}</option> })
@@ -96,7 +128,14 @@ pub fn StaffPage() -> impl IntoView {
     let update = ServerAction::<UpdateMembership>::new();
     let activate = ServerAction::<SetMemberActive>::new();
     let data = Resource::new(
-        move || (slug(), invite.version().get(), update.version().get(), activate.version().get()),
+        move || {
+            (
+                slug(),
+                invite.version().get(),
+                update.version().get(),
+                activate.version().get(),
+            )
+        },
         |(slug, ..)| staff_page(slug),
     );
     view! {

@@ -4,7 +4,6 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::parse_region;
 use crate::errors::{AppError, ErrorNote};
 use crate::session::use_session;
 
@@ -37,7 +36,11 @@ pub async fn list_regions(slug: String) -> Result<Vec<RegionView>, AppError> {
 }
 
 #[server(endpoint = "create_region")]
-pub async fn create_region(csrf: String, slug: String, name: String) -> Result<RegionView, AppError> {
+pub async fn create_region(
+    csrf: String,
+    slug: String,
+    name: String,
+) -> Result<RegionView, AppError> {
     use crate::server::{session_for_change, state, tenant_ctx};
     let s = session_for_change(&csrf)?;
     let ctx = tenant_ctx(&s, &slug).await?;
@@ -45,7 +48,9 @@ pub async fn create_region(csrf: String, slug: String, name: String) -> Result<R
 }
 
 #[server(endpoint = "list_institutions")]
-pub async fn list_institutions(slug: String) -> Result<(Vec<InstitutionView>, Vec<RegionView>), AppError> {
+pub async fn list_institutions(
+    slug: String,
+) -> Result<(Vec<InstitutionView>, Vec<RegionView>), AppError> {
     use crate::server::{session, state, tenant_ctx};
     let s = session()?;
     let ctx = tenant_ctx(&s, &slug).await?;
@@ -71,7 +76,7 @@ pub async fn create_institution(
     let input = domain::tenancy::service::NewInstitution {
         name,
         kind,
-        region_id: parse_region(&region)?,
+        region_id: crate::accounts::parse_region(&region)?,
         address: Some(address),
     };
     Ok(domain::tenancy::service::create_institution(&state().db, &ctx, input).await?)
@@ -176,7 +181,10 @@ pub fn RegionsPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let create = ServerAction::<CreateRegion>::new();
-    let data = Resource::new(move || (slug(), create.version().get()), |(s, _)| list_regions(s));
+    let data = Resource::new(
+        move || (slug(), create.version().get()),
+        |(s, _)| list_regions(s),
+    );
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
@@ -217,7 +225,10 @@ pub fn InstitutionsPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let create = ServerAction::<CreateInstitution>::new();
-    let data = Resource::new(move || (slug(), create.version().get()), |(s, _)| list_institutions(s));
+    let data = Resource::new(
+        move || (slug(), create.version().get()),
+        |(s, _)| list_institutions(s),
+    );
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

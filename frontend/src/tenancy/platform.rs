@@ -26,9 +26,12 @@ pub async fn create_tenant(
 ) -> Result<String, AppError> {
     use crate::server::{session_for_change, state};
     let s = session_for_change(&csrf)?;
-    let default_locale: Locale = default_locale
-        .parse()
-        .map_err(|_| AppError::Domain(domain::Error::invalid("default_locale", "error-locale-invalid")))?;
+    let default_locale: Locale = default_locale.parse().map_err(|_| {
+        AppError::Domain(domain::Error::invalid(
+            "default_locale",
+            "error-locale-invalid",
+        ))
+    })?;
     let t = domain::tenancy::service::create_tenant(
         &state().db,
         &s.actor,

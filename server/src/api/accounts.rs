@@ -1,9 +1,9 @@
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
+use domain::Locale;
 use domain::accounts::service;
 use domain::accounts::{InvitationView, Role, StaffMember};
-use domain::Locale;
 use frontend::state::AppState;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -34,7 +34,13 @@ pub async fn login(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let actor = service::authenticate(&state.db, &body.email, &body.password, &addr.ip().to_string()).await?;
+    let actor = service::authenticate(
+        &state.db,
+        &body.email,
+        &body.password,
+        &addr.ip().to_string(),
+    )
+    .await?;
     let token = service::issue_api_token(&state.db, actor.user_id, "api login").await?;
     Ok(Json(TokenResponse { token }))
 }
@@ -57,7 +63,10 @@ pub struct MeResponse {
 /// The caller and the tenants and roles they hold.
 #[utoipa::path(get, path = "/api/v1/me", operation_id = "me", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
-pub async fn me(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Json<MeResponse>> {
+pub async fn me(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<MeResponse>> {
     let memberships = service::memberships_of(&state.db, actor.user_id).await?;
     Ok(Json(MeResponse {
         email: actor.email,
@@ -81,7 +90,10 @@ pub struct ResetRequest {
 /// Sends a password-reset link if the address has an account; answers 202 either way.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", operation_id = "request_password_reset", tag = "accounts",
     request_body = ResetRequest, responses((status = 202), (status = 422, body = ErrorBody)))]
-pub async fn request_password_reset(State(state): State<AppState>, ApiJson(body): ApiJson<ResetRequest>) -> ApiResult<StatusCode> {
+pub async fn request_password_reset(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ResetRequest>,
+) -> ApiResult<StatusCode> {
     service::request_password_reset(&state.db, &body.email).await?;
     Ok(StatusCode::ACCEPTED)
 }
@@ -95,7 +107,10 @@ pub struct ResetConfirm {
 /// Sets a new password from a reset link's token (single use).
 #[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", operation_id = "reset_password", tag = "accounts",
     request_body = ResetConfirm, responses((status = 204), (status = 422, body = ErrorBody)))]
-pub async fn reset_password(State(state): State<AppState>, ApiJson(body): ApiJson<ResetConfirm>) -> ApiResult<StatusCode> {
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ResetConfirm>,
+) -> ApiResult<StatusCode> {
     service::reset_password(&state.db, &body.token, &body.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -111,8 +126,18 @@ pub struct AcceptRequest {
 /// Accepts an invitation (single use) and creates the account with the person's own password.
 #[utoipa::path(post, path = "/api/v1/auth/accept-invitation", operation_id = "accept_invitation", tag = "accounts",
     request_body = AcceptRequest, responses((status = 204), (status = 422, body = ErrorBody)))]
-pub async fn accept_invitation(State(state): State<AppState>, ApiJson(body): ApiJson<AcceptRequest>) -> ApiResult<StatusCode> {
-    service::accept_invitation(&state.db, &body.token, &body.full_name, &body.password, body.locale.unwrap_or_default()).await?;
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<AcceptRequest>,
+) -> ApiResult<StatusCode> {
+    service::accept_invitation(
+        &state.db,
+        &body.token,
+        &body.full_name,
+        &body.password,
+        body.locale.unwrap_or_default(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -120,7 +145,11 @@ pub async fn accept_invitation(State(state): State<AppState>, ApiJson(body): Api
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/users", operation_id = "list_users", tag = "accounts", security(("bearer" = [])),
     params(("tenant" = String, Path, description = "tenant slug")),
     responses((status = 200, body = Vec<StaffMember>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn list_users(State(state): State<AppState>, actor: ApiActor, Path(tenant): Path<String>) -> ApiResult<Json<Vec<StaffMember>>> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Vec<StaffMember>>> {
     let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(service::list_staff(&state.db, &ctx).await?))
 }
@@ -161,7 +190,11 @@ pub async fn update_membership(
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/invitations", operation_id = "list_invitations", tag = "accounts",
     security(("bearer" = [])), params(("tenant" = String, Path)),
     responses((status = 200, body = Vec<InvitationView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn list_invitations(State(state): State<AppState>, actor: ApiActor, Path(tenant): Path<String>) -> ApiResult<Json<Vec<InvitationView>>> {
+pub async fn list_invitations(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Vec<InvitationView>>> {
     let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(service::list_invitations(&state.db, &ctx).await?))
 }

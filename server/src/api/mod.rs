@@ -30,7 +30,10 @@ pub struct ApiActor(pub Actor);
 impl FromRequestParts<AppState> for ApiActor {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -59,7 +62,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
     }
 }
 
@@ -81,9 +87,15 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::accept_invitation))
         .routes(routes!(accounts::list_users))
         .routes(routes!(accounts::update_membership))
-        .routes(routes!(accounts::list_invitations, accounts::create_invitation))
+        .routes(routes!(
+            accounts::list_invitations,
+            accounts::create_invitation
+        ))
         .routes(routes!(tenancy::list_regions, tenancy::create_region))
-        .routes(routes!(tenancy::list_institutions, tenancy::create_institution))
+        .routes(routes!(
+            tenancy::list_institutions,
+            tenancy::create_institution
+        ))
         .routes(routes!(tenancy::list_tenants, tenancy::create_tenant))
         .split_for_parts()
 }

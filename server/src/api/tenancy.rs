@@ -14,7 +14,11 @@ use crate::errors::{ApiResult, ErrorBody};
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/regions", operation_id = "list_regions", tag = "tenancy",
     security(("bearer" = [])), params(("tenant" = String, Path)),
     responses((status = 200, body = Vec<RegionView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn list_regions(State(state): State<AppState>, actor: ApiActor, Path(tenant): Path<String>) -> ApiResult<Json<Vec<RegionView>>> {
+pub async fn list_regions(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Vec<RegionView>>> {
     let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(service::list_regions(&state.db, &ctx).await?))
 }
@@ -36,14 +40,21 @@ pub async fn create_region(
     ApiJson(body): ApiJson<NewRegion>,
 ) -> ApiResult<(StatusCode, Json<RegionView>)> {
     let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok((StatusCode::CREATED, Json(service::create_region(&state.db, &ctx, &body.name).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create_region(&state.db, &ctx, &body.name).await?),
+    ))
 }
 
 /// The tenant's institutions: orphanages, boarding schools, host organisations (staff).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/institutions", operation_id = "list_institutions", tag = "tenancy",
     security(("bearer" = [])), params(("tenant" = String, Path)),
     responses((status = 200, body = Vec<InstitutionView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn list_institutions(State(state): State<AppState>, actor: ApiActor, Path(tenant): Path<String>) -> ApiResult<Json<Vec<InstitutionView>>> {
+pub async fn list_institutions(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Vec<InstitutionView>>> {
     let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(service::list_institutions(&state.db, &ctx).await?))
 }
@@ -60,13 +71,19 @@ pub async fn create_institution(
     ApiJson(body): ApiJson<NewInstitution>,
 ) -> ApiResult<(StatusCode, Json<InstitutionView>)> {
     let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok((StatusCode::CREATED, Json(service::create_institution(&state.db, &ctx, body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create_institution(&state.db, &ctx, body).await?),
+    ))
 }
 
 /// Every tenant on the platform (platform operator).
 #[utoipa::path(get, path = "/api/v1/platform/tenants", operation_id = "list_tenants", tag = "tenancy",
     security(("bearer" = [])), responses((status = 200, body = Vec<TenantView>), (status = 403, body = ErrorBody)))]
-pub async fn list_tenants(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Json<Vec<TenantView>>> {
+pub async fn list_tenants(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<Vec<TenantView>>> {
     Ok(Json(service::list_tenants(&state.db, &actor).await?))
 }
 
@@ -79,5 +96,8 @@ pub async fn create_tenant(
     ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<NewTenant>,
 ) -> ApiResult<(StatusCode, Json<TenantView>)> {
-    Ok((StatusCode::CREATED, Json(service::create_tenant(&state.db, &actor, body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create_tenant(&state.db, &actor, body).await?),
+    ))
 }

@@ -1,0 +1,83 @@
+//! `worker`: runs background jobs from the Redis queue in production (any number of these
+//! processes may run). The embedded default needs none: the server runs the worker itself.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use worker::mail::Mailer;
+use worker::{Config, JobQueue, WorkerState};
+
+#[derive(Parser)]
+#[command(
+    name = "worker",
+    version,
+    about = "Runs Ustaz background jobs (e-mail now; verification, reminders and reports later).",
+    long_about = "Runs Ustaz background jobs from the queue.\n\nReads the same settings as the server: defaults, an optional TOML file (--config or USTAZ_CONFIG), then USTAZ_-prefixed environment variables (USTAZ_DATABASE_URL, USTAZ_REDIS_URL, USTAZ_SMTP_URL, USTAZ_PUBLIC_URL, USTAZ_MAIL_FROM). Also relays the job outbox, so jobs committed while Redis was down are queued once it is back."
+)]
+struct Cli {
+    /// A TOML file with settings (overridden by USTAZ_* variables).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Jobs run at once by this process.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("worker: {e}");
+            std::process::exit(2);
+        }
+    };
+    tracing_subscriber_init(config.json_logs);
+    let db = domain::db::connect(&config.database_url(), config.database_max_connections).await?;
+    let queue = match &config.redis_url {
+        Some(url) => JobQueue::redis(url, &config.queue_name).await?,
+        None => JobQueue::sqlite(&db, &config.queue_name).await?,
+    };
+    let mailer = match &config.smtp_url {
+        Some(url) => Mailer::smtp(url)?,
+        None => Mailer::files(config.outbox_dir())?,
+    };
+    let state = WorkerState {
+        db: db.clone(),
+        mailer,
+        mail_from: config.mail_from.clone(),
+        public_url: config.public_url(),
+    };
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let relay = tokio::spawn(worker::outbox::relay_loop(
+        db,
+        queue.clone(),
+        Duration::from_secs(1),
+        stop_rx,
+    ));
+    tracing::info!(concurrency = cli.concurrency, "worker started");
+    worker::run_worker(queue, state, cli.concurrency, async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: running jobs finish first");
+    })
+    .await?;
+    let _ = stop.send(true);
+    let _ = relay.await;
+    Ok(())
+}
+
+fn tracing_subscriber_init(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,apalis=warn"));
+    if json {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+}
