@@ -367,6 +367,19 @@ pub async fn postgres_database(admin_url: &str) -> String {
     let template = TEMPLATE
         .get_or_init(|| async {
             let name = format!("ustaz_tpl_{}", std::process::id());
+            // Databases left by earlier runs (one per test) are dropped here, once per run.
+            let stale = admin
+                .query_all_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'ustaz_t_%' OR datname LIKE 'ustaz_tpl_%'".to_string(),
+                ))
+                .await
+                .unwrap_or_default();
+            for row in stale {
+                if let Ok(db) = row.try_get_by_index::<String>(0) {
+                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await;
+                }
+            }
             for (role, extra) in [(OWNER, "CREATEDB"), (APP_ROLE, "")] {
                 let _ = admin
                     .execute_unprepared(&format!(

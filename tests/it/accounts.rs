@@ -296,15 +296,31 @@ async fn password_reset_by_email_is_single_use_and_ends_sessions() {
     assert_eq!(app.emails_to("ghost@karaganda-partner.demo"), 0);
 
     // A link older than its hour is refused with its own reason.
-    app.api().post("/api/v1/auth/password-reset", json!({"email": "admin@karaganda-partner.demo"})).await;
-    let email = app.wait_for_email("admin@karaganda-partner.demo", "/reset-password?token=").await;
+    app.api()
+        .post(
+            "/api/v1/auth/password-reset",
+            json!({"email": "admin@karaganda-partner.demo"}),
+        )
+        .await;
+    let email = app
+        .wait_for_email("admin@karaganda-partner.demo", "/reset-password?token=")
+        .await;
     let token = token_from(&email, "/reset-password");
-    app.execute("UPDATE password_resets SET expires_at = '2020-01-01T00:00:00+00:00' WHERE used_at IS NULL").await;
+    app.execute(
+        "UPDATE password_resets SET expires_at = '2020-01-01T00:00:00+00:00' WHERE used_at IS NULL",
+    )
+    .await;
     let expired = app
         .api()
-        .post("/api/v1/auth/password-reset/confirm", json!({"token": token, "password": "too late password"}))
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            json!({"token": token, "password": "too late password"}),
+        )
         .await;
-    assert_eq!(expired.json::<Value>().await.unwrap()["error"], "error-reset-expired");
+    assert_eq!(
+        expired.json::<Value>().await.unwrap()["error"],
+        "error-reset-expired"
+    );
 }
 
 #[tokio::test]
@@ -314,11 +330,15 @@ async fn an_idle_session_expires() {
     b.login("admin@almaty-mentors.demo").await;
     assert_eq!(b.get("/t/almaty-mentors").await.status(), 200);
     // Three hours without a click: past the two-hour idle limit.
-    app.execute("UPDATE sessions SET last_seen_at = '2020-01-01T00:00:00+00:00'").await;
+    app.execute("UPDATE sessions SET last_seen_at = '2020-01-01T00:00:00+00:00'")
+        .await;
     assert_eq!(b.get("/t/almaty-mentors").await.status(), 401);
     let left: i64 = {
         use sea_orm::{EntityTrait, PaginatorTrait};
-        domain::accounts::entity::session::Entity::find().count(&app.db).await.unwrap() as i64
+        domain::accounts::entity::session::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap() as i64
     };
     assert_eq!(left, 0, "the expired session is deleted");
 }
