@@ -50,3 +50,13 @@ pub type AppResult<T> = Result<T, AppError>;
 pub fn ErrorNote(error: AppError, locale: Locale) -> impl IntoView {
     view! { <p class="error" role="alert">{error.message(locale)}</p> }
 }
+
+/// A page's loaded data, or the view of its error: refusals become real 401/403/404 responses
+/// on the server (so tests and crawlers see them) and a translated message on the page.
+pub fn loaded<T>(data: AppResult<T>, locale: Locale) -> Result<T, AnyView> {
+    data.map_err(|e| {
+        #[cfg(feature = "ssr")]
+        crate::server::set_page_status(&e);
+        view! { <section class="card"><ErrorNote error=e locale=locale/></section> }.into_any()
+    })
+}

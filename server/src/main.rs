@@ -39,13 +39,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let config = match Config::load(cli.config.as_deref()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("server: {e}");
-            std::process::exit(2);
-        }
-    };
+    let config = Config::load_or_exit("server", cli.config.as_deref());
     let _telemetry = server::telemetry::init("ustaz-server", config.json_logs);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate { grant_to } => {

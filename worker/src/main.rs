@@ -27,13 +27,7 @@ struct Cli {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let config = match Config::load(cli.config.as_deref()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("worker: {e}");
-            std::process::exit(2);
-        }
-    };
+    let config = Config::load_or_exit("worker", cli.config.as_deref());
     tracing_subscriber_init(config.json_logs);
     let db = domain::db::connect(&config.database_url(), config.database_max_connections).await?;
     let queue = match &config.redis_url {

@@ -116,6 +116,14 @@ impl Config {
         Ok(config)
     }
 
+    /// `load`, or a one-line message naming the problem and exit code 2: for the binaries.
+    pub fn load_or_exit(program: &str, file: Option<&Path>) -> Config {
+        Config::load(file).unwrap_or_else(|e| {
+            eprintln!("{program}: {e}");
+            std::process::exit(2)
+        })
+    }
+
     fn check(&self) -> Result<(), ConfigError> {
         if self.mode == Mode::Production {
             let db = self

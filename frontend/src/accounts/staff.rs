@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::errors::{AppError, ErrorNote};
+use crate::errors::{AppError, ErrorNote, loaded};
 use crate::session::use_session;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,14 +144,9 @@ pub fn StaffPage() -> impl IntoView {
                 let info = session.await.unwrap_or_default();
                 let l = info.locale;
                 let csrf = info.csrf.clone();
-                let data = data.await;
-                #[cfg(feature = "ssr")]
-                if let Err(e) = &data {
-                    crate::server::set_page_status(e);
-                }
-                let data = match data {
+                let data = match loaded(data.await, l) {
                     Ok(d) => d,
-                    Err(e) => return view! { <section class="card"><ErrorNote error=e locale=l/></section> }.into_any(),
+                    Err(error_view) => return error_view,
                 };
                 let regions = data.regions.clone();
                 let slug_now = slug();

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
-use crate::errors::{AppError, ErrorNote};
+use crate::errors::{AppError, ErrorNote, loaded};
 use crate::session::use_session;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,13 +140,8 @@ pub fn DashboardPage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let l = session.await.unwrap_or_default().locale;
-                let data = data.await;
-                #[cfg(feature = "ssr")]
-                if let Err(e) = &data {
-                    crate::server::set_page_status(e);
-                }
-                match data {
-                    Err(e) => view! { <section class="card"><ErrorNote error=e locale=l/></section> }.into_any(),
+                match loaded(data.await, l) {
+                    Err(error_view) => error_view,
                     Ok(d) => {
                         let c = d.counts;
                         let tiles = [
@@ -190,13 +185,8 @@ pub fn RegionsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let info = session.await.unwrap_or_default();
                 let l = info.locale;
-                let data = data.await;
-                #[cfg(feature = "ssr")]
-                if let Err(e) = &data {
-                    crate::server::set_page_status(e);
-                }
-                match data {
-                    Err(e) => view! { <section class="card"><ErrorNote error=e locale=l/></section> }.into_any(),
+                match loaded(data.await, l) {
+                    Err(error_view) => error_view,
                     Ok(regions) => view! {
                         <section class="card">
                             <h1>{l.t("regions-title")}</h1>
@@ -234,13 +224,8 @@ pub fn InstitutionsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let info = session.await.unwrap_or_default();
                 let l = info.locale;
-                let data = data.await;
-                #[cfg(feature = "ssr")]
-                if let Err(e) = &data {
-                    crate::server::set_page_status(e);
-                }
-                match data {
-                    Err(e) => view! { <section class="card"><ErrorNote error=e locale=l/></section> }.into_any(),
+                match loaded(data.await, l) {
+                    Err(error_view) => error_view,
                     Ok((institutions, regions)) => view! {
                         <section class="card">
                             <h1>{l.t("institutions-title")}</h1>

@@ -4,7 +4,7 @@ use domain::Locale;
 use domain::tenancy::TenantView;
 use leptos::prelude::*;
 
-use crate::errors::{AppError, ErrorNote};
+use crate::errors::{AppError, ErrorNote, loaded};
 use crate::session::use_session;
 
 #[server(endpoint = "list_tenants")]
@@ -58,13 +58,8 @@ pub fn PlatformPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let info = session.await.unwrap_or_default();
                 let l = info.locale;
-                let data = data.await;
-                #[cfg(feature = "ssr")]
-                if let Err(e) = &data {
-                    crate::server::set_page_status(e);
-                }
-                match data {
-                    Err(e) => view! { <section class="card"><ErrorNote error=e locale=l/></section> }.into_any(),
+                match loaded(data.await, l) {
+                    Err(error_view) => error_view,
                     Ok(tenants) => {
                         let leads = tenants.clone();
                         view! {
