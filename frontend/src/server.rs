@@ -126,3 +126,21 @@ pub fn set_page_status(err: &AppError) {
         r.set_status(status);
     }
 }
+
+/// The value of cookie `name` in `headers`, if sent and not empty.
+pub fn cookie_in(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == name && !v.is_empty()).then(|| v.to_string())
+        })
+}
+
+/// The value of cookie `name` on the current request.
+pub fn request_cookie(name: &str) -> Option<String> {
+    parts().and_then(|p| cookie_in(&p.headers, name))
+}

@@ -4,27 +4,14 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::Locale;
 use domain::accounts::service::{self, LiveSession};
 use frontend::accounts::{LANG_COOKIE, SESSION_COOKIE};
-use frontend::server::{ClientIp, RequestLocale};
+use frontend::server::{ClientIp, RequestLocale, cookie_in as cookie};
 use frontend::state::AppState;
-
-/// The value of cookie `name`, if sent.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| {
-            let (k, v) = c.trim().split_once('=')?;
-            (k == name).then(|| v.to_string())
-        })
-}
 
 /// Resolves the session and language of page and server-function requests and records the
 /// user on the request's span. The API (`/api/v1`) authenticates with bearer tokens instead.
@@ -47,7 +34,7 @@ pub async fn request_context(
         .map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| "unknown".into());
     let session: Option<LiveSession> = match cookie(req.headers(), SESSION_COOKIE) {
-        Some(c) if !c.is_empty() => match service::resume_session(&state.db, &c).await {
+        Some(c) => match service::resume_session(&state.db, &c).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(error = %e, "session lookup failed");

@@ -418,6 +418,17 @@ async fn a_new_session_id_at_every_sign_in() {
     b.login("admin@almaty-mentors.demo").await;
     let second = b.csrf().await;
     assert_ne!(first, second, "signing in again starts a new session");
+    let sessions = {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        domain::accounts::entity::session::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        sessions, 1,
+        "the previous session was ended, not left valid"
+    );
 }
 
 #[tokio::test]

@@ -35,6 +35,10 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use domain::accounts::service;
     let db = &state().db;
     let actor = service::authenticate(db, &email, &password, &client_ip()).await?;
+    // The browser's previous session ends; the new one has a fresh id.
+    if let Some(old) = crate::server::request_cookie(SESSION_COOKIE) {
+        service::end_session(db, &old).await?;
+    }
     let session = service::start_session(db, actor.user_id).await?;
     set_cookie(session_cookie(
         &session.cookie,
@@ -58,18 +62,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 pub async fn logout(csrf: String) -> Result<(), AppError> {
     use crate::server::{session_for_change, set_cookie, state};
     let _session = session_for_change(&csrf)?;
-    if let Some(cookie) = use_context::<axum::http::request::Parts>().and_then(|p| {
-        p.headers
-            .get_all(axum::http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .find_map(|c| {
-                c.trim()
-                    .strip_prefix(&format!("{SESSION_COOKIE}="))
-                    .map(String::from)
-            })
-    }) {
+    if let Some(cookie) = crate::server::request_cookie(SESSION_COOKIE) {
         domain::accounts::service::end_session(&state().db, &cookie).await?;
     }
     set_cookie(session_cookie("", 0));
