@@ -228,6 +228,23 @@ mod tests {
     }
 
     #[test]
+    fn cookies_are_secure_exactly_when_reached_over_https() {
+        let plain = Config::default();
+        assert!(!plain.secure_cookies());
+        assert_eq!(plain.public_url(), "http://127.0.0.1:3000");
+        let https = Config {
+            public_url: Some("https://ustaz.example.kz/".into()),
+            ..Config::default()
+        };
+        assert!(https.secure_cookies());
+        assert_eq!(
+            https.public_url(),
+            "https://ustaz.example.kz",
+            "no trailing slash in links"
+        );
+    }
+
+    #[test]
     fn production_names_the_missing_secret() {
         let c = Config {
             mode: Mode::Production,
