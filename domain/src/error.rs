@@ -5,6 +5,8 @@
 //! (`server::errors`), once. Another tenant's resource is `NotFound`, never `Forbidden`, so a
 //! refusal does not reveal that the thing exists.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::Locale;
@@ -25,9 +27,46 @@ pub enum Error {
     Conflict(String),
     #[error("too many attempts, retry in {retry_after_secs}s")]
     RateLimited { retry_after_secs: u64 },
+    /// Rules that are not met (eligibility, or what an application still lacks); `code` is
+    /// the i18n key of the heading, each item names one rule.
+    #[error("{code}: {} rule(s) not met", items.len())]
+    Unmet { code: String, items: Vec<Unmet> },
+    /// A file whose real type (from its bytes) is not accepted.
+    #[error("unsupported file type: {code}")]
+    UnsupportedType {
+        code: String,
+        detected: Option<String>,
+    },
+    /// A body or file over its limit; nothing was kept.
+    #[error("too large: more than {limit} bytes")]
+    TooLarge { limit: u64 },
     /// Details go to the log under `reference`; the user sees only the reference.
     #[error("internal error (reference {reference})")]
     Internal { reference: String },
+}
+
+/// One rule a person does not meet, with what it asked and what they said. `code` is an i18n
+/// key; `args` fill its placeholders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Unmet {
+    pub code: String,
+    pub args: BTreeMap<String, String>,
+}
+
+impl Unmet {
+    pub fn new(code: &str, args: &[(&str, String)]) -> Unmet {
+        Unmet {
+            code: code.to_string(),
+            args: args
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        }
+    }
+    pub fn message(&self, locale: Locale) -> String {
+        locale.t_map(&self.code, &self.args)
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -49,6 +88,9 @@ impl Error {
             Error::Invalid { code, .. } => code,
             Error::Conflict(code) => code,
             Error::RateLimited { .. } => "error-rate-limited",
+            Error::Unmet { code, .. } => code,
+            Error::UnsupportedType { code, .. } => code,
+            Error::TooLarge { .. } => "error-file-too-large",
             Error::Internal { .. } => "error-internal",
         }
     }
@@ -60,6 +102,14 @@ impl Error {
                 "error-rate-limited",
                 &[("minutes", retry_after_secs.div_ceil(60).max(1).to_string())],
             ),
+            Error::TooLarge { limit } => locale.t_args(
+                "error-file-too-large",
+                &[("size", crate::recruitment::human_size(*limit))],
+            ),
+            Error::UnsupportedType {
+                code,
+                detected: Some(detected),
+            } => locale.t_args(code, &[("detected", detected.clone())]),
             Error::Internal { reference } => {
                 locale.t_args("error-internal", &[("reference", reference.clone())])
             }

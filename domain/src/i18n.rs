@@ -84,6 +84,15 @@ impl Locale {
             .collect();
         LOCALES.lookup_with_args(&self.langid(), key, &map)
     }
+
+    /// Like `t_args`, with owned argument names (arguments carried in data, e.g. API reasons).
+    pub fn t_map(self, key: &str, args: &std::collections::BTreeMap<String, String>) -> String {
+        let map: HashMap<Cow<'static, str>, FluentValue> = args
+            .iter()
+            .map(|(k, v)| (Cow::Owned(k.clone()), FluentValue::from(v.clone())))
+            .collect();
+        LOCALES.lookup_with_args(&self.langid(), key, &map)
+    }
 }
 
 impl fmt::Display for Locale {

@@ -24,6 +24,11 @@ use crate::i18n::Locale;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Job {
     SendEmail(EmailJob),
+    /// Inspect an uploaded document (type, PDF, image, virus scan) and record the outcome.
+    VerifyDocument {
+        tenant_id: Uuid,
+        document_id: Uuid,
+    },
 }
 
 /// One e-mail to one person. `dedupe_key` makes sending idempotent: a key is delivered once.
@@ -47,6 +52,19 @@ pub enum EmailMessage {
         path: String,
     },
     PasswordReset {
+        path: String,
+    },
+    VerifyEmail {
+        path: String,
+    },
+    /// Someone registered with an address that already has an account.
+    AlreadyRegistered {
+        path: String,
+    },
+    DocumentRejected {
+        programme_name: String,
+        document: String,
+        reason: String,
         path: String,
     },
 }
@@ -94,6 +112,7 @@ impl Job {
     pub fn kind(&self) -> &'static str {
         match self {
             Job::SendEmail(_) => "send_email",
+            Job::VerifyDocument { .. } => "verify_document",
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod error;
 pub mod i18n;
+pub mod recruitment;
 pub mod tenancy;
 
 #[cfg(feature = "server")]
@@ -18,6 +19,8 @@ pub mod jobs;
 pub mod mail;
 #[cfg(feature = "server")]
 pub mod seed;
+#[cfg(feature = "server")]
+pub mod storage;
 
 pub use error::{Error, Result};
 pub use i18n::Locale;

@@ -33,6 +33,36 @@ pub fn render(message: &EmailMessage, locale: Locale, public_url: &str) -> Rende
                 path,
             )
         }
+        EmailMessage::VerifyEmail { path } => (
+            locale.t("email-verify-subject"),
+            locale.t("email-verify-body"),
+            locale.t("email-verify-action"),
+            path,
+        ),
+        EmailMessage::AlreadyRegistered { path } => (
+            locale.t("email-registered-subject"),
+            locale.t("email-registered-body"),
+            locale.t("email-registered-action"),
+            path,
+        ),
+        EmailMessage::DocumentRejected {
+            programme_name,
+            document,
+            reason,
+            path,
+        } => {
+            let args = [
+                ("programme", programme_name.clone()),
+                ("document", document.clone()),
+                ("reason", reason.clone()),
+            ];
+            (
+                locale.t_args("email-doc-rejected-subject", &args),
+                locale.t_args("email-doc-rejected-body", &args),
+                locale.t("email-doc-rejected-action"),
+                path,
+            )
+        }
         EmailMessage::PasswordReset { path } => (
             locale.t("email-reset-subject"),
             locale.t("email-reset-body"),

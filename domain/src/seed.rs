@@ -19,6 +19,8 @@ use crate::tenancy::entity::{institution, region, tenant};
 
 pub const DEMO_PASSWORD: &str = "ustaz-demo";
 pub const OPERATOR_EMAIL: &str = "operator@ustaz.demo";
+/// The open programme of the demo lead tenant.
+pub const DEMO_PROGRAMME: &str = "mentors-2027";
 
 struct DemoTenant {
     slug: &'static str,
@@ -94,6 +96,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<()> {
                 password_hash: Set(Some(phc)),
                 is_platform_admin: Set(operator),
                 created_at: Set(now),
+                email_verified_at: Set(Some(now)),
             }
             .insert(txn)
             .await?)
@@ -206,5 +209,174 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<()> {
         }
     }
     txn.commit().await?;
+    seed_programme(db).await
+}
+
+/// The demo programme: the one-to-one mentoring round of `almaty-mentors`, open now, with the
+/// eight documents of the Zhas application (seed 003).
+async fn seed_programme(db: &DatabaseConnection) -> Result<()> {
+    use crate::recruitment::{
+        Cadence, DisqualifyingRole, DocumentRule, Eligibility, ProgrammeInput, ProgrammeKind, Texts,
+    };
+    let admin = user::Entity::find()
+        .filter(user::Column::Email.eq("admin@almaty-mentors.demo"))
+        .one(db)
+        .await?
+        .ok_or(crate::Error::NotFound)?;
+    let ctx =
+        crate::tenancy::context::TenantCtx::resolve(db, &admin.into(), "almaty-mentors").await?;
+    if crate::recruitment::service::programme_input(db, &ctx, DEMO_PROGRAMME)
+        .await
+        .is_ok()
+    {
+        return Ok(());
+    }
+    let region = crate::tenancy::service::list_regions(db, &ctx).await?;
+    let today = crate::recruitment::service::tenant_today(&ctx.tenant);
+    let t = |kk: &str, ru: &str, en: &str| Texts {
+        kk: kk.into(),
+        ru: ru.into(),
+        en: en.into(),
+    };
+    let pdf_or_scan = || {
+        vec![
+            "application/pdf".to_string(),
+            "image/jpeg".to_string(),
+            "image/png".to_string(),
+        ]
+    };
+    let doc = |code: &str, labels: Texts, max_count: u32, validity: Option<u32>, required: bool| {
+        DocumentRule {
+            doc_type: code.into(),
+            labels,
+            accepted_types: pdf_or_scan(),
+            max_bytes: 10 * 1024 * 1024,
+            max_count,
+            validity_months: validity,
+            required,
+        }
+    };
+    let input = ProgrammeInput {
+        slug: DEMO_PROGRAMME.into(),
+        names: t(
+            "Жеке тәлімгерлік — 2027 іріктеу",
+            "Наставничество один на один — набор 2027",
+            "One-to-one mentoring — 2027 intake",
+        ),
+        descriptions: t(
+            "Балалар үйінің тәрбиеленушілеріне дос және тірек болатын ересектерді іздейміз. Келісімшарт 24 айға жасалады, кездесулер апта сайын.",
+            "Мы ищем взрослых, готовых стать другом и опорой для воспитанников детского дома. Договор на 24 месяца, встречи еженедельно.",
+            "We are looking for adults ready to be a friend and a support for a child in care. A 24-month commitment, meeting weekly.",
+        ),
+        kind: ProgrammeKind::OneToOne,
+        region_ids: region.iter().map(|r| r.id).collect(),
+        eligibility: Eligibility {
+            min_age: 25,
+            min_residence_months: 6,
+            min_youth_work_years: 5,
+            disqualifying_roles: vec![
+                DisqualifyingRole::YouthGroupMember,
+                DisqualifyingRole::HostHead,
+                DisqualifyingRole::HostAccountant,
+            ],
+            min_days_per_week: 1,
+        },
+        documents: vec![
+            doc(
+                "id_card",
+                t(
+                    "Жеке куәлік көшірмесі",
+                    "Копия удостоверения личности",
+                    "Copy of the ID card",
+                ),
+                1,
+                None,
+                true,
+            ),
+            doc(
+                "education",
+                t(
+                    "Білімі туралы құжат көшірмесі",
+                    "Копия документа об образовании",
+                    "Copy of the education certificate",
+                ),
+                1,
+                None,
+                true,
+            ),
+            doc(
+                "youth_work",
+                t(
+                    "Жастармен жұмыс туралы сертификаттар (3-тен көп емес)",
+                    "Сертификаты о работе с молодёжью (не более 3)",
+                    "Certificates of work with youth (at most 3)",
+                ),
+                3,
+                None,
+                true,
+            ),
+            doc(
+                "residence",
+                t(
+                    "Тұрғылықты жері туралы анықтама",
+                    "Справка о месте жительства",
+                    "Proof of residence",
+                ),
+                1,
+                Some(3),
+                true,
+            ),
+            doc(
+                "police_clearance",
+                t(
+                    "Соттылығы жоқ екені туралы анықтама",
+                    "Справка об отсутствии судимости",
+                    "Police clearance certificate",
+                ),
+                1,
+                Some(3),
+                true,
+            ),
+            doc(
+                "narcology",
+                t(
+                    "Наркологиялық диспансерден анықтама",
+                    "Справка из наркологического диспансера",
+                    "Statement from the drug treatment centre",
+                ),
+                1,
+                Some(6),
+                true,
+            ),
+            doc(
+                "psychiatric",
+                t(
+                    "Психиатриялық диспансерден анықтама",
+                    "Справка из психиатрического диспансера",
+                    "Statement from the psychiatric unit",
+                ),
+                1,
+                Some(6),
+                true,
+            ),
+            doc(
+                "recommendation",
+                t(
+                    "Ұсыным хат",
+                    "Рекомендательное письмо",
+                    "Letter of recommendation",
+                ),
+                2,
+                None,
+                true,
+            ),
+        ],
+        opens_on: today - chrono::Days::new(30),
+        closes_on: today + chrono::Days::new(60),
+        results_on: today + chrono::Days::new(85),
+        contract_months: 24,
+        meeting_cadence: Cadence::Weekly,
+    };
+    crate::recruitment::service::create_programme(db, &ctx, &input).await?;
     Ok(())
 }

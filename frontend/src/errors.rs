@@ -48,7 +48,19 @@ pub type AppResult<T> = Result<T, AppError>;
 /// Shows an action's error, translated, with `role="alert"` for screen readers.
 #[component]
 pub fn ErrorNote(error: AppError, locale: Locale) -> impl IntoView {
-    view! { <p class="error" role="alert">{error.message(locale)}</p> }
+    // Rules that are not met come as a heading and one line per rule.
+    let items: Vec<String> = match error.domain() {
+        Some(Error::Unmet { items, .. }) => items.iter().map(|u| u.message(locale)).collect(),
+        _ => Vec::new(),
+    };
+    view! {
+        <div class="error" role="alert">
+            <p>{error.message(locale)}</p>
+            {(!items.is_empty()).then(|| view! {
+                <ul class="unmet">{items.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
+            })}
+        </div>
+    }
 }
 
 /// A page's loaded data, or the view of its error: refusals become real 401/403/404 responses

@@ -10,6 +10,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Cookies get `Secure` when the portal is reached over https.
     pub secure_cookies: bool,
+    /// Where uploaded documents are kept (S3 or a local directory).
+    pub storage: domain::storage::Storage,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -4,26 +4,50 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_foundation;
+mod m20261122_000001_recruitment;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_foundation::Migration)]
+        vec![
+            Box::new(m20261121_000001_foundation::Migration),
+            Box::new(m20261122_000001_recruitment::Migration),
+        ]
     }
 }
 
 /// Tables whose rows belong to one tenant. On PostgreSQL each gets a row-level-security policy
 /// that admits a row only when `app.tenant_id` (set per transaction by `domain::db`) matches,
 /// or when the transaction declared itself system work (`app.system = 'on'`).
-pub const TENANT_OWNED_TABLES: &[&str] = &[
-    "regions",
-    "institutions",
-    "memberships",
-    "invitations",
-    "audit_events",
+pub const TENANT_OWNED_TABLES: &[&[&str]] = &[
+    m20261121_000001_foundation::FOUNDATION_TENANT_TABLES,
+    m20261122_000001_recruitment::RECRUITMENT_TENANT_TABLES,
 ];
+
+/// Enables row-level security with the tenant policy on `tables` (PostgreSQL only).
+pub(crate) async fn isolate_tenants(
+    manager: &SchemaManager<'_>,
+    tables: &[&str],
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != sea_orm_migration::sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    let conn = manager.get_connection();
+    for table in tables {
+        conn.execute_unprepared(&format!(
+            "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+             CREATE POLICY tenant_isolation ON {table}
+               USING (current_setting('app.system', true) = 'on'
+                      OR tenant_id::text = current_setting('app.tenant_id', true))
+               WITH CHECK (current_setting('app.system', true) = 'on'
+                      OR tenant_id::text = current_setting('app.tenant_id', true));"
+        ))
+        .await?;
+    }
+    Ok(())
+}
 
 /// Grants the application role what it needs on every table, after migrating as the owner.
 /// The application role does not own the tables, so row-level security applies to it.

@@ -3,12 +3,19 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::TENANT_OWNED_TABLES;
+/// This migration's tenant-owned tables (see `crate::TENANT_OWNED_TABLES`).
+pub const FOUNDATION_TENANT_TABLES: &[&str] = &[
+    "regions",
+    "institutions",
+    "memberships",
+    "invitations",
+    "audit_events",
+];
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-fn fk(
+pub(crate) fn fk(
     from: &'static str,
     col: &'static str,
     to: &'static str,
@@ -22,7 +29,11 @@ fn fk(
         .to_owned()
 }
 
-fn index(table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
+pub(crate) fn index(
+    table: &'static str,
+    cols: &[&'static str],
+    unique: bool,
+) -> IndexCreateStatement {
     let mut idx = Index::create();
     idx.name(format!("ix_{table}_{}", cols.join("_")))
         .table(table);
@@ -198,21 +209,7 @@ impl MigrationTrait for Migration {
             manager.create_index(idx).await?;
         }
 
-        if manager.get_database_backend() == sea_orm::DbBackend::Postgres {
-            let conn = manager.get_connection();
-            for table in TENANT_OWNED_TABLES {
-                conn.execute_unprepared(&format!(
-                    "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
-                     CREATE POLICY tenant_isolation ON {table}
-                       USING (current_setting('app.system', true) = 'on'
-                              OR tenant_id::text = current_setting('app.tenant_id', true))
-                       WITH CHECK (current_setting('app.system', true) = 'on'
-                              OR tenant_id::text = current_setting('app.tenant_id', true));"
-                ))
-                .await?;
-            }
-        }
-        Ok(())
+        crate::isolate_tenants(manager, FOUNDATION_TENANT_TABLES).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

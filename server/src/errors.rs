@@ -26,6 +26,21 @@ pub struct ErrorBody {
     /// The input field at fault, for validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Each rule not met (eligibility, or what an application still lacks).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<ReasonBody>,
+    /// The real type of a refused file, from its bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detected_type: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReasonBody {
+    /// Stable code of the rule, e.g. `unmet-min-age`.
+    pub code: String,
+    pub message: String,
+    /// The numbers in the message (`min`, `age`, …).
+    pub args: std::collections::BTreeMap<String, String>,
 }
 
 impl From<Error> for ApiError {
@@ -59,6 +74,9 @@ pub fn status_of(error: &Error) -> StatusCode {
         Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Unmet { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::UnsupportedType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -70,6 +88,21 @@ impl IntoResponse for ApiError {
             error: self.error.code().to_string(),
             message: self.error.message(self.locale),
             field: self.error.field().map(String::from),
+            reasons: match &self.error {
+                Error::Unmet { items, .. } => items
+                    .iter()
+                    .map(|u| ReasonBody {
+                        code: u.code.clone(),
+                        message: u.message(self.locale),
+                        args: u.args.clone(),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+            detected_type: match &self.error {
+                Error::UnsupportedType { detected, .. } => detected.clone(),
+                _ => None,
+            },
         };
         let mut response = (status, Json(body)).into_response();
         if let Error::RateLimited { retry_after_secs } = self.error

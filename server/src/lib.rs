@@ -4,6 +4,7 @@
 pub mod api;
 pub mod errors;
 pub mod http;
+pub mod recruitment;
 pub mod telemetry;
 
 use std::net::SocketAddr;
@@ -91,8 +92,13 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
         domain::seed::seed_demo(&db).await?;
     }
     let queue = open_queue(config, &db).await?;
+    let storage = config.open_storage().await?;
     let (stop, stop_rx) = watch::channel(false);
     let mut background = Vec::new();
+    background.push(tokio::spawn(recruitment::sweep_loop(
+        storage.clone(),
+        stop_rx.clone(),
+    )));
     background.push(tokio::spawn(worker::outbox::relay_loop(
         db.clone(),
         queue.clone(),
@@ -105,6 +111,8 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
             mailer: open_mailer(config)?,
             mail_from: config.mail_from.clone(),
             public_url: config.public_url(),
+            storage: storage.clone(),
+            clamd_addr: config.clamd_addr.clone(),
         };
         let mut rx = stop_rx.clone();
         let queue = queue.clone();
@@ -126,6 +134,7 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
         leptos_options: leptos_options.clone(),
         db: db.clone(),
         secure_cookies: config.secure_cookies(),
+        storage,
     };
     let router = router(state, queue.clone(), config.max_body_bytes);
     Ok(App {
@@ -170,6 +179,15 @@ pub fn router(state: AppState, queue: JobQueue, max_body_bytes: usize) -> Router
             let options = options.clone();
             move || frontend::shell(options.clone())
         })
+        .route(
+            "/t/{tenant}/applications/{id}/documents",
+            axum::routing::post(recruitment::page_upload)
+                .layer(DefaultBodyLimit::max(api::UPLOAD_BODY_LIMIT)),
+        )
+        .route(
+            "/t/{tenant}/documents/{id}/file",
+            get(recruitment::page_download),
+        )
         .merge(api)
         .route(
             "/api/openapi.json",

@@ -8,6 +8,7 @@
 pub mod mail;
 pub mod outbox;
 pub mod queue;
+pub mod recruitment;
 pub mod runner;
 pub mod settings;
 

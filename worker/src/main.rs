@@ -43,6 +43,8 @@ async fn main() -> anyhow::Result<()> {
         mailer,
         mail_from: config.mail_from.clone(),
         public_url: config.public_url(),
+        storage: config.open_storage().await?,
+        clamd_addr: config.clamd_addr.clone(),
     };
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let relay = tokio::spawn(worker::outbox::relay_loop(

@@ -16,6 +16,8 @@ pub struct WorkerState {
     pub mailer: Mailer,
     pub mail_from: String,
     pub public_url: String,
+    pub storage: domain::storage::Storage,
+    pub clamd_addr: Option<String>,
 }
 
 /// Runs one job. Every job kind is dispatched here, in one place.
@@ -28,6 +30,19 @@ async fn handle(job: Job, state: Data<WorkerState>, attempt: Attempt) -> Result<
                 &state.mail_from,
                 &state.public_url,
                 email,
+            )
+            .await
+        }
+        Job::VerifyDocument {
+            tenant_id,
+            document_id,
+        } => {
+            crate::recruitment::verify_document(
+                &state.db,
+                &state.storage,
+                state.clamd_addr.as_deref(),
+                *tenant_id,
+                *document_id,
             )
             .await
         }

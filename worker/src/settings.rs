@@ -50,6 +50,19 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// JSON logs (production) or human-readable ones.
     pub json_logs: bool,
+    /// S3-compatible object storage for uploaded documents (`USTAZ_S3_ENDPOINT`, …). Without a
+    /// bucket, files go to `data_dir/files`.
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_bucket: Option<String>,
+    pub s3_access_key: Option<String>,
+    pub s3_secret_key: Option<String>,
+    /// A clamd daemon (`host:port`) to scan uploads for viruses; no scan when unset.
+    pub clamd_addr: Option<String>,
+    /// How often a worker tells the queue it is alive; a worker silent for
+    /// `heartbeat × missed_heartbeats` is presumed dead and its jobs are run again.
+    pub worker_heartbeat_secs: u64,
+    pub worker_missed_heartbeats: usize,
 }
 
 impl Default for Config {
@@ -70,6 +83,14 @@ impl Default for Config {
             seed_demo: true,
             max_body_bytes: 1024 * 1024,
             json_logs: false,
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_bucket: None,
+            s3_access_key: None,
+            s3_secret_key: None,
+            clamd_addr: None,
+            worker_heartbeat_secs: 10,
+            worker_missed_heartbeats: 6,
         }
     }
 }
@@ -144,6 +165,9 @@ impl Config {
             self.public_url
                 .as_ref()
                 .ok_or(ConfigError::Missing("USTAZ_PUBLIC_URL"))?;
+            self.s3_bucket
+                .as_ref()
+                .ok_or(ConfigError::Missing("USTAZ_S3_BUCKET"))?;
             if self.seed_demo {
                 return Err(ConfigError::Invalid(
                     "demo data is never seeded in production mode".into(),
@@ -178,6 +202,26 @@ impl Config {
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
     }
+
+    /// The object store: S3 when a bucket is configured, else `data_dir/files`.
+    pub async fn open_storage(&self) -> anyhow::Result<domain::storage::Storage> {
+        use domain::storage::{S3Settings, Storage};
+        match &self.s3_bucket {
+            Some(bucket) => Ok(Storage::s3(&S3Settings {
+                endpoint: self.s3_endpoint.clone().unwrap_or_default(),
+                region: self.s3_region.clone(),
+                bucket: bucket.clone(),
+                access_key: self.s3_access_key.clone().unwrap_or_default(),
+                secret_key: self.s3_secret_key.clone().unwrap_or_default(),
+            })
+            .await?),
+            None => {
+                let root = self.data_dir.join("files");
+                std::fs::create_dir_all(&root)?;
+                Ok(Storage::local(root))
+            }
+        }
+    }
 }
 
 /// Hides the password part of a URL.
@@ -204,6 +248,9 @@ impl fmt::Debug for Config {
             .field("site_root", &self.site_root)
             .field("in_process_worker", &self.in_process_worker)
             .field("seed_demo", &self.seed_demo)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("s3_bucket", &self.s3_bucket)
+            .field("clamd_addr", &self.clamd_addr)
             .finish_non_exhaustive()
     }
 }
@@ -250,8 +297,10 @@ mod tests {
             mode: Mode::Production,
             seed_demo: false,
             database_url: Some("postgres://x@y/z".into()),
+            s3_secret_key: Some("sekrit-key".into()),
             ..Config::default()
         };
+        assert!(!format!("{c:?}").contains("sekrit"));
         let err = c.check().unwrap_err().to_string();
         assert!(err.contains("USTAZ_REDIS_URL"), "{err}");
     }

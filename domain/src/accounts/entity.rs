@@ -17,6 +17,9 @@ pub mod user {
         pub password_hash: Option<String>,
         pub is_platform_admin: bool,
         pub created_at: DateTimeUtc,
+        /// When the person proved the address is theirs (applicants who registered themselves;
+        /// invited staff prove it by accepting the invitation).
+        pub email_verified_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

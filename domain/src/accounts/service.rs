@@ -629,6 +629,8 @@ pub async fn accept_invitation(
                 password_hash: Set(Some(hash_password(password))),
                 is_platform_admin: Set(false),
                 created_at: Set(Utc::now()),
+                // The invitation arrived at this address, so it is proven.
+                email_verified_at: Set(Some(Utc::now())),
             }
             .insert(&txn)
             .await?
@@ -781,4 +783,186 @@ async fn am_email(conn: &impl ConnectionTrait, user_id: Uuid) -> Result<String> 
         .await?
         .map(|u| u.email)
         .unwrap_or_default())
+}
+
+// ---------------------------------------------------------------- self-registration
+
+/// How long an e-mail verification link works.
+pub const VERIFY_TTL: Duration = Duration::days(3);
+
+/// Registers an applicant (someone who will apply to a programme) and e-mails a verification
+/// link. An address that already has an account gets an e-mail saying so instead, and the
+/// caller sees the same answer, so the form does not reveal who has an account.
+pub async fn register(
+    db: &DatabaseConnection,
+    email: &str,
+    password: &str,
+    full_name: &str,
+    locale: Locale,
+) -> Result<()> {
+    let email = Email::parse(email)?;
+    let name = validate_full_name(full_name)?;
+    validate_new_password(password)?;
+    // Hash before the transaction: it is the slow part and holds no lock.
+    let phc = hash_password(password);
+    let txn = db::write(db, Scope::System).await?;
+    let existing = user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(&txn)
+        .await?;
+    if let Some(u) = existing {
+        jobs::enqueue(
+            &txn,
+            &Job::SendEmail(EmailJob {
+                dedupe_key: format!("already-registered:{}:{}", u.id, Uuid::now_v7()),
+                to: u.email.clone(),
+                locale: u.locale.parse().unwrap_or_default(),
+                message: EmailMessage::AlreadyRegistered {
+                    path: "/forgot-password".into(),
+                },
+            }),
+        )
+        .await?;
+        txn.commit().await?;
+        return Ok(());
+    }
+    let now = Utc::now();
+    let user_id = Uuid::now_v7();
+    user::ActiveModel {
+        id: Set(user_id),
+        email: Set(email.as_str().to_string()),
+        full_name: Set(name),
+        locale: Set(locale.code().to_string()),
+        password_hash: Set(Some(phc)),
+        is_platform_admin: Set(false),
+        created_at: Set(now),
+        email_verified_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    send_verification(&txn, user_id, email.as_str(), locale).await?;
+    audit::record(
+        &txn,
+        None,
+        Some(user_id),
+        "user.registered",
+        "user",
+        Some(user_id),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn send_verification(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    email: &str,
+    locale: Locale,
+) -> Result<()> {
+    let token = new_token();
+    let id = Uuid::now_v7();
+    crate::recruitment::entity::email_verification::ActiveModel {
+        id: Set(id),
+        user_id: Set(user_id),
+        token_hash: Set(hash_token(&token)),
+        expires_at: Set(Utc::now() + VERIFY_TTL),
+        used_at: Set(None),
+        created_at: Set(Utc::now()),
+    }
+    .insert(conn)
+    .await?;
+    jobs::enqueue(
+        conn,
+        &Job::SendEmail(EmailJob {
+            dedupe_key: format!("verify-email:{id}"),
+            to: email.to_string(),
+            locale,
+            message: EmailMessage::VerifyEmail {
+                path: format!("/verify-email?token={token}"),
+            },
+        }),
+    )
+    .await
+}
+
+/// Sends a fresh verification link to a signed-in person whose address is not yet verified.
+pub async fn resend_verification(db: &DatabaseConnection, actor: &Actor) -> Result<()> {
+    let txn = db::write(db, Scope::System).await?;
+    let u = user::Entity::find_by_id(actor.user_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if u.email_verified_at.is_some() {
+        return Err(Error::Conflict("error-email-already-verified".into()));
+    }
+    let recent = crate::recruitment::entity::email_verification::Entity::find()
+        .filter(crate::recruitment::entity::email_verification::Column::UserId.eq(u.id))
+        .filter(
+            crate::recruitment::entity::email_verification::Column::CreatedAt
+                .gt(Utc::now() - Duration::minutes(10)),
+        )
+        .count(&txn)
+        .await?;
+    if recent >= 3 {
+        return Err(Error::RateLimited {
+            retry_after_secs: 600,
+        });
+    }
+    send_verification(&txn, u.id, &u.email, u.locale.parse().unwrap_or_default()).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Marks the address verified from the e-mailed link. Single use and expiring; a link for an
+/// address that is verified already answers that it is.
+pub async fn verify_email(db: &DatabaseConnection, token: &str) -> Result<Actor> {
+    use crate::recruitment::entity::email_verification as ev;
+    let txn = db::write(db, Scope::System).await?;
+    let row = ev::Entity::find()
+        .filter(ev::Column::TokenHash.eq(hash_token(token.trim())))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::invalid("token", "error-verify-invalid"))?;
+    if row.used_at.is_some() {
+        return Err(Error::invalid("token", "error-verify-used"));
+    }
+    if row.expires_at <= Utc::now() {
+        return Err(Error::invalid("token", "error-verify-expired"));
+    }
+    let u = user::Entity::find_by_id(row.user_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut rm = row.into_active_model();
+    rm.used_at = Set(Some(Utc::now()));
+    rm.update(&txn).await?;
+    let u = if u.email_verified_at.is_none() {
+        let mut am = u.into_active_model();
+        am.email_verified_at = Set(Some(Utc::now()));
+        am.update(&txn).await?
+    } else {
+        u
+    };
+    audit::record(
+        &txn,
+        None,
+        Some(u.id),
+        "user.email_verified",
+        "user",
+        Some(u.id),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(u.into())
+}
+
+/// Whether the person has verified their address.
+pub async fn is_email_verified(conn: &impl ConnectionTrait, user_id: Uuid) -> Result<bool> {
+    Ok(user::Entity::find_by_id(user_id)
+        .one(conn)
+        .await?
+        .is_some_and(|u| u.email_verified_at.is_some()))
 }

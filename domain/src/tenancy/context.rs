@@ -20,6 +20,8 @@ pub struct Actor {
     pub full_name: String,
     pub locale: Locale,
     pub is_platform_admin: bool,
+    /// Whether the person proved their address (self-registered applicants must, to submit).
+    pub email_verified: bool,
 }
 
 impl From<user::Model> for Actor {
@@ -30,6 +32,7 @@ impl From<user::Model> for Actor {
             email: u.email,
             full_name: u.full_name,
             is_platform_admin: u.is_platform_admin,
+            email_verified: u.email_verified_at.is_some(),
         }
     }
 }
@@ -95,6 +98,15 @@ impl TenantCtx {
         } else {
             Err(Error::Forbidden)
         }
+    }
+
+    /// Whether the actor holds one of `roles` with a scope that covers `region`: a membership
+    /// without a region covers every region; a coordinator of Almaty covers only Almaty.
+    pub fn covers_region(&self, roles: &[Role], region: Option<Uuid>) -> bool {
+        self.roles.iter().any(|(role, scope)| {
+            roles.contains(role)
+                && (!role.is_region_scoped() || scope.is_none() || *scope == region)
+        })
     }
 
     pub fn require_admin(&self) -> Result<()> {

@@ -30,6 +30,11 @@ pub struct NewTenant {
     pub admin_email: String,
 }
 
+/// A tenant as the public sees it (no lead link).
+pub fn tenant_view(t: &tenant::Model) -> TenantView {
+    view(t, None)
+}
+
 fn view(t: &tenant::Model, lead_slug: Option<String>) -> TenantView {
     TenantView {
         id: t.id,

@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 use crate::errors::ApiError;
 
 mod accounts;
+mod recruitment;
 mod tenancy;
 
 /// `Json<T>` whose rejections are our JSON errors.
@@ -73,9 +74,12 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "Ustaz API", version = "1", description = "Mentorship programmes: the same operations as the portal, for partners' own tools. Errors are `{error, message, field}` with a stable `error` code."),
     modifiers(&BearerAuth),
-    tags((name = "accounts"), (name = "tenancy"))
+    tags((name = "accounts"), (name = "tenancy"), (name = "recruitment"))
 )]
 struct ApiDoc;
+
+/// The largest upload request accepted at all: the largest document plus multipart framing.
+pub const UPLOAD_BODY_LIMIT: usize = domain::recruitment::MAX_DOCUMENT_BYTES as usize + 1024 * 1024;
 
 /// The API's routes and its OpenAPI description, built from the same handler annotations.
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
@@ -97,5 +101,35 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
             tenancy::create_institution
         ))
         .routes(routes!(tenancy::list_tenants, tenancy::create_tenant))
+        .routes(routes!(recruitment::register))
+        .routes(routes!(recruitment::verify_email))
+        .routes(routes!(
+            recruitment::list_programmes,
+            recruitment::create_programme
+        ))
+        .routes(routes!(
+            recruitment::get_programme,
+            recruitment::update_programme
+        ))
+        .routes(routes!(recruitment::check_eligibility))
+        .routes(routes!(recruitment::start_application))
+        .routes(routes!(recruitment::list_applications))
+        .routes(routes!(
+            recruitment::get_application,
+            recruitment::update_application
+        ))
+        .routes(routes!(recruitment::submit_application))
+        .routes(routes!(recruitment::get_document))
+        .routes(routes!(recruitment::document_history))
+        .routes(routes!(recruitment::download_document))
+        .routes(routes!(recruitment::review_document))
+        .routes(routes!(recruitment::list_review_queue))
+        .merge(
+            // Uploads stream up to the largest document a programme may allow; each document's
+            // own limit is enforced while streaming.
+            OpenApiRouter::new()
+                .routes(routes!(recruitment::upload_document))
+                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
         .split_for_parts()
 }

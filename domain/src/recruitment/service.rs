@@ -1,0 +1,1324 @@
+//! Recruitment operations: programmes (admin), the public programme list and pre-check,
+//! applications (the applicant), uploads (recorded after the file is stored), the worker's
+//! verification result, the coordinators' review queue and document access.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use super::entity::{
+    application, document, document_event, programme, programme_region, required_document,
+};
+use super::*;
+use crate::accounts::Role;
+use crate::accounts::entity::{membership, user};
+use crate::db::{self, Scope};
+use crate::error::{Error, Result};
+use crate::i18n::Locale;
+use crate::jobs::{self, EmailJob, EmailMessage, Job};
+use crate::tenancy::RegionView;
+use crate::tenancy::audit;
+use crate::tenancy::context::{Actor, TenantCtx, find_tenant};
+use crate::tenancy::entity::{region, tenant};
+
+/// Staff who review documents (coordinators within their region).
+const REVIEWERS: [Role; 2] = [Role::TenantAdmin, Role::Coordinator];
+/// Staff who may open the files themselves.
+const READERS: [Role; 4] = [
+    Role::TenantAdmin,
+    Role::Coordinator,
+    Role::Psychologist,
+    Role::CommitteeMember,
+];
+
+// ---------------------------------------------------------------- time
+
+fn tz_of(t: &tenant::Model) -> chrono_tz::Tz {
+    t.time_zone.parse().unwrap_or(chrono_tz::Asia::Almaty)
+}
+
+/// The instant `time` on `date` in the tenant's time zone.
+fn local_instant(t: &tenant::Model, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+    let tz = tz_of(t);
+    let naive = date.and_time(time);
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .unwrap_or_else(|| tz.from_utc_datetime(&naive))
+        .with_timezone(&Utc)
+}
+
+/// Today's date where the tenant is.
+pub fn tenant_today(t: &tenant::Model) -> NaiveDate {
+    Utc::now().with_timezone(&tz_of(t)).date_naive()
+}
+
+fn local_date(t: &tenant::Model, at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&tz_of(t)).date_naive()
+}
+
+// ---------------------------------------------------------------- programmes
+
+fn json<T: serde::de::DeserializeOwned + Default>(raw: &str) -> T {
+    serde_json::from_str(raw).unwrap_or_default()
+}
+
+fn rule_of(m: &required_document::Model) -> DocumentRule {
+    DocumentRule {
+        doc_type: m.doc_type.clone(),
+        labels: json(&m.labels),
+        accepted_types: json(&m.accepted_types),
+        max_bytes: m.max_bytes.max(0) as u64,
+        max_count: m.max_count.max(0) as u32,
+        validity_months: m.validity_months.map(|v| v.max(0) as u32),
+        required: m.required,
+    }
+}
+
+async fn rules_of(conn: &impl ConnectionTrait, programme_id: Uuid) -> Result<Vec<DocumentRule>> {
+    Ok(required_document::Entity::find()
+        .filter(required_document::Column::ProgrammeId.eq(programme_id))
+        .order_by_asc(required_document::Column::Position)
+        .all(conn)
+        .await?
+        .iter()
+        .map(rule_of)
+        .collect())
+}
+
+async fn regions_of(conn: &impl ConnectionTrait, programme_id: Uuid) -> Result<Vec<RegionView>> {
+    let ids: Vec<Uuid> = programme_region::Entity::find()
+        .filter(programme_region::Column::ProgrammeId.eq(programme_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| r.region_id)
+        .collect();
+    Ok(region::Entity::find()
+        .filter(region::Column::Id.is_in(ids))
+        .order_by_asc(region::Column::Name)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| RegionView {
+            id: r.id,
+            name: r.name,
+        })
+        .collect())
+}
+
+async fn programme_view(
+    conn: &impl ConnectionTrait,
+    p: &programme::Model,
+    locale: Locale,
+) -> Result<ProgrammeView> {
+    let names: Texts = json(&p.names);
+    let descriptions: Texts = json(&p.descriptions);
+    Ok(ProgrammeView {
+        id: p.id,
+        slug: p.slug.clone(),
+        name: names.get(locale).to_string(),
+        description: descriptions.get(locale).to_string(),
+        kind: ProgrammeKind::parse(&p.kind).unwrap_or_default(),
+        opens_at: p.opens_at,
+        closes_at: p.closes_at,
+        results_at: p.results_at,
+        window: window_state(Utc::now(), p.opens_at, p.closes_at),
+        contract_months: p.contract_months.max(0) as u32,
+        meeting_cadence: Cadence::parse(&p.meeting_cadence).unwrap_or_default(),
+        eligibility: json(&p.eligibility),
+        regions: regions_of(conn, p.id).await?,
+        required_documents: rules_of(conn, p.id).await?,
+    })
+}
+
+async fn find_programme(
+    conn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    slug_or_id: &str,
+) -> Result<programme::Model> {
+    let mut q = programme::Entity::find().filter(programme::Column::TenantId.eq(tenant_id));
+    q = match Uuid::parse_str(slug_or_id.trim()) {
+        Ok(id) => q.filter(programme::Column::Id.eq(id)),
+        Err(_) => q.filter(programme::Column::Slug.eq(slug_or_id.trim().to_ascii_lowercase())),
+    };
+    q.one(conn).await?.ok_or(Error::NotFound)
+}
+
+/// Every programme of a tenant, for anyone (the public "become a mentor" pages).
+pub async fn list_programmes(
+    db: &DatabaseConnection,
+    tenant_slug: &str,
+    locale: Locale,
+) -> Result<Vec<ProgrammeView>> {
+    let t = find_tenant(db, tenant_slug).await?;
+    let txn = db::read(db, Scope::Tenant(t.id)).await?;
+    let rows = programme::Entity::find()
+        .filter(programme::Column::TenantId.eq(t.id))
+        .order_by_desc(programme::Column::OpensAt)
+        .all(&txn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for p in &rows {
+        out.push(programme_view(&txn, p, locale).await?);
+    }
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// One programme by slug or id, for anyone.
+pub async fn get_programme(
+    db: &DatabaseConnection,
+    tenant_slug: &str,
+    programme: &str,
+    locale: Locale,
+) -> Result<(crate::tenancy::TenantView, ProgrammeView)> {
+    let t = find_tenant(db, tenant_slug).await?;
+    let txn = db::read(db, Scope::Tenant(t.id)).await?;
+    let p = find_programme(&txn, t.id, programme).await?;
+    let view = programme_view(&txn, &p, locale).await?;
+    txn.commit().await?;
+    Ok((crate::tenancy::service::tenant_view(&t), view))
+}
+
+/// A programme as its admin edits it (window dates as local dates).
+pub async fn programme_input(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    programme: &str,
+) -> Result<ProgrammeInput> {
+    ctx.require_admin()?;
+    let txn = ctx.read(db).await?;
+    let p = find_programme(&txn, ctx.tenant_id(), programme).await?;
+    let regions = regions_of(&txn, p.id).await?;
+    let documents = rules_of(&txn, p.id).await?;
+    txn.commit().await?;
+    Ok(ProgrammeInput {
+        slug: p.slug.clone(),
+        names: json(&p.names),
+        descriptions: json(&p.descriptions),
+        kind: ProgrammeKind::parse(&p.kind).unwrap_or_default(),
+        region_ids: regions.into_iter().map(|r| r.id).collect(),
+        eligibility: json(&p.eligibility),
+        documents,
+        opens_on: local_date(&ctx.tenant, p.opens_at),
+        closes_on: local_date(&ctx.tenant, p.closes_at),
+        results_on: local_date(&ctx.tenant, p.results_at),
+        contract_months: p.contract_months.max(0) as u32,
+        meeting_cadence: Cadence::parse(&p.meeting_cadence).unwrap_or_default(),
+    })
+}
+
+/// Creates a programme (tenant admin).
+pub async fn create_programme(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    input: &ProgrammeInput,
+) -> Result<ProgrammeView> {
+    save_programme(db, ctx, None, input).await
+}
+
+/// Replaces a programme's settings (tenant admin). Documents already uploaded keep their
+/// type code, so a rule can be edited without touching them.
+pub async fn update_programme(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    programme: &str,
+    input: &ProgrammeInput,
+) -> Result<ProgrammeView> {
+    let txn = ctx.read(db).await?;
+    let existing = find_programme(&txn, ctx.tenant_id(), programme).await?;
+    txn.commit().await?;
+    save_programme(db, ctx, Some(existing), input).await
+}
+
+async fn save_programme(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    existing: Option<programme::Model>,
+    input: &ProgrammeInput,
+) -> Result<ProgrammeView> {
+    ctx.require_admin()?;
+    input.validate()?;
+    let txn = ctx.write(db).await?;
+    let tid = ctx.tenant_id();
+    let own_regions = region::Entity::find()
+        .filter(region::Column::TenantId.eq(tid))
+        .filter(region::Column::Id.is_in(input.region_ids.clone()))
+        .all(&txn)
+        .await?;
+    if own_regions.len() != input.region_ids.len() {
+        return Err(Error::invalid("region_ids", "error-region-unknown"));
+    }
+    let t = &ctx.tenant;
+    let now = Utc::now();
+    let opens_at = local_instant(t, input.opens_on, NaiveTime::MIN);
+    let closes_at = local_instant(
+        t,
+        input.closes_on,
+        NaiveTime::from_hms_opt(23, 59, 59).expect("valid time"),
+    );
+    let results_at = local_instant(t, input.results_on, NaiveTime::MIN);
+    let slug = crate::tenancy::Slug::parse(&input.slug)?;
+    let model = programme::ActiveModel {
+        id: Set(existing.as_ref().map(|p| p.id).unwrap_or_else(Uuid::now_v7)),
+        tenant_id: Set(tid),
+        slug: Set(slug.as_str().to_string()),
+        names: Set(serde_json::to_string(&input.names).expect("serialises")),
+        descriptions: Set(serde_json::to_string(&input.descriptions).expect("serialises")),
+        kind: Set(input.kind.as_str().to_string()),
+        eligibility: Set(serde_json::to_string(&input.eligibility).expect("serialises")),
+        opens_at: Set(opens_at),
+        closes_at: Set(closes_at),
+        results_at: Set(results_at),
+        contract_months: Set(input.contract_months as i32),
+        meeting_cadence: Set(input.meeting_cadence.as_str().to_string()),
+        created_at: Set(existing.as_ref().map(|p| p.created_at).unwrap_or(now)),
+        updated_at: Set(now),
+    };
+    let saved = if existing.is_some() {
+        model.update(&txn).await
+    } else {
+        model.insert(&txn).await
+    };
+    let p = saved.map_err(|e| {
+        if db::is_unique_violation(&e) {
+            Error::invalid("slug", "error-slug-taken")
+        } else {
+            e.into()
+        }
+    })?;
+    programme_region::Entity::delete_many()
+        .filter(programme_region::Column::ProgrammeId.eq(p.id))
+        .exec(&txn)
+        .await?;
+    for r in &input.region_ids {
+        programme_region::ActiveModel {
+            programme_id: Set(p.id),
+            region_id: Set(*r),
+            tenant_id: Set(tid),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    required_document::Entity::delete_many()
+        .filter(required_document::Column::ProgrammeId.eq(p.id))
+        .exec(&txn)
+        .await?;
+    for (i, d) in input.documents.iter().enumerate() {
+        required_document::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tid),
+            programme_id: Set(p.id),
+            doc_type: Set(d.doc_type.clone()),
+            labels: Set(serde_json::to_string(&d.labels).expect("serialises")),
+            accepted_types: Set(serde_json::to_string(&d.accepted_types).expect("serialises")),
+            max_bytes: Set(d.max_bytes as i64),
+            max_count: Set(d.max_count as i32),
+            validity_months: Set(d.validity_months.map(|v| v as i32)),
+            required: Set(d.required),
+            position: Set(i as i32),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        Some(tid),
+        Some(ctx.actor.user_id),
+        if existing.is_some() {
+            "programme.updated"
+        } else {
+            "programme.created"
+        },
+        "programme",
+        Some(p.id),
+        None,
+    )
+    .await?;
+    let view = programme_view(&txn, &p, ctx.actor.locale).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// The public pre-check: which rules the answers fail, without signing in or saving anything.
+pub async fn precheck(
+    db: &DatabaseConnection,
+    tenant_slug: &str,
+    programme: &str,
+    answers: &EligibilityAnswers,
+) -> Result<Vec<Unmet>> {
+    let t = find_tenant(db, tenant_slug).await?;
+    let txn = db::read(db, Scope::Tenant(t.id)).await?;
+    let p = find_programme(&txn, t.id, programme).await?;
+    let regions: Vec<Uuid> = regions_of(&txn, p.id)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    txn.commit().await?;
+    Ok(check_eligibility(
+        &json(&p.eligibility),
+        &regions,
+        answers,
+        tenant_today(&t),
+    ))
+}
+
+// ---------------------------------------------------------------- applications
+
+fn answers_of(a: &application::Model) -> Result<Answers> {
+    serde_json::from_str(&a.answers).map_err(|e| {
+        tracing::error!(application = %a.id, error = %e, "stored answers do not parse");
+        Error::Internal {
+            reference: a.id.to_string(),
+        }
+    })
+}
+
+/// Starts an application as a draft. The window must be open and the eligibility rules met
+/// (otherwise every failed rule is listed). One application per person and programme.
+pub async fn start_application(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    tenant_slug: &str,
+    programme: &str,
+    answers: &EligibilityAnswers,
+) -> Result<ApplicationView> {
+    let t = find_tenant(db, tenant_slug).await?;
+    let txn = db::write(db, Scope::Tenant(t.id)).await?;
+    let p = find_programme(&txn, t.id, programme).await?;
+    window_state(Utc::now(), p.opens_at, p.closes_at).require_open()?;
+    let regions: Vec<Uuid> = regions_of(&txn, p.id)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let unmet = check_eligibility(&json(&p.eligibility), &regions, answers, tenant_today(&t));
+    if !unmet.is_empty() {
+        return Err(Error::Unmet {
+            code: "error-not-eligible".into(),
+            items: unmet,
+        });
+    }
+    let exists = application::Entity::find()
+        .filter(application::Column::ProgrammeId.eq(p.id))
+        .filter(application::Column::ApplicantId.eq(actor.user_id))
+        .one(&txn)
+        .await?;
+    if exists.is_some() {
+        return Err(Error::Conflict("error-application-exists".into()));
+    }
+    // Applying makes the person an applicant of this tenant, which is what lets them back in.
+    let member = membership::Entity::find()
+        .filter(membership::Column::TenantId.eq(t.id))
+        .filter(membership::Column::UserId.eq(actor.user_id))
+        .filter(membership::Column::Role.eq(Role::Applicant.as_str()))
+        .one(&txn)
+        .await?;
+    if member.is_none() {
+        membership::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(actor.user_id),
+            tenant_id: Set(t.id),
+            role: Set(Role::Applicant.as_str().to_string()),
+            region_id: Set(Some(answers.region_id)),
+            active: Set(true),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let now = Utc::now();
+    let stored = Answers {
+        eligibility: answers.clone(),
+        profile: Profile::default(),
+    };
+    let a = application::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(t.id),
+        programme_id: Set(p.id),
+        applicant_id: Set(actor.user_id),
+        region_id: Set(Some(answers.region_id)),
+        status: Set(ApplicationStatus::Draft.as_str().to_string()),
+        answers: Set(serde_json::to_string(&stored).expect("serialises")),
+        created_at: Set(now),
+        updated_at: Set(now),
+        submitted_at: Set(None),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        if db::is_unique_violation(&e) {
+            Error::Conflict("error-application-exists".into())
+        } else {
+            e.into()
+        }
+    })?;
+    audit::record(
+        &txn,
+        Some(t.id),
+        Some(actor.user_id),
+        "application.started",
+        "application",
+        Some(a.id),
+        None,
+    )
+    .await?;
+    let view = application_view_in(&txn, &a, actor.locale).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Loads an application the actor may see: its applicant, or staff covering its region.
+async fn visible_application(
+    conn: &impl ConnectionTrait,
+    ctx: &TenantCtx,
+    id: Uuid,
+) -> Result<application::Model> {
+    let a = application::Entity::find_by_id(id)
+        .filter(application::Column::TenantId.eq(ctx.tenant_id()))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if a.applicant_id == ctx.actor.user_id {
+        return Ok(a);
+    }
+    if ctx.covers_region(&READERS, a.region_id) {
+        return Ok(a);
+    }
+    if ctx.has(Role::Applicant) && !ctx.roles.iter().any(|(r, _)| r.is_staff()) {
+        // Another applicant's application does not exist, as far as they can tell.
+        return Err(Error::NotFound);
+    }
+    Err(Error::Forbidden)
+}
+
+/// Loads the actor's own draft-or-submitted application for changing it.
+async fn own_application(
+    conn: &impl ConnectionTrait,
+    ctx: &TenantCtx,
+    id: Uuid,
+) -> Result<application::Model> {
+    let a = application::Entity::find_by_id(id)
+        .filter(application::Column::TenantId.eq(ctx.tenant_id()))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if a.applicant_id != ctx.actor.user_id {
+        return Err(if ctx.roles.iter().any(|(r, _)| r.is_staff()) {
+            Error::Forbidden
+        } else {
+            Error::NotFound
+        });
+    }
+    Ok(a)
+}
+
+fn doc_view(d: &document::Model) -> DocumentView {
+    DocumentView {
+        id: d.id,
+        application_id: d.application_id,
+        doc_type: d.doc_type.clone(),
+        status: DocStatus::parse(&d.status).unwrap_or(DocStatus::Uploaded),
+        reasons: serde_json::from_str(&d.reasons).unwrap_or_default(),
+        original_name: d.original_name.clone(),
+        detected_type: d.detected_type.clone(),
+        size_bytes: d.size_bytes.max(0) as u64,
+        pages: d.pages.map(|v| v.max(0) as u32),
+        width: d.width.map(|v| v.max(0) as u32),
+        height: d.height.map(|v| v.max(0) as u32),
+        sha256: d.sha256.clone(),
+        issued_on: d.issued_on,
+        has_preview: d.preview_key.is_some(),
+        created_at: d.created_at,
+        review_reason: d.review_reason.clone(),
+        reviewed_at: d.reviewed_at,
+    }
+}
+
+async fn documents_of(
+    conn: &impl ConnectionTrait,
+    application_id: Uuid,
+) -> Result<Vec<DocumentView>> {
+    Ok(document::Entity::find()
+        .filter(document::Column::ApplicationId.eq(application_id))
+        .order_by_asc(document::Column::CreatedAt)
+        .all(conn)
+        .await?
+        .iter()
+        .map(doc_view)
+        .collect())
+}
+
+async fn application_view_in(
+    conn: &impl ConnectionTrait,
+    a: &application::Model,
+    locale: Locale,
+) -> Result<ApplicationView> {
+    let p = programme::Entity::find_by_id(a.programme_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let u = user::Entity::find_by_id(a.applicant_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let names: Texts = json(&p.names);
+    Ok(ApplicationView {
+        id: a.id,
+        status: ApplicationStatus::parse(&a.status).unwrap_or(ApplicationStatus::Draft),
+        programme_id: p.id,
+        programme_slug: p.slug.clone(),
+        programme_name: names.get(locale).to_string(),
+        applicant_name: u.full_name,
+        applicant_email: u.email,
+        email_verified: u.email_verified_at.is_some(),
+        region_id: a.region_id,
+        answers: answers_of(a)?,
+        documents: documents_of(conn, a.id).await?,
+        created_at: a.created_at,
+        submitted_at: a.submitted_at,
+        window: window_state(Utc::now(), p.opens_at, p.closes_at),
+        closes_at: p.closes_at,
+        results_at: p.results_at,
+    })
+}
+
+/// One application with its documents.
+pub async fn get_application(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    id: Uuid,
+) -> Result<ApplicationView> {
+    let txn = ctx.read(db).await?;
+    let a = visible_application(&txn, ctx, id).await?;
+    let view = application_view_in(&txn, &a, ctx.actor.locale).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// The actor's application to a programme, if they started one.
+pub async fn my_application(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    tenant_slug: &str,
+    programme: &str,
+) -> Result<Option<ApplicationView>> {
+    let t = find_tenant(db, tenant_slug).await?;
+    let txn = db::read(db, Scope::Tenant(t.id)).await?;
+    let p = find_programme(&txn, t.id, programme).await?;
+    let a = application::Entity::find()
+        .filter(application::Column::ProgrammeId.eq(p.id))
+        .filter(application::Column::ApplicantId.eq(actor.user_id))
+        .one(&txn)
+        .await?;
+    let view = match a {
+        Some(a) => Some(application_view_in(&txn, &a, actor.locale).await?),
+        None => None,
+    };
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// The rules of an application's programme.
+pub async fn application_rules(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    id: Uuid,
+) -> Result<Vec<DocumentRule>> {
+    let txn = ctx.read(db).await?;
+    let a = visible_application(&txn, ctx, id).await?;
+    let rules = rules_of(&txn, a.programme_id).await?;
+    txn.commit().await?;
+    Ok(rules)
+}
+
+/// Saves the "about you" step of a draft. Nothing is required yet; what is typed is checked.
+pub async fn save_profile(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    id: Uuid,
+    profile: Profile,
+) -> Result<ApplicationView> {
+    let profile = profile.normalise()?;
+    let txn = ctx.write(db).await?;
+    let a = own_application(&txn, ctx, id).await?;
+    if a.status != ApplicationStatus::Draft.as_str() {
+        return Err(Error::Conflict("error-application-submitted".into()));
+    }
+    let mut answers = answers_of(&a)?;
+    answers.profile = profile;
+    let mut am = a.into_active_model();
+    am.answers = Set(serde_json::to_string(&answers).expect("serialises"));
+    am.updated_at = Set(Utc::now());
+    let a = am.update(&txn).await?;
+    let view = application_view_in(&txn, &a, ctx.actor.locale).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Submits a complete application inside its window; otherwise lists everything missing.
+pub async fn submit_application(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    id: Uuid,
+) -> Result<ApplicationView> {
+    let txn = ctx.write(db).await?;
+    let a = own_application(&txn, ctx, id).await?;
+    if a.status != ApplicationStatus::Draft.as_str() {
+        return Err(Error::Conflict("error-application-submitted".into()));
+    }
+    let p = programme::Entity::find_by_id(a.programme_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    window_state(Utc::now(), p.opens_at, p.closes_at).require_open()?;
+    let answers = answers_of(&a)?;
+    let rules = rules_of(&txn, p.id).await?;
+    let docs = documents_of(&txn, a.id).await?;
+    let mut missing = Vec::new();
+    if !crate::accounts::service::is_email_verified(&txn, ctx.actor.user_id).await? {
+        missing.push(Unmet::new("missing-email-verification", &[]));
+    }
+    let regions: Vec<Uuid> = regions_of(&txn, p.id)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    missing.extend(check_eligibility(
+        &json(&p.eligibility),
+        &regions,
+        &answers.eligibility,
+        tenant_today(&ctx.tenant),
+    ));
+    missing.extend(missing_for_submission(
+        &answers.profile,
+        &rules,
+        &docs,
+        ctx.actor.locale,
+    ));
+    if !missing.is_empty() {
+        return Err(Error::Unmet {
+            code: "error-application-incomplete".into(),
+            items: missing,
+        });
+    }
+    let now = Utc::now();
+    let mut am = a.into_active_model();
+    am.status = Set(ApplicationStatus::Submitted.as_str().to_string());
+    am.submitted_at = Set(Some(now));
+    am.updated_at = Set(now);
+    let a = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "application.submitted",
+        "application",
+        Some(a.id),
+        None,
+    )
+    .await?;
+    let view = application_view_in(&txn, &a, ctx.actor.locale).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Applications staff can see, newest first (coordinators: their region).
+pub async fn list_applications(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+) -> Result<Vec<ApplicationView>> {
+    ctx.require_any(&READERS)?;
+    let txn = ctx.read(db).await?;
+    let rows = application::Entity::find()
+        .filter(application::Column::TenantId.eq(ctx.tenant_id()))
+        .order_by_desc(application::Column::UpdatedAt)
+        .all(&txn)
+        .await?;
+    let mut out = Vec::new();
+    for a in rows
+        .iter()
+        .filter(|a| ctx.covers_region(&READERS, a.region_id))
+    {
+        out.push(application_view_in(&txn, a, ctx.actor.locale).await?);
+    }
+    txn.commit().await?;
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- uploads
+
+/// Where an accepted upload goes, decided before any byte is stored.
+#[derive(Debug, Clone)]
+pub struct UploadPlan {
+    pub tenant_id: Uuid,
+    pub application_id: Uuid,
+    pub document_id: Uuid,
+    pub rule: DocumentRule,
+    pub issued_on: Option<NaiveDate>,
+    /// A generated name; the applicant's file name is never part of it.
+    pub storage_key: String,
+}
+
+/// The object key of a document's file and of its preview.
+pub fn storage_key(tenant_id: Uuid, document_id: Uuid) -> String {
+    format!("t/{tenant_id}/documents/{document_id}")
+}
+pub fn preview_key(tenant_id: Uuid, document_id: Uuid) -> String {
+    format!("t/{tenant_id}/previews/{document_id}.jpg")
+}
+
+/// Checks an upload before it is streamed: the applicant's own application, a document type
+/// of its programme, room for another file, a valid issue date, and a window that allows it
+/// (a draft inside the window; a submitted application may replace a refused file until the
+/// results date).
+pub async fn plan_upload(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    application_id: Uuid,
+    doc_type: &str,
+    issued_on: Option<NaiveDate>,
+) -> Result<UploadPlan> {
+    let txn = ctx.read(db).await?;
+    let a = own_application(&txn, ctx, application_id).await?;
+    let p = programme::Entity::find_by_id(a.programme_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let now = Utc::now();
+    if a.status == ApplicationStatus::Draft.as_str() {
+        window_state(now, p.opens_at, p.closes_at).require_open()?;
+    } else if now >= p.results_at {
+        return Err(Error::Conflict("error-window-closed".into()));
+    }
+    let rule = rules_of(&txn, p.id)
+        .await?
+        .into_iter()
+        .find(|r| r.doc_type == doc_type.trim())
+        .ok_or_else(|| Error::invalid("doc_type", "error-doc-type-unknown"))?;
+    let live = live_count(&txn, a.id, &rule.doc_type).await?;
+    check_new_upload(&rule, live, issued_on, tenant_today(&ctx.tenant))?;
+    txn.commit().await?;
+    let document_id = Uuid::now_v7();
+    Ok(UploadPlan {
+        tenant_id: ctx.tenant_id(),
+        application_id: a.id,
+        document_id,
+        storage_key: storage_key(ctx.tenant_id(), document_id),
+        rule,
+        issued_on,
+    })
+}
+
+async fn live_count(
+    conn: &impl ConnectionTrait,
+    application_id: Uuid,
+    doc_type: &str,
+) -> Result<u32> {
+    Ok(document::Entity::find()
+        .filter(document::Column::ApplicationId.eq(application_id))
+        .filter(document::Column::DocType.eq(doc_type))
+        .all(conn)
+        .await?
+        .iter()
+        .filter(|d| DocStatus::parse(&d.status).is_some_and(DocStatus::is_live))
+        .count() as u32)
+}
+
+/// What the server learnt while storing the file.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub original_name: String,
+    pub declared_type: String,
+    pub detected_type: Option<String>,
+    pub size_bytes: u64,
+    pub sha256: String,
+}
+
+/// Records a stored file and queues its verification, in one transaction. The count is
+/// checked again under the write lock, so two parallel uploads cannot both take the last
+/// slot; on refusal the caller deletes the object it stored.
+pub async fn record_upload(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    plan: &UploadPlan,
+    file: &StoredFile,
+) -> Result<DocumentView> {
+    let txn = ctx.write(db).await?;
+    let a = own_application(&txn, ctx, plan.application_id).await?;
+    if live_count(&txn, a.id, &plan.rule.doc_type).await? >= plan.rule.max_count {
+        return Err(Error::Conflict("error-document-count".into()));
+    }
+    let now = Utc::now();
+    let d = document::ActiveModel {
+        id: Set(plan.document_id),
+        tenant_id: Set(plan.tenant_id),
+        application_id: Set(a.id),
+        doc_type: Set(plan.rule.doc_type.clone()),
+        status: Set(DocStatus::Uploaded.as_str().to_string()),
+        original_name: Set(display_name(&file.original_name)),
+        declared_type: Set(file.declared_type.chars().take(100).collect()),
+        detected_type: Set(file.detected_type.clone()),
+        size_bytes: Set(file.size_bytes as i64),
+        sha256: Set(file.sha256.clone()),
+        storage_key: Set(plan.storage_key.clone()),
+        preview_key: Set(None),
+        pages: Set(None),
+        width: Set(None),
+        height: Set(None),
+        reasons: Set("[]".into()),
+        issued_on: Set(plan.issued_on),
+        uploaded_by: Set(ctx.actor.user_id),
+        created_at: Set(now),
+        checked_at: Set(None),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
+        review_reason: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    event(&txn, &d, Some(ctx.actor.user_id), "uploaded", None).await?;
+    jobs::enqueue(
+        &txn,
+        &Job::VerifyDocument {
+            tenant_id: d.tenant_id,
+            document_id: d.id,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(doc_view(&d))
+}
+
+async fn event(
+    conn: &impl ConnectionTrait,
+    d: &document::Model,
+    actor: Option<Uuid>,
+    action: &str,
+    detail: Option<String>,
+) -> Result<()> {
+    document_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(d.tenant_id),
+        document_id: Set(d.id),
+        actor_user_id: Set(actor),
+        action: Set(action.to_string()),
+        detail: Set(detail),
+        at: Set(Utc::now()),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// One document's details (its applicant, or staff covering its region).
+pub async fn get_document(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    id: Uuid,
+) -> Result<DocumentView> {
+    let txn = ctx.read(db).await?;
+    let d = find_document(&txn, ctx, id).await?;
+    visible_application(&txn, ctx, d.application_id).await?;
+    txn.commit().await?;
+    Ok(doc_view(&d))
+}
+
+async fn find_document(
+    conn: &impl ConnectionTrait,
+    ctx: &TenantCtx,
+    id: Uuid,
+) -> Result<document::Model> {
+    document::Entity::find_by_id(id)
+        .filter(document::Column::TenantId.eq(ctx.tenant_id()))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+// ---------------------------------------------------------------- verification (worker)
+
+/// What the worker needs to check one document.
+#[derive(Debug, Clone)]
+pub struct CheckTask {
+    pub storage_key: String,
+    pub preview_key: String,
+    pub accepted_types: Vec<String>,
+    pub max_bytes: u64,
+}
+
+/// The document to check, or `None` when it has been checked already (a job run twice) or no
+/// longer exists.
+pub async fn check_task(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    document_id: Uuid,
+) -> Result<Option<CheckTask>> {
+    let txn = db::read(db, Scope::Tenant(tenant_id)).await?;
+    let Some(d) = document::Entity::find_by_id(document_id)
+        .filter(document::Column::TenantId.eq(tenant_id))
+        .one(&txn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if d.status != DocStatus::Uploaded.as_str() {
+        return Ok(None);
+    }
+    let a = application::Entity::find_by_id(d.application_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let rule = rules_of(&txn, a.programme_id)
+        .await?
+        .into_iter()
+        .find(|r| r.doc_type == d.doc_type);
+    txn.commit().await?;
+    Ok(Some(CheckTask {
+        storage_key: d.storage_key,
+        preview_key: preview_key(tenant_id, document_id),
+        accepted_types: rule
+            .as_ref()
+            .map(|r| r.accepted_types.clone())
+            .unwrap_or_default(),
+        max_bytes: rule.map(|r| r.max_bytes).unwrap_or(MAX_DOCUMENT_BYTES),
+    }))
+}
+
+/// The worker's findings.
+#[derive(Debug, Clone, Default)]
+pub struct CheckResult {
+    pub passed: bool,
+    pub reasons: Vec<String>,
+    pub detected_type: Option<String>,
+    pub pages: Option<u32>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub has_preview: bool,
+    /// The stored file was replaced by a metadata-free copy of this size and digest.
+    pub cleaned: Option<(u64, String)>,
+}
+
+/// Records the outcome once: only a document still `uploaded` changes, so a job that runs
+/// twice (a retry, a second worker, a worker killed after its work) records nothing more.
+/// Returns whether this call recorded it.
+pub async fn record_check(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    document_id: Uuid,
+    result: &CheckResult,
+) -> Result<bool> {
+    let txn = db::write(db, Scope::Tenant(tenant_id)).await?;
+    let Some(d) = document::Entity::find_by_id(document_id)
+        .filter(document::Column::TenantId.eq(tenant_id))
+        .one(&txn)
+        .await?
+    else {
+        return Ok(false);
+    };
+    if d.status != DocStatus::Uploaded.as_str() {
+        return Ok(false);
+    }
+    let status = if result.passed {
+        DocStatus::AutoPassed
+    } else {
+        DocStatus::AutoFailed
+    };
+    let mut am = d.clone().into_active_model();
+    am.status = Set(status.as_str().to_string());
+    am.reasons = Set(serde_json::to_string(&result.reasons).expect("serialises"));
+    am.detected_type = Set(result.detected_type.clone());
+    am.pages = Set(result.pages.map(|v| v as i32));
+    am.width = Set(result.width.map(|v| v as i32));
+    am.height = Set(result.height.map(|v| v as i32));
+    am.preview_key = Set(result
+        .has_preview
+        .then(|| preview_key(tenant_id, document_id)));
+    am.checked_at = Set(Some(Utc::now()));
+    if let Some((size, _)) = &result.cleaned {
+        am.size_bytes = Set(*size as i64);
+    }
+    let d = am.update(&txn).await?;
+    let detail = serde_json::json!({
+        "reasons": result.reasons,
+        "metadata_stripped": result.cleaned.is_some(),
+        "clean_sha256": result.cleaned.as_ref().map(|c| c.1.clone()),
+    });
+    event(&txn, &d, None, status.as_str(), Some(detail.to_string())).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+// ---------------------------------------------------------------- review
+
+fn review_label(rules: &[DocumentRule], doc_type: &str, locale: Locale) -> String {
+    rules
+        .iter()
+        .find(|r| r.doc_type == doc_type)
+        .map(|r| r.labels.get(locale).to_string())
+        .unwrap_or_else(|| doc_type.to_string())
+}
+
+async fn history(conn: &impl ConnectionTrait, document_id: Uuid) -> Result<Vec<DocumentEvent>> {
+    let rows = document_event::Entity::find()
+        .filter(document_event::Column::DocumentId.eq(document_id))
+        .order_by_asc(document_event::Column::At)
+        .all(conn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for e in rows {
+        let actor_name = match e.actor_user_id {
+            Some(id) => user::Entity::find_by_id(id)
+                .one(conn)
+                .await?
+                .map(|u| u.full_name),
+            None => None,
+        };
+        out.push(DocumentEvent {
+            action: e.action,
+            actor_name,
+            detail: e.detail,
+            at: e.at,
+        });
+    }
+    Ok(out)
+}
+
+/// Documents waiting for a decision in the reviewer's regions, oldest first, with previews
+/// and history. `all` also lists documents the worker failed (for a second look).
+pub async fn review_queue(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<ReviewItem>> {
+    ctx.require_any(&REVIEWERS)?;
+    let txn = ctx.read(db).await?;
+    let docs = document::Entity::find()
+        .filter(document::Column::TenantId.eq(ctx.tenant_id()))
+        .filter(
+            document::Column::Status
+                .is_in([DocStatus::AutoPassed.as_str(), DocStatus::Uploaded.as_str()]),
+        )
+        .order_by_asc(document::Column::CreatedAt)
+        .all(&txn)
+        .await?;
+    let mut out = Vec::new();
+    for d in docs {
+        let Some(a) = application::Entity::find_by_id(d.application_id)
+            .one(&txn)
+            .await?
+        else {
+            continue;
+        };
+        if !ctx.covers_region(&REVIEWERS, a.region_id) {
+            continue;
+        }
+        let p = programme::Entity::find_by_id(a.programme_id)
+            .one(&txn)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let rules = rules_of(&txn, p.id).await?;
+        let applicant = user::Entity::find_by_id(a.applicant_id)
+            .one(&txn)
+            .await?
+            .map(|u| u.full_name)
+            .unwrap_or_default();
+        let region_name = match a.region_id {
+            Some(r) => region::Entity::find_by_id(r)
+                .one(&txn)
+                .await?
+                .map(|r| r.name),
+            None => None,
+        };
+        out.push(ReviewItem {
+            doc_label: review_label(&rules, &d.doc_type, ctx.actor.locale),
+            document: doc_view(&d),
+            applicant_name: applicant,
+            programme_name: json::<Texts>(&p.names).get(ctx.actor.locale).to_string(),
+            region_name,
+            history: history(&txn, d.id).await?,
+        });
+    }
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// A reviewer's decision. Only a document that passed the automatic checks can be decided;
+/// a rejection needs a reason, e-mails the applicant in their language, and frees the slot
+/// for a new upload. History is kept.
+pub async fn review_document(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    id: Uuid,
+    decision: ReviewDecision,
+    reason: Option<&str>,
+) -> Result<DocumentView> {
+    ctx.require_any(&REVIEWERS)?;
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if let Some(r) = reason
+        && (r.chars().count() > 1000 || r.chars().any(|c| c.is_control() && c != '\n'))
+    {
+        return Err(Error::invalid("reason", "error-text-too-long"));
+    }
+    if decision == ReviewDecision::Rejected && reason.is_none() {
+        return Err(Error::invalid("reason", "error-reason-required"));
+    }
+    let txn = ctx.write(db).await?;
+    let d = find_document(&txn, ctx, id).await?;
+    let a = application::Entity::find_by_id(d.application_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !ctx.covers_region(&REVIEWERS, a.region_id) {
+        return Err(Error::Forbidden);
+    }
+    match DocStatus::parse(&d.status) {
+        Some(DocStatus::AutoPassed) => {}
+        Some(DocStatus::Uploaded) => {
+            return Err(Error::Conflict("error-document-not-checked".into()));
+        }
+        _ => return Err(Error::Conflict("error-document-decided".into())),
+    }
+    let status = match decision {
+        ReviewDecision::Verified => DocStatus::Verified,
+        ReviewDecision::Rejected => DocStatus::Rejected,
+    };
+    let now = Utc::now();
+    let mut am = d.into_active_model();
+    am.status = Set(status.as_str().to_string());
+    am.reviewed_by = Set(Some(ctx.actor.user_id));
+    am.reviewed_at = Set(Some(now));
+    am.review_reason = Set(reason.map(String::from));
+    let d = am.update(&txn).await?;
+    event(
+        &txn,
+        &d,
+        Some(ctx.actor.user_id),
+        status.as_str(),
+        reason.map(String::from),
+    )
+    .await?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        &format!("document.{}", status.as_str()),
+        "document",
+        Some(d.id),
+        None,
+    )
+    .await?;
+    if status == DocStatus::Rejected {
+        let applicant = user::Entity::find_by_id(a.applicant_id)
+            .one(&txn)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let p = programme::Entity::find_by_id(a.programme_id)
+            .one(&txn)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let locale: Locale = applicant.locale.parse().unwrap_or_default();
+        let rules = rules_of(&txn, p.id).await?;
+        jobs::enqueue(
+            &txn,
+            &Job::SendEmail(EmailJob {
+                dedupe_key: format!("document-rejected:{}", d.id),
+                to: applicant.email,
+                locale,
+                message: EmailMessage::DocumentRejected {
+                    programme_name: json::<Texts>(&p.names).get(locale).to_string(),
+                    document: review_label(&rules, &d.doc_type, locale),
+                    reason: reason.unwrap_or_default().to_string(),
+                    path: format!("/t/{}/apply/{}", ctx.tenant.slug, p.slug),
+                },
+            }),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(doc_view(&d))
+}
+
+/// A document's history, for staff covering its region.
+pub async fn document_history(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    id: Uuid,
+) -> Result<Vec<DocumentEvent>> {
+    let txn = ctx.read(db).await?;
+    let d = find_document(&txn, ctx, id).await?;
+    visible_application(&txn, ctx, d.application_id).await?;
+    let h = history(&txn, d.id).await?;
+    txn.commit().await?;
+    Ok(h)
+}
+
+// ---------------------------------------------------------------- downloads
+
+/// What a download streams.
+#[derive(Debug, Clone)]
+pub struct Download {
+    pub storage_key: String,
+    pub file_name: String,
+    pub content_type: String,
+}
+
+/// Authorises a download of a document's file (or its preview) by staff covering its region,
+/// and writes the audit record in the same step, so no file leaves unrecorded.
+pub async fn authorize_download(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    id: Uuid,
+    preview: bool,
+) -> Result<Download> {
+    ctx.require_any(&READERS)?;
+    let txn = ctx.write(db).await?;
+    let d = find_document(&txn, ctx, id).await?;
+    let a = application::Entity::find_by_id(d.application_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !ctx.covers_region(&READERS, a.region_id) {
+        return Err(Error::Forbidden);
+    }
+    let out = if preview {
+        Download {
+            storage_key: d.preview_key.clone().ok_or(Error::NotFound)?,
+            file_name: format!("preview-{}.jpg", d.id),
+            content_type: "image/jpeg".into(),
+        }
+    } else {
+        Download {
+            storage_key: d.storage_key.clone(),
+            file_name: d.original_name.clone(),
+            content_type: d
+                .detected_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into()),
+        }
+    };
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        if preview {
+            "document.preview_viewed"
+        } else {
+            "document.downloaded"
+        },
+        "document",
+        Some(d.id),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// Staff pages' starting point: how many documents wait for review in the actor's regions.
+pub async fn review_count(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<usize> {
+    if !ctx.roles.iter().any(|(r, _)| REVIEWERS.contains(r)) {
+        return Ok(0);
+    }
+    Ok(review_queue(db, ctx).await?.len())
+}

@@ -1,0 +1,374 @@
+//! Files of the recruitment room at the HTTP edge: streaming an upload into object storage and
+//! streaming a document back to staff. The API and the portal share these; the portal adds its
+//! session and CSRF check, the API its bearer token. Every rule is in
+//! `domain::recruitment::service`.
+
+use axum::body::Body;
+use axum::extract::multipart::{Field, Multipart};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use domain::recruitment::service::{self, StoredFile, UploadPlan};
+use domain::recruitment::{DocumentView, check_file_type};
+use domain::storage::PutError;
+use domain::tenancy::context::TenantCtx;
+use domain::{Error, Locale};
+use frontend::server::RequestLocale;
+use frontend::state::AppState;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::errors::ApiError;
+
+/// Multipart framing around the file (boundaries, headers, small fields) may add this much to
+/// the request beyond the file itself.
+const MULTIPART_OVERHEAD: u64 = 64 * 1024;
+
+/// Where an upload goes and what the applicant said about it.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+pub struct UploadParams {
+    /// The document code from the programme's list, e.g. `police_clearance`.
+    pub doc_type: String,
+    /// The date the document was issued (`YYYY-MM-DD`); needed for documents that expire.
+    pub issued_on: Option<String>,
+}
+
+fn parse_issued_on(raw: Option<&str>) -> Result<Option<NaiveDate>, Error> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| Error::invalid("issued_on", "error-date-invalid")),
+    }
+}
+
+/// Streams the `file` field into storage under the plan's generated key, then records it.
+/// Nothing is kept when anything fails: the object is deleted if the row cannot be written.
+pub async fn receive(
+    state: &AppState,
+    ctx: &TenantCtx,
+    application_id: Uuid,
+    params: &UploadParams,
+    headers: &HeaderMap,
+    field: Field<'_>,
+) -> Result<DocumentView, Error> {
+    let issued_on = parse_issued_on(params.issued_on.as_deref())?;
+    let plan =
+        service::plan_upload(&state.db, ctx, application_id, &params.doc_type, issued_on).await?;
+    // A declared length far over the limit is refused before a byte of the file is read.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > plan.rule.max_bytes + MULTIPART_OVERHEAD) {
+        return Err(Error::TooLarge {
+            limit: plan.rule.max_bytes,
+        });
+    }
+    store(state, ctx, &plan, field).await
+}
+
+async fn store(
+    state: &AppState,
+    ctx: &TenantCtx,
+    plan: &UploadPlan,
+    field: Field<'_>,
+) -> Result<DocumentView, Error> {
+    let original_name = field.file_name().unwrap_or("document").to_string();
+    let declared_type = field
+        .content_type()
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let stored = state
+        .storage
+        .put_stream(
+            &plan.storage_key,
+            &declared_type,
+            Box::pin(field),
+            plan.rule.max_bytes,
+        )
+        .await
+        .map_err(|e| match e {
+            PutError::TooLarge { limit } => Error::TooLarge { limit },
+            PutError::Empty => Error::invalid("file", "error-file-empty"),
+            PutError::Body(_) => Error::invalid("file", "error-upload-interrupted"),
+            PutError::Storage(msg) => internal("storage", &msg),
+        })?;
+    let detected = worker::recruitment::verify::sniff(&stored.head);
+    let name = domain::recruitment::display_name(&original_name);
+    let recorded = match check_file_type(&plan.rule, &name, detected) {
+        Ok(()) => {
+            let file = StoredFile {
+                original_name: name,
+                declared_type,
+                detected_type: detected.map(String::from),
+                size_bytes: stored.size,
+                sha256: stored.sha256,
+            };
+            service::record_upload(&state.db, ctx, plan, &file).await
+        }
+        Err(e) => Err(e),
+    };
+    if recorded.is_err()
+        && let Err(e) = state.storage.delete(&plan.storage_key).await
+    {
+        tracing::error!(key = %plan.storage_key, error = %e, "could not remove a refused upload; the sweeper will");
+    }
+    recorded
+}
+
+fn internal(what: &str, msg: &str) -> Error {
+    let reference = Uuid::now_v7().to_string();
+    tracing::error!(%reference, what, error = msg, "internal error");
+    Error::Internal { reference }
+}
+
+/// Reads the multipart body up to the `file` field, collecting the small fields before it
+/// (CSRF token, document code, date). A macro, not a function: the field borrows the body,
+/// and returning that borrow from a loop is beyond today's borrow checker.
+macro_rules! next_file {
+    ($multipart:expr, $fields:expr) => {
+        loop {
+            let field = $multipart
+                .next_field()
+                .await
+                .map_err(|_| Error::invalid("file", "error-upload-interrupted"))?;
+            let Some(field) = field else {
+                break None;
+            };
+            let name = field.name().unwrap_or_default().to_string();
+            if name == "file" {
+                break Some(field);
+            }
+            let value = field
+                .text()
+                .await
+                .map_err(|_| Error::invalid("file", "error-upload-interrupted"))?;
+            if value.len() > 200 || $fields.len() > 10 {
+                return Err(Error::invalid("body", "error-bad-request"));
+            }
+            $fields.push((name, value));
+        }
+    };
+}
+
+/// `POST /api/v1/t/{tenant}/applications/{id}/documents?doc_type=…` with a multipart `file`.
+pub async fn api_upload(
+    state: &AppState,
+    ctx: &TenantCtx,
+    application_id: Uuid,
+    params: &UploadParams,
+    headers: &HeaderMap,
+    mut multipart: Multipart,
+) -> Result<DocumentView, Error> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let field: Option<Field<'_>> = next_file!(multipart, fields);
+    let field = field.ok_or_else(|| Error::invalid("file", "error-file-missing"))?;
+    receive(state, ctx, application_id, params, headers, field).await
+}
+
+/// The portal's upload: the same, signed in by the session cookie, with the CSRF token (in the
+/// `x-csrf-token` header from the page's script, or as a form field before the file when the
+/// form is posted without script). The script gets JSON; a plain form post is sent back to the
+/// application page.
+pub async fn page_upload(
+    State(state): State<AppState>,
+    Path((tenant, application_id)): Path<(String, Uuid)>,
+    headers: HeaderMap,
+    request: axum::extract::Request,
+) -> Response {
+    let locale = request
+        .extensions()
+        .get::<RequestLocale>()
+        .map(|l| l.0)
+        .unwrap_or_default();
+    let session = request
+        .extensions()
+        .get::<Option<domain::accounts::service::LiveSession>>()
+        .cloned()
+        .flatten();
+    let wants_json = headers.contains_key("x-csrf-token");
+    let back = |query: &str| -> Response {
+        Redirect::to(&format!("/t/{tenant}/applications/{application_id}{query}")).into_response()
+    };
+    let result: Result<DocumentView, Error> = async {
+        let session = session.ok_or(Error::Unauthenticated)?;
+        let multipart = <Multipart as axum::extract::FromRequest<()>>::from_request(request, &())
+            .await
+            .map_err(|_| Error::invalid("body", "error-bad-request"))?;
+        let mut multipart = multipart;
+        let mut fields: Vec<(String, String)> = Vec::new();
+        let field: Option<Field<'_>> = next_file!(multipart, fields);
+        let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let csrf = headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+            .or_else(|| get("csrf"))
+            .unwrap_or_default();
+        frontend::server::check_csrf(&session, &csrf).map_err(|e| match e {
+            frontend::errors::AppError::Domain(d) => d,
+            frontend::errors::AppError::Transport(_) => Error::invalid("csrf", "error-csrf"),
+        })?;
+        let ctx = TenantCtx::resolve(&state.db, &session.actor, &tenant).await?;
+        let params = UploadParams {
+            doc_type: headers
+                .get("x-doc-type")
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+                .or_else(|| get("doc_type"))
+                .unwrap_or_default(),
+            issued_on: headers
+                .get("x-issued-on")
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+                .or_else(|| get("issued_on")),
+        };
+        let field = field.ok_or_else(|| Error::invalid("file", "error-file-missing"))?;
+        receive(&state, &ctx, application_id, &params, &headers, field).await
+    }
+    .await;
+    match (result, wants_json) {
+        (Ok(doc), true) => (StatusCode::CREATED, axum::Json(doc)).into_response(),
+        (Ok(_), false) => back("?uploaded=1"),
+        (Err(e), true) => ApiError { error: e, locale }.into_response(),
+        (Err(e), false) => {
+            let status = crate::errors::status_of(&e);
+            if matches!(
+                e,
+                Error::Unauthenticated | Error::NotFound | Error::Forbidden
+            ) {
+                return ApiError { error: e, locale }.into_response();
+            }
+            let _ = status;
+            back(&format!("?upload_error={}", urlencode(&e.message(locale))))
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `Content-Disposition: attachment` with an ASCII fallback and the UTF-8 name (RFC 6266), so
+/// Cyrillic and Kazakh names survive and nothing in the name can break the header.
+fn attachment(name: &str) -> HeaderValue {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._- ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        urlencode(name)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+/// Streams a document (or its preview) to staff who may see it; the audit record is written
+/// before the first byte leaves.
+pub async fn download(
+    state: &AppState,
+    ctx: &TenantCtx,
+    document_id: Uuid,
+    preview: bool,
+) -> Result<Response, Error> {
+    let d = service::authorize_download(&state.db, ctx, document_id, preview).await?;
+    let (size, stream) = state
+        .storage
+        .get_stream(&d.storage_key)
+        .await
+        .map_err(|e| match e {
+            domain::storage::StorageError::NotFound => Error::NotFound,
+            other => internal("storage", &other.to_string()),
+        })?;
+    let mut response = Body::from_stream(stream).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&d.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    h.insert(header::CONTENT_DISPOSITION, attachment(&d.file_name));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Which {
+    #[serde(default)]
+    preview: bool,
+}
+
+/// The portal's download link: `GET /t/{tenant}/documents/{id}/file[?preview=true]`.
+pub async fn page_download(
+    State(state): State<AppState>,
+    Path((tenant, document_id)): Path<(String, Uuid)>,
+    Query(which): Query<Which>,
+    request: axum::extract::Request,
+) -> Response {
+    let locale: Locale = request
+        .extensions()
+        .get::<RequestLocale>()
+        .map(|l| l.0)
+        .unwrap_or_default();
+    let session = request
+        .extensions()
+        .get::<Option<domain::accounts::service::LiveSession>>()
+        .cloned()
+        .flatten();
+    let result = async {
+        let session = session.ok_or(Error::Unauthenticated)?;
+        let ctx = TenantCtx::resolve(&state.db, &session.actor, &tenant).await?;
+        download(&state, &ctx, document_id, which.preview).await
+    }
+    .await;
+    match result {
+        Ok(r) => r,
+        Err(error) => ApiError { error, locale }.into_response(),
+    }
+}
+
+/// Removes what crashed uploads left (partial files, stale multipart uploads) every hour.
+pub async fn sweep_loop(
+    storage: domain::storage::Storage,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        match storage.sweep(std::time::Duration::from_secs(3600)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "swept interrupted uploads"),
+            Err(e) => tracing::debug!(error = %e, "upload sweep not available"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
