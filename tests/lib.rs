@@ -15,6 +15,21 @@ use tokio::sync::OnceCell;
 use worker::{Config, Mode};
 
 pub const PASSWORD: &str = "ustaz-demo";
+pub const APPLICANT_PASSWORD: &str = "long-enough-passphrase";
+pub const DEMO_TENANT: &str = "almaty-mentors";
+pub const DEMO_PROGRAMME: &str = "mentors-2027";
+
+/// Answers that meet every rule of the demo programme, in `region`.
+pub fn eligible_answers(region: &str) -> serde_json::Value {
+    serde_json::json!({
+        "date_of_birth": "1988-04-12",
+        "region_id": region,
+        "residence_months": 36,
+        "youth_work_years": 7,
+        "roles": [],
+        "days_per_week": 2
+    })
+}
 
 /// The value of `var`, or `None` after a loud notice (or a panic when everything is required).
 pub fn service(var: &str, suite: &str) -> Option<String> {
@@ -48,6 +63,8 @@ pub struct Options {
     /// Seed demo data at start (SQLite databases start empty).
     pub seed: bool,
     pub in_process_worker: bool,
+    /// S3-compatible storage instead of a local directory.
+    pub s3: Option<domain::storage::S3Settings>,
 }
 
 impl TestApp {
@@ -80,6 +97,10 @@ impl TestApp {
             site_root,
             seed_demo: opts.seed,
             in_process_worker: opts.in_process_worker,
+            s3_endpoint: opts.s3.as_ref().map(|s| s.endpoint.clone()),
+            s3_bucket: opts.s3.as_ref().map(|s| s.bucket.clone()),
+            s3_access_key: opts.s3.as_ref().map(|s| s.access_key.clone()),
+            s3_secret_key: opts.s3.as_ref().map(|s| s.secret_key.clone()),
             ..Config::default()
         };
         let listener = tokio::net::TcpListener::bind(config.addr)
@@ -201,6 +222,43 @@ impl TestApp {
     /// How many e-mails went to `to`.
     pub fn emails_to(&self, to: &str) -> usize {
         self.outbox().iter().filter(|e| e.to == to).count()
+    }
+
+    /// Registers an applicant through the API, confirms the address from the e-mailed link and
+    /// signs in: a client carrying the applicant's token.
+    pub async fn applicant(&self, email: &str, locale: &str) -> Api {
+        let res = self
+            .api()
+            .post(
+                "/api/v1/auth/register",
+                serde_json::json!({"email": email, "password": APPLICANT_PASSWORD,
+                    "full_name": "Айгерим Сапарова", "locale": locale}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "register {email}");
+        let mail = self.wait_for_email(email, "/verify-email?token=").await;
+        let token = token_from(&mail, "/verify-email");
+        let res = self
+            .api()
+            .post(
+                "/api/v1/auth/verify-email",
+                serde_json::json!({"token": token}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "verify {email}");
+        self.api_as_with(email, APPLICANT_PASSWORD).await
+    }
+
+    /// The demo programme's regions (public).
+    pub async fn programme_region(&self, tenant: &str, programme: &str) -> String {
+        let p: serde_json::Value = self
+            .api()
+            .get(&format!("/api/v1/t/{tenant}/programmes/{programme}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        p["regions"][0]["id"].as_str().unwrap().to_string()
     }
 
     pub async fn execute(&self, sql: &str) {
@@ -329,6 +387,51 @@ impl Api {
             .await
             .unwrap()
     }
+    pub async fn put(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.auth(self.client.put(format!("{}{path}", self.base)))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Uploads `bytes` as the multipart field `file`.
+    pub async fn upload(
+        &self,
+        path: &str,
+        file_name: &str,
+        mime: &str,
+        bytes: Vec<u8>,
+    ) -> reqwest::Response {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(file_name.to_string())
+            .mime_str(mime)
+            .unwrap();
+        let form = reqwest::multipart::Form::new().part("file", part);
+        self.auth(self.client.post(format!("{}{path}", self.base)))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Polls a document until the worker has checked it; returns its JSON.
+    pub async fn checked_document(&self, tenant: &str, id: &str) -> serde_json::Value {
+        for _ in 0..200 {
+            let d: serde_json::Value = self
+                .get(&format!("/api/v1/t/{tenant}/documents/{id}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            if d["status"] != "uploaded" {
+                return d;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("document {id} was never checked");
+    }
+
     pub async fn request(
         &self,
         method: &str,
@@ -434,4 +537,83 @@ pub async fn postgres_database(admin_url: &str) -> String {
     }
     admin.close().await.ok();
     with_user(admin_url, APP_ROLE, APP_ROLE, &name)
+}
+
+// ---------------------------------------------------------------- S3
+
+/// An S3-compatible server (`s3s-fs` from crates.io) on a free port over a temporary folder,
+/// stopped when dropped. `None` (after a loud notice) when the binary is missing.
+pub struct S3Server {
+    pub settings: domain::storage::S3Settings,
+    pub dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl S3Server {
+    pub async fn start(suite: &str) -> Option<S3Server> {
+        let bin = service("USTAZ_TEST_S3S_FS", suite)?;
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(&bin)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args([
+                "--access-key",
+                "ustaz-test",
+                "--secret-key",
+                "ustaz-test-secret",
+            ])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{suite}: cannot start {bin}: {e}"));
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Some(S3Server {
+            settings: domain::storage::S3Settings {
+                endpoint: format!("http://127.0.0.1:{port}"),
+                region: "us-east-1".into(),
+                bucket: "ustaz-test".into(),
+                access_key: "ustaz-test".into(),
+                secret_key: "ustaz-test-secret".into(),
+            },
+            dir,
+            child,
+        })
+    }
+
+    /// Every file s3s-fs holds for the bucket (objects and unfinished uploads).
+    pub fn files(&self) -> Vec<String> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else {
+                    out.push(p.display().to_string());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.dir.path(), &mut out);
+        out
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -235,3 +235,4 @@ email-registered-action = Set a new password
 email-doc-rejected-subject = { $programme }: please upload "{ $document }" again
 email-doc-rejected-body = The coordinator could not accept your document "{ $document }" for { $programme }. Reason: { $reason }. Please upload a new file; your other documents are kept.
 email-doc-rejected-action = Open my application
+register-check-email = We sent you an e-mail with a link to confirm your address.

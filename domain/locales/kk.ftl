@@ -235,3 +235,4 @@ email-registered-action = Жаңа құпиясөз орнату
 email-doc-rejected-subject = { $programme }: «{ $document }» құжатын қайта жүктеңіз
 email-doc-rejected-body = Үйлестіруші «{ $programme }» бағдарламасы үшін «{ $document }» құжатыңызды қабылдай алмады. Себебі: { $reason }. Жаңа файл жүктеңіз; басқа құжаттарыңыз сақталған.
 email-doc-rejected-action = Өтінішімді ашу
+register-check-email = Мекенжайыңызды растайтын сілтемесі бар хат жібердік.

@@ -235,3 +235,4 @@ email-registered-action = Задать новый пароль
 email-doc-rejected-subject = { $programme }: загрузите «{ $document }» ещё раз
 email-doc-rejected-body = Координатор не смог принять ваш документ «{ $document }» для программы «{ $programme }». Причина: { $reason }. Загрузите новый файл; остальные документы сохранены.
 email-doc-rejected-action = Открыть мою заявку
+register-check-email = Мы отправили вам письмо со ссылкой для подтверждения адреса.

@@ -5,4 +5,5 @@
 mod accounts;
 mod browser;
 mod postgres;
+mod recruitment;
 mod refusals;

@@ -98,6 +98,7 @@ async fn postgres_and_redis_serve_the_api_and_deliver_invitation_emails() {
         redis_url: Some(redis),
         seed: false,
         in_process_worker: true,
+        ..Default::default()
     })
     .await;
     let ready: Value = app.api().get("/readyz").await.json().await.unwrap();

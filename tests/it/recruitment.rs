@@ -1,0 +1,999 @@
+//! Recruitment through the JSON API: registration and e-mail verification, programmes and the
+//! eligibility pre-check, the application from draft to submission, uploads and every bad
+//! file the issue names, the verification job, the coordinators' review, downloads, and the
+//! same path on a real S3 server.
+
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use ustaz_tests::{Api, DEMO_PROGRAMME, DEMO_TENANT, Options, S3Server, TestApp, eligible_answers};
+use worker::recruitment::fixtures;
+
+const T: &str = DEMO_TENANT;
+
+/// The dated documents of the demo programme need an issue date; a recent one.
+fn recent() -> String {
+    (chrono::Utc::now().date_naive() - chrono::Days::new(10)).to_string()
+}
+
+fn upload_path(app_id: &str, doc_type: &str, issued_on: Option<&str>) -> String {
+    let mut p = format!("/api/v1/t/{T}/applications/{app_id}/documents?doc_type={doc_type}");
+    if let Some(d) = issued_on {
+        p.push_str(&format!("&issued_on={d}"));
+    }
+    p
+}
+
+/// An applicant with a draft application to the demo programme: (client, application id).
+async fn draft(app: &TestApp, email: &str, locale: &str) -> (Api, String) {
+    let applicant = app.applicant(email, locale).await;
+    let region = app.programme_region(T, DEMO_PROGRAMME).await;
+    let res = applicant
+        .post(
+            &format!("/api/v1/t/{T}/programmes/{DEMO_PROGRAMME}/applications"),
+            eligible_answers(&region),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "draft");
+    (applicant, body["id"].as_str().unwrap().to_string())
+}
+
+const DATED: [&str; 4] = ["residence", "police_clearance", "narcology", "psychiatric"];
+
+async fn upload_ok(api: &Api, app_id: &str, doc_type: &str) -> Value {
+    let date = recent();
+    let issued = DATED.contains(&doc_type).then_some(date.as_str());
+    let res = api
+        .upload(
+            &upload_path(app_id, doc_type, issued),
+            &format!("{doc_type}.pdf"),
+            "application/pdf",
+            fixtures::pdf(2),
+        )
+        .await;
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(status, 201, "{doc_type}: {body}");
+    body
+}
+
+#[tokio::test]
+async fn an_applicant_registers_applies_uploads_every_document_and_submits() {
+    let app = TestApp::sqlite().await;
+
+    // Public programme list, as the issue's contract names it.
+    let list: Value = app
+        .api()
+        .get(&format!("/api/v1/t/{T}/programmes"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let p = &list[0];
+    assert_eq!(p["slug"], DEMO_PROGRAMME);
+    assert_eq!(p["kind"], "one_to_one");
+    for field in ["id", "name", "opens_at", "closes_at", "results_at"] {
+        assert!(p[field].is_string(), "{field} in {p}");
+    }
+    let docs = p["required_documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 8);
+    let certificates = docs.iter().find(|d| d["doc_type"] == "youth_work").unwrap();
+    assert_eq!(certificates["max_count"], 3);
+    assert!(certificates["max_bytes"].as_u64().unwrap() > 0);
+    assert!(
+        certificates["accepted_types"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("application/pdf"))
+    );
+
+    // Registration: 201, a verification link by e-mail; the same address again says nothing new.
+    let applicant = app.applicant("aigerim@example.kz", "ru").await;
+    let again = app
+        .api()
+        .post(
+            "/api/v1/auth/register",
+            json!({"email": "aigerim@example.kz", "password": "another-long-one", "full_name": "X", "locale": "ru"}),
+        )
+        .await;
+    assert_eq!(again.status(), 201, "no hint that the address is taken");
+    app.wait_for_email("aigerim@example.kz", "/forgot-password")
+        .await;
+
+    // The pre-check names each failed rule with its numbers.
+    let region = app.programme_region(T, DEMO_PROGRAMME).await;
+    let mut young = eligible_answers(&region);
+    young["date_of_birth"] = json!("2005-01-01");
+    young["youth_work_years"] = json!(1);
+    young["roles"] = json!(["host_accountant"]);
+    let pre: Value = app
+        .api()
+        .post(
+            &format!("/api/v1/t/{T}/programmes/{DEMO_PROGRAMME}/eligibility?lang=en"),
+            young.clone(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pre["eligible"], false);
+    let codes: Vec<&str> = pre["unmet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "unmet-min-age",
+            "unmet-youth-work",
+            "unmet-role-host-accountant"
+        ]
+    );
+    assert!(pre["unmet"][0]["message"].as_str().unwrap().contains("25"));
+
+    // Starting with those answers is refused with the same reasons; eligible answers start a draft.
+    let refused = applicant
+        .post(
+            &format!("/api/v1/t/{T}/programmes/{DEMO_PROGRAMME}/applications"),
+            young,
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["error"], "error-not-eligible");
+    assert_eq!(refused["reasons"].as_array().unwrap().len(), 3);
+    let started = applicant
+        .post(
+            &format!("/api/v1/t/{T}/programmes/{DEMO_PROGRAMME}/applications"),
+            eligible_answers(&region),
+        )
+        .await;
+    assert_eq!(started.status(), 201);
+    let started: Value = started.json().await.unwrap();
+    assert_eq!(started["status"], "draft");
+    let id = started["id"].as_str().unwrap().to_string();
+    let twice = applicant
+        .post(
+            &format!("/api/v1/t/{T}/programmes/{DEMO_PROGRAMME}/applications"),
+            eligible_answers(&region),
+        )
+        .await;
+    assert_eq!(twice.status(), 409);
+
+    // Submitting now lists everything missing: five answers and eight documents.
+    let missing = applicant
+        .post(
+            &format!("/api/v1/t/{T}/applications/{id}/submit"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(missing.status(), 422);
+    let missing: Value = missing.json().await.unwrap();
+    assert_eq!(missing["error"], "error-application-incomplete");
+    assert_eq!(
+        missing["reasons"].as_array().unwrap().len(),
+        13,
+        "{missing}"
+    );
+
+    // A bad phone is refused with its field; the draft keeps what was saved before.
+    let bad = applicant
+        .put(
+            &format!("/api/v1/t/{T}/applications/{id}"),
+            json!({"phone": "call me", "occupation": "Teacher"}),
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    assert_eq!(bad.json::<Value>().await.unwrap()["field"], "phone");
+    let saved = applicant
+        .put(
+            &format!("/api/v1/t/{T}/applications/{id}"),
+            json!({"phone": "+7 701 234 56 78", "occupation": "Teacher",
+                   "experience": "Eight years of youth clubs", "motivation": "I was helped once",
+                   "languages": ["kk", "ru"]}),
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+
+    // Every document, one file each; each is checked by the worker and passes.
+    let mut first = Value::Null;
+    for d in docs {
+        let doc_type = d["doc_type"].as_str().unwrap();
+        let uploaded = upload_ok(&applicant, &id, doc_type).await;
+        assert_eq!(uploaded["status"], "uploaded");
+        if first.is_null() {
+            first = uploaded;
+        }
+    }
+    let checked = applicant
+        .checked_document(T, first["id"].as_str().unwrap())
+        .await;
+    assert_eq!(checked["status"], "auto_passed", "{checked}");
+    assert_eq!(checked["detected_type"], "application/pdf");
+    assert_eq!(checked["pages"], 2);
+    assert_eq!(
+        checked["sha256"],
+        hex(&Sha256::digest(fixtures::pdf(2))),
+        "the digest is of the bytes sent"
+    );
+    assert_eq!(checked["reasons"], json!([]));
+
+    let submitted = applicant
+        .post(
+            &format!("/api/v1/t/{T}/applications/{id}/submit"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(submitted.status(), 200);
+    assert_eq!(
+        submitted.json::<Value>().await.unwrap()["status"],
+        "submitted"
+    );
+    let again = applicant
+        .post(
+            &format!("/api/v1/t/{T}/applications/{id}/submit"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.status(), 409);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn bad_files_are_refused_each_with_its_reason_and_nothing_else_is_lost() {
+    let app = TestApp::sqlite().await;
+    let (api, id) = draft(&app, "bad-files@example.kz", "en").await;
+    let good = upload_ok(&api, &id, "id_card").await;
+
+    // A PNG named .pdf: refused for what its bytes are.
+    let res = api
+        .upload(
+            &upload_path(&id, "education", None),
+            "diploma.pdf",
+            "application/pdf",
+            fixtures::png(300, 300),
+        )
+        .await;
+    assert_eq!(res.status(), 415);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "error-file-type-mismatch");
+    assert_eq!(body["detected_type"], "image/png");
+
+    // An empty file.
+    let res = api
+        .upload(
+            &upload_path(&id, "education", None),
+            "empty.pdf",
+            "application/pdf",
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "error-file-empty"
+    );
+
+    // Over the 10 MB limit: refused from the declared length, before the file is read.
+    let res = api
+        .upload(
+            &upload_path(&id, "education", None),
+            "huge.pdf",
+            "application/pdf",
+            vec![b'%'; 11 * 1024 * 1024],
+        )
+        .await;
+    assert_eq!(res.status(), 413);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "error-file-too-large"
+    );
+
+    // A truncated PDF and an encrypted PDF are stored, then failed by the worker with reasons.
+    let whole = fixtures::pdf(2);
+    let truncated = upload_pdf_bytes(
+        &api,
+        &id,
+        "education",
+        "cut.pdf",
+        whole[..whole.len() / 2].to_vec(),
+    )
+    .await;
+    let encrypted = upload_pdf_bytes(
+        &api,
+        &id,
+        "recommendation",
+        "locked.pdf",
+        fixtures::encrypted_pdf("secret"),
+    )
+    .await;
+    let t = api.checked_document(T, &truncated).await;
+    assert_eq!(t["status"], "auto_failed");
+    assert_eq!(t["reasons"], json!(["pdf_unreadable"]));
+    let e = api.checked_document(T, &encrypted).await;
+    assert_eq!(e["status"], "auto_failed");
+    assert_eq!(e["reasons"], json!(["pdf_encrypted"]));
+
+    // A failed file frees its slot: the education slot takes a good file now.
+    upload_ok(&api, &id, "education").await;
+
+    // Three certificates are allowed, a fourth is not.
+    for _ in 0..3 {
+        upload_ok(&api, &id, "youth_work").await;
+    }
+    let res = api
+        .upload(
+            &upload_path(&id, "youth_work", None),
+            "fourth.pdf",
+            "application/pdf",
+            fixtures::pdf(1),
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "error-document-count"
+    );
+
+    // A police clearance older than three months, and one without its date.
+    let old = (chrono::Utc::now().date_naive() - chrono::Days::new(120)).to_string();
+    let res = api
+        .upload(
+            &upload_path(&id, "police_clearance", Some(&old)),
+            "police.pdf",
+            "application/pdf",
+            fixtures::pdf(1),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "error-document-expired"
+    );
+    let res = api
+        .upload(
+            &upload_path(&id, "police_clearance", None),
+            "police.pdf",
+            "application/pdf",
+            fixtures::pdf(1),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "issued_on");
+
+    // Names: path parts and control characters go; Cyrillic and Kazakh letters stay.
+    let evil = upload_pdf_bytes(
+        &api,
+        &id,
+        "residence_dated",
+        "../..\\etc/\u{202E}pass\twd.pdf",
+        fixtures::pdf(1),
+    )
+    .await;
+    let kazakh = upload_pdf_bytes(
+        &api,
+        &id,
+        "narcology_dated",
+        "Анықтама ұғым.pdf",
+        fixtures::pdf(1),
+    )
+    .await;
+    let evil: Value = api
+        .get(&format!("/api/v1/t/{T}/documents/{evil}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(evil["original_name"], "passwd.pdf");
+    let kazakh: Value = api
+        .get(&format!("/api/v1/t/{T}/documents/{kazakh}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kazakh["original_name"], "Анықтама ұғым.pdf");
+    // Stored names are generated: nothing under the data folder carries the applicant's name.
+    let stored = walk(&app.config.data_dir.join("files"));
+    assert!(
+        stored
+            .iter()
+            .all(|p| !p.contains("passwd") && !p.contains("Анықтама")),
+        "{stored:?}"
+    );
+
+    // Another applicant's application, and an unknown document type.
+    let (other, _) = draft(&app, "other@example.kz", "en").await;
+    let res = other
+        .upload(
+            &upload_path(&id, "education", None),
+            "x.pdf",
+            "application/pdf",
+            fixtures::pdf(1),
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    let res = api
+        .upload(
+            &upload_path(&id, "passport_of_cat", None),
+            "x.pdf",
+            "application/pdf",
+            fixtures::pdf(1),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+
+    // What was saved before is all still there, and refused uploads left no rows.
+    let appl: Value = api
+        .get(&format!("/api/v1/t/{T}/applications/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let docs = appl["documents"].as_array().unwrap();
+    assert!(docs.iter().any(|d| d["id"] == good["id"]));
+    assert_eq!(docs.len(), 1 + 2 + 1 + 3 + 2, "{appl}");
+    // Exactly one stored file per row: refused uploads left no objects.
+    assert_eq!(
+        walk(&app.config.data_dir.join("files"))
+            .iter()
+            .filter(|p| p.contains("/documents/"))
+            .count(),
+        docs.len()
+    );
+}
+
+/// Uploads with a dated-document date when the doc type is given as `<type>_dated`.
+async fn upload_pdf_bytes(
+    api: &Api,
+    id: &str,
+    doc_type: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> String {
+    let date = recent();
+    let (doc_type, issued) = match doc_type.strip_suffix("_dated") {
+        Some(t) => (t, Some(date.as_str())),
+        None => (doc_type, None),
+    };
+    let res = api
+        .upload(
+            &upload_path(id, doc_type, issued),
+            name,
+            "application/pdf",
+            bytes,
+        )
+        .await;
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    body["id"].as_str().unwrap().to_string()
+}
+
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p.display().to_string());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn images_lose_their_metadata_and_get_a_preview() {
+    let app = TestApp::sqlite().await;
+    let (api, id) = draft(&app, "photo@example.kz", "en").await;
+    let res = api
+        .upload(
+            &upload_path(&id, "id_card", None),
+            "id.png",
+            "image/png",
+            fixtures::png_with_metadata(),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let doc: Value = res.json().await.unwrap();
+    let checked = api.checked_document(T, doc["id"].as_str().unwrap()).await;
+    assert_eq!(checked["status"], "auto_passed", "{checked}");
+    assert_eq!(checked["width"], 300);
+    assert_eq!(checked["has_preview"], true);
+    let files = walk(&app.config.data_dir.join("files"));
+    let stored = files.iter().find(|p| p.contains("/documents/")).unwrap();
+    let bytes = std::fs::read(stored).unwrap();
+    assert!(
+        !bytes
+            .windows(fixtures::GPS.len())
+            .any(|w| w == fixtures::GPS),
+        "GPS must be gone"
+    );
+    assert!(files.iter().any(|p| p.contains("/previews/")));
+}
+
+#[tokio::test]
+async fn a_coordinator_reviews_and_a_rejection_reaches_the_applicant_in_their_language() {
+    let app = TestApp::sqlite().await;
+    let (api, id) = draft(&app, "kazakh@example.kz", "kk").await;
+    let doc = upload_ok(&api, &id, "recommendation").await;
+    let doc_id = doc["id"].as_str().unwrap().to_string();
+    api.checked_document(T, &doc_id).await;
+
+    let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
+    let queue: Value = coordinator
+        .get(&format!("/api/v1/t/{T}/review-queue"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let item = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["document"]["id"] == doc["id"])
+        .expect("in the queue");
+    assert_eq!(item["applicant_name"], "Айгерим Сапарова");
+    assert!(
+        item["history"].as_array().unwrap().len() >= 2,
+        "uploaded and checked"
+    );
+
+    // Downloads: an attachment, not sniffable, and audit-logged.
+    let res = coordinator
+        .get(&format!("/api/v1/t/{T}/documents/{doc_id}/file"))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), fixtures::pdf(2));
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let audited = domain::tenancy::entity::audit_event::Entity::find()
+        .filter(domain::tenancy::entity::audit_event::Column::Action.eq("document.downloaded"))
+        .filter(
+            domain::tenancy::entity::audit_event::Column::SubjectId
+                .eq(doc_id.parse::<uuid::Uuid>().unwrap()),
+        )
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+    // The applicant, a mentor and another tenant's admin cannot fetch the file.
+    assert_eq!(
+        api.get(&format!("/api/v1/t/{T}/documents/{doc_id}/file"))
+            .await
+            .status(),
+        403
+    );
+    let mentor = app.api_as("mentor@almaty-mentors.demo").await;
+    assert_eq!(
+        mentor
+            .get(&format!("/api/v1/t/{T}/documents/{doc_id}/file"))
+            .await
+            .status(),
+        403
+    );
+    let stranger = app.api_as("admin@karaganda-partner.demo").await;
+    assert_eq!(
+        stranger
+            .get(&format!("/api/v1/t/{T}/documents/{doc_id}/file"))
+            .await
+            .status(),
+        404
+    );
+
+    // A rejection needs a reason; with one, the applicant gets an e-mail in Kazakh.
+    let no_reason = coordinator
+        .post(
+            &format!("/api/v1/t/{T}/documents/{doc_id}/review"),
+            json!({"decision": "rejected"}),
+        )
+        .await;
+    assert_eq!(no_reason.status(), 422);
+    let rejected = coordinator
+        .post(
+            &format!("/api/v1/t/{T}/documents/{doc_id}/review"),
+            json!({"decision": "rejected", "reason": "Хатта қол жоқ"}),
+        )
+        .await;
+    assert_eq!(rejected.status(), 200);
+    assert_eq!(
+        rejected.json::<Value>().await.unwrap()["status"],
+        "rejected"
+    );
+    let mail = app
+        .wait_for_email("kazakh@example.kz", "Хатта қол жоқ")
+        .await;
+    assert!(mail.subject.contains("қайта жүктеңіз"), "{}", mail.subject);
+    // Deciding twice is refused; the slot is free for a new file, which can be verified.
+    let twice = coordinator
+        .post(
+            &format!("/api/v1/t/{T}/documents/{doc_id}/review"),
+            json!({"decision": "verified"}),
+        )
+        .await;
+    assert_eq!(twice.status(), 409);
+    let again = upload_ok(&api, &id, "recommendation").await;
+    let again_id = again["id"].as_str().unwrap();
+    api.checked_document(T, again_id).await;
+    let ok = coordinator
+        .post(
+            &format!("/api/v1/t/{T}/documents/{again_id}/review"),
+            json!({"decision": "verified"}),
+        )
+        .await;
+    assert_eq!(ok.status(), 200);
+    // History is kept: the rejected file is still listed with its reason.
+    let history: Value = coordinator
+        .get(&format!("/api/v1/t/{T}/documents/{doc_id}/history"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["uploaded", "auto_passed", "rejected"]);
+    // A mentor and a psychologist cannot decide.
+    for who in [
+        "mentor@almaty-mentors.demo",
+        "psychologist@almaty-mentors.demo",
+    ] {
+        let api = app.api_as(who).await;
+        let res = api
+            .post(
+                &format!("/api/v1/t/{T}/documents/{again_id}/review"),
+                json!({"decision": "verified"}),
+            )
+            .await;
+        assert_eq!(res.status(), 403, "{who}");
+    }
+}
+
+#[tokio::test]
+async fn the_verification_job_run_twice_at_once_records_once() {
+    let app = TestApp::sqlite().await;
+    let (api, id) = draft(&app, "twice@example.kz", "en").await;
+    let doc = upload_ok(&api, &id, "id_card").await;
+    let doc_id: uuid::Uuid = doc["id"].as_str().unwrap().parse().unwrap();
+    api.checked_document(T, &doc_id.to_string()).await;
+    // As if the first run had done its work but died before recording it: back to `uploaded`.
+    app.execute("UPDATE documents SET status = 'uploaded'")
+        .await;
+    app.execute("DELETE FROM document_events WHERE action = 'auto_passed'")
+        .await;
+    let tenant_id = domain::tenancy::context::find_tenant(&app.db, T)
+        .await
+        .unwrap()
+        .id;
+    let storage = app.config.open_storage().await.unwrap();
+    // Two workers at once, then a third late one.
+    let run = || worker::recruitment::verify_document(&app.db, &storage, None, tenant_id, doc_id);
+    let (a, b) = tokio::join!(run(), run());
+    a.unwrap();
+    b.unwrap();
+    run().await.unwrap();
+    let history: Value = app
+        .api_as("coordinator@almaty-mentors.demo")
+        .await
+        .get(&format!("/api/v1/t/{T}/documents/{doc_id}/history"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["uploaded", "auto_passed"], "recorded once");
+    let checked = api.checked_document(T, &doc_id.to_string()).await;
+    assert_eq!(checked["status"], "auto_passed");
+}
+
+#[tokio::test]
+async fn outside_the_window_nothing_can_be_started_or_submitted() {
+    let app = TestApp::sqlite().await;
+    let (api, id) = draft(&app, "late@example.kz", "en").await;
+    app.execute("UPDATE programmes SET opens_at = '2020-01-01T00:00:00+00:00', closes_at = '2020-02-01T00:00:00+00:00'")
+        .await;
+    let res = api
+        .post(
+            &format!("/api/v1/t/{T}/applications/{id}/submit"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "error-window-closed"
+    );
+    let res = api
+        .upload(
+            &upload_path(&id, "id_card", None),
+            "id.pdf",
+            "application/pdf",
+            fixtures::pdf(1),
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    let region = app.programme_region(T, DEMO_PROGRAMME).await;
+    let late = app.applicant("later@example.kz", "en").await;
+    let res = late
+        .post(
+            &format!("/api/v1/t/{T}/programmes/{DEMO_PROGRAMME}/applications"),
+            eligible_answers(&region),
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    // The draft is still there, unchanged.
+    let a: Value = api
+        .get(&format!("/api/v1/t/{T}/applications/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(a["status"], "draft");
+}
+
+#[tokio::test]
+async fn programmes_are_managed_by_the_tenant_admin_only_with_specific_errors() {
+    let app = TestApp::sqlite().await;
+    let admin = app.api_as("admin@almaty-mentors.demo").await;
+    let region = app.programme_region(T, DEMO_PROGRAMME).await;
+    let mut input = json!({
+        "slug": "groups-2027",
+        "names": {"kk": "Топтар", "ru": "Группы", "en": "Groups"},
+        "descriptions": {"kk": "", "ru": "", "en": ""},
+        "kind": "group",
+        "region_ids": [region],
+        "eligibility": {"min_age": 21, "min_residence_months": 6, "min_youth_work_years": 2,
+                        "disqualifying_roles": ["youth_group_member"], "min_days_per_week": 1},
+        "documents": [{"doc_type": "id_card", "labels": {"kk": "", "ru": "", "en": "ID"},
+                       "accepted_types": ["application/pdf"], "max_bytes": 1048576, "max_count": 1,
+                       "validity_months": null, "required": true}],
+        "opens_on": "2027-03-15", "closes_on": "2027-04-15", "results_on": "2027-05-10",
+        "contract_months": 24, "meeting_cadence": "monthly"
+    });
+    let created = admin
+        .post(&format!("/api/v1/t/{T}/programmes"), input.clone())
+        .await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(created["window"], "not_yet_open");
+    assert!(
+        created["opens_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2027-03-14T19:00:00"),
+        "Almaty midnight: {}",
+        created["opens_at"]
+    );
+    // Bad input: each refused with its field, nothing half-saved.
+    input["closes_on"] = json!("2027-03-01");
+    let res = admin
+        .post(&format!("/api/v1/t/{T}/programmes"), input.clone())
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "closes_on");
+    input["closes_on"] = json!("2027-04-15");
+    input["documents"][0]["accepted_types"] = json!(["application/x-msdownload"]);
+    let res = admin
+        .post(&format!("/api/v1/t/{T}/programmes"), input.clone())
+        .await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["field"],
+        "accepted_types"
+    );
+    input["documents"][0]["accepted_types"] = json!(["application/pdf"]);
+    let res = admin
+        .post(&format!("/api/v1/t/{T}/programmes"), input.clone())
+        .await;
+    assert_eq!(res.status(), 422, "the slug is taken");
+    // Another tenant's region cannot be attached.
+    let other = app.programme_region(T, DEMO_PROGRAMME).await;
+    let _ = other;
+    input["slug"] = json!("groups-2028");
+    input["region_ids"] = json!([uuid::Uuid::now_v7()]);
+    let res = admin
+        .post(&format!("/api/v1/t/{T}/programmes"), input.clone())
+        .await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "error-region-unknown"
+    );
+    // A coordinator may not.
+    input["region_ids"] = json!([region]);
+    let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
+    let res = coordinator
+        .post(&format!("/api/v1/t/{T}/programmes"), input.clone())
+        .await;
+    assert_eq!(res.status(), 403);
+    let list: Value = app
+        .api()
+        .get(&format!("/api/v1/t/{T}/programmes"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn e_mail_verification_links_are_single_use_and_submission_needs_one() {
+    let app = TestApp::sqlite().await;
+    let res = app
+        .api()
+        .post("/api/v1/auth/register", json!({"email": "not-an-email", "password": "long-enough-pass", "full_name": "A", "locale": "en"}))
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "email");
+    let res = app
+        .api()
+        .post("/api/v1/auth/register", json!({"email": "short@example.kz", "password": "short", "full_name": "A", "locale": "en"}))
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "password");
+
+    let res = app
+        .api()
+        .post("/api/v1/auth/register", json!({"email": "slow@example.kz", "password": "long-enough-pass", "full_name": "Slow", "locale": "en"}))
+        .await;
+    assert_eq!(res.status(), 201);
+    let mail = app
+        .wait_for_email("slow@example.kz", "/verify-email?token=")
+        .await;
+    let token = ustaz_tests::token_from(&mail, "/verify-email");
+    // Before verifying, a draft can be started but not submitted.
+    let api = app.api_as_with("slow@example.kz", "long-enough-pass").await;
+    let region = app.programme_region(T, DEMO_PROGRAMME).await;
+    let started: Value = api
+        .post(
+            &format!("/api/v1/t/{T}/programmes/{DEMO_PROGRAMME}/applications"),
+            eligible_answers(&region),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = started["id"].as_str().unwrap();
+    let res: Value = api
+        .post(
+            &format!("/api/v1/t/{T}/applications/{id}/submit"),
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(res["reasons"][0]["code"], "missing-email-verification");
+
+    for (t, code) in [("nonsense", "error-verify-invalid")] {
+        let res = app
+            .api()
+            .post("/api/v1/auth/verify-email", json!({"token": t}))
+            .await;
+        assert_eq!(res.status(), 422);
+        assert_eq!(res.json::<Value>().await.unwrap()["error"], code);
+    }
+    assert_eq!(
+        app.api()
+            .post("/api/v1/auth/verify-email", json!({"token": token}))
+            .await
+            .status(),
+        200
+    );
+    let reused = app
+        .api()
+        .post("/api/v1/auth/verify-email", json!({"token": token}))
+        .await;
+    assert_eq!(
+        reused.json::<Value>().await.unwrap()["error"],
+        "error-verify-used"
+    );
+    app.execute(
+        "UPDATE email_verifications SET used_at = NULL, expires_at = '2020-01-01T00:00:00+00:00'",
+    )
+    .await;
+    let expired = app
+        .api()
+        .post("/api/v1/auth/verify-email", json!({"token": token}))
+        .await;
+    assert_eq!(
+        expired.json::<Value>().await.unwrap()["error"],
+        "error-verify-expired"
+    );
+}
+
+#[tokio::test]
+async fn uploads_stream_to_a_real_s3_server_and_refusals_leave_nothing_there() {
+    let Some(s3) = S3Server::start("recruitment on S3").await else {
+        return;
+    };
+    let app = TestApp::spawn(Options {
+        seed: true,
+        in_process_worker: true,
+        s3: Some(s3.settings.clone()),
+        ..Default::default()
+    })
+    .await;
+    let (api, id) = draft(&app, "s3@example.kz", "en").await;
+    let doc = upload_ok(&api, &id, "id_card").await;
+    let checked = api.checked_document(T, doc["id"].as_str().unwrap()).await;
+    assert_eq!(checked["status"], "auto_passed");
+    // A file over the limit streamed without a declared length: stopped at the limit.
+    let body = reqwest::Body::wrap_stream(futures_stream(11 * 1024 * 1024));
+    let part = reqwest::multipart::Part::stream(body)
+        .file_name("big.pdf")
+        .mime_str("application/pdf")
+        .unwrap();
+    let res = api
+        .client
+        .post(format!(
+            "{}{}",
+            api.base,
+            upload_path(&id, "education", None)
+        ))
+        .bearer_auth(api.token.as_ref().unwrap())
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
+    let file = coordinator
+        .get(&format!(
+            "/api/v1/t/{T}/documents/{}/file",
+            doc["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(file.bytes().await.unwrap().to_vec(), fixtures::pdf(2));
+    // Only the accepted document is on the server: no object and no unfinished upload of the
+    // refused one.
+    let files: Vec<String> = s3
+        .files()
+        .into_iter()
+        .filter(|f| !f.ends_with(".meta"))
+        .collect();
+    assert_eq!(
+        files.iter().filter(|f| f.contains("documents")).count(),
+        1,
+        "{files:?}"
+    );
+    assert!(!files.iter().any(|f| f.contains(".upload")), "{files:?}");
+}
+
+/// A body of `len` bytes in 64 KiB chunks with no declared length.
+fn futures_stream(len: usize) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    let chunk = 64 * 1024;
+    let mut sent = 0;
+    let mut first = true;
+    futures::stream::poll_fn(move |_| {
+        if sent >= len {
+            return std::task::Poll::Ready(None);
+        }
+        let n = chunk.min(len - sent);
+        sent += n;
+        let mut bytes = vec![b'x'; n];
+        if first {
+            bytes[..5].copy_from_slice(b"%PDF-");
+            first = false;
+        }
+        std::task::Poll::Ready(Some(Ok(bytes)))
+    })
+}
