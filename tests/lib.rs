@@ -249,6 +249,22 @@ impl TestApp {
         self.api_as_with(email, APPLICANT_PASSWORD).await
     }
 
+    /// An applicant with a draft application to the demo programme: (client, application id).
+    pub async fn draft_application(&self, email: &str, locale: &str) -> (Api, String) {
+        let applicant = self.applicant(email, locale).await;
+        let region = self.programme_region(DEMO_TENANT, DEMO_PROGRAMME).await;
+        let res = applicant
+            .post(
+                &format!("/api/v1/t/{DEMO_TENANT}/programmes/{DEMO_PROGRAMME}/applications"),
+                eligible_answers(&region),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["status"], "draft");
+        (applicant, body["id"].as_str().unwrap().to_string())
+    }
+
     /// The demo programme's regions (public).
     pub async fn programme_region(&self, tenant: &str, programme: &str) -> String {
         let p: serde_json::Value = self

@@ -24,20 +24,8 @@ fn upload_path(app_id: &str, doc_type: &str, issued_on: Option<&str>) -> String 
     p
 }
 
-/// An applicant with a draft application to the demo programme: (client, application id).
 async fn draft(app: &TestApp, email: &str, locale: &str) -> (Api, String) {
-    let applicant = app.applicant(email, locale).await;
-    let region = app.programme_region(T, DEMO_PROGRAMME).await;
-    let res = applicant
-        .post(
-            &format!("/api/v1/t/{T}/programmes/{DEMO_PROGRAMME}/applications"),
-            eligible_answers(&region),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["status"], "draft");
-    (applicant, body["id"].as_str().unwrap().to_string())
+    app.draft_application(email, locale).await
 }
 
 const DATED: [&str; 4] = ["residence", "police_clearance", "narcology", "psychiatric"];

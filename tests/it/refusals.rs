@@ -71,6 +71,84 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
             admin_only,
             Some(json!({"name": "Probe", "kind": "other"})),
         ),
+        ("post", "/api/v1/auth/register", Who::Public, None),
+        ("post", "/api/v1/auth/verify-email", Who::Public, None),
+        ("get", "/api/v1/t/{tenant}/programmes", Who::Public, None),
+        (
+            "post",
+            "/api/v1/t/{tenant}/programmes",
+            admin_only,
+            Some(programme_body("probe-programme")),
+        ),
+        (
+            "get",
+            "/api/v1/t/{tenant}/programmes/{programme}",
+            Who::Public,
+            None,
+        ),
+        (
+            "put",
+            "/api/v1/t/{tenant}/programmes/{programme}",
+            admin_only,
+            Some(programme_body("mentors-2027")),
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/programmes/{programme}/eligibility",
+            Who::Public,
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/programmes/{programme}/applications",
+            Who::SignedIn,
+            None,
+        ),
+        ("get", "/api/v1/t/{tenant}/applications", staff_only, None),
+        (
+            "get",
+            "/api/v1/t/{tenant}/applications/{id}",
+            staff_only,
+            None,
+        ),
+        (
+            "put",
+            "/api/v1/t/{tenant}/applications/{id}",
+            staff_only,
+            Some(json!({"occupation": "Probe"})),
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/applications/{id}/submit",
+            staff_only,
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/applications/{id}/documents",
+            staff_only,
+            None,
+        ),
+        ("get", "/api/v1/t/{tenant}/documents/{id}", staff_only, None),
+        (
+            "get",
+            "/api/v1/t/{tenant}/documents/{id}/history",
+            staff_only,
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/t/{tenant}/documents/{id}/file",
+            staff_only,
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/documents/{id}/review",
+            staff_only,
+            Some(json!({"decision": "rejected", "reason": "Probe"})),
+        ),
+        ("get", "/api/v1/t/{tenant}/review-queue", staff_only, None),
         ("get", "/api/v1/platform/tenants", Who::Operator, None),
         (
             "post",
@@ -81,6 +159,44 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
             ),
         ),
     ]
+}
+
+/// A valid programme, for the admin-only programme routes (the region is filled in later).
+fn programme_body(slug: &str) -> Value {
+    json!({
+        "slug": slug,
+        "names": {"kk": "", "ru": "", "en": "Probe"},
+        "descriptions": {"kk": "", "ru": "", "en": ""},
+        "kind": "one_to_one",
+        "region_ids": ["REGION"],
+        "eligibility": {"min_age": 25, "min_residence_months": 6, "min_youth_work_years": 5,
+                        "disqualifying_roles": [], "min_days_per_week": 1},
+        "documents": [{"doc_type": "id_card", "labels": {"kk": "", "ru": "", "en": "ID"},
+                       "accepted_types": ["application/pdf"], "max_bytes": 1048576, "max_count": 1,
+                       "validity_months": null, "required": true}],
+        "opens_on": "2027-03-15", "closes_on": "2027-04-15", "results_on": "2027-05-10",
+        "contract_months": 24, "meeting_cadence": "weekly"
+    })
+}
+
+/// Sends one table row's request; the upload route gets a real multipart file.
+async fn send(
+    api: &ustaz_tests::Api,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    if method == "post" && path.ends_with("/documents") {
+        return api
+            .upload(
+                &format!("{path}?doc_type=education"),
+                "probe.pdf",
+                "application/pdf",
+                worker::recruitment::fixtures::pdf(1),
+            )
+            .await;
+    }
+    api.request(method, path, body).await
 }
 
 /// Pages: (path, who).
@@ -224,18 +340,51 @@ async fn every_api_operation_is_in_the_table_and_refuses_strangers_and_lower_rol
         .await
         .unwrap();
     let membership = users[0]["membership_id"].as_str().unwrap().to_string();
+    // A real application with a checked document, so refusals are about who asks, not about
+    // a missing record.
+    let (applicant, application) = app
+        .draft_application("probe-applicant@example.kz", "en")
+        .await;
+    let doc: Value = applicant
+        .upload(
+            &format!(
+                "/api/v1/t/almaty-mentors/applications/{application}/documents?doc_type=id_card"
+            ),
+            "id.pdf",
+            "application/pdf",
+            worker::recruitment::fixtures::pdf(1),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let document = doc["id"].as_str().unwrap().to_string();
+    applicant
+        .checked_document("almaty-mentors", &document)
+        .await;
+    let region = app.programme_region("almaty-mentors", "mentors-2027").await;
     let stranger = app.api_as(OTHER_TENANT_ADMIN).await;
     let anonymous = app.api();
     for (method, path, who, body) in table {
+        let id = if path.contains("/applications/") {
+            &application
+        } else if path.contains("/documents/") {
+            &document
+        } else {
+            &membership
+        };
         let concrete = path
             .replace("{tenant}", "almaty-mentors")
-            .replace("{id}", &membership);
+            .replace("{programme}", "mentors-2027")
+            .replace("{id}", id);
+        let body = body.map(|b| {
+            serde_json::from_str::<Value>(&b.to_string().replace("REGION", &region)).unwrap()
+        });
         match who {
             Who::Public => {}
             Who::SignedIn => {
                 assert_eq!(
-                    anonymous
-                        .request(method, &concrete, body.clone())
+                    send(&anonymous, method, &concrete, body.clone())
                         .await
                         .status(),
                     401,
@@ -244,32 +393,27 @@ async fn every_api_operation_is_in_the_table_and_refuses_strangers_and_lower_rol
             }
             Who::Operator => {
                 assert_eq!(
-                    anonymous
-                        .request(method, &concrete, body.clone())
+                    send(&anonymous, method, &concrete, body.clone())
                         .await
                         .status(),
                     401,
                     "{method} {path} anonymous"
                 );
                 assert_eq!(
-                    admin
-                        .request(method, &concrete, body.clone())
-                        .await
-                        .status(),
+                    send(&admin, method, &concrete, body.clone()).await.status(),
                     403,
                     "{method} {path} tenant admin"
                 );
             }
             Who::Tenant { lower } => {
                 assert_eq!(
-                    anonymous
-                        .request(method, &concrete, body.clone())
+                    send(&anonymous, method, &concrete, body.clone())
                         .await
                         .status(),
                     401,
                     "{method} {path} anonymous"
                 );
-                let res = stranger.request(method, &concrete, body.clone()).await;
+                let res = send(&stranger, method, &concrete, body.clone()).await;
                 assert_eq!(
                     res.status(),
                     404,
@@ -277,7 +421,7 @@ async fn every_api_operation_is_in_the_table_and_refuses_strangers_and_lower_rol
                 );
                 if let Some(lower) = lower {
                     let api = app.api_as(lower).await;
-                    let res = api.request(method, &concrete, body.clone()).await;
+                    let res = send(&api, method, &concrete, body.clone()).await;
                     assert_eq!(res.status(), 403, "{method} {path} by {lower}");
                 }
             }

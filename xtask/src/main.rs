@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+/// 0.17 needs a newer rustc than the machine's 1.95.
+const S3S_FS_VERSION: &str = "0.14.1";
 const CARGO_LEPTOS_VERSION: &str = "0.3.6";
 /// npm's binaryen; Debian's 108 silently breaks the bundle (see docs/ARCHITECTURE.md).
 const BINARYEN_VERSION: &str = "132";
@@ -376,13 +378,59 @@ fn browser(children: &mut Vec<Child>) -> Service {
     s
 }
 
+/// The S3-compatible server the storage suites start per test: `s3s-fs` from crates.io,
+/// installed into the tools folder once (about 2 minutes).
+fn s3_server() -> Service {
+    let mut s = Service {
+        name: "S3 (s3s-fs)",
+        env: "USTAZ_TEST_S3S_FS",
+        value: None,
+        why_not: String::new(),
+    };
+    if let Ok(bin) = env::var("USTAZ_TEST_S3S_FS") {
+        s.value = Some(bin);
+        return s;
+    }
+    let dir = tools_dir();
+    let bin = dir.join("bin/s3s-fs");
+    if !bin.exists() {
+        say(&format!(
+            "installing s3s-fs {S3S_FS_VERSION} into {} (about 2 minutes, once)",
+            dir.display()
+        ));
+        let installed = status(
+            Command::new("cargo")
+                .args([
+                    "install",
+                    &format!("s3s-fs@{S3S_FS_VERSION}"),
+                    "--features",
+                    "binary",
+                    "--locked",
+                    "--root",
+                ])
+                .arg(&dir),
+        );
+        if let Err(e) = installed {
+            s.why_not = format!("s3s-fs could not be installed: {e}");
+            return s;
+        }
+    }
+    s.value = Some(bin.display().to_string());
+    s
+}
+
 fn test(extra: &[String]) -> Result<()> {
     let ci = env::var("CI").is_ok_and(|v| v == "true" || v == "1");
     let path = tools()?;
     build(&path)?;
 
     let mut children = Vec::new();
-    let services = [postgres(), redis(&mut children), browser(&mut children)];
+    let services = [
+        postgres(),
+        redis(&mut children),
+        browser(&mut children),
+        s3_server(),
+    ];
     let mut skipped = Vec::new();
     for s in &services {
         match &s.value {

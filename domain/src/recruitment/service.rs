@@ -489,11 +489,21 @@ async fn visible_application(
     if ctx.covers_region(&READERS, a.region_id) {
         return Ok(a);
     }
-    if ctx.has(Role::Applicant) && !ctx.roles.iter().any(|(r, _)| r.is_staff()) {
-        // Another applicant's application does not exist, as far as they can tell.
-        return Err(Error::NotFound);
+    Err(refusal(ctx))
+}
+
+/// How someone is refused another person's application: another applicant learns nothing
+/// (404, as if it did not exist); a member of the team is told it is not theirs to touch (403).
+fn refusal(ctx: &TenantCtx) -> Error {
+    let team = ctx
+        .roles
+        .iter()
+        .any(|(r, _)| r.is_staff() || *r == Role::Mentor);
+    if team {
+        Error::Forbidden
+    } else {
+        Error::NotFound
     }
-    Err(Error::Forbidden)
 }
 
 /// Loads the actor's own draft-or-submitted application for changing it.
@@ -508,11 +518,7 @@ async fn own_application(
         .await?
         .ok_or(Error::NotFound)?;
     if a.applicant_id != ctx.actor.user_id {
-        return Err(if ctx.roles.iter().any(|(r, _)| r.is_staff()) {
-            Error::Forbidden
-        } else {
-            Error::NotFound
-        });
+        return Err(refusal(ctx));
     }
     Ok(a)
 }
