@@ -25,6 +25,7 @@ pub fn Header() -> impl IntoView {
                 let roles = slug.as_deref().map(|s| info.roles_in(s)).unwrap_or_default();
                 let admin = roles.contains(&Role::TenantAdmin);
                 let staff = roles.iter().any(|r| r.is_staff());
+                let reviewer = admin || roles.contains(&Role::Coordinator);
                 let csrf = info.csrf.clone();
                 view! {
                     <header class="top">
@@ -35,6 +36,8 @@ pub fn Header() -> impl IntoView {
                                 {admin.then(|| view! { <a href=format!("/t/{s}/staff")>{l.t("nav-staff")}</a> })}
                                 {staff.then(|| view! { <a href=format!("/t/{s}/regions")>{l.t("nav-regions")}</a> })}
                                 {staff.then(|| view! { <a href=format!("/t/{s}/institutions")>{l.t("nav-institutions")}</a> })}
+                                {reviewer.then(|| view! { <a href=format!("/t/{s}/review")>{l.t("nav-review")}</a> })}
+                                <a href=format!("/t/{s}/apply")>{l.t("nav-programmes")}</a>
                             })}
                             {info.user.as_ref().map(|u| view! {
                                 <a href="/">{l.t("nav-organisations")}</a>

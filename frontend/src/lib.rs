@@ -3,7 +3,10 @@
 //! Every form also works before the bundle loads.
 //!
 //! Rooms: `accounts` (sign-in, invitations, staff), `tenancy` (dashboard, regions,
-//! institutions, platform operator).
+//! institutions, platform operator), `recruitment` (programmes, applications, review).
+
+// The recruitment pages are deep view trees; the wasm build needs room to name their types.
+#![recursion_limit = "512"]
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -13,6 +16,7 @@ use leptos_router::{SsrMode, path};
 pub mod accounts;
 pub mod errors;
 pub mod layout;
+pub mod recruitment;
 pub mod session;
 pub mod tenancy;
 
@@ -38,6 +42,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
+                // Upload progress bars; delegated, so it serves pages reached by client-side
+                // navigation too.
+                <script inner_html=recruitment::UPLOAD_SCRIPT></script>
             </head>
             <body>
                 <App/>
@@ -69,6 +76,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/t/:slug/staff") view=accounts::StaffPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/regions") view=tenancy::RegionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/institutions") view=tenancy::InstitutionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/register") view=recruitment::RegisterPage ssr=SsrMode::Async/>
+                    <Route path=path!("/verify-email") view=recruitment::VerifyEmailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/apply") view=recruitment::ProgrammesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/apply/:programme") view=recruitment::ProgrammePage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/applications/:id") view=recruitment::ApplicationPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/review") view=recruitment::ReviewPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <Hydrated/>

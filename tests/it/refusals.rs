@@ -227,6 +227,22 @@ fn page_table() -> Vec<(&'static str, Who)> {
                 lower: Some(ALMATY_MENTOR),
             },
         ),
+        ("/register", Who::Public),
+        ("/verify-email", Who::Public),
+        ("/t/{slug}/apply", Who::Public),
+        ("/t/{slug}/apply/{programme}", Who::Public),
+        (
+            "/t/{slug}/applications/{id}",
+            Who::Tenant {
+                lower: Some(ALMATY_MENTOR),
+            },
+        ),
+        (
+            "/t/{slug}/review",
+            Who::Tenant {
+                lower: Some(ALMATY_MENTOR),
+            },
+        ),
     ]
 }
 
@@ -285,6 +301,43 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
                 ("kind", "other"),
                 ("region", ""),
                 ("address", ""),
+            ],
+        ),
+        ("/api/programmes_page", Who::Public, vec![]),
+        ("/api/programme_page", Who::Public, vec![]),
+        ("/api/register", Who::Public, vec![]),
+        ("/api/verify_email", Who::Public, vec![]),
+        ("/api/start_application", Who::SignedIn, vec![]),
+        ("/api/resend_verification", Who::SignedIn, vec![]),
+        (
+            "/api/application_page",
+            t(Some(ALMATY_MENTOR)),
+            vec![("id", "APPLICATION")],
+        ),
+        (
+            "/api/save_profile",
+            t(Some(ALMATY_MENTOR)),
+            vec![
+                ("id", "APPLICATION"),
+                ("phone", ""),
+                ("occupation", "Probe"),
+                ("experience", ""),
+                ("motivation", ""),
+            ],
+        ),
+        (
+            "/api/submit_application",
+            t(Some(ALMATY_MENTOR)),
+            vec![("id", "APPLICATION")],
+        ),
+        ("/api/review_page", t(Some(ALMATY_MENTOR)), vec![]),
+        (
+            "/api/review_document",
+            t(Some(ALMATY_MENTOR)),
+            vec![
+                ("id", "DOCUMENT"),
+                ("decision", "rejected"),
+                ("reason", "Probe"),
             ],
         ),
         ("/api/list_tenants", Who::Operator, vec![]),
@@ -463,13 +516,17 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
         "the table lists a page the portal does not have: {real:?}"
     );
 
+    let (_, application) = app.draft_application("page-probe@example.kz", "en").await;
     let stranger = app.browser();
     stranger.login(OTHER_TENANT_ADMIN).await;
     let admin = app.browser();
     admin.login("admin@almaty-mentors.demo").await;
     let anonymous = app.browser();
     for (path, who) in table {
-        let concrete = path.replace("{slug}", "almaty-mentors");
+        let concrete = path
+            .replace("{slug}", "almaty-mentors")
+            .replace("{programme}", "mentors-2027")
+            .replace("{id}", &application);
         match who {
             Who::Public | Who::SignedIn => {
                 // Public pages open for anyone (a link page without its token says why, in 4xx).
@@ -553,6 +610,24 @@ async fn every_server_function_is_in_the_table_and_refuses_strangers_and_lower_r
         .await
         .unwrap();
     let membership = users[0]["membership_id"].as_str().unwrap().to_string();
+    let (applicant, application) = app.draft_application("fn-probe@example.kz", "en").await;
+    let doc: Value = applicant
+        .upload(
+            &format!(
+                "/api/v1/t/almaty-mentors/applications/{application}/documents?doc_type=id_card"
+            ),
+            "id.pdf",
+            "application/pdf",
+            worker::recruitment::fixtures::pdf(1),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let document = doc["id"].as_str().unwrap().to_string();
+    applicant
+        .checked_document("almaty-mentors", &document)
+        .await;
 
     let stranger = app.browser();
     stranger.login(OTHER_TENANT_ADMIN).await;
@@ -571,10 +646,11 @@ async fn every_server_function_is_in_the_table_and_refuses_strangers_and_lower_r
                 .map(|(k, v)| {
                     (
                         *k,
-                        if *v == "MEMBERSHIP" {
-                            membership.clone()
-                        } else {
-                            v.to_string()
+                        match *v {
+                            "MEMBERSHIP" => membership.clone(),
+                            "APPLICATION" => application.clone(),
+                            "DOCUMENT" => document.clone(),
+                            other => other.to_string(),
                         },
                     )
                 })

@@ -799,9 +799,11 @@ pub async fn register(
     password: &str,
     full_name: &str,
     locale: Locale,
+    next: Option<&str>,
 ) -> Result<()> {
     let email = Email::parse(email)?;
     let name = validate_full_name(full_name)?;
+    let next = next.filter(|n| is_safe_next(n));
     validate_new_password(password)?;
     // Hash before the transaction: it is the slow part and holds no lock.
     let phc = hash_password(password);
@@ -840,7 +842,7 @@ pub async fn register(
     }
     .insert(&txn)
     .await?;
-    send_verification(&txn, user_id, email.as_str(), locale).await?;
+    send_verification(&txn, user_id, email.as_str(), locale, next).await?;
     audit::record(
         &txn,
         None,
@@ -855,11 +857,21 @@ pub async fn register(
     Ok(())
 }
 
+/// Whether `next` is one of our own pages (a tenant page), safe to send someone back to.
+pub fn is_safe_next(next: &str) -> bool {
+    next.starts_with("/t/")
+        && next.len() <= 200
+        && next
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-_".contains(c))
+}
+
 async fn send_verification(
     conn: &impl ConnectionTrait,
     user_id: Uuid,
     email: &str,
     locale: Locale,
+    next: Option<&str>,
 ) -> Result<()> {
     let token = new_token();
     let id = Uuid::now_v7();
@@ -880,7 +892,10 @@ async fn send_verification(
             to: email.to_string(),
             locale,
             message: EmailMessage::VerifyEmail {
-                path: format!("/verify-email?token={token}"),
+                path: match next {
+                    Some(n) => format!("/verify-email?token={token}&next={n}"),
+                    None => format!("/verify-email?token={token}"),
+                },
             },
         }),
     )
@@ -910,7 +925,14 @@ pub async fn resend_verification(db: &DatabaseConnection, actor: &Actor) -> Resu
             retry_after_secs: 600,
         });
     }
-    send_verification(&txn, u.id, &u.email, u.locale.parse().unwrap_or_default()).await?;
+    send_verification(
+        &txn,
+        u.id,
+        &u.email,
+        u.locale.parse().unwrap_or_default(),
+        None,
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

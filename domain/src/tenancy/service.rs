@@ -137,6 +137,21 @@ pub async fn tenant_by_slug(db: &DatabaseConnection, slug: &str) -> Result<Tenan
 
 // ---------------------------------------------------------------- regions
 
+/// The name of one of the tenant's regions.
+pub async fn region_name(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    id: Uuid,
+) -> Result<Option<String>> {
+    let txn = ctx.read(db).await?;
+    let r = region::Entity::find_by_id(id)
+        .filter(region::Column::TenantId.eq(ctx.tenant_id()))
+        .one(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(r.map(|r| r.name))
+}
+
 pub async fn list_regions(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<RegionView>> {
     ctx.require_staff()?;
     let txn = ctx.read(db).await?;

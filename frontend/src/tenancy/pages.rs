@@ -116,8 +116,14 @@ pub fn HomePage() -> impl IntoView {
                                 {(!tenants.is_empty()).then(|| view! { <p>{l.t("home-choose-tenant")}</p> })}
                                 <ul class="tenants">
                                     {tenants.into_iter().map(|(slug, name, roles)| {
+                                        // Applicants have no dashboard: their way in is the programme list.
+                                        let href = if roles.iter().all(|r| *r == Role::Applicant) {
+                                            format!("/t/{slug}/apply")
+                                        } else {
+                                            format!("/t/{slug}")
+                                        };
                                         let roles = roles.iter().map(|r| l.t(&r.label_key())).collect::<Vec<_>>().join(", ");
-                                        view! { <li><a href=format!("/t/{slug}")>{name}</a>" "<span class="muted">{roles}</span></li> }
+                                        view! { <li><a href=href>{name}</a>" "<span class="muted">{roles}</span></li> }
                                     }).collect_view()}
                                     {user.is_platform_admin.then(|| view! { <li><a href="/platform">{l.t("nav-platform")}</a></li> })}
                                 </ul>

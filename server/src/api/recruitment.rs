@@ -50,6 +50,7 @@ pub async fn register(
         &body.password,
         &body.full_name,
         body.locale,
+        None,
     )
     .await?;
     Ok((

@@ -1,0 +1,550 @@
+//! Recruitment pages. Every form is a plain HTML form (GET for the pre-check, POST for
+//! changes): it works before the bundle loads, and errors come back translated.
+
+use domain::Locale;
+use domain::recruitment::{
+    ChecklistRow, DisqualifyingRole, DocStatus, DocumentView, LANGUAGE_CODES, WindowState,
+    checklist, human_size,
+};
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::*;
+use crate::errors::{ErrorNote, loaded};
+use crate::session::use_session;
+
+fn date(l: Locale, at: chrono::DateTime<chrono::Utc>) -> String {
+    let _ = l;
+    at.with_timezone(&chrono::FixedOffset::east_opt(5 * 3600).expect("valid offset"))
+        .format("%d.%m.%Y")
+        .to_string()
+}
+
+fn window_note(l: Locale, p: &ProgrammeView) -> String {
+    match p.window {
+        WindowState::NotYetOpen => {
+            l.t_args("apply-window-not-open", &[("date", date(l, p.opens_at))])
+        }
+        WindowState::Open => l.t_args(
+            "apply-window-open",
+            &[
+                ("date", date(l, p.closes_at)),
+                ("results", date(l, p.results_at)),
+            ],
+        ),
+        WindowState::Closed => {
+            l.t_args("apply-window-closed", &[("results", date(l, p.results_at))])
+        }
+    }
+}
+
+/// "I want to become a mentor": the tenant's programmes.
+#[component]
+pub fn ProgrammesPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let data = Resource::new(slug, programmes_page);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let l = session.await.unwrap_or_default().locale;
+                match loaded(data.await, l) {
+                    Err(v) => v,
+                    Ok((tenant, list)) => view! {
+                        <section class="card">
+                            <h1>{l.t("apply-title")}</h1>
+                            <p class="muted">{tenant}</p>
+                            {list.is_empty().then(|| view! { <p>{l.t("apply-none")}</p> })}
+                            <ul class="programmes">
+                                {list.into_iter().map(|p| view! {
+                                    <li>
+                                        <a href=format!("/t/{}/apply/{}", slug(), p.slug)>{p.name.clone()}</a>
+                                        " "<span class="muted">{l.t(p.kind.label_key())}" · "{window_note(l, &p)}</span>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// One programme: what it asks, the pre-check, and the way in (register, sign in, start).
+#[component]
+pub fn ProgrammePage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let query = use_query_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let programme = move || params.read().get("programme").unwrap_or_default();
+    let form = move || {
+        let q = query.read();
+        q.get("date_of_birth").map(|dob| PrecheckForm {
+            date_of_birth: dob,
+            region: q.get("region").unwrap_or_default(),
+            residence_months: q.get("residence_months").unwrap_or_default(),
+            youth_work_years: q.get("youth_work_years").unwrap_or_default(),
+            days_per_week: q.get("days_per_week").unwrap_or_default(),
+            roles: DisqualifyingRole::ALL
+                .into_iter()
+                .filter(|r| q.get(&format!("role_{}", r.as_str())).is_some())
+                .collect(),
+        })
+    };
+    let data = Resource::new(
+        move || (slug(), programme(), form()),
+        |(s, p, f)| programme_page(s, p, f),
+    );
+    let start = ServerAction::<StartApplication>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                let typed = form().unwrap_or_default();
+                match loaded(data.await, l) {
+                    Err(v) => v,
+                    Ok(d) => {
+                        let p = d.programme.clone();
+                        let here = format!("/t/{}/apply/{}", slug(), p.slug);
+                        let e = p.eligibility.clone();
+                        let eligible = matches!(&d.precheck, Some(Ok(u)) if u.is_empty());
+                        let open = p.window == WindowState::Open;
+                        view! {
+                            <section class="card">
+                                <p class="muted">{d.tenant_name.clone()}</p>
+                                <h1>{p.name.clone()}</h1>
+                                <p>{p.description.clone()}</p>
+                                <p class=if open { "ok" } else { "error" } role="status">{window_note(l, &p)}</p>
+                                <h2>{l.t("apply-requirements")}</h2>
+                                <ul>
+                                    {(e.min_age > 0).then(|| view! { <li>{l.t_args("apply-rule-age", &[("min", e.min_age.to_string())])}</li> })}
+                                    {(e.min_residence_months > 0).then(|| view! { <li>{l.t_args("apply-rule-residence", &[("min", e.min_residence_months.to_string())])}</li> })}
+                                    {(e.min_youth_work_years > 0).then(|| view! { <li>{l.t_args("apply-rule-youth-work", &[("min", e.min_youth_work_years.to_string())])}</li> })}
+                                    {(e.min_days_per_week > 0).then(|| view! { <li>{l.t_args("apply-rule-days", &[("min", e.min_days_per_week.to_string())])}</li> })}
+                                    {e.disqualifying_roles.iter().map(|r| view! { <li>{l.t(&format!("unmet-role-{}", r.as_str().replace('_', "-")))}</li> }).collect_view()}
+                                </ul>
+                                <h2>{l.t("apply-documents")}</h2>
+                                <ul>
+                                    {p.required_documents.iter().map(|r| view! {
+                                        <li>{r.labels.get(l).to_string()}
+                                            " "<span class="muted">{doc_limits(l, r)}</span></li>
+                                    }).collect_view()}
+                                </ul>
+                            </section>
+                            <section class="card">
+                                <h2>{l.t("apply-precheck")}</h2>
+                                {match &d.precheck {
+                                    Some(Ok(unmet)) if unmet.is_empty() => view! { <p class="ok" role="status" id="precheck-ok">{l.t("apply-eligible")}</p> }.into_any(),
+                                    Some(Ok(unmet)) => view! {
+                                        <div class="error" role="alert" id="precheck-unmet">
+                                            <p>{l.t("error-not-eligible")}</p>
+                                            <ul>{unmet.iter().map(|u| view! { <li>{u.message(l)}</li> }).collect_view()}</ul>
+                                        </div>
+                                    }.into_any(),
+                                    Some(Err(err)) => view! { <ErrorNote error=err.clone() locale=l/> }.into_any(),
+                                    None => ().into_any(),
+                                }}
+                                <form method="get" action=here.clone() class="form" id="precheck">
+                                    <label>{l.t("apply-dob")}<input type="date" name="date_of_birth" required value=typed.date_of_birth.clone()/></label>
+                                    <label>{l.t("apply-region")}
+                                        <select name="region">
+                                            {p.regions.iter().map(|r| view! { <option value=r.id.to_string() selected=typed.region == r.id.to_string()>{r.name.clone()}</option> }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <label>{l.t("apply-residence")}<input type="number" min="0" max="600" name="residence_months" required value=typed.residence_months.clone()/></label>
+                                    <label>{l.t("apply-youth-work")}<input type="number" min="0" max="60" name="youth_work_years" required value=typed.youth_work_years.clone()/></label>
+                                    <label>{l.t("apply-days")}<input type="number" min="0" max="7" name="days_per_week" required value=typed.days_per_week.clone()/></label>
+                                    <fieldset>
+                                        <legend>{l.t("apply-roles")}</legend>
+                                        {DisqualifyingRole::ALL.into_iter().map(|r| view! {
+                                            <label class="check"><input type="checkbox" name=format!("role_{}", r.as_str()) checked=typed.roles.contains(&r)/>{l.t(&r.label_key())}</label>
+                                        }).collect_view()}
+                                    </fieldset>
+                                    <button type="submit">{l.t("apply-check")}</button>
+                                </form>
+                            </section>
+                            {match (d.my_application, d.signed_in, eligible && open) {
+                                (Some(id), _, _) => view! {
+                                    <section class="card"><p><a class="button" href=format!("/t/{}/applications/{id}", slug())>{l.t("apply-continue")}</a></p></section>
+                                }.into_any(),
+                                (None, true, true) => view! {
+                                    <section class="card">
+                                        {move || start.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                        <form method="post" action=StartApplication::PATH id="start-application">
+                                            <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                            <input type="hidden" name="slug" value=slug()/>
+                                            <input type="hidden" name="programme" value=p.slug.clone()/>
+                                            <input type="hidden" name="date_of_birth" value=typed.date_of_birth.clone()/>
+                                            <input type="hidden" name="region" value=typed.region.clone()/>
+                                            <input type="hidden" name="residence_months" value=typed.residence_months.clone()/>
+                                            <input type="hidden" name="youth_work_years" value=typed.youth_work_years.clone()/>
+                                            <input type="hidden" name="days_per_week" value=typed.days_per_week.clone()/>
+                                            {typed.roles.iter().map(|r| view! { <input type="hidden" name=format!("role_{}", r.as_str()) value="on"/> }).collect_view()}
+                                            <button type="submit">{l.t("apply-start")}</button>
+                                        </form>
+                                    </section>
+                                }.into_any(),
+                                (None, false, true) => view! {
+                                    <section class="card">
+                                        <p>{l.t("apply-register-first")}</p>
+                                        <p>
+                                            <a class="button" id="register-link" href=format!("/register?next={here}")>{l.t("register-title")}</a>" "
+                                            <a href=format!("/login?next={here}")>{l.t("nav-sign-in")}</a>
+                                        </p>
+                                    </section>
+                                }.into_any(),
+                                _ => ().into_any(),
+                            }}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn doc_limits(l: Locale, r: &DocumentRule) -> String {
+    let types: Vec<&str> = r
+        .accepted_types
+        .iter()
+        .map(|t| t.rsplit('/').next().unwrap_or(t))
+        .collect();
+    let mut parts = vec![
+        types.join(", ").to_uppercase(),
+        l.t_args("apply-doc-max-size", &[("size", human_size(r.max_bytes))]),
+    ];
+    if r.max_count > 1 {
+        parts.push(l.t_args("apply-doc-max-count", &[("count", r.max_count.to_string())]));
+    }
+    if let Some(m) = r.validity_months {
+        parts.push(l.t_args("apply-doc-validity", &[("months", m.to_string())]));
+    }
+    if !r.required {
+        parts.push(l.t("apply-doc-optional"));
+    }
+    parts.join(" · ")
+}
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let action = ServerAction::<Register>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let l = session.await.unwrap_or_default().locale;
+                let q = query.read_untracked();
+                let sent = q.get("sent").is_some();
+                let next = q.get("next").unwrap_or_default();
+                view! {
+                    <section class="card narrow">
+                        <h1>{l.t("register-title")}</h1>
+                        {sent.then(|| view! { <p class="ok" role="status" id="register-sent">{l.t("register-check-email")}</p> })}
+                        {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                        {(!sent).then(|| view! {
+                            <form method="post" action=Register::PATH class="form" id="register-form">
+                                <input type="hidden" name="next" value=next.clone()/>
+                                <input type="hidden" name="locale" value=l.code()/>
+                                <label>{l.t("accept-full-name")}<input type="text" name="full_name" required maxlength="120" autocomplete="name"/></label>
+                                <label>{l.t("login-email")}<input type="email" name="email" required autocomplete="email"/></label>
+                                <label>{l.t("reset-new-password")}<input type="password" name="password" required minlength="10" autocomplete="new-password"/></label>
+                                <button type="submit">{l.t("register-submit")}</button>
+                            </form>
+                        })}
+                    </section>
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let action = ServerAction::<VerifyEmail>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let l = session.await.unwrap_or_default().locale;
+                let q = query.read_untracked();
+                let done = q.get("done").is_some();
+                let token = q.get("token").unwrap_or_default();
+                let next = q.get("next").unwrap_or_default();
+                view! {
+                    <section class="card narrow">
+                        <h1>{l.t("verify-title")}</h1>
+                        {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                        {if done {
+                            view! {
+                                <p class="ok" role="status" id="verified">{l.t("verify-done")}</p>
+                                <p><a class="button" href=format!("/login?next={next}")>{l.t("nav-sign-in")}</a></p>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <form method="post" action=VerifyEmail::PATH class="form" id="verify-form">
+                                    <input type="hidden" name="token" value=token.clone()/>
+                                    <input type="hidden" name="next" value=next.clone()/>
+                                    <button type="submit">{l.t("verify-submit")}</button>
+                                </form>
+                            }.into_any()
+                        }}
+                    </section>
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn status_class(s: DocStatus) -> &'static str {
+    match s {
+        DocStatus::Verified | DocStatus::AutoPassed => "badge ok",
+        DocStatus::AutoFailed | DocStatus::Rejected => "badge error",
+        DocStatus::Uploaded => "badge",
+    }
+}
+
+fn document_line(l: Locale, d: &DocumentView) -> impl IntoView + use<> {
+    let reasons: Vec<String> = d
+        .reasons
+        .iter()
+        .map(|r| l.t(&format!("reason-{}", r.replace('_', "-"))))
+        .collect();
+    let review = d.review_reason.clone();
+    view! {
+        <li class="document" data-status=d.status.as_str()>
+            <span class=status_class(d.status)>{l.t(&d.status.label_key())}</span>" "
+            {d.original_name.clone()}" "<span class="muted">{human_size(d.size_bytes)}
+            {d.pages.map(|p| format!(" · {}", l.t_args("doc-pages", &[("pages", p.to_string())])))}</span>
+            {(!reasons.is_empty()).then(|| view! { <ul class="reasons">{reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul> })}
+            {review.map(|r| view! { <p class="muted">{l.t("doc-review-reason")}": "{r}</p> })}
+        </li>
+    }
+}
+
+/// The applicant's application (and the staff's view of it): answers, documents, submission.
+#[component]
+pub fn ApplicationPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let query = use_query_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|i| i.parse::<uuid::Uuid>().ok())
+            .unwrap_or_default()
+    };
+    let data = Resource::new(move || (slug(), id()), |(s, i)| application_page(s, i));
+    let save = ServerAction::<SaveProfile>::new();
+    let submit = ServerAction::<SubmitApplication>::new();
+    let resend = ServerAction::<ResendVerification>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                let (upload_error, notice) = {
+                let q = query.read_untracked();
+                let upload_error = q.get("upload_error");
+                let notice = if q.get("submitted").is_some() {
+                    Some(l.t("application-submitted-notice"))
+                } else if q.get("saved").is_some() {
+                    Some(l.t("application-saved"))
+                } else if q.get("uploaded").is_some() {
+                    Some(l.t("application-uploaded"))
+                } else if q.get("resent").is_some() {
+                    Some(l.t("register-check-email"))
+                } else {
+                    None
+                };
+                (upload_error, notice)
+                };
+                match loaded(data.await, l) {
+                    Err(v) => v,
+                    Ok(d) => {
+                        let a = d.application.clone();
+                        let draft = a.status == domain::recruitment::ApplicationStatus::Draft;
+                        let editable = d.mine && draft && a.window == WindowState::Open;
+                        let rows: Vec<ChecklistRow> = checklist(&d.rules, &a.documents);
+                        let profile = a.answers.profile.clone();
+                        let e = a.answers.eligibility.clone();
+                        let csrf = info.csrf.clone();
+                        let upload_action = format!("/t/{}/applications/{}/documents", slug(), a.id);
+                        view! {
+                            <section class="card">
+                                <p class="muted">{a.programme_name.clone()}</p>
+                                <h1>{l.t("application-title")}</h1>
+                                <p>
+                                    <span class="badge" id="application-status" data-status=a.status.as_str()>{l.t(a.status.label_key())}</span>" "
+                                    <span class="muted">{a.applicant_name.clone()}" · "{d.region_name.clone().unwrap_or_default()}</span>
+                                </p>
+                                {notice.map(|n| view! { <p class="ok" role="status">{n}</p> })}
+                                {upload_error.map(|m| view! { <p class="error" role="alert">{m}</p> })}
+                                {(d.mine && !a.email_verified).then(|| view! {
+                                    <div class="error" role="alert">
+                                        <p>{l.t("missing-email-verification")}</p>
+                                        {move || resend.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                        <form method="post" action=ResendVerification::PATH>
+                                            <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                            <button type="submit">{l.t("verify-resend")}</button>
+                                        </form>
+                                    </div>
+                                })}
+                                <h2>{l.t("application-step-eligibility")}</h2>
+                                <p class="muted">
+                                    {l.t("apply-dob")}": "{e.date_of_birth.format("%d.%m.%Y").to_string()}" · "
+                                    {l.t("apply-residence")}": "{e.residence_months}" · "
+                                    {l.t("apply-youth-work")}": "{e.youth_work_years}" · "
+                                    {l.t("apply-days")}": "{e.days_per_week}
+                                </p>
+                            </section>
+                            <section class="card">
+                                <h2>{l.t("application-step-profile")}</h2>
+                                {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                <form method="post" action=SaveProfile::PATH class="form" id="profile-form">
+                                    <input type="hidden" name="csrf" value=csrf.clone()/>
+                                    <input type="hidden" name="slug" value=slug()/>
+                                    <input type="hidden" name="id" value=a.id.to_string()/>
+                                    <label>{l.t("application-phone")}<input type="tel" name="phone" maxlength="30" value=profile.phone.clone() disabled=!editable/></label>
+                                    <label>{l.t("application-occupation")}<input type="text" name="occupation" maxlength="200" value=profile.occupation.clone() disabled=!editable/></label>
+                                    <label>{l.t("application-experience")}<textarea name="experience" maxlength="4000" rows="4" disabled=!editable>{profile.experience.clone()}</textarea></label>
+                                    <label>{l.t("application-motivation")}<textarea name="motivation" maxlength="4000" rows="4" disabled=!editable>{profile.motivation.clone()}</textarea></label>
+                                    <fieldset>
+                                        <legend>{l.t("application-languages")}</legend>
+                                        {LANGUAGE_CODES.into_iter().map(|c| view! {
+                                            <label class="check"><input type="checkbox" name=format!("lang_{c}") checked=profile.languages.iter().any(|x| x == c) disabled=!editable/>{l.t(&format!("language-{c}"))}</label>
+                                        }).collect_view()}
+                                    </fieldset>
+                                    {editable.then(|| view! { <button type="submit">{l.t("application-save")}</button> })}
+                                </form>
+                            </section>
+                            <section class="card">
+                                <h2>{l.t("application-step-documents")}</h2>
+                                <table class="checklist">
+                                    <tbody>
+                                        {rows.into_iter().map(|row| {
+                                            let full = row.live >= row.rule.max_count;
+                                            let can_upload = d.mine && !full && (editable || (!draft && row.live == 0));
+                                            let accept = row.rule.accepted_types.join(",");
+                                            view! {
+                                                <tr data-doc-type=row.rule.doc_type.clone()>
+                                                    <td>
+                                                        <strong>{row.rule.labels.get(l).to_string()}</strong>
+                                                        {(!row.rule.required).then(|| view! { " "<span class="muted">{l.t("apply-doc-optional")}</span> })}
+                                                        <br/><span class="muted">{doc_limits(l, &row.rule)}</span>
+                                                        <ul class="documents">{row.documents.iter().map(|doc| document_line(l, doc)).collect_view()}</ul>
+                                                    </td>
+                                                    <td>
+                                                        {can_upload.then(|| view! {
+                                                            <form method="post" action=upload_action.clone() enctype="multipart/form-data" class="upload" data-upload="" data-failed=l.t("error-upload-interrupted")>
+                                                                <input type="hidden" name="csrf" value=csrf.clone()/>
+                                                                <input type="hidden" name="doc_type" value=row.rule.doc_type.clone()/>
+                                                                {row.rule.validity_months.is_some().then(|| view! {
+                                                                    <label>{l.t("application-issued-on")}<input type="date" name="issued_on" required/></label>
+                                                                })}
+                                                                <input type="file" name="file" required accept=accept.clone()/>
+                                                                <button type="submit">{l.t("application-upload")}</button>
+                                                                <progress hidden max="100" value="0"></progress>
+                                                                <span class="upload-status" aria-live="polite"></span>
+                                                            </form>
+                                                        })}
+                                                    </td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </section>
+                            {(d.mine && draft).then(|| view! {
+                                <section class="card">
+                                    {move || submit.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                    <form method="post" action=SubmitApplication::PATH id="submit-form">
+                                        <input type="hidden" name="csrf" value=csrf.clone()/>
+                                        <input type="hidden" name="slug" value=slug()/>
+                                        <input type="hidden" name="id" value=a.id.to_string()/>
+                                        <p class="muted">{l.t_args("application-submit-by", &[("date", date(l, a.closes_at))])}</p>
+                                        <button type="submit">{l.t("application-submit")}</button>
+                                    </form>
+                                </section>
+                            })}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Documents waiting for a coordinator's decision, with previews and history.
+#[component]
+pub fn ReviewPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let data = Resource::new(slug, review_page);
+    let decide = ServerAction::<ReviewDocument>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                match loaded(data.await, l) {
+                    Err(v) => v,
+                    Ok(items) => view! {
+                        <section class="card">
+                            <h1>{l.t("review-title")}</h1>
+                            {items.is_empty().then(|| view! { <p>{l.t("review-empty")}</p> })}
+                            {move || decide.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                        </section>
+                        {items.into_iter().map(|item| {
+                            let d = item.document.clone();
+                            let file = format!("/t/{}/documents/{}/file", slug(), d.id);
+                            view! {
+                                <section class="card review" data-document=d.id.to_string()>
+                                    <h2>{item.doc_label.clone()}</h2>
+                                    <p class="muted">{item.applicant_name.clone()}" · "{item.programme_name.clone()}" · "{item.region_name.clone().unwrap_or_default()}</p>
+                                    <ul class="documents">{document_line(l, &d)}</ul>
+                                    {d.has_preview.then(|| view! { <img class="preview" alt=l.t("review-preview") src=format!("{file}?preview=true")/> })}
+                                    <p><a href=file.clone()>{l.t("review-download")}</a>" · "
+                                       <a href=format!("/t/{}/applications/{}", slug(), d.application_id)>{l.t("review-application")}</a></p>
+                                    <details>
+                                        <summary>{l.t("review-history")}</summary>
+                                        <ul>{item.history.iter().map(|h| view! {
+                                            <li>{date(l, h.at)}" · "{h.action.clone()}" · "{h.actor_name.clone().unwrap_or_default()}" "{h.detail.clone().unwrap_or_default()}</li>
+                                        }).collect_view()}</ul>
+                                    </details>
+                                    {(d.status == DocStatus::AutoPassed).then(|| view! {
+                                        <form method="post" action=ReviewDocument::PATH class="form inline">
+                                            <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                            <input type="hidden" name="slug" value=slug()/>
+                                            <input type="hidden" name="id" value=d.id.to_string()/>
+                                            <input type="hidden" name="decision" value="verified"/>
+                                            <input type="hidden" name="reason" value=""/>
+                                            <button type="submit">{l.t("review-verify")}</button>
+                                        </form>
+                                        <form method="post" action=ReviewDocument::PATH class="form inline">
+                                            <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                            <input type="hidden" name="slug" value=slug()/>
+                                            <input type="hidden" name="id" value=d.id.to_string()/>
+                                            <input type="hidden" name="decision" value="rejected"/>
+                                            <label>{l.t("review-reason")}<input type="text" name="reason" required maxlength="1000"/></label>
+                                            <button type="submit" class="danger">{l.t("review-reject")}</button>
+                                        </form>
+                                    })}
+                                </section>
+                            }
+                        }).collect_view()}
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
