@@ -666,6 +666,7 @@ struct ServerRun {
     memory: Memory,
     server_cpu: f64,
     s3_cpu: Option<f64>,
+    client_cpu: f64,
 }
 
 async fn server_run(
@@ -678,6 +679,7 @@ async fn server_run(
     let hwm_reset = reset_peak(pid);
     let baseline = status_kib(pid, "VmRSS")?;
     let cpu_before = cpu_seconds(pid)?;
+    let me_before = cpu_seconds(std::process::id())?;
     let s3_before = s3_pid.map(cpu_seconds).transpose()?;
     let sampler = RssSampler::start(pid);
     let result = bench
@@ -686,6 +688,7 @@ async fn server_run(
         .await;
     let hwm = status_kib(pid, "VmHWM")?;
     let sampled = sampler.finish();
+    let client_cpu = cpu_seconds(std::process::id())? - me_before;
     let (elapsed, doc) =
         result.with_context(|| format!("server log:\n{}", tail(&bench.server.log)))?;
     ensure!(
@@ -702,6 +705,7 @@ async fn server_run(
                 sampled,
             },
             server_cpu: cpu_seconds(pid)? - cpu_before,
+            client_cpu,
             s3_cpu: match (s3_pid, s3_before) {
                 (Some(p), Some(b)) => Some(cpu_seconds(p)? - b),
                 _ => None,
@@ -763,17 +767,31 @@ async fn file_body(path: &Path, offset: u64, len: u64) -> anyhow::Result<ByteStr
         .await?)
 }
 
-/// Uploads `path` to `key` the `how` way; returns the wall time and the CPU time s3s-fs used.
+/// One direct upload.
+#[derive(Debug, Clone, Copy)]
+struct DirectRun {
+    secs: f64,
+    /// CPU seconds of this program (the SDK client) and of s3s-fs.
+    client_cpu: f64,
+    s3_cpu: f64,
+    /// Multipart only: how long CompleteMultipartUpload took (s3s-fs copies the parts into the
+    /// object then).
+    complete_secs: Option<f64>,
+}
+
+/// Uploads `path` to `key` the `how` way.
 async fn direct_run(
     client: &Client,
     how: Direct,
     path: &Path,
     key: &str,
     s3_pid: u32,
-) -> anyhow::Result<(f64, f64)> {
+) -> anyhow::Result<DirectRun> {
     let len = std::fs::metadata(path)?.len();
     sync_disks();
     let s3_before = cpu_seconds(s3_pid)?;
+    let me_before = cpu_seconds(std::process::id())?;
+    let mut complete_secs = None;
     let started = Instant::now();
     match how {
         Direct::Put => {
@@ -832,6 +850,7 @@ async fn direct_run(
                 );
                 offset += size;
             }
+            let completing = Instant::now();
             client
                 .complete_multipart_upload()
                 .bucket(BUCKET)
@@ -845,10 +864,12 @@ async fn direct_run(
                 .send()
                 .await
                 .map_err(aws_sdk_s3::Error::from)?;
+            complete_secs = Some(completing.elapsed().as_secs_f64());
         }
     }
     let secs = started.elapsed().as_secs_f64();
     let s3_cpu = cpu_seconds(s3_pid)? - s3_before;
+    let client_cpu = cpu_seconds(std::process::id())? - me_before;
     let head = client
         .head_object()
         .bucket(BUCKET)
@@ -869,7 +890,12 @@ async fn direct_run(
         .send()
         .await
         .map_err(aws_sdk_s3::Error::from)?;
-    Ok((secs, s3_cpu))
+    Ok(DirectRun {
+        secs,
+        client_cpu,
+        s3_cpu,
+        complete_secs,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -898,8 +924,10 @@ struct Row {
     label: String,
     /// MiB/s per run.
     speeds: Vec<f64>,
-    /// CPU seconds per run: (server, s3s-fs).
-    cpu: Vec<(Option<f64>, Option<f64>)>,
+    /// CPU seconds per run: (this program, server, s3s-fs).
+    cpu: Vec<(f64, Option<f64>, Option<f64>)>,
+    /// Seconds per run spent in CompleteMultipartUpload (direct multipart only).
+    complete: Vec<f64>,
 }
 
 impl Row {
@@ -908,6 +936,7 @@ impl Row {
             label: label.to_string(),
             speeds: Vec::new(),
             cpu: Vec::new(),
+            complete: Vec::new(),
         }
     }
 
@@ -961,15 +990,18 @@ async fn run() -> anyhow::Result<()> {
         eprintln!("round {round}/{rounds}…");
         let (r, _) = server_run(&bench, &file, Some(s3_pid)).await?;
         server_row.speeds.push(mib_s(r.secs, FILE_BYTES));
-        server_row.cpu.push((Some(r.server_cpu), r.s3_cpu));
+        server_row
+            .cpu
+            .push((r.client_cpu, Some(r.server_cpu), r.s3_cpu));
         server_runs.push(r);
         for (how, row) in &mut direct_rows {
             let key = format!("bench/{how:?}-{round}").to_lowercase();
-            let (secs, s3_cpu) = direct_run(&client, *how, &file, &key, s3_pid)
+            let r = direct_run(&client, *how, &file, &key, s3_pid)
                 .await
                 .with_context(|| how.label())?;
-            row.speeds.push(mib_s(secs, FILE_BYTES));
-            row.cpu.push((None, Some(s3_cpu)));
+            row.speeds.push(mib_s(r.secs, FILE_BYTES));
+            row.cpu.push((r.client_cpu, None, Some(r.s3_cpu)));
+            row.complete.extend(r.complete_secs);
         }
     }
     let Bench { server, setup, .. } = bench;
@@ -1009,7 +1041,7 @@ async fn run() -> anyhow::Result<()> {
             eprintln!("local round {round}/{rounds}…");
             let (r, _) = server_run(&bench, &file, None).await?;
             local_row.speeds.push(mib_s(r.secs, FILE_BYTES));
-            local_row.cpu.push((Some(r.server_cpu), None));
+            local_row.cpu.push((r.client_cpu, Some(r.server_cpu), None));
             local_runs.push(r);
         }
     }
@@ -1114,9 +1146,20 @@ fn print_row(row: &Row, rounds: usize) {
     let cpu: Vec<String> = row
         .cpu
         .iter()
-        .map(|(server, s3)| format!("{}/{}", cpu_cell(*server), cpu_cell(*s3)))
+        .map(|(me, server, s3)| {
+            format!(
+                "{}/{}/{}",
+                cpu_cell(Some(*me)),
+                cpu_cell(*server),
+                cpu_cell(*s3)
+            )
+        })
         .collect();
     line.push_str(&format!("   {}", cpu.join(" ")));
+    if !row.complete.is_empty() {
+        let c: Vec<String> = row.complete.iter().map(|c| format!("{c:.2}")).collect();
+        line.push_str(&format!("   complete: {} s", c.join(" ")));
+    }
     println!("{line}");
 }
 
@@ -1150,7 +1193,7 @@ fn report(
     }
     head.push_str(&format!(
         "  {:>7}   {}",
-        "median", "CPU s server/s3s-fs per run"
+        "median", "CPU s per run: client/server/s3s-fs"
     ));
     println!("{head}");
     print_row(server_row, rounds);

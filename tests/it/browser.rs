@@ -132,3 +132,212 @@ async fn sign_in_switch_to_kazakh_invite_accept_from_email_and_sign_in() {
     wait_text(&c, "Камила Серікқызы").await;
     c.close().await.unwrap();
 }
+
+/// Sets form fields by script: date inputs take typed text in the browser's locale format,
+/// which a test should not depend on.
+async fn set_values(c: &Client, form: &str, values: &[(&str, &str)]) {
+    for (name, value) in values {
+        let script = format!(
+            "const e = document.querySelector('{form} [name={name}]'); if (e.type === 'checkbox') {{ e.checked = {checked}; }} else {{ e.value = arguments[0]; }}",
+            checked = *value == "on"
+        );
+        c.execute(&script, vec![json!(value)])
+            .await
+            .unwrap_or_else(|e| panic!("{form} {name}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn an_applicant_checks_registers_applies_uploads_with_progress_and_submits() {
+    let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser (Chromium)") else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    let c = chromium(&webdriver).await;
+    let programme = format!("{}/t/almaty-mentors/apply/mentors-2027", app.url);
+    let region = app.programme_region("almaty-mentors", "mentors-2027").await;
+    let precheck = [
+        ("date_of_birth", "1988-04-12"),
+        ("region", region.as_str()),
+        ("residence_months", "36"),
+        ("youth_work_years", "7"),
+        ("days_per_week", "2"),
+    ];
+
+    // The public page and its pre-check: one failing rule is named, then a pass.
+    c.goto(&programme).await.unwrap();
+    hydrated(&c).await;
+    set_values(&c, "#precheck", &precheck).await;
+    set_values(&c, "#precheck", &[("role_host_head", "on")]).await;
+    click(&c, "#precheck button[type=submit]").await;
+    let unmet = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#precheck-unmet li"))
+        .await
+        .expect("the failed rule is listed");
+    assert!(!unmet.text().await.unwrap().is_empty());
+    hydrated(&c).await;
+    set_values(&c, "#precheck", &[("role_host_head", "off")]).await;
+    click(&c, "#precheck button[type=submit]").await;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#precheck-ok"))
+        .await
+        .expect("eligible");
+
+    // Register, confirm from the e-mail, sign in and come back to the programme.
+    click(&c, "#register-link").await;
+    hydrated(&c).await;
+    fill(&c, "#register-form input[name=full_name]", "Дана Ермекова").await;
+    fill(&c, "#register-form input[name=email]", "dana@example.kz").await;
+    fill(
+        &c,
+        "#register-form input[name=password]",
+        "dana's long passphrase",
+    )
+    .await;
+    click(&c, "#register-form button[type=submit]").await;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#register-sent"))
+        .await
+        .expect("check your e-mail");
+    let mail = app
+        .wait_for_email("dana@example.kz", "/verify-email?token=")
+        .await;
+    let start = mail.text.find("/verify-email?token=").unwrap();
+    let link: String = mail.text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    assert!(
+        link.contains("next=/t/almaty-mentors/apply/mentors-2027"),
+        "{link}"
+    );
+    c.goto(&format!("{}{link}", app.url)).await.unwrap();
+    hydrated(&c).await;
+    click(&c, "#verify-form button[type=submit]").await;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#verified"))
+        .await
+        .expect("confirmed");
+    click(&c, "#verified + p a").await;
+    hydrated(&c).await;
+    fill(&c, "#login-form input[name=email]", "dana@example.kz").await;
+    fill(
+        &c,
+        "#login-form input[name=password]",
+        "dana's long passphrase",
+    )
+    .await;
+    click(&c, "#login-form button[type=submit]").await;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#precheck"))
+        .await
+        .expect("back on the programme page");
+    hydrated(&c).await;
+    set_values(&c, "#precheck", &precheck).await;
+    click(&c, "#precheck button[type=submit]").await;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#start-application button"))
+        .await
+        .expect("the start button for an eligible, signed-in person")
+        .click()
+        .await
+        .unwrap();
+
+    // The application: save the draft, upload a 6 MB scan with its progress bar.
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#profile-form"))
+        .await
+        .expect("the application page");
+    hydrated(&c).await;
+    set_values(
+        &c,
+        "#profile-form",
+        &[
+            ("phone", "+7 701 111 22 33"),
+            ("occupation", "Социальный педагог"),
+            ("experience", "Восемь лет в молодёжных клубах"),
+            ("motivation", "Хочу быть рядом"),
+            ("lang_kk", "on"),
+            ("lang_ru", "on"),
+        ],
+    )
+    .await;
+    click(&c, "#profile-form button[type=submit]").await;
+    wait_text(&c, "Хочу быть рядом").await;
+
+    let scan = tempfile::Builder::new().suffix(".png").tempfile().unwrap();
+    std::fs::write(scan.path(), worker::recruitment::fixtures::png(1500, 1400)).unwrap();
+    hydrated(&c).await;
+    c.find(Locator::Css("tr[data-doc-type=id_card] input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&scan.path().display().to_string())
+        .await
+        .unwrap();
+    click(&c, "tr[data-doc-type=id_card] button[type=submit]").await;
+    // The page reloads when the upload is done; the bar reached 100% on the way.
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("tr[data-doc-type=id_card] li.document"))
+        .await
+        .expect("the uploaded file is listed");
+    let progress = c
+        .execute(
+            "return sessionStorage.getItem('ustaz-upload-progress')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(progress, json!("100"), "the progress bar ran to the end");
+
+    // The rest of the documents through the API, as the same person; then submit on the page.
+    let api = app
+        .api_as_with("dana@example.kz", "dana's long passphrase")
+        .await;
+    let appl_id = c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let recent = (chrono::Utc::now().date_naive() - chrono::Days::new(5)).to_string();
+    for doc_type in [
+        "education",
+        "youth_work",
+        "residence",
+        "police_clearance",
+        "narcology",
+        "psychiatric",
+        "recommendation",
+    ] {
+        let res = api
+            .upload(
+                &format!("/api/v1/t/almaty-mentors/applications/{appl_id}/documents?doc_type={doc_type}&issued_on={recent}"),
+                &format!("{doc_type}.pdf"),
+                "application/pdf",
+                worker::recruitment::fixtures::pdf(1),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{doc_type}");
+    }
+    c.refresh().await.unwrap();
+    hydrated(&c).await;
+    click(&c, "#submit-form button[type=submit]").await;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#application-status[data-status=submitted]"))
+        .await
+        .expect("submitted");
+    c.close().await.unwrap();
+}
