@@ -64,9 +64,21 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// The job queue the configuration asks for.
 pub async fn open_queue(config: &Config, db: &DatabaseConnection) -> anyhow::Result<JobQueue> {
     match &config.redis_url {
-        Some(url) => JobQueue::redis(url, &config.queue_name).await,
+        Some(url) => {
+            JobQueue::redis(
+                url,
+                &config.queue_name,
+                worker::queue::Liveness::from_config(config),
+            )
+            .await
+        }
         None if db.get_database_backend() == sea_orm::DbBackend::Sqlite => {
-            JobQueue::sqlite(db, &config.queue_name).await
+            JobQueue::sqlite(
+                db,
+                &config.queue_name,
+                worker::queue::Liveness::from_config(config),
+            )
+            .await
         }
         None => anyhow::bail!("with PostgreSQL the job queue is Redis: set USTAZ_REDIS_URL"),
     }
@@ -113,17 +125,14 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
             public_url: config.public_url(),
             storage: storage.clone(),
             clamd_addr: config.clamd_addr.clone(),
+            pause_before_recording: Duration::ZERO,
         };
-        let mut rx = stop_rx.clone();
-        let queue = queue.clone();
-        background.push(tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = rx.wait_for(|stop| *stop).await;
-            };
-            if let Err(e) = worker::run_worker(queue, state, 4, shutdown).await {
-                tracing::error!(error = %e, "in-process worker stopped");
-            }
-        }));
+        background.push(tokio::spawn(worker::run_supervised(
+            queue.clone(),
+            state,
+            4,
+            stop_rx.clone(),
+        )));
     }
 
     let mut leptos_options = get_configuration(None)?.leptos_options;

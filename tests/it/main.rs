@@ -4,6 +4,7 @@
 
 mod accounts;
 mod browser;
+mod jobs;
 mod postgres;
 mod recruitment;
 mod refusals;

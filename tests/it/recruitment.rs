@@ -671,7 +671,16 @@ async fn the_verification_job_run_twice_at_once_records_once() {
         .id;
     let storage = app.config.open_storage().await.unwrap();
     // Two workers at once, then a third late one.
-    let run = || worker::recruitment::verify_document(&app.db, &storage, None, tenant_id, doc_id);
+    let run = || {
+        worker::recruitment::verify_document(
+            &app.db,
+            &storage,
+            None,
+            tenant_id,
+            doc_id,
+            std::time::Duration::ZERO,
+        )
+    };
     let (a, b) = tokio::join!(run(), run());
     a.unwrap();
     b.unwrap();

@@ -13,5 +13,5 @@ pub mod runner;
 pub mod settings;
 
 pub use queue::JobQueue;
-pub use runner::{WorkerState, run_worker};
+pub use runner::{WorkerState, run_supervised, run_worker};
 pub use settings::{Config, Mode};

@@ -31,8 +31,22 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber_init(config.json_logs);
     let db = domain::db::connect(&config.database_url(), config.database_max_connections).await?;
     let queue = match &config.redis_url {
-        Some(url) => JobQueue::redis(url, &config.queue_name).await?,
-        None => JobQueue::sqlite(&db, &config.queue_name).await?,
+        Some(url) => {
+            JobQueue::redis(
+                url,
+                &config.queue_name,
+                worker::queue::Liveness::from_config(&config),
+            )
+            .await?
+        }
+        None => {
+            JobQueue::sqlite(
+                &db,
+                &config.queue_name,
+                worker::queue::Liveness::from_config(&config),
+            )
+            .await?
+        }
     };
     let mailer = match &config.smtp_url {
         Some(url) => Mailer::smtp(url)?,
@@ -45,21 +59,22 @@ async fn main() -> anyhow::Result<()> {
         public_url: config.public_url(),
         storage: config.open_storage().await?,
         clamd_addr: config.clamd_addr.clone(),
+        pause_before_recording: Duration::ZERO,
     };
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let relay = tokio::spawn(worker::outbox::relay_loop(
         db,
         queue.clone(),
         Duration::from_secs(1),
-        stop_rx,
+        stop_rx.clone(),
     ));
-    tracing::info!(concurrency = cli.concurrency, "worker started");
-    worker::run_worker(queue, state, cli.concurrency, async {
+    tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down: running jobs finish first");
-    })
-    .await?;
-    let _ = stop.send(true);
+        let _ = stop.send(true);
+    });
+    tracing::info!(concurrency = cli.concurrency, "worker started");
+    worker::run_supervised(queue, state, cli.concurrency, stop_rx).await;
     let _ = relay.await;
     Ok(())
 }

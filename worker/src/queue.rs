@@ -14,6 +14,23 @@ pub const QUEUE: &str = "ustaz-jobs";
 /// Attempts the queue makes before a job is left failed for a person to look at.
 pub const MAX_ATTEMPTS: usize = 8;
 
+/// How a worker shows it is alive: a heartbeat every `heartbeat`; a worker that misses
+/// `missed` of them in a row is presumed dead, and another worker runs its jobs again.
+#[derive(Debug, Clone, Copy)]
+pub struct Liveness {
+    pub heartbeat: Duration,
+    pub missed: usize,
+}
+
+impl Liveness {
+    pub fn from_config(config: &crate::Config) -> Liveness {
+        Liveness {
+            heartbeat: Duration::from_secs(config.worker_heartbeat_secs.max(1)),
+            missed: config.worker_missed_heartbeats.max(1),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub enum JobQueue {
     Sqlite(SqliteStorage<Job>),
@@ -22,24 +39,29 @@ pub enum JobQueue {
 
 impl JobQueue {
     /// The embedded queue, in the application's own SQLite database (same pool).
-    pub async fn sqlite(db: &DatabaseConnection, name: &str) -> anyhow::Result<JobQueue> {
+    pub async fn sqlite(
+        db: &DatabaseConnection,
+        name: &str,
+        liveness: Liveness,
+    ) -> anyhow::Result<JobQueue> {
         let pool = db.get_sqlite_connection_pool();
         SqliteStorage::setup(pool).await?;
         let config = apalis_sqlite::Config::default()
             .queue(name)
-            .heartbeat_interval(Duration::from_secs(10));
+            .heartbeat_interval(liveness.heartbeat)
+            .missed_heartbeats(liveness.missed);
         Ok(JobQueue::Sqlite(
             SqliteStorage::new(pool).with_config(config),
         ))
     }
 
     /// The production queue on Redis.
-    pub async fn redis(url: &str, name: &str) -> anyhow::Result<JobQueue> {
+    pub async fn redis(url: &str, name: &str, liveness: Liveness) -> anyhow::Result<JobQueue> {
         let conn = apalis_redis::connect(url).await?;
         let config = apalis_redis::Config::default()
             .queue(name)
-            .heartbeat_interval(Duration::from_secs(10))
-            .missed_heartbeats(6)
+            .heartbeat_interval(liveness.heartbeat)
+            .missed_heartbeats(liveness.missed)
             // Without a TTL Redis keeps no record of idempotency keys, and a job relayed twice
             // would be stored twice.
             .idempotency_ttl(Some(Duration::from_secs(7 * 24 * 3600)));

@@ -18,6 +18,9 @@ pub struct WorkerState {
     pub public_url: String,
     pub storage: domain::storage::Storage,
     pub clamd_addr: Option<String>,
+    /// Fault injection for the crash tests: a pause between a job's work and recording its
+    /// result. Zero everywhere else (no setting reaches it).
+    pub pause_before_recording: Duration,
 }
 
 /// Runs one job. Every job kind is dispatched here, in one place.
@@ -43,6 +46,7 @@ async fn handle(job: Job, state: Data<WorkerState>, attempt: Attempt) -> Result<
                 state.clamd_addr.as_deref(),
                 *tenant_id,
                 *document_id,
+                state.pause_before_recording,
             )
             .await
         }
@@ -95,4 +99,37 @@ pub async fn run_worker(
         JobQueue::Redis(r) => build_worker!(r, state, concurrency).run_until(stop).await?,
     }
     Ok(())
+}
+
+/// Runs the worker until `stop` turns true, starting it again when it fails (for instance when
+/// Redis restarted and forgot the worker's registration), with a growing pause between
+/// attempts. Jobs it had in hand are recovered by the queue's orphan handling.
+pub async fn run_supervised(
+    queue: JobQueue,
+    state: WorkerState,
+    concurrency: usize,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut pause = Duration::from_secs(1);
+    loop {
+        let mut rx = stop.clone();
+        let shutdown = async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let result = run_worker(queue.clone(), state.clone(), concurrency, shutdown).await;
+        if *stop.borrow() {
+            return;
+        }
+        match result {
+            Ok(()) => tracing::warn!("worker ended by itself; starting it again"),
+            Err(e) => {
+                tracing::error!(error = %e, retry_in = ?pause, "worker failed; starting it again")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        pause = (pause * 2).min(Duration::from_secs(30));
+    }
 }

@@ -19,6 +19,7 @@ pub async fn verify_document(
     clamd_addr: Option<&str>,
     tenant_id: Uuid,
     document_id: Uuid,
+    pause_before_recording: std::time::Duration,
 ) -> anyhow::Result<()> {
     let Some(task) = service::check_task(db, tenant_id, document_id).await? else {
         tracing::info!(%document_id, "document already checked or gone; nothing to do");
@@ -78,6 +79,9 @@ pub async fn verify_document(
         has_preview,
         cleaned,
     };
+    if !pause_before_recording.is_zero() {
+        tokio::time::sleep(pause_before_recording).await;
+    }
     let recorded = service::record_check(db, tenant_id, document_id, &result).await?;
     tracing::info!(%document_id, passed = result.passed, reasons = ?result.reasons, recorded, "document checked");
     Ok(())
