@@ -1231,11 +1231,20 @@ fn report(
         .iter()
         .map(|r| r.memory.growth_mib())
         .fold(0.0, f64::max);
+    // glibc keeps some of what a run freed, so later runs start higher: the peak of every run
+    // over the baseline of the first is the larger, more honest number.
+    let overall = server_runs
+        .iter()
+        .map(|r| r.memory.peak.saturating_sub(server_runs[0].memory.baseline) as f64 / 1024.0)
+        .fold(0.0, f64::max);
     println!(
-        "server peak memory growth, S3 backend (largest of {} runs): {:.1} MiB  (target <= 64 MiB: {})",
-        server_runs.len(),
-        growth,
-        if growth <= 64.0 { "met" } else { "MISSED" }
+        "server peak memory growth, S3 backend: {growth:.1} MiB within one run, {overall:.1} MiB \
+         over the first run's baseline  (target <= 64 MiB: {})",
+        if growth.max(overall) <= 64.0 {
+            "met"
+        } else {
+            "MISSED"
+        }
     );
     print_memory("S3", server_runs);
     if !local_runs.is_empty() {

@@ -3,7 +3,6 @@
 //! file the issue names, the verification job, the coordinators' review, downloads, and the
 //! same path on a real S3 server.
 
-use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use ustaz_tests::{Api, DEMO_PROGRAMME, DEMO_TENANT, Options, S3Server, TestApp, eligible_answers};

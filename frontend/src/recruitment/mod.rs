@@ -6,6 +6,9 @@
 //! `/t/{slug}/applications/{id}/documents` (see `server::recruitment`), streamed; with the
 //! bundle loaded, `UPLOAD_SCRIPT` sends it with a progress bar instead.
 
+// A server function takes one argument per form field, so the forms post plain HTML.
+#![allow(clippy::too_many_arguments)]
+
 mod pages;
 
 pub use pages::{
@@ -123,7 +126,6 @@ fn checked(v: &Option<String>) -> bool {
 
 /// Starts the application with the pre-check answers and opens it.
 #[server(endpoint = "start_application")]
-#[allow(clippy::too_many_arguments)]
 pub async fn start_application(
     csrf: String,
     slug: String,
@@ -249,7 +251,6 @@ pub async fn application_page(slug: String, id: Uuid) -> Result<ApplicationPageD
 
 /// Saves the "about you" step of a draft.
 #[server(endpoint = "save_profile")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_profile(
     csrf: String,
     slug: String,
