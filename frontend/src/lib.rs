@@ -82,6 +82,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/t/:slug/apply/:programme") view=recruitment::ProgrammePage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/applications/:id") view=recruitment::ApplicationPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/review") view=recruitment::ReviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/programmes") view=recruitment::ProgrammesAdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/programmes/:programme/edit") view=recruitment::ProgrammeEditPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <Hydrated/>

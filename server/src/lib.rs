@@ -197,6 +197,10 @@ pub fn router(state: AppState, queue: JobQueue, max_body_bytes: usize) -> Router
             "/t/{tenant}/documents/{id}/file",
             get(recruitment::page_download),
         )
+        .route(
+            "/t/{tenant}/programmes/save",
+            axum::routing::post(recruitment::page_save_programme),
+        )
         .merge(api)
         .route(
             "/api/openapi.json",

@@ -179,16 +179,7 @@ pub async fn page_upload(
     headers: HeaderMap,
     request: axum::extract::Request,
 ) -> Response {
-    let locale = request
-        .extensions()
-        .get::<RequestLocale>()
-        .map(|l| l.0)
-        .unwrap_or_default();
-    let session = request
-        .extensions()
-        .get::<Option<domain::accounts::service::LiveSession>>()
-        .cloned()
-        .flatten();
+    let (locale, session) = who_asks(&request);
     let wants_json = headers.contains_key("x-csrf-token");
     let back = |query: &str| -> Response {
         Redirect::to(&format!("/t/{tenant}/applications/{application_id}{query}")).into_response()
@@ -234,18 +225,29 @@ pub async fn page_upload(
         (Ok(doc), true) => (StatusCode::CREATED, axum::Json(doc)).into_response(),
         (Ok(_), false) => back("?uploaded=1"),
         (Err(e), true) => ApiError { error: e, locale }.into_response(),
-        (Err(e), false) => {
-            let status = crate::errors::status_of(&e);
-            if matches!(
-                e,
-                Error::Unauthenticated | Error::NotFound | Error::Forbidden
-            ) {
-                return ApiError { error: e, locale }.into_response();
-            }
-            let _ = status;
-            back(&format!("?upload_error={}", urlencode(&e.message(locale))))
+        // Refusals are real statuses; a mistake goes back to the page, translated.
+        (Err(e @ (Error::Unauthenticated | Error::NotFound | Error::Forbidden)), false) => {
+            ApiError { error: e, locale }.into_response()
         }
+        (Err(e), false) => back(&format!("?upload_error={}", urlencode(&e.message(locale)))),
     }
+}
+
+/// The language and session the request middleware found for a portal request.
+fn who_asks(
+    request: &axum::extract::Request,
+) -> (Locale, Option<domain::accounts::service::LiveSession>) {
+    let locale = request
+        .extensions()
+        .get::<RequestLocale>()
+        .map(|l| l.0)
+        .unwrap_or_default();
+    let session = request
+        .extensions()
+        .get::<Option<domain::accounts::service::LiveSession>>()
+        .cloned()
+        .flatten();
+    (locale, session)
 }
 
 fn urlencode(s: &str) -> String {
@@ -333,16 +335,7 @@ pub async fn page_download(
     Query(which): Query<Which>,
     request: axum::extract::Request,
 ) -> Response {
-    let locale: Locale = request
-        .extensions()
-        .get::<RequestLocale>()
-        .map(|l| l.0)
-        .unwrap_or_default();
-    let session = request
-        .extensions()
-        .get::<Option<domain::accounts::service::LiveSession>>()
-        .cloned()
-        .flatten();
+    let (locale, session) = who_asks(&request);
     let result = async {
         let session = session.ok_or(Error::Unauthenticated)?;
         let ctx = TenantCtx::resolve(&state.db, &session.actor, &tenant).await?;
@@ -369,6 +362,180 @@ pub async fn sweep_loop(
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
             _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Reads the programme editor's form (repeated fields: regions, roles, file types; numbered
+/// document rows) into a `ProgrammeInput`. Every number and date is checked here, by field.
+fn programme_from_form(
+    fields: &[(String, String)],
+) -> Result<(String, domain::recruitment::ProgrammeInput), Error> {
+    use domain::recruitment::{
+        Cadence, DisqualifyingRole, DocumentRule, Eligibility, ProgrammeInput, ProgrammeKind, Texts,
+    };
+    let one = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let all = |k: &str| -> Vec<String> {
+        fields
+            .iter()
+            .filter(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .collect()
+    };
+    let num = |k: &str| -> Result<u32, Error> {
+        one(k)
+            .parse()
+            .map_err(|_| Error::invalid(k, "error-number-invalid"))
+    };
+    let date = |k: &str| -> Result<NaiveDate, Error> {
+        one(k)
+            .parse()
+            .map_err(|_| Error::invalid(k, "error-date-invalid"))
+    };
+    let texts = |prefix: &str| Texts {
+        kk: one(&format!("{prefix}_kk")),
+        ru: one(&format!("{prefix}_ru")),
+        en: one(&format!("{prefix}_en")),
+    };
+    let mut documents = Vec::new();
+    for i in 0..50 {
+        let code = one(&format!("doc_type_{i}"));
+        if code.is_empty() {
+            continue;
+        }
+        let validity = one(&format!("doc_validity_{i}"));
+        documents.push(DocumentRule {
+            doc_type: code,
+            labels: domain::recruitment::Texts::default().clone_with_suffix(i, fields),
+            accepted_types: all(&format!("doc_types_{i}")),
+            max_bytes: u64::from(num(&format!("doc_max_mb_{i}"))?) * 1024 * 1024,
+            max_count: num(&format!("doc_max_count_{i}"))?,
+            validity_months: if validity.is_empty() {
+                None
+            } else {
+                Some(
+                    validity
+                        .parse()
+                        .map_err(|_| Error::invalid("validity_months", "error-number-invalid"))?,
+                )
+            },
+            required: !one(&format!("doc_required_{i}")).is_empty(),
+        });
+    }
+    let region_ids = all("region")
+        .iter()
+        .map(|r| r.parse::<Uuid>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| Error::invalid("region_ids", "error-region-unknown"))?;
+    let disqualifying_roles = all("disqualifying")
+        .iter()
+        .map(|r| DisqualifyingRole::parse(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let input = ProgrammeInput {
+        slug: one("slug"),
+        names: texts("name"),
+        descriptions: texts("desc"),
+        kind: ProgrammeKind::parse(&one("kind"))?,
+        region_ids,
+        eligibility: Eligibility {
+            min_age: num("min_age")?,
+            min_residence_months: num("min_residence_months")?,
+            min_youth_work_years: num("min_youth_work_years")?,
+            disqualifying_roles,
+            min_days_per_week: num("min_days_per_week")?,
+        },
+        documents,
+        opens_on: date("opens_on")?,
+        closes_on: date("closes_on")?,
+        results_on: date("results_on")?,
+        contract_months: num("contract_months")?,
+        meeting_cadence: Cadence::parse(&one("meeting_cadence"))?,
+    };
+    Ok((one("original"), input))
+}
+
+/// Document labels are `doc_label_<lang>_<row>`.
+trait RowLabels {
+    fn clone_with_suffix(&self, row: usize, fields: &[(String, String)]) -> Self;
+}
+
+impl RowLabels for domain::recruitment::Texts {
+    fn clone_with_suffix(&self, row: usize, fields: &[(String, String)]) -> Self {
+        let get = |lang: &str| {
+            let key = format!("doc_label_{lang}_{row}");
+            fields
+                .iter()
+                .find(|(n, _)| *n == key)
+                .map(|(_, v)| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        domain::recruitment::Texts {
+            kk: get("kk"),
+            ru: get("ru"),
+            en: get("en"),
+        }
+    }
+}
+
+/// `POST /t/{tenant}/programmes/save`: the programme editor's form (tenant admin). Back to the
+/// list when saved; back to the form with the error, translated, when not.
+pub async fn page_save_programme(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    request: axum::extract::Request,
+) -> Response {
+    let (locale, session) = who_asks(&request);
+    let mut original = String::new();
+    let result: Result<(), Error> = async {
+        let session = session.ok_or(Error::Unauthenticated)?;
+        let axum::extract::Form(fields) = <axum::extract::Form<Vec<(String, String)>> as axum::extract::FromRequest<()>>::from_request(request, &())
+            .await
+            .map_err(|_| Error::invalid("body", "error-bad-request"))?;
+        let csrf = fields
+            .iter()
+            .find(|(n, _)| n == "csrf")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        frontend::server::check_csrf(&session, &csrf)
+            .map_err(|_| Error::invalid("csrf", "error-csrf"))?;
+        let ctx = TenantCtx::resolve(&state.db, &session.actor, &tenant).await?;
+        ctx.require_admin()?;
+        let (orig, input) = programme_from_form(&fields)?;
+        original = orig;
+        if original.is_empty() {
+            service::create_programme(&state.db, &ctx, &input).await?;
+        } else {
+            service::update_programme(&state.db, &ctx, &original, &input).await?;
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to(&format!("/t/{tenant}/programmes?saved=1")).into_response(),
+        Err(e @ (Error::Unauthenticated | Error::NotFound | Error::Forbidden)) => {
+            ApiError { error: e, locale }.into_response()
+        }
+        Err(e) => {
+            let which = if original.is_empty() {
+                "new"
+            } else {
+                &original
+            };
+            let mut message = e.message(locale);
+            if let Some(field) = e.field() {
+                message = format!("{message} ({field})");
+            }
+            Redirect::to(&format!(
+                "/t/{tenant}/programmes/{which}/edit?error={}",
+                urlencode(&message)
+            ))
+            .into_response()
         }
     }
 }

@@ -993,3 +993,233 @@ fn futures_stream(len: usize) -> impl futures::Stream<Item = Result<Vec<u8>, std
         std::task::Poll::Ready(Some(Ok(bytes)))
     })
 }
+
+/// The programme editor's form as a browser without script posts it.
+fn editor_fields<'a>(
+    csrf: &'a str,
+    region: &'a str,
+    closes_on: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("original", ""),
+        ("slug", "zhas-groups-2027"),
+        ("name_kk", "Жас топтар"),
+        ("name_ru", "Молодёжные группы"),
+        ("name_en", "Youth groups"),
+        ("desc_kk", ""),
+        ("desc_ru", ""),
+        ("desc_en", "Mentors for youth groups"),
+        ("kind", "group"),
+        ("region", region),
+        ("min_age", "25"),
+        ("min_residence_months", "6"),
+        ("min_youth_work_years", "5"),
+        ("min_days_per_week", "1"),
+        ("disqualifying", "youth_group_member"),
+        ("disqualifying", "host_head"),
+        ("opens_on", "2027-03-15"),
+        ("closes_on", closes_on),
+        ("results_on", "2027-05-10"),
+        ("contract_months", "24"),
+        ("meeting_cadence", "monthly"),
+        ("doc_type_0", "id_card"),
+        ("doc_label_en_0", "ID card"),
+        ("doc_label_ru_0", "Удостоверение"),
+        ("doc_types_0", "application/pdf"),
+        ("doc_types_0", "image/jpeg"),
+        ("doc_max_mb_0", "5"),
+        ("doc_max_count_0", "1"),
+        ("doc_validity_0", ""),
+        ("doc_required_0", "on"),
+        ("doc_type_1", "certificates"),
+        ("doc_label_en_1", "Certificates"),
+        ("doc_types_1", "application/pdf"),
+        ("doc_max_mb_1", "10"),
+        ("doc_max_count_1", "3"),
+        ("doc_validity_1", "12"),
+        ("doc_type_2", ""),
+    ]
+}
+
+#[tokio::test]
+async fn the_programme_editor_saves_for_admins_and_names_bad_fields() {
+    let app = TestApp::sqlite().await;
+    let region = app.programme_region(T, DEMO_PROGRAMME).await;
+    let admin = app.browser();
+    admin.login("admin@almaty-mentors.demo").await;
+    let csrf = admin.csrf().await;
+    let from = format!("/t/{T}/programmes/new/edit");
+    let action = format!("/t/{T}/programmes/save");
+
+    // Bad input goes back to the form with the field named; nothing is saved.
+    let res = admin
+        .post_form(&from, &action, &editor_fields(&csrf, &region, "2027-01-01"))
+        .await;
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with(&from) && location.contains("closes_on"),
+        "{location}"
+    );
+    let page = admin.get(&location).await.text().await.unwrap();
+    assert!(page.contains("programme-error"));
+    let mut bad = editor_fields(&csrf, &region, "2027-04-15");
+    bad.retain(|(k, _)| *k != "doc_max_mb_0");
+    bad.push(("doc_max_mb_0", "lots"));
+    let res = admin.post_form(&from, &action, &bad).await;
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("doc_max_mb_0")
+    );
+
+    // A good form is saved with its two documents and the repeated fields.
+    let res = admin
+        .post_form(&from, &action, &editor_fields(&csrf, &region, "2027-04-15"))
+        .await;
+    assert_eq!(
+        res.headers()["location"],
+        format!("/t/{T}/programmes?saved=1")
+    );
+    let p: Value = app
+        .api()
+        .get(&format!(
+            "/api/v1/t/{T}/programmes/zhas-groups-2027?lang=ru"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(p["name"], "Молодёжные группы");
+    assert_eq!(p["kind"], "group");
+    assert_eq!(
+        p["eligibility"]["disqualifying_roles"],
+        json!(["youth_group_member", "host_head"])
+    );
+    let docs = p["required_documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 2);
+    assert_eq!(
+        docs[0]["accepted_types"],
+        json!(["application/pdf", "image/jpeg"])
+    );
+    assert_eq!(docs[0]["max_bytes"], 5 * 1024 * 1024);
+    assert_eq!(docs[1]["validity_months"], 12);
+    assert_eq!(docs[1]["required"], false);
+
+    // The form's other users: a forged token, a coordinator, another tenant's admin.
+    let res = admin
+        .post_form(
+            &from,
+            &action,
+            &editor_fields("forged", &region, "2027-04-15"),
+        )
+        .await;
+    assert!(res.headers()["location"].to_str().unwrap().contains("csrf"));
+    for (who, status) in [
+        ("coordinator@almaty-mentors.demo", 403),
+        ("admin@karaganda-partner.demo", 404),
+    ] {
+        let b = app.browser();
+        b.login(who).await;
+        let token = b.csrf().await;
+        let res = b
+            .post_form(
+                &from,
+                &action,
+                &editor_fields(&token, &region, "2027-04-15"),
+            )
+            .await;
+        assert_eq!(res.status(), status, "{who}");
+    }
+    let anonymous = app.browser();
+    let res = anonymous
+        .post_form(&from, &action, &editor_fields("", &region, "2027-04-15"))
+        .await;
+    assert_eq!(res.status(), 401);
+}
+
+#[tokio::test]
+async fn portal_uploads_and_downloads_refuse_strangers_lower_roles_and_forged_tokens() {
+    let app = TestApp::sqlite().await;
+    let (api, id) = draft(&app, "portal@example.kz", "en").await;
+    let doc = upload_ok(&api, &id, "id_card").await;
+    let doc_id = doc["id"].as_str().unwrap();
+    api.checked_document(T, doc_id).await;
+    let file = format!("/t/{T}/documents/{doc_id}/file");
+    let anonymous = app.browser();
+    assert_eq!(anonymous.get(&file).await.status(), 401);
+    for (who, status) in [
+        ("mentor@almaty-mentors.demo", 403),
+        ("admin@karaganda-partner.demo", 404),
+        ("coordinator@almaty-mentors.demo", 200),
+    ] {
+        let b = app.browser();
+        b.login(who).await;
+        let res = b.get(&file).await;
+        assert_eq!(res.status(), status, "{who}");
+    }
+    // The portal's upload route: only the applicant, with the session's token.
+    let upload = format!("/t/{T}/applications/{id}/documents");
+    let send = |b: &ustaz_tests::Browser, csrf: String| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf)
+            .text("doc_type", "education")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(fixtures::pdf(1))
+                    .file_name("e.pdf")
+                    .mime_str("application/pdf")
+                    .unwrap(),
+            );
+        b.client
+            .post(format!("{}{upload}", b.base))
+            .header("Origin", &b.base)
+            .multipart(form)
+            .send()
+    };
+    for (who, status) in [
+        ("mentor@almaty-mentors.demo", 403),
+        ("admin@karaganda-partner.demo", 404),
+    ] {
+        let b = app.browser();
+        b.login(who).await;
+        let token = b.csrf().await;
+        assert_eq!(send(&b, token).await.unwrap().status(), status, "{who}");
+    }
+    assert_eq!(send(&anonymous, String::new()).await.unwrap().status(), 401);
+    // The applicant: a forged token goes back with the error; the real one stores the file.
+    let me = app.browser();
+    let res = me
+        .post_form(
+            "/login",
+            "/api/login",
+            &[
+                ("email", "portal@example.kz"),
+                ("password", ustaz_tests::APPLICANT_PASSWORD),
+            ],
+        )
+        .await;
+    assert!(res.status().is_redirection());
+    let forged = send(&me, "forged".into()).await.unwrap();
+    assert!(
+        forged.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("upload_error")
+    );
+    let token = me.csrf().await;
+    let ok = send(&me, token).await.unwrap();
+    assert_eq!(
+        ok.headers()["location"],
+        format!("/t/{T}/applications/{id}?uploaded=1")
+    );
+    let a: Value = api
+        .get(&format!("/api/v1/t/{T}/applications/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(a["documents"].as_array().unwrap().len(), 2);
+}

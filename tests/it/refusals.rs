@@ -243,6 +243,18 @@ fn page_table() -> Vec<(&'static str, Who)> {
                 lower: Some(ALMATY_MENTOR),
             },
         ),
+        (
+            "/t/{slug}/programmes",
+            Who::Tenant {
+                lower: Some(ALMATY_MENTOR),
+            },
+        ),
+        (
+            "/t/{slug}/programmes/{programme}/edit",
+            Who::Tenant {
+                lower: Some(ALMATY_MENTOR),
+            },
+        ),
     ]
 }
 
@@ -339,6 +351,12 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
                 ("decision", "rejected"),
                 ("reason", "Probe"),
             ],
+        ),
+        ("/api/programmes_admin", t(Some(ALMATY_MENTOR)), vec![]),
+        (
+            "/api/programme_editor",
+            t(Some(ALMATY_MENTOR)),
+            vec![("programme", "mentors-2027")],
         ),
         ("/api/list_tenants", Who::Operator, vec![]),
         (

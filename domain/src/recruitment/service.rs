@@ -211,6 +211,46 @@ pub async fn programme_input(
     })
 }
 
+/// Every programme of the tenant, for its admin's list.
+pub async fn admin_programmes(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+) -> Result<Vec<ProgrammeView>> {
+    ctx.require_admin()?;
+    list_programmes(db, &ctx.tenant.slug, ctx.actor.locale).await
+}
+
+/// A blank programme for the admin's "new programme" form: the tenant's regions, a window
+/// opening today, the defaults of the seeds (24 months, weekly).
+pub async fn programme_template(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+) -> Result<ProgrammeInput> {
+    ctx.require_admin()?;
+    let today = tenant_today(&ctx.tenant);
+    let regions = crate::tenancy::service::list_regions(db, ctx).await?;
+    Ok(ProgrammeInput {
+        slug: String::new(),
+        names: Texts::default(),
+        descriptions: Texts::default(),
+        kind: ProgrammeKind::OneToOne,
+        region_ids: regions.into_iter().map(|r| r.id).collect(),
+        eligibility: Eligibility {
+            min_age: 25,
+            min_residence_months: 6,
+            min_youth_work_years: 5,
+            disqualifying_roles: vec![],
+            min_days_per_week: 1,
+        },
+        documents: Vec::new(),
+        opens_on: today,
+        closes_on: today + chrono::Days::new(30),
+        results_on: today + chrono::Days::new(55),
+        contract_months: 24,
+        meeting_cadence: Cadence::Weekly,
+    })
+}
+
 /// Creates a programme (tenant admin).
 pub async fn create_programme(
     db: &DatabaseConnection,

@@ -12,7 +12,8 @@
 mod pages;
 
 pub use pages::{
-    ApplicationPage, ProgrammePage, ProgrammesPage, RegisterPage, ReviewPage, VerifyEmailPage,
+    ApplicationPage, ProgrammeEditPage, ProgrammePage, ProgrammesAdminPage, ProgrammesPage,
+    RegisterPage, ReviewPage, VerifyEmailPage,
 };
 
 use domain::recruitment::{
@@ -370,3 +371,40 @@ document.addEventListener('submit', function (ev) {
   xhr.send(new FormData(f));
 });
 "#;
+
+/// The admin's list of programmes.
+#[server(endpoint = "programmes_admin")]
+pub async fn programmes_admin(slug: String) -> Result<Vec<ProgrammeView>, AppError> {
+    use crate::server::{session, state, tenant_ctx};
+    let s = session()?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    Ok(domain::recruitment::service::admin_programmes(&state().db, &ctx).await?)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EditorData {
+    pub input: domain::recruitment::ProgrammeInput,
+    pub regions: Vec<domain::tenancy::RegionView>,
+    pub is_new: bool,
+}
+
+/// A programme as its editor form shows it (`new` for a blank one).
+#[server(endpoint = "programme_editor")]
+pub async fn programme_editor(slug: String, programme: String) -> Result<EditorData, AppError> {
+    use crate::server::{session, state, tenant_ctx};
+    use domain::recruitment::service;
+    let s = session()?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let db = &state().db;
+    let is_new = programme == "new";
+    let input = if is_new {
+        service::programme_template(db, &ctx).await?
+    } else {
+        service::programme_input(db, &ctx, &programme).await?
+    };
+    Ok(EditorData {
+        regions: domain::tenancy::service::list_regions(db, &ctx).await?,
+        input,
+        is_new,
+    })
+}

@@ -548,3 +548,149 @@ pub fn ReviewPage() -> impl IntoView {
         </Suspense>
     }
 }
+
+/// The admin's programmes, with links to edit them.
+#[component]
+pub fn ProgrammesAdminPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let data = Resource::new(slug, programmes_admin);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let l = session.await.unwrap_or_default().locale;
+                match loaded(data.await, l) {
+                    Err(v) => v,
+                    Ok(list) => view! {
+                        <section class="card">
+                            <h1>{l.t("programmes-title")}</h1>
+                            <p><a class="button" id="new-programme" href=format!("/t/{}/programmes/new/edit", slug())>{l.t("programmes-new")}</a></p>
+                            <table>
+                                <tbody>
+                                    {list.into_iter().map(|p| view! {
+                                        <tr>
+                                            <td><a href=format!("/t/{}/apply/{}", slug(), p.slug)>{p.name.clone()}</a></td>
+                                            <td class="muted">{window_note(l, &p)}</td>
+                                            <td><a href=format!("/t/{}/programmes/{}/edit", slug(), p.slug)>{l.t("programmes-edit")}</a></td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Creating or editing a programme. The form posts to `/t/{slug}/programmes/save` (a plain
+/// handler that reads repeated fields); errors come back on this page.
+#[component]
+pub fn ProgrammeEditPage() -> impl IntoView {
+    use domain::recruitment::{Cadence, KNOWN_TYPES, ProgrammeKind};
+    let session = use_session();
+    let params = use_params_map();
+    let query = use_query_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let programme = move || params.read().get("programme").unwrap_or_default();
+    let data = Resource::new(
+        move || (slug(), programme()),
+        |(s, p)| programme_editor(s, p),
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                let error = query.read_untracked().get("error");
+                match loaded(data.await, l) {
+                    Err(v) => v,
+                    Ok(d) => {
+                        let p = d.input.clone();
+                        let mut docs = p.documents.clone();
+                        let blank = DocumentRule {
+                            doc_type: String::new(),
+                            labels: Default::default(),
+                            accepted_types: vec!["application/pdf".into(), "image/jpeg".into(), "image/png".into()],
+                            max_bytes: 10 * 1024 * 1024,
+                            max_count: 1,
+                            validity_months: None,
+                            required: true,
+                        };
+                        docs.push(blank.clone());
+                        docs.push(blank);
+                        view! {
+                            <section class="card">
+                                <h1>{if d.is_new { l.t("programmes-new") } else { l.t("programmes-edit") }}</h1>
+                                {error.map(|m| view! { <p class="error" role="alert" id="programme-error">{m}</p> })}
+                                <form method="post" action=format!("/t/{}/programmes/save", slug()) class="form" id="programme-form">
+                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                    <input type="hidden" name="original" value=if d.is_new { String::new() } else { p.slug.clone() }/>
+                                    <label>{l.t("programmes-slug")}<input type="text" name="slug" required maxlength="40" value=p.slug.clone()/></label>
+                                    {[("kk", p.names.kk.clone(), p.descriptions.kk.clone()), ("ru", p.names.ru.clone(), p.descriptions.ru.clone()), ("en", p.names.en.clone(), p.descriptions.en.clone())].into_iter().map(|(c, n, desc)| view! {
+                                        <label>{l.t("programmes-name")}" ("{c}")"<input type="text" name=format!("name_{c}") maxlength="200" value=n/></label>
+                                        <label>{l.t("programmes-description")}" ("{c}")"<textarea name=format!("desc_{c}") rows="3" maxlength="5000">{desc}</textarea></label>
+                                    }).collect_view()}
+                                    <label>{l.t("programmes-kind")}
+                                        <select name="kind">{ProgrammeKind::ALL.into_iter().map(|k| view! { <option value=k.as_str() selected=k == p.kind>{l.t(k.label_key())}</option> }).collect_view()}</select>
+                                    </label>
+                                    <fieldset><legend>{l.t("programmes-regions")}</legend>
+                                        {d.regions.iter().map(|r| view! {
+                                            <label class="check"><input type="checkbox" name="region" value=r.id.to_string() checked=p.region_ids.contains(&r.id)/>{r.name.clone()}</label>
+                                        }).collect_view()}
+                                    </fieldset>
+                                    <fieldset><legend>{l.t("apply-requirements")}</legend>
+                                        <label>{l.t("programmes-min-age")}<input type="number" name="min_age" min="0" max="99" value=p.eligibility.min_age.to_string()/></label>
+                                        <label>{l.t("programmes-min-residence")}<input type="number" name="min_residence_months" min="0" max="600" value=p.eligibility.min_residence_months.to_string()/></label>
+                                        <label>{l.t("programmes-min-youth-work")}<input type="number" name="min_youth_work_years" min="0" max="60" value=p.eligibility.min_youth_work_years.to_string()/></label>
+                                        <label>{l.t("programmes-min-days")}<input type="number" name="min_days_per_week" min="0" max="7" value=p.eligibility.min_days_per_week.to_string()/></label>
+                                        {DisqualifyingRole::ALL.into_iter().map(|r| view! {
+                                            <label class="check"><input type="checkbox" name="disqualifying" value=r.as_str() checked=p.eligibility.disqualifying_roles.contains(&r)/>{l.t(&format!("unmet-role-{}", r.as_str().replace('_', "-")))}</label>
+                                        }).collect_view()}
+                                    </fieldset>
+                                    <fieldset><legend>{l.t("programmes-window")}</legend>
+                                        <label>{l.t("programmes-opens")}<input type="date" name="opens_on" required value=p.opens_on.to_string()/></label>
+                                        <label>{l.t("programmes-closes")}<input type="date" name="closes_on" required value=p.closes_on.to_string()/></label>
+                                        <label>{l.t("programmes-results")}<input type="date" name="results_on" required value=p.results_on.to_string()/></label>
+                                    </fieldset>
+                                    <label>{l.t("programmes-contract")}<input type="number" name="contract_months" min="1" max="120" value=p.contract_months.to_string()/></label>
+                                    <label>{l.t("programmes-cadence")}
+                                        <select name="meeting_cadence">{Cadence::ALL.into_iter().map(|c| view! { <option value=c.as_str() selected=c == p.meeting_cadence>{l.t(c.label_key())}</option> }).collect_view()}</select>
+                                    </label>
+                                    <h2>{l.t("apply-documents")}</h2>
+                                    <p class="muted">{l.t("programmes-documents-hint")}</p>
+                                    <table class="documents-editor">
+                                        <tbody>
+                                            {docs.into_iter().enumerate().map(|(i, r)| view! {
+                                                <tr>
+                                                    <td>
+                                                        <label>{l.t("programmes-doc-code")}<input type="text" name=format!("doc_type_{i}") maxlength="40" value=r.doc_type.clone()/></label>
+                                                        {[("kk", r.labels.kk.clone()), ("ru", r.labels.ru.clone()), ("en", r.labels.en.clone())].into_iter().map(|(c, v)| view! {
+                                                            <label>{l.t("programmes-doc-label")}" ("{c}")"<input type="text" name=format!("doc_label_{c}_{i}") maxlength="200" value=v/></label>
+                                                        }).collect_view()}
+                                                    </td>
+                                                    <td>
+                                                        {KNOWN_TYPES.into_iter().map(|t| view! {
+                                                            <label class="check"><input type="checkbox" name=format!("doc_types_{i}") value=t checked=r.accepted_types.iter().any(|x| x == t)/>{t}</label>
+                                                        }).collect_view()}
+                                                        <label>{l.t("programmes-doc-max-mb")}<input type="number" name=format!("doc_max_mb_{i}") min="1" max="100" value=r.max_bytes.div_ceil(1024 * 1024).to_string()/></label>
+                                                        <label>{l.t("programmes-doc-max-count")}<input type="number" name=format!("doc_max_count_{i}") min="1" max="20" value=r.max_count.to_string()/></label>
+                                                        <label>{l.t("programmes-doc-validity")}<input type="number" name=format!("doc_validity_{i}") min="1" max="120" value=r.validity_months.map(|v| v.to_string()).unwrap_or_default()/></label>
+                                                        <label class="check"><input type="checkbox" name=format!("doc_required_{i}") value="on" checked=r.required/>{l.t("programmes-doc-required")}</label>
+                                                    </td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                    <button type="submit">{l.t("programmes-save")}</button>
+                                </form>
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
