@@ -773,6 +773,10 @@ async fn programmes_are_managed_by_the_tenant_admin_only_with_specific_errors() 
     assert_eq!(created.status(), 201);
     let created: Value = created.json().await.unwrap();
     assert_eq!(created["window"], "not_yet_open");
+    // Shown as the organisation's own dates, whatever the instant in UTC.
+    assert_eq!(created["opens_on"], "2027-03-15");
+    assert_eq!(created["closes_on"], "2027-04-15");
+    assert_eq!(created["results_on"], "2027-05-10");
     assert!(
         created["opens_at"]
             .as_str()

@@ -254,6 +254,10 @@ pub struct ProgrammeView {
     pub closes_at: DateTime<Utc>,
     pub results_at: DateTime<Utc>,
     pub window: WindowState,
+    /// The same three moments as dates where the organisation is, for display.
+    pub opens_on: NaiveDate,
+    pub closes_on: NaiveDate,
+    pub results_on: NaiveDate,
     pub contract_months: u32,
     pub meeting_cadence: Cadence,
     pub eligibility: Eligibility,
@@ -603,6 +607,8 @@ pub struct ApplicationView {
     pub submitted_at: Option<DateTime<Utc>>,
     pub window: WindowState,
     pub closes_at: DateTime<Utc>,
+    /// The last day to submit, where the organisation is.
+    pub closes_on: NaiveDate,
     pub results_at: DateTime<Utc>,
 }
 

@@ -109,6 +109,14 @@ async fn regions_of(conn: &impl ConnectionTrait, programme_id: Uuid) -> Result<V
         .collect())
 }
 
+/// The tenant (a public directory row) whose time zone a view's local dates are in.
+async fn tenant_of(conn: &impl ConnectionTrait, id: Uuid) -> Result<tenant::Model> {
+    tenant::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
 async fn programme_view(
     conn: &impl ConnectionTrait,
     p: &programme::Model,
@@ -116,6 +124,7 @@ async fn programme_view(
 ) -> Result<ProgrammeView> {
     let names: Texts = json(&p.names);
     let descriptions: Texts = json(&p.descriptions);
+    let tenant = &tenant_of(conn, p.tenant_id).await?;
     Ok(ProgrammeView {
         id: p.id,
         slug: p.slug.clone(),
@@ -126,6 +135,9 @@ async fn programme_view(
         closes_at: p.closes_at,
         results_at: p.results_at,
         window: window_state(Utc::now(), p.opens_at, p.closes_at),
+        opens_on: local_date(tenant, p.opens_at),
+        closes_on: local_date(tenant, p.closes_at),
+        results_on: local_date(tenant, p.results_at),
         contract_months: p.contract_months.max(0) as u32,
         meeting_cadence: Cadence::parse(&p.meeting_cadence).unwrap_or_default(),
         eligibility: json(&p.eligibility),
@@ -383,6 +395,26 @@ async fn save_programme(
     Ok(view)
 }
 
+/// Every eligibility rule of programme `p` that `answers` fail, on the tenant's today.
+async fn unmet_rules(
+    conn: &impl ConnectionTrait,
+    tenant: &tenant::Model,
+    p: &programme::Model,
+    answers: &EligibilityAnswers,
+) -> Result<Vec<Unmet>> {
+    let regions: Vec<Uuid> = regions_of(conn, p.id)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    Ok(check_eligibility(
+        &json(&p.eligibility),
+        &regions,
+        answers,
+        tenant_today(tenant),
+    ))
+}
+
 /// The public pre-check: which rules the answers fail, without signing in or saving anything.
 pub async fn precheck(
     db: &DatabaseConnection,
@@ -393,18 +425,9 @@ pub async fn precheck(
     let t = find_tenant(db, tenant_slug).await?;
     let txn = db::read(db, Scope::Tenant(t.id)).await?;
     let p = find_programme(&txn, t.id, programme).await?;
-    let regions: Vec<Uuid> = regions_of(&txn, p.id)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
+    let unmet = unmet_rules(&txn, &t, &p, answers).await?;
     txn.commit().await?;
-    Ok(check_eligibility(
-        &json(&p.eligibility),
-        &regions,
-        answers,
-        tenant_today(&t),
-    ))
+    Ok(unmet)
 }
 
 // ---------------------------------------------------------------- applications
@@ -431,12 +454,7 @@ pub async fn start_application(
     let txn = db::write(db, Scope::Tenant(t.id)).await?;
     let p = find_programme(&txn, t.id, programme).await?;
     window_state(Utc::now(), p.opens_at, p.closes_at).require_open()?;
-    let regions: Vec<Uuid> = regions_of(&txn, p.id)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    let unmet = check_eligibility(&json(&p.eligibility), &regions, answers, tenant_today(&t));
+    let unmet = unmet_rules(&txn, &t, &p, answers).await?;
     if !unmet.is_empty() {
         return Err(Error::Unmet {
             code: "error-not-eligible".into(),
@@ -629,6 +647,7 @@ async fn application_view_in(
         submitted_at: a.submitted_at,
         window: window_state(Utc::now(), p.opens_at, p.closes_at),
         closes_at: p.closes_at,
+        closes_on: local_date(&tenant_of(conn, a.tenant_id).await?, p.closes_at),
         results_at: p.results_at,
     })
 }
@@ -729,17 +748,7 @@ pub async fn submit_application(
     if !crate::accounts::service::is_email_verified(&txn, ctx.actor.user_id).await? {
         missing.push(Unmet::new("missing-email-verification", &[]));
     }
-    let regions: Vec<Uuid> = regions_of(&txn, p.id)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    missing.extend(check_eligibility(
-        &json(&p.eligibility),
-        &regions,
-        &answers.eligibility,
-        tenant_today(&ctx.tenant),
-    ));
+    missing.extend(unmet_rules(&txn, &ctx.tenant, &p, &answers.eligibility).await?);
     missing.extend(missing_for_submission(
         &answers.profile,
         &rules,

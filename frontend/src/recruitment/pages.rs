@@ -14,28 +14,19 @@ use super::*;
 use crate::errors::{ErrorNote, loaded};
 use crate::session::use_session;
 
-fn date(l: Locale, at: chrono::DateTime<chrono::Utc>) -> String {
-    let _ = l;
-    at.with_timezone(&chrono::FixedOffset::east_opt(5 * 3600).expect("valid offset"))
-        .format("%d.%m.%Y")
-        .to_string()
+/// A date as people in Kazakhstan write it (the same in all three languages).
+fn date(d: chrono::NaiveDate) -> String {
+    d.format("%d.%m.%Y").to_string()
 }
 
 fn window_note(l: Locale, p: &ProgrammeView) -> String {
     match p.window {
-        WindowState::NotYetOpen => {
-            l.t_args("apply-window-not-open", &[("date", date(l, p.opens_at))])
-        }
+        WindowState::NotYetOpen => l.t_args("apply-window-not-open", &[("date", date(p.opens_on))]),
         WindowState::Open => l.t_args(
             "apply-window-open",
-            &[
-                ("date", date(l, p.closes_at)),
-                ("results", date(l, p.results_at)),
-            ],
+            &[("date", date(p.closes_on)), ("results", date(p.results_on))],
         ),
-        WindowState::Closed => {
-            l.t_args("apply-window-closed", &[("results", date(l, p.results_at))])
-        }
+        WindowState::Closed => l.t_args("apply-window-closed", &[("results", date(p.results_on))]),
     }
 }
 
@@ -470,7 +461,7 @@ pub fn ApplicationPage() -> impl IntoView {
                                         <input type="hidden" name="csrf" value=csrf.clone()/>
                                         <input type="hidden" name="slug" value=slug()/>
                                         <input type="hidden" name="id" value=a.id.to_string()/>
-                                        <p class="muted">{l.t_args("application-submit-by", &[("date", date(l, a.closes_at))])}</p>
+                                        <p class="muted">{l.t_args("application-submit-by", &[("date", date(a.closes_on))])}</p>
                                         <button type="submit">{l.t("application-submit")}</button>
                                     </form>
                                 </section>
@@ -518,7 +509,7 @@ pub fn ReviewPage() -> impl IntoView {
                                     <details>
                                         <summary>{l.t("review-history")}</summary>
                                         <ul>{item.history.iter().map(|h| view! {
-                                            <li>{date(l, h.at)}" · "{h.action.clone()}" · "{h.actor_name.clone().unwrap_or_default()}" "{h.detail.clone().unwrap_or_default()}</li>
+                                            <li>{h.at.format("%d.%m.%Y %H:%M UTC").to_string()}" · "{h.action.clone()}" · "{h.actor_name.clone().unwrap_or_default()}" "{h.detail.clone().unwrap_or_default()}</li>
                                         }).collect_view()}</ul>
                                     </details>
                                     {(d.status == DocStatus::AutoPassed).then(|| view! {
