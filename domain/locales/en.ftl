@@ -331,3 +331,4 @@ programmes-doc-max-count = Maximum files
 programmes-doc-validity = Valid for months (empty: no limit)
 programmes-doc-required = Required
 programmes-save = Save the programme
+doc-event-uploaded = Uploaded

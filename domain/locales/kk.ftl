@@ -331,3 +331,4 @@ programmes-doc-max-count = Ең көп файл саны
 programmes-doc-validity = Жарамдылығы, ай (бос — шектеусіз)
 programmes-doc-required = Міндетті
 programmes-save = Бағдарламаны сақтау
+doc-event-uploaded = Жүктелді

@@ -331,3 +331,4 @@ programmes-doc-max-count = Максимум файлов
 programmes-doc-validity = Действителен месяцев (пусто — без ограничения)
 programmes-doc-required = Обязательный
 programmes-save = Сохранить программу
+doc-event-uploaded = Загружен

@@ -504,6 +504,38 @@ async fn images_lose_their_metadata_and_get_a_preview() {
         "GPS must be gone"
     );
     assert!(files.iter().any(|p| p.contains("/previews/")));
+    let storage = app.config.open_storage().await.unwrap();
+    orphans_are_swept_and_documents_kept(&app, &storage).await;
+}
+
+/// A file stored without its row (the process died between the two) is removed by the sweep
+/// once it is old enough; every file of a real document, and its preview, stays.
+async fn orphans_are_swept_and_documents_kept(app: &TestApp, storage: &domain::storage::Storage) {
+    use domain::recruitment::service::{storage_key, sweep_orphan_files};
+    use std::time::Duration;
+    let tenant_id = domain::tenancy::context::find_tenant(&app.db, T)
+        .await
+        .unwrap()
+        .id;
+    let before = storage.list("t/").await.unwrap();
+    assert!(!before.is_empty());
+    let orphan = storage_key(tenant_id, uuid::Uuid::now_v7());
+    storage
+        .put_bytes(&orphan, "application/pdf", fixtures::pdf(1))
+        .await
+        .unwrap();
+    // Too new to judge: an upload may still be on its way to its row.
+    let removed = sweep_orphan_files(&app.db, storage, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(removed, 0);
+    assert!(storage.exists(&orphan).await.unwrap());
+    let removed = sweep_orphan_files(&app.db, storage, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    assert!(!storage.exists(&orphan).await.unwrap());
+    assert_eq!(storage.list("t/").await.unwrap(), before);
 }
 
 #[tokio::test]
@@ -531,6 +563,36 @@ async fn a_coordinator_reviews_and_a_rejection_reaches_the_applicant_in_their_la
     assert!(
         item["history"].as_array().unwrap().len() >= 2,
         "uploaded and checked"
+    );
+    // The review page shows the same item, its history in the coordinator's language (Russian).
+    let page = app.browser();
+    page.login("coordinator@almaty-mentors.demo").await;
+    let html = page
+        .get(&format!("/t/{T}/review"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!(
+        "data-document=\"{}\"",
+        doc["id"].as_str().unwrap()
+    )));
+    assert!(html.contains("Загружен") && html.contains("Ожидает проверки координатором"));
+    // Visible text only: the hydration data carries the raw events.
+    let visible: String = html
+        .split("<script")
+        .enumerate()
+        .map(|(i, part)| {
+            if i == 0 {
+                part
+            } else {
+                part.split_once("</script>").map_or("", |(_, rest)| rest)
+            }
+        })
+        .collect();
+    assert!(
+        !visible.contains("metadata_stripped"),
+        "the worker's detail is not shown"
     );
 
     // Downloads: an attachment, not sniffable, and audit-logged.
@@ -976,6 +1038,8 @@ async fn uploads_stream_to_a_real_s3_server_and_refusals_leave_nothing_there() {
         "{files:?}"
     );
     assert!(!files.iter().any(|f| f.contains(".upload")), "{files:?}");
+    let storage = app.config.open_storage().await.unwrap();
+    orphans_are_swept_and_documents_kept(&app, &storage).await;
 }
 
 /// A body of `len` bytes in 64 KiB chunks with no declared length.

@@ -293,6 +293,23 @@ pub fn VerifyEmailPage() -> impl IntoView {
     }
 }
 
+/// A history line's action in the reader's language (the actions are document statuses).
+fn event_label(l: Locale, action: &str) -> String {
+    match DocStatus::parse(action) {
+        Some(DocStatus::Uploaded) => l.t("doc-event-uploaded"),
+        Some(status) => l.t(&status.label_key()),
+        None => action.to_string(),
+    }
+}
+
+/// A reviewer's reason is shown; the worker's machine detail is not.
+fn review_note(h: &domain::recruitment::DocumentEvent) -> String {
+    match DocStatus::parse(&h.action) {
+        Some(DocStatus::Verified | DocStatus::Rejected) => h.detail.clone().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
 fn status_class(s: DocStatus) -> &'static str {
     match s {
         DocStatus::Verified | DocStatus::AutoPassed => "badge ok",
@@ -509,7 +526,7 @@ pub fn ReviewPage() -> impl IntoView {
                                     <details>
                                         <summary>{l.t("review-history")}</summary>
                                         <ul>{item.history.iter().map(|h| view! {
-                                            <li>{h.at.format("%d.%m.%Y %H:%M UTC").to_string()}" · "{h.action.clone()}" · "{h.actor_name.clone().unwrap_or_default()}" "{h.detail.clone().unwrap_or_default()}</li>
+                                            <li>{h.at.format("%d.%m.%Y %H:%M UTC").to_string()}" · "{event_label(l, &h.action)}" · "{h.actor_name.clone().unwrap_or_default()}" "{review_note(h)}</li>
                                         }).collect_view()}</ul>
                                     </details>
                                     {(d.status == DocStatus::AutoPassed).then(|| view! {
