@@ -22,9 +22,13 @@ fn main() -> Result<()> {
         Some("run") => run(),
         Some("test") => test(&args[1..]),
         Some("tools") => tools().map(|_| ()),
+        Some("prune") => {
+            prune_target();
+            Ok(())
+        }
         _ => {
             eprintln!(
-                "usage:\n  cargo xtask run    build and start Ustaz on the embedded default\n  cargo xtask test   run the whole test suite (CI=true: nothing may skip)\n  cargo xtask tools  only install the build tools"
+                "usage:\n  cargo xtask run    build and start Ustaz on the embedded default\n  cargo xtask test   run the whole test suite (CI=true: nothing may skip)\n  cargo xtask tools  only install the build tools\n  cargo xtask prune  remove stale builds of our crates from the target directory"
             );
             std::process::exit(2)
         }
@@ -186,6 +190,7 @@ fn build(path: &str) -> Result<()> {
 }
 
 fn run() -> Result<()> {
+    prune_target();
     let path = tools()?;
     build(&path)?;
     say("building and starting the server (Ctrl-C stops it gracefully)");
@@ -209,6 +214,111 @@ fn run() -> Result<()> {
         bail!("the server exited with {st}");
     }
     Ok(())
+}
+
+/// Our own crates and test targets: the only artifacts [`prune_target`] removes.
+const OWN_ARTIFACTS: &[&str] = &[
+    "domain",
+    "migrations",
+    "frontend",
+    "server",
+    "worker",
+    "xtask",
+    "ustaz_tests",
+    "it",
+    "bench_upload",
+];
+/// Builds of our crates kept per name: the checkout being edited and a CI clone.
+const KEEP_BUILDS: usize = 2;
+
+/// Removes stale builds of our own crates from the persistent target directory.
+///
+/// Every edit, and every checkout at another path (CI clones), leaves a new hash of each
+/// workspace crate in `deps/` (the server's rlib alone is ~750 MB) and a new incremental
+/// session; nothing ever deletes them, and the shared disk filled up (a CI run failed on
+/// "No space left on device"). Dependencies are left alone: their several hashes are
+/// different feature sets still in use.
+fn prune_target() {
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let mut freed = 0u64;
+    for profile in ["release", "debug"] {
+        let dir = target.join(profile);
+        freed += prune_dir(&dir.join("deps"), false);
+        freed += prune_dir(&dir.join("incremental"), true);
+    }
+    if freed > 0 {
+        say(&format!(
+            "pruned {} MiB of stale builds from {}",
+            freed >> 20,
+            target.display()
+        ));
+    }
+}
+
+/// In `dir`, groups entries `[lib]{name}-{hash}[.ext]` by name and deletes all but the
+/// [`KEEP_BUILDS`] newest hashes of each of [`OWN_ARTIFACTS`]; returns the bytes freed.
+fn prune_dir(dir: &Path, incremental: bool) -> u64 {
+    use std::collections::HashMap;
+    use std::time::SystemTime;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    // name -> hash -> (newest mtime, paths)
+    let mut groups: HashMap<String, HashMap<String, (SystemTime, Vec<PathBuf>)>> = HashMap::new();
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let stem = file.split('.').next().unwrap_or_default();
+        let Some((name, hash)) = stem.rsplit_once('-') else {
+            continue;
+        };
+        let name = if incremental {
+            name
+        } else {
+            name.strip_prefix("lib").unwrap_or(name)
+        };
+        if !OWN_ARTIFACTS.contains(&name) {
+            continue;
+        }
+        let modified = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        let slot = groups
+            .entry(name.to_owned())
+            .or_default()
+            .entry(hash.to_owned())
+            .or_insert((SystemTime::UNIX_EPOCH, Vec::new()));
+        slot.0 = slot.0.max(modified);
+        slot.1.push(entry.path());
+    }
+    let mut freed = 0;
+    for hashes in groups.into_values() {
+        let mut builds: Vec<_> = hashes.into_values().collect();
+        builds.sort_by(|a, b| b.0.cmp(&a.0));
+        for (_, paths) in builds.into_iter().skip(KEEP_BUILDS) {
+            for path in paths {
+                freed += size_of(&path);
+                let _ = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+            }
+        }
+    }
+    freed
+}
+
+fn size_of(path: &Path) -> u64 {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::read_dir(path)
+            .map(|d| d.flatten().map(|e| size_of(&e.path())).sum())
+            .unwrap_or(0),
+        Ok(m) => m.len(),
+        Err(_) => 0,
+    }
 }
 
 /// A service the tests can use, or why not.
@@ -421,6 +531,7 @@ fn s3_server() -> Service {
 
 fn test(extra: &[String]) -> Result<()> {
     let ci = env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    prune_target();
     let path = tools()?;
     build(&path)?;
 
