@@ -126,6 +126,16 @@ impl Error {
 }
 
 #[cfg(feature = "server")]
+impl Error {
+    /// An internal failure: `detail` goes to the log under a fresh reference.
+    pub fn internal(detail: impl std::fmt::Display) -> Error {
+        let reference = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        tracing::error!(%reference, error = %detail, "internal error");
+        Error::Internal { reference }
+    }
+}
+
+#[cfg(feature = "server")]
 impl From<sea_orm::DbErr> for Error {
     fn from(err: sea_orm::DbErr) -> Self {
         let reference = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();

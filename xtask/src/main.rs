@@ -296,7 +296,7 @@ fn prune_dir(dir: &Path, incremental: bool) -> u64 {
     let mut freed = 0;
     for hashes in groups.into_values() {
         let mut builds: Vec<_> = hashes.into_values().collect();
-        builds.sort_by(|a, b| b.0.cmp(&a.0));
+        builds.sort_by_key(|b| std::cmp::Reverse(b.0));
         for (_, paths) in builds.into_iter().skip(KEEP_BUILDS) {
             for path in paths {
                 freed += size_of(&path);
