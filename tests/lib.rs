@@ -265,6 +265,68 @@ impl TestApp {
         (applicant, body["id"].as_str().unwrap().to_string())
     }
 
+    /// An applicant whose complete application to the demo programme is submitted, every
+    /// document checked by the worker: (client, application id, document ids).
+    pub async fn submitted_application(
+        &self,
+        email: &str,
+        locale: &str,
+    ) -> (Api, String, Vec<String>) {
+        const DATED: [&str; 4] = ["residence", "police_clearance", "narcology", "psychiatric"];
+        let (applicant, id) = self.draft_application(email, locale).await;
+        let res = applicant
+            .put(
+                &format!("/api/v1/t/{DEMO_TENANT}/applications/{id}"),
+                serde_json::json!({"phone": "+7 701 234 56 78", "occupation": "Teacher",
+                    "experience": "Eight years of youth clubs", "motivation": "I was helped once",
+                    "languages": ["kk", "ru"]}),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let programme: serde_json::Value = self
+            .api()
+            .get(&format!(
+                "/api/v1/t/{DEMO_TENANT}/programmes/{DEMO_PROGRAMME}"
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let recent = (chrono::Utc::now().date_naive() - chrono::Days::new(10)).to_string();
+        let mut documents = Vec::new();
+        for d in programme["required_documents"].as_array().unwrap() {
+            let doc_type = d["doc_type"].as_str().unwrap();
+            let mut path =
+                format!("/api/v1/t/{DEMO_TENANT}/applications/{id}/documents?doc_type={doc_type}");
+            if DATED.contains(&doc_type) {
+                path.push_str(&format!("&issued_on={recent}"));
+            }
+            let res = applicant
+                .upload(
+                    &path,
+                    &format!("{doc_type}.pdf"),
+                    "application/pdf",
+                    worker::recruitment::fixtures::pdf(1),
+                )
+                .await;
+            assert_eq!(res.status(), 201, "{doc_type}");
+            let doc: serde_json::Value = res.json().await.unwrap();
+            documents.push(doc["id"].as_str().unwrap().to_string());
+        }
+        for doc in &documents {
+            let checked = applicant.checked_document(DEMO_TENANT, doc).await;
+            assert_eq!(checked["status"], "auto_passed", "{checked}");
+        }
+        let res = applicant
+            .post(
+                &format!("/api/v1/t/{DEMO_TENANT}/applications/{id}/submit"),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        (applicant, id, documents)
+    }
+
     /// The demo programme's regions (public).
     pub async fn programme_region(&self, tenant: &str, programme: &str) -> String {
         let p: serde_json::Value = self
@@ -277,8 +339,14 @@ impl TestApp {
         p["regions"][0]["id"].as_str().unwrap().to_string()
     }
 
+    /// Runs a fixture statement as system work (on PostgreSQL row-level security would hide
+    /// every tenant's rows from an undeclared transaction).
     pub async fn execute(&self, sql: &str) {
-        self.db.execute_unprepared(sql).await.expect(sql);
+        let txn = domain::db::write(&self.db, domain::db::Scope::System)
+            .await
+            .expect("a transaction");
+        txn.execute_unprepared(sql).await.expect(sql);
+        txn.commit().await.expect(sql);
     }
 }
 
@@ -403,6 +471,10 @@ impl Api {
             .await
             .unwrap()
     }
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.request("delete", path, None).await
+    }
+
     pub async fn put(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.auth(self.client.put(format!("{}{path}", self.base)))
             .json(&body)

@@ -144,6 +144,46 @@ mod tests {
         }
     }
 
+    /// Every `"error-…"` code the domain can return has a message (a missing one would show
+    /// its key to the user).
+    #[test]
+    fn every_error_code_in_the_domain_has_a_message() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let en = keys("en");
+        let mut files = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut missing = BTreeSet::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for part in text.split("\"error-").skip(1) {
+                let code: String = part
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
+                    .collect();
+                // A prefix completed at run time (`format!("error-{x}")`) is not a key.
+                if part[code.len()..].starts_with('"') && !code.is_empty() && !code.ends_with('-') {
+                    let key = format!("error-{code}");
+                    if !en.contains(&key) {
+                        missing.insert(key);
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "no message for {missing:?}");
+    }
+
     #[test]
     fn translates_in_each_language_with_arguments() {
         assert_eq!(Locale::En.t("nav-sign-in"), "Sign in");

@@ -67,6 +67,17 @@ pub enum EmailMessage {
         reason: String,
         path: String,
     },
+    /// Results day: selected, with the link that activates the mentor account.
+    ResultsSelected {
+        tenant_name: String,
+        programme_name: String,
+        path: String,
+    },
+    ResultsNotSelected {
+        tenant_name: String,
+        programme_name: String,
+        path: String,
+    },
 }
 
 pub mod outbox {

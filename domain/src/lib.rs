@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod error;
 pub mod i18n;
 pub mod recruitment;
+pub mod selection;
 pub mod tenancy;
 
 #[cfg(feature = "server")]

@@ -63,6 +63,42 @@ pub fn render(message: &EmailMessage, locale: Locale, public_url: &str) -> Rende
                 path,
             )
         }
+        EmailMessage::ResultsSelected {
+            tenant_name,
+            programme_name,
+            path,
+        } => {
+            let args = [
+                ("tenant", tenant_name.clone()),
+                ("programme", programme_name.clone()),
+                (
+                    "days",
+                    crate::selection::results::ACTIVATION_DAYS.to_string(),
+                ),
+            ];
+            (
+                locale.t_args("email-selected-subject", &args),
+                locale.t_args("email-selected-body", &args),
+                locale.t("email-selected-action"),
+                path,
+            )
+        }
+        EmailMessage::ResultsNotSelected {
+            tenant_name,
+            programme_name,
+            path,
+        } => {
+            let args = [
+                ("tenant", tenant_name.clone()),
+                ("programme", programme_name.clone()),
+            ];
+            (
+                locale.t_args("email-not-selected-subject", &args),
+                locale.t_args("email-not-selected-body", &args),
+                locale.t("email-not-selected-action"),
+                path,
+            )
+        }
         EmailMessage::PasswordReset { path } => (
             locale.t("email-reset-subject"),
             locale.t("email-reset-body"),

@@ -54,11 +54,17 @@ const TENANTS: [DemoTenant; 2] = [
     },
 ];
 
-const ROLES: [(&str, &str, Role); 4] = [
+const ROLES: [(&str, &str, Role); 6] = [
     ("admin", "Әкімші / Admin", Role::TenantAdmin),
     ("coordinator", "Координатор", Role::Coordinator),
     ("psychologist", "Психолог", Role::Psychologist),
     ("mentor", "Тәлімгер / Mentor", Role::Mentor),
+    (
+        "committee",
+        "Комиссия мүшесі / Committee member",
+        Role::CommitteeMember,
+    ),
+    ("trainer", "Тренер / Trainer", Role::Trainer),
 ];
 
 /// The demo logins, for the start-up banner and the README.
@@ -376,6 +382,12 @@ async fn seed_programme(db: &DatabaseConnection) -> Result<()> {
         results_on: today + chrono::Days::new(85),
         contract_months: 24,
         meeting_cadence: Cadence::Weekly,
+        stages: crate::selection::DEFAULT_STAGES.to_vec(),
+        // One committee member in the demo: a quorum of one keeps the pipeline walkable.
+        committee: crate::selection::CommitteeRule {
+            majority: crate::selection::MajorityRule::SimpleMajority,
+            quorum: 1,
+        },
     };
     crate::recruitment::service::create_programme(db, &ctx, &input).await?;
     Ok(())

@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_foundation;
 mod m20261122_000001_recruitment;
+mod m20261123_000001_selection;
+mod m20261123_000002_results;
 
 pub struct Migrator;
 
@@ -14,6 +16,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_foundation::Migration),
             Box::new(m20261122_000001_recruitment::Migration),
+            Box::new(m20261123_000001_selection::Migration),
+            Box::new(m20261123_000002_results::Migration),
         ]
     }
 }
@@ -24,6 +28,8 @@ impl MigratorTrait for Migrator {
 pub const TENANT_OWNED_TABLES: &[&[&str]] = &[
     m20261121_000001_foundation::FOUNDATION_TENANT_TABLES,
     m20261122_000001_recruitment::RECRUITMENT_TENANT_TABLES,
+    m20261123_000001_selection::SELECTION_TENANT_TABLES,
+    m20261123_000002_results::RESULTS_TENANT_TABLES,
 ];
 
 /// Enables row-level security with the tenant policy on `tables` (PostgreSQL only).

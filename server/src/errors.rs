@@ -4,7 +4,7 @@
 //! Body: `{"error": "<i18n key>", "message": "<text in the caller's language>", "field": …}`.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::{Error, Locale};
@@ -59,6 +59,12 @@ impl From<JsonRejection> for ApiError {
             _ => "error-bad-request",
         };
         Error::invalid("body", code).into()
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(_: QueryRejection) -> Self {
+        Error::invalid("query", "error-bad-query").into()
     }
 }
 

@@ -108,6 +108,7 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
     let (stop, stop_rx) = watch::channel(false);
     let mut background = Vec::new();
     background.push(tokio::spawn(recruitment::sweep_loop(
+        db.clone(),
         storage.clone(),
         stop_rx.clone(),
     )));
@@ -131,6 +132,11 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
             queue.clone(),
             state,
             4,
+            stop_rx.clone(),
+        )));
+        background.push(tokio::spawn(worker::selection::results_day_loop(
+            db.clone(),
+            Duration::from_secs(60),
             stop_rx.clone(),
         )));
     }

@@ -348,22 +348,49 @@ pub async fn page_download(
     }
 }
 
-/// Removes what crashed uploads left (partial files, stale multipart uploads) every hour.
+/// Removes what crashed uploads left every hour: partial files, stale multipart uploads, and
+/// stored files whose document row was never written.
 pub async fn sweep_loop(
+    db: sea_orm::DatabaseConnection,
     storage: domain::storage::Storage,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    // Longer than any upload takes, so nothing still on its way is touched.
+    let older_than = std::time::Duration::from_secs(3600);
     loop {
-        match storage.sweep(std::time::Duration::from_secs(3600)).await {
+        match storage.sweep(older_than).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "swept interrupted uploads"),
             Err(e) => tracing::debug!(error = %e, "upload sweep not available"),
+        }
+        match domain::recruitment::service::sweep_orphan_files(&db, &storage, older_than).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "swept stored files without a document"),
+            Err(e) => tracing::warn!(error = %e, "orphan file sweep failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
     }
+}
+
+/// The editor's stage checkboxes (`stage`, repeated), in the product's order; a form without
+/// them keeps the default pipeline.
+fn stages_from_form(
+    fields: &[(String, String)],
+) -> Result<Vec<domain::selection::StageKind>, Error> {
+    let mut stages = fields
+        .iter()
+        .filter(|(n, _)| n == "stage")
+        .map(|(_, v)| domain::selection::StageKind::parse(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    if stages.is_empty() && !fields.iter().any(|(n, _)| n == "stages_shown") {
+        return Ok(domain::selection::DEFAULT_STAGES.to_vec());
+    }
+    stages.sort();
+    stages.dedup();
+    Ok(stages)
 }
 
 /// Reads the programme editor's form (repeated fields: regions, roles, file types; numbered
@@ -456,6 +483,19 @@ fn programme_from_form(
         results_on: date("results_on")?,
         contract_months: num("contract_months")?,
         meeting_cadence: Cadence::parse(&one("meeting_cadence"))?,
+        stages: stages_from_form(fields)?,
+        committee: domain::selection::CommitteeRule {
+            majority: match one("committee_rule").as_str() {
+                "" => Default::default(),
+                rule => domain::selection::MajorityRule::parse(rule)?,
+            },
+            quorum: match one("committee_quorum").trim() {
+                "" => 3,
+                q => q
+                    .parse()
+                    .map_err(|_| Error::invalid("committee_quorum", "error-committee-quorum"))?,
+            },
+        },
     };
     Ok((one("original"), input))
 }

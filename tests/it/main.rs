@@ -8,3 +8,4 @@ mod jobs;
 mod postgres;
 mod recruitment;
 mod refusals;
+mod selection;

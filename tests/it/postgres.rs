@@ -76,6 +76,25 @@ async fn row_level_security_is_the_second_wall() {
     assert_eq!(count(&txn, "SELECT count(*) FROM regions").await, 0);
     txn.commit().await.unwrap();
 
+    // Every tenant-owned table, the ones of later migrations included, has the wall.
+    for table in migrations::TENANT_OWNED_TABLES
+        .iter()
+        .flat_map(|t| t.iter())
+    {
+        assert_eq!(
+            count(
+                &conn,
+                &format!(
+                    "SELECT count(*) FROM pg_class c JOIN pg_policy p ON p.polrelid = c.oid \
+                     WHERE c.relname = '{table}' AND c.relrowsecurity AND p.polname = 'tenant_isolation'"
+                )
+            )
+            .await,
+            1,
+            "{table} has no row-level security"
+        );
+    }
+
     // And the application role cannot switch the wall off.
     let err = conn
         .execute_unprepared("ALTER TABLE regions DISABLE ROW LEVEL SECURITY")
@@ -111,7 +130,7 @@ async fn postgres_and_redis_serve_the_api_and_deliver_invitation_emails() {
         .json()
         .await
         .unwrap();
-    assert_eq!(users.as_array().unwrap().len(), 4);
+    assert_eq!(users.as_array().unwrap().len(), 6);
     assert!(users.as_array().unwrap().iter().all(|u| {
         u["email"]
             .as_str()

@@ -149,6 +149,64 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
             Some(json!({"decision": "rejected", "reason": "Probe"})),
         ),
         ("get", "/api/v1/t/{tenant}/review-queue", staff_only, None),
+        ("get", "/api/v1/t/{tenant}/candidates", staff_only, None),
+        (
+            "get",
+            "/api/v1/t/{tenant}/candidates/{id}",
+            staff_only,
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/candidates/{id}/stages",
+            staff_only,
+            Some(json!({"stage": "psych_test"})),
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/candidates/{id}/stages/{stage}/result",
+            staff_only,
+            Some(json!({"decision": "passed"})),
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/candidates/{id}/votes",
+            staff_only,
+            Some(json!({"vote": "approve"})),
+        ),
+        ("get", "/api/v1/t/{tenant}/cohorts", staff_only, None),
+        (
+            "post",
+            "/api/v1/t/{tenant}/cohorts",
+            staff_only,
+            Some(cohort_body()),
+        ),
+        ("get", "/api/v1/t/{tenant}/cohorts/{id}", staff_only, None),
+        (
+            "post",
+            "/api/v1/t/{tenant}/cohorts/{id}/members",
+            staff_only,
+            Some(json!({"application_id": "APPLICATION"})),
+        ),
+        (
+            "delete",
+            "/api/v1/t/{tenant}/cohorts/{id}/members/{member}",
+            staff_only,
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/programmes/{programme}/results",
+            admin_only,
+            None,
+        ),
+        ("post", "/api/v1/auth/activate", Who::Public, None),
+        (
+            "post",
+            "/api/v1/t/{tenant}/cohorts/{id}/attendance",
+            staff_only,
+            Some(json!({"day": 1, "present": []})),
+        ),
         ("get", "/api/v1/platform/tenants", Who::Operator, None),
         (
             "post",
@@ -177,6 +235,12 @@ fn programme_body(slug: &str) -> Value {
         "opens_on": "2027-03-15", "closes_on": "2027-04-15", "results_on": "2027-05-10",
         "contract_months": 24, "meeting_cadence": "weekly"
     })
+}
+
+/// A valid training cohort (no programme needed).
+fn cohort_body() -> Value {
+    json!({"kind": "training", "title": "Probe", "starts_on": "2027-01-01", "days": 2,
+           "academic_hours": 8, "capacity": 2})
 }
 
 /// Sends one table row's request; the upload route gets a real multipart file.
@@ -434,22 +498,39 @@ async fn every_api_operation_is_in_the_table_and_refuses_strangers_and_lower_rol
         .checked_document("almaty-mentors", &document)
         .await;
     let region = app.programme_region("almaty-mentors", "mentors-2027").await;
+    // A real cohort with a seat in it, for the cohort routes.
+    let cohort: Value = admin
+        .post("/api/v1/t/almaty-mentors/cohorts", cohort_body())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cohort = cohort["cohort"]["id"].as_str().unwrap().to_string();
     let stranger = app.api_as(OTHER_TENANT_ADMIN).await;
     let anonymous = app.api();
     for (method, path, who, body) in table {
-        let id = if path.contains("/applications/") {
+        let id = if path.contains("/applications/") || path.contains("/candidates/") {
             &application
         } else if path.contains("/documents/") {
             &document
+        } else if path.contains("/cohorts/") {
+            &cohort
         } else {
             &membership
         };
         let concrete = path
             .replace("{tenant}", "almaty-mentors")
             .replace("{programme}", "mentors-2027")
+            .replace("{stage}", "documents")
+            .replace("{member}", &membership)
             .replace("{id}", id);
         let body = body.map(|b| {
-            serde_json::from_str::<Value>(&b.to_string().replace("REGION", &region)).unwrap()
+            serde_json::from_str::<Value>(
+                &b.to_string()
+                    .replace("REGION", &region)
+                    .replace("APPLICATION", &application),
+            )
+            .unwrap()
         });
         match who {
             Who::Public => {}

@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod queue;
 pub mod recruitment;
 pub mod runner;
+pub mod selection;
 pub mod settings;
 
 pub use queue::JobQueue;

@@ -62,6 +62,11 @@ async fn main() -> anyhow::Result<()> {
         pause_before_recording: Duration::ZERO,
     };
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(worker::selection::results_day_loop(
+        db.clone(),
+        Duration::from_secs(60),
+        stop_rx.clone(),
+    ));
     let relay = tokio::spawn(worker::outbox::relay_loop(
         db,
         queue.clone(),

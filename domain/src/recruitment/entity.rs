@@ -41,6 +41,11 @@ pub mod programme {
         pub results_at: DateTimeUtc,
         pub contract_months: i32,
         pub meeting_cadence: String,
+        /// JSON array of `selection::StageKind`.
+        pub stages: String,
+        pub committee_rule: String,
+        pub committee_quorum: i32,
+        pub results_announced_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }
@@ -113,6 +118,10 @@ pub mod application {
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
         pub submitted_at: Option<DateTimeUtc>,
+        /// The stage the candidate is at and its status (kept by `selection::service`).
+        pub stage: Option<String>,
+        pub stage_status: Option<String>,
+        pub outcome: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -260,6 +260,9 @@ pub struct ProgrammeView {
     pub results_on: NaiveDate,
     pub contract_months: u32,
     pub meeting_cadence: Cadence,
+    /// The selection stages, in order.
+    pub stages: Vec<crate::selection::StageKind>,
+    pub committee: crate::selection::CommitteeRule,
     pub eligibility: Eligibility,
     pub regions: Vec<crate::tenancy::RegionView>,
     pub required_documents: Vec<DocumentRule>,
@@ -282,6 +285,16 @@ pub struct ProgrammeInput {
     pub results_on: NaiveDate,
     pub contract_months: u32,
     pub meeting_cadence: Cadence,
+    /// The selection stages, in order (default: all six of the seeds).
+    #[serde(default = "default_stages")]
+    pub stages: Vec<crate::selection::StageKind>,
+    /// How the committee decides (default: simple majority, quorum 3).
+    #[serde(default)]
+    pub committee: crate::selection::CommitteeRule,
+}
+
+fn default_stages() -> Vec<crate::selection::StageKind> {
+    crate::selection::DEFAULT_STAGES.to_vec()
 }
 
 impl ProgrammeInput {
@@ -317,6 +330,8 @@ impl ProgrammeInput {
         if !(1..=120).contains(&self.contract_months) {
             return Err(Error::invalid("contract_months", "error-contract-months"));
         }
+        crate::selection::check_stages(&self.stages)?;
+        self.committee.check()?;
         let e = &self.eligibility;
         if e.min_age > 99
             || e.min_residence_months > 600
@@ -1036,6 +1051,8 @@ mod tests {
             results_on: d("2027-05-10"),
             contract_months: 24,
             meeting_cadence: Cadence::Weekly,
+            stages: default_stages(),
+            committee: Default::default(),
         };
         assert!(p.validate().is_ok());
         p.closes_on = d("2027-03-01");

@@ -140,6 +140,8 @@ async fn programme_view(
         results_on: local_date(tenant, p.results_at),
         contract_months: p.contract_months.max(0) as u32,
         meeting_cadence: Cadence::parse(&p.meeting_cadence).unwrap_or_default(),
+        stages: crate::selection::service::stages_of(p),
+        committee: crate::selection::service::committee_rule_of(p),
         eligibility: json(&p.eligibility),
         regions: regions_of(conn, p.id).await?,
         required_documents: rules_of(conn, p.id).await?,
@@ -220,6 +222,8 @@ pub async fn programme_input(
         results_on: local_date(&ctx.tenant, p.results_at),
         contract_months: p.contract_months.max(0) as u32,
         meeting_cadence: Cadence::parse(&p.meeting_cadence).unwrap_or_default(),
+        stages: crate::selection::service::stages_of(&p),
+        committee: crate::selection::service::committee_rule_of(&p),
     })
 }
 
@@ -260,6 +264,8 @@ pub async fn programme_template(
         results_on: today + chrono::Days::new(55),
         contract_months: 24,
         meeting_cadence: Cadence::Weekly,
+        stages: crate::selection::DEFAULT_STAGES.to_vec(),
+        committee: Default::default(),
     })
 }
 
@@ -327,6 +333,10 @@ async fn save_programme(
         results_at: Set(results_at),
         contract_months: Set(input.contract_months as i32),
         meeting_cadence: Set(input.meeting_cadence.as_str().to_string()),
+        stages: Set(serde_json::to_string(&input.stages).expect("serialises")),
+        committee_rule: Set(input.committee.majority.as_str().to_string()),
+        committee_quorum: Set(input.committee.quorum as i32),
+        results_announced_at: Set(existing.as_ref().and_then(|p| p.results_announced_at)),
         created_at: Set(existing.as_ref().map(|p| p.created_at).unwrap_or(now)),
         updated_at: Set(now),
     };
@@ -505,6 +515,9 @@ pub async fn start_application(
         created_at: Set(now),
         updated_at: Set(now),
         submitted_at: Set(None),
+        stage: Set(None),
+        stage_status: Set(None),
+        outcome: Set(crate::selection::Outcome::Pending.as_str().to_string()),
     }
     .insert(&txn)
     .await
@@ -767,6 +780,12 @@ pub async fn submit_application(
     am.submitted_at = Set(Some(now));
     am.updated_at = Set(now);
     let a = am.update(&txn).await?;
+    // The selection starts: the first stage (documents verified, by default) is open.
+    crate::selection::service::open_first_stage(&txn, &a, &p).await?;
+    let a = application::Entity::find_by_id(a.id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
     audit::record(
         &txn,
         Some(ctx.tenant_id()),
@@ -825,6 +844,66 @@ pub fn storage_key(tenant_id: Uuid, document_id: Uuid) -> String {
 }
 pub fn preview_key(tenant_id: Uuid, document_id: Uuid) -> String {
     format!("t/{tenant_id}/previews/{document_id}.jpg")
+}
+
+/// The document a stored object belongs to, from its key (`t/<tenant>/documents/<id>` or
+/// `t/<tenant>/previews/<id>.jpg`); `None` for anything else.
+pub fn document_of_key(key: &str) -> Option<(Uuid, Uuid)> {
+    let mut parts = key.split('/');
+    let (Some("t"), Some(tenant), Some(kind), Some(name), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let id = match kind {
+        "documents" => name,
+        "previews" => name.strip_suffix(".jpg")?,
+        _ => return None,
+    };
+    Some((tenant.parse().ok()?, id.parse().ok()?))
+}
+
+/// Deletes stored files whose document row was never written: the process died between
+/// storing an upload and committing its row (or the verifier stored a preview for a document
+/// erased since). Only objects at least `older_than` old are considered, so an upload still on
+/// its way to its row is never touched. Returns how many objects it removed.
+pub async fn sweep_orphan_files(
+    db: &DatabaseConnection,
+    storage: &crate::storage::Storage,
+    older_than: std::time::Duration,
+) -> Result<usize> {
+    let keys = storage
+        .list_older("t/", older_than)
+        .await
+        .map_err(|e| Error::internal(format!("listing stored files: {e}")))?;
+    let mut removed = 0;
+    for key in keys {
+        let Some((tenant_id, document_id)) = document_of_key(&key) else {
+            tracing::warn!(key, "stored file with an unexpected name left alone");
+            continue;
+        };
+        let txn = db::read(db, Scope::Tenant(tenant_id)).await?;
+        let exists = document::Entity::find_by_id(document_id)
+            .filter(document::Column::TenantId.eq(tenant_id))
+            .one(&txn)
+            .await?
+            .is_some();
+        txn.commit().await?;
+        if exists {
+            continue;
+        }
+        storage
+            .delete(&key)
+            .await
+            .map_err(|e| Error::internal(format!("deleting {key}: {e}")))?;
+        tracing::info!(key, "removed a stored file without a document");
+        removed += 1;
+    }
+    Ok(removed)
 }
 
 /// Checks an upload before it is streamed: the applicant's own application, a document type
@@ -1376,4 +1455,26 @@ pub async fn review_count(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<us
         return Ok(0);
     }
     Ok(review_queue(db, ctx).await?.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_keys_name_their_document() {
+        let (t, d) = (Uuid::now_v7(), Uuid::now_v7());
+        assert_eq!(document_of_key(&storage_key(t, d)), Some((t, d)));
+        assert_eq!(document_of_key(&preview_key(t, d)), Some((t, d)));
+        for key in [
+            format!("t/{t}/documents/{d}/x"),
+            format!("t/{t}/previews/{d}"),
+            format!("t/{t}/reports/{d}"),
+            format!("t/not-a-uuid/documents/{d}"),
+            format!("x/{t}/documents/{d}"),
+            format!("t/{t}/documents"),
+        ] {
+            assert_eq!(document_of_key(&key), None, "{key}");
+        }
+    }
 }

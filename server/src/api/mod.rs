@@ -18,12 +18,18 @@ use crate::errors::ApiError;
 
 mod accounts;
 mod recruitment;
+mod selection;
 mod tenancy;
 
 /// `Json<T>` whose rejections are our JSON errors.
 #[derive(FromRequest)]
 #[from_request(via(Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
+
+/// `Query<T>` whose rejections (an unknown filter value) are our JSON errors.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
 
 /// The caller, authenticated by `Authorization: Bearer <token>`.
 pub struct ApiActor(pub Actor);
@@ -74,7 +80,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "Ustaz API", version = "1", description = "Mentorship programmes: the same operations as the portal, for partners' own tools. Errors are `{error, message, field}` with a stable `error` code."),
     modifiers(&BearerAuth),
-    tags((name = "accounts"), (name = "tenancy"), (name = "recruitment"))
+    tags((name = "accounts"), (name = "tenancy"), (name = "recruitment"), (name = "selection"))
 )]
 struct ApiDoc;
 
@@ -124,6 +130,18 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(recruitment::download_document))
         .routes(routes!(recruitment::review_document))
         .routes(routes!(recruitment::list_review_queue))
+        .routes(routes!(selection::list_candidates))
+        .routes(routes!(selection::get_candidate))
+        .routes(routes!(selection::advance_stage))
+        .routes(routes!(selection::record_stage_result))
+        .routes(routes!(selection::cast_vote))
+        .routes(routes!(selection::list_cohorts, selection::create_cohort))
+        .routes(routes!(selection::get_cohort))
+        .routes(routes!(selection::enrol_candidate))
+        .routes(routes!(selection::withdraw_member))
+        .routes(routes!(selection::record_attendance))
+        .routes(routes!(selection::announce_results))
+        .routes(routes!(selection::activate_account))
         .merge(
             // Uploads stream up to the largest document a programme may allow; each document's
             // own limit is enforced while streaming.
