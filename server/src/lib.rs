@@ -5,6 +5,7 @@ pub mod api;
 pub mod errors;
 pub mod http;
 pub mod recruitment;
+pub mod selection;
 pub mod telemetry;
 
 use std::net::SocketAddr;

@@ -23,7 +23,7 @@ use crate::errors::ApiError;
 
 /// Multipart framing around the file (boundaries, headers, small fields) may add this much to
 /// the request beyond the file itself.
-const MULTIPART_OVERHEAD: u64 = 64 * 1024;
+pub(crate) const MULTIPART_OVERHEAD: u64 = 64 * 1024;
 
 /// Where an upload goes and what the applicant said about it.
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
@@ -76,6 +76,21 @@ async fn store(
     plan: &UploadPlan,
     field: Field<'_>,
 ) -> Result<DocumentView, Error> {
+    store_with(state, plan, field, async |file: StoredFile| {
+        service::record_upload(&state.db, ctx, plan, &file).await
+    })
+    .await
+}
+
+/// Streams a file into storage under the plan's key, checks its real type, and hands it to
+/// `record` (which writes its row). If the type is refused or `record` fails, the stored
+/// object is deleted: nothing is kept half-way.
+pub async fn store_with<T>(
+    state: &AppState,
+    plan: &UploadPlan,
+    field: Field<'_>,
+    record: impl AsyncFnOnce(StoredFile) -> Result<T, Error>,
+) -> Result<T, Error> {
     let original_name = field.file_name().unwrap_or("document").to_string();
     let declared_type = field
         .content_type()
@@ -107,7 +122,7 @@ async fn store(
                 size_bytes: stored.size,
                 sha256: stored.sha256,
             };
-            service::record_upload(&state.db, ctx, plan, &file).await
+            record(file).await
         }
         Err(e) => Err(e),
     };
@@ -153,6 +168,7 @@ macro_rules! next_file {
         }
     };
 }
+pub(crate) use next_file;
 
 /// `POST /api/v1/t/{tenant}/applications/{id}/documents?doc_type=…` with a multipart `file`.
 pub async fn api_upload(

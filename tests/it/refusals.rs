@@ -203,6 +203,25 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
         ("post", "/api/v1/auth/activate", Who::Public, None),
         (
             "post",
+            "/api/v1/t/{tenant}/candidates/{id}/contract",
+            staff_only,
+            Some(json!({"starts_on": "2027-06-01"})),
+        ),
+        ("get", "/api/v1/t/{tenant}/contracts/{id}", staff_only, None),
+        (
+            "post",
+            "/api/v1/t/{tenant}/contracts/{id}/scan",
+            staff_only,
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/contracts/{id}/sign",
+            staff_only,
+            None,
+        ),
+        (
+            "post",
             "/api/v1/t/{tenant}/cohorts/{id}/attendance",
             staff_only,
             Some(json!({"day": 1, "present": []})),
@@ -250,7 +269,7 @@ async fn send(
     path: &str,
     body: Option<Value>,
 ) -> reqwest::Response {
-    if method == "post" && path.ends_with("/documents") {
+    if method == "post" && (path.ends_with("/documents") || path.ends_with("/scan")) {
         return api
             .upload(
                 &format!("{path}?doc_type=education"),

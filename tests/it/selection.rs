@@ -1002,3 +1002,128 @@ async fn an_expired_activation_link_is_refused() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_signed_contract_makes_an_active_mentor() {
+    let app = TestApp::sqlite().await;
+    let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
+    let psychologist = app.api_as("psychologist@almaty-mentors.demo").await;
+    let committee = app.api_as("committee@almaty-mentors.demo").await;
+    app.execute(
+        r#"UPDATE programmes SET stages = '["documents","psych_test","interview","committee","contract"]'"#,
+    )
+    .await;
+    let id = through_interview(&app, &coordinator, &psychologist, "signer@example.kz").await;
+    let contract_path = format!("{}/contract", candidate_path(&id));
+    let start = (chrono::Utc::now().date_naive() + chrono::Days::new(7)).to_string();
+    // Not selected yet.
+    refused(
+        coordinator
+            .post(&contract_path, json!({"starts_on": start}))
+            .await,
+        409,
+        "error-contract-not-selected",
+    )
+    .await;
+    ok(advance(&coordinator, &id, "committee").await, 201).await;
+    ok(
+        committee
+            .post(
+                &format!("{}/votes", candidate_path(&id)),
+                json!({"vote": "approve"}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    ok(
+        result(
+            &coordinator,
+            &id,
+            "committee",
+            json!({"decision": "passed"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    refused(
+        coordinator
+            .post(&contract_path, json!({"starts_on": "2019-01-01"}))
+            .await,
+        422,
+        "error-contract-start",
+    )
+    .await;
+    ok(
+        psychologist
+            .post(&contract_path, json!({"starts_on": start}))
+            .await,
+        403,
+    )
+    .await;
+    let contract = ok(
+        coordinator
+            .post(&contract_path, json!({"starts_on": start}))
+            .await,
+        201,
+    )
+    .await;
+    // 24 months, to the day before.
+    let starts: chrono::NaiveDate = start.parse().unwrap();
+    let ends = (starts + chrono::Months::new(24)).pred_opt().unwrap();
+    assert_eq!(contract["ends_on"], ends.to_string());
+    refused(
+        coordinator
+            .post(&contract_path, json!({"starts_on": start}))
+            .await,
+        409,
+        "error-contract-exists",
+    )
+    .await;
+    let contract_id = contract["id"].as_str().unwrap().to_string();
+    let sign = format!("/api/v1/t/{T}/contracts/{contract_id}/sign");
+    refused(
+        coordinator.post(&sign, json!({})).await,
+        409,
+        "error-contract-scan-missing",
+    )
+    .await;
+    // The scan goes through the document pipeline: a PNG named .pdf is refused as ever.
+    let scan = format!("/api/v1/t/{T}/contracts/{contract_id}/scan");
+    let bad = coordinator
+        .upload(
+            &scan,
+            "contract.pdf",
+            "application/pdf",
+            worker::recruitment::fixtures::png(10, 10),
+        )
+        .await;
+    assert_eq!(bad.status(), 415);
+    let uploaded = ok(
+        coordinator
+            .upload(
+                &scan,
+                "contract.pdf",
+                "application/pdf",
+                worker::recruitment::fixtures::pdf(2),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let scan_id = uploaded["scan"]["id"].as_str().unwrap().to_string();
+    coordinator.checked_document(T, &scan_id).await;
+    let signed = ok(coordinator.post(&sign, json!({})).await, 200).await;
+    assert!(signed["signed_at"].is_string());
+    refused(
+        coordinator.post(&sign, json!({})).await,
+        409,
+        "error-contract-signed",
+    )
+    .await;
+    let view = ok(coordinator.get(&candidate_path(&id)).await, 200).await;
+    assert_eq!(view["candidate"]["outcome"], "active");
+    assert_eq!(record(&view, "contract")["status"], "passed");
+    assert_eq!(record(&view, "contract")["assessor"], "Координатор");
+}

@@ -228,8 +228,10 @@ const OWN_ARTIFACTS: &[&str] = &[
     "it",
     "bench_upload",
 ];
-/// Builds of our crates kept per name: the checkout being edited and a CI clone.
-const KEEP_BUILDS: usize = 2;
+/// Hashes kept per crate name. One build has up to four per name (the library, its test
+/// harness, a binary and the binary's tests), and a CI clone at another path has its own: eight
+/// keeps both checkouts' current builds (fewer made each run delete what the other needs).
+const KEEP_BUILDS: usize = 8;
 
 /// Removes stale builds of our own crates from the persistent target directory.
 ///

@@ -594,7 +594,7 @@ async fn own_application(
     Ok(a)
 }
 
-fn doc_view(d: &document::Model) -> DocumentView {
+pub(crate) fn doc_view(d: &document::Model) -> DocumentView {
     DocumentView {
         id: d.id,
         application_id: d.application_id,
@@ -983,15 +983,29 @@ pub async fn record_upload(
     file: &StoredFile,
 ) -> Result<DocumentView> {
     let txn = ctx.write(db).await?;
-    let a = own_application(&txn, ctx, plan.application_id).await?;
-    if live_count(&txn, a.id, &plan.rule.doc_type).await? >= plan.rule.max_count {
+    own_application(&txn, ctx, plan.application_id).await?;
+    let d = insert_document(&txn, ctx, plan, file).await?;
+    txn.commit().await?;
+    Ok(doc_view(&d))
+}
+
+/// Writes a stored file's row, its first history event and its verification job (inside the
+/// caller's transaction, after the caller checked who uploads). The count is checked here,
+/// under the write lock.
+pub(crate) async fn insert_document(
+    txn: &impl ConnectionTrait,
+    ctx: &TenantCtx,
+    plan: &UploadPlan,
+    file: &StoredFile,
+) -> Result<document::Model> {
+    if live_count(txn, plan.application_id, &plan.rule.doc_type).await? >= plan.rule.max_count {
         return Err(Error::Conflict("error-document-count".into()));
     }
     let now = Utc::now();
     let d = document::ActiveModel {
         id: Set(plan.document_id),
         tenant_id: Set(plan.tenant_id),
-        application_id: Set(a.id),
+        application_id: Set(plan.application_id),
         doc_type: Set(plan.rule.doc_type.clone()),
         status: Set(DocStatus::Uploaded.as_str().to_string()),
         original_name: Set(display_name(&file.original_name)),
@@ -1013,19 +1027,18 @@ pub async fn record_upload(
         reviewed_at: Set(None),
         review_reason: Set(None),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    event(&txn, &d, Some(ctx.actor.user_id), "uploaded", None).await?;
+    event(txn, &d, Some(ctx.actor.user_id), "uploaded", None).await?;
     jobs::enqueue(
-        &txn,
+        txn,
         &Job::VerifyDocument {
             tenant_id: d.tenant_id,
             document_id: d.id,
         },
     )
     .await?;
-    txn.commit().await?;
-    Ok(doc_view(&d))
+    Ok(d)
 }
 
 async fn event(
@@ -1110,7 +1123,9 @@ pub async fn check_task(
     let rule = rules_of(&txn, a.programme_id)
         .await?
         .into_iter()
-        .find(|r| r.doc_type == d.doc_type);
+        .find(|r| r.doc_type == d.doc_type)
+        // Files staff upload (a signed contract) have their own rule.
+        .or_else(|| crate::selection::contracts::staff_rule(&d.doc_type));
     txn.commit().await?;
     Ok(Some(CheckTask {
         storage_key: d.storage_key,

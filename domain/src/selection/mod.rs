@@ -11,6 +11,8 @@ use uuid::Uuid;
 use crate::error::Error;
 
 #[cfg(feature = "server")]
+pub mod contracts;
+#[cfg(feature = "server")]
 pub mod entity;
 #[cfg(feature = "server")]
 pub mod results;

@@ -61,15 +61,15 @@ fn deciders(stage: StageKind) -> &'static [Role] {
 
 // ---------------------------------------------------------------- loading
 
-struct Candidate {
-    app: application::Model,
-    programme: programme::Model,
+pub(crate) struct Candidate {
+    pub(crate) app: application::Model,
+    pub(crate) programme: programme::Model,
 }
 
 /// A submitted application of this tenant that the actor, holding one of `roles` for its
 /// region, may act on. Staff without the role are refused (403); a region that is not theirs,
 /// or a draft, is not found.
-async fn candidate(
+pub(crate) async fn candidate(
     conn: &impl ConnectionTrait,
     ctx: &TenantCtx,
     id: Uuid,
@@ -113,6 +113,47 @@ fn statuses(records: &[stage_result::Model]) -> Vec<(StageKind, StageStatus)> {
             ))
         })
         .collect()
+}
+
+/// A candidate's stages so far.
+pub(crate) async fn stage_statuses(
+    conn: &impl ConnectionTrait,
+    application_id: Uuid,
+) -> Result<Vec<(StageKind, StageStatus)>> {
+    Ok(statuses(&records_of(conn, application_id).await?))
+}
+
+pub(crate) async fn refresh_candidate(conn: &impl ConnectionTrait, c: &Candidate) -> Result<()> {
+    refresh(conn, c).await.map(|_| ())
+}
+
+/// Opens a stage the caller has checked the gate for.
+pub(crate) async fn open_stage(
+    conn: &impl ConnectionTrait,
+    c: &Candidate,
+    stage: StageKind,
+    by: Option<Uuid>,
+) -> Result<()> {
+    insert_stage(conn, c, stage, by).await.map(|_| ())
+}
+
+/// Passes an open stage that is decided by an event rather than a stage result (the contract
+/// signed), and updates where the candidate stands.
+pub(crate) async fn pass_stage(
+    conn: &impl ConnectionTrait,
+    c: &Candidate,
+    stage: StageKind,
+    assessor: Uuid,
+) -> Result<()> {
+    let record = open_record(conn, c.app.id, stage).await?;
+    let result = CheckedResult {
+        decision: StageStatus::Passed,
+        score: None,
+        notes: None,
+        reason: None,
+    };
+    decide(conn, assessor, record, result).await?;
+    refresh(conn, c).await.map(|_| ())
 }
 
 /// Writes where the candidate stands onto the application, for the board's filters.

@@ -142,11 +142,15 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(selection::record_attendance))
         .routes(routes!(selection::announce_results))
         .routes(routes!(selection::activate_account))
+        .routes(routes!(selection::create_contract))
+        .routes(routes!(selection::get_contract))
+        .routes(routes!(selection::sign_contract))
         .merge(
             // Uploads stream up to the largest document a programme may allow; each document's
             // own limit is enforced while streaming.
             OpenApiRouter::new()
                 .routes(routes!(recruitment::upload_document))
+                .routes(routes!(selection::upload_contract_scan))
                 .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
         .split_for_parts()

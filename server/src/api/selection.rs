@@ -2,8 +2,11 @@
 //! seats and attendance, and the committee's votes.
 
 use axum::Json;
+use axum::extract::multipart::Multipart;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
+use domain::selection::contracts::{self, ContractInput, ContractView};
 use domain::selection::results::{self, Activated, Announcement};
 use domain::selection::service;
 use domain::selection::{
@@ -258,4 +261,71 @@ pub async fn activate_account(
     Ok(Json(
         results::activate(&state.db, &body.token, &body.password).await?,
     ))
+}
+
+/// Creates the contract of a selected candidate: start date, end after the programme's
+/// contract length (24 months by default); opens the contract stage.
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/candidates/{id}/contract", operation_id = "create_contract", tag = "selection",
+    security(("bearer" = [])), request_body = ContractInput, params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 201, body = ContractView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_contract(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    ApiJson(body): ApiJson<ContractInput>,
+) -> ApiResult<(StatusCode, Json<ContractView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(contracts::create_contract(&state.db, &ctx, id, &body).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/contracts/{id}", operation_id = "get_contract", tag = "selection",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = ContractView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_contract(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> ApiResult<Json<ContractView>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(contracts::get_contract(&state.db, &ctx, id).await?))
+}
+
+/// Uploads the signed contract's scan (multipart field `file`: PDF, JPEG or PNG, up to 20 MB),
+/// through the same checks and verification job as applicants' documents.
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/contracts/{id}/scan", operation_id = "upload_contract_scan", tag = "selection",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    request_body(content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 201, body = ContractView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn upload_contract_scan(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> ApiResult<(StatusCode, Json<ContractView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::selection::api_contract_scan(&state, &ctx, id, &headers, multipart).await?),
+    ))
+}
+
+/// Signs the contract once its scan passed the checks: the candidate becomes an active mentor.
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/contracts/{id}/sign", operation_id = "sign_contract", tag = "selection",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = ContractView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn sign_contract(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> ApiResult<Json<ContractView>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(contracts::sign_contract(&state.db, &ctx, id).await?))
 }
