@@ -624,10 +624,7 @@ async fn committee(app: TestApp) {
     let committee = app.api_as("committee@almaty-mentors.demo").await;
     // A programme without a School of Mentors (the school has its own test): the committee
     // follows the interview.
-    app.execute(
-        r#"UPDATE programmes SET stages = '["documents","psych_test","interview","committee","contract"]'"#,
-    )
-    .await;
+    without_school(&app).await;
     let id = through_interview(&app, &coordinator, &psychologist, "vote@example.kz").await;
     refused(
         advance(&coordinator, &id, "school").await,
@@ -765,6 +762,38 @@ async fn committee(app: TestApp) {
     assert_eq!(rows.as_array().unwrap().len(), 1);
 }
 
+/// Makes the demo programme one without a School of Mentors (the school has its own test):
+/// the committee follows the interview.
+async fn without_school(app: &TestApp) {
+    app.execute(
+        r#"UPDATE programmes SET stages = '["documents","psych_test","interview","committee","contract"]'"#,
+    )
+    .await;
+}
+
+/// Opens the committee stage, the demo committee member (quorum 1) approves, and the
+/// coordinator records the decision: the candidate is selected.
+async fn committee_approves(app: &TestApp, coordinator: &Api, id: &str) {
+    let committee = app.api_as("committee@almaty-mentors.demo").await;
+    ok(advance(coordinator, id, "committee").await, 201).await;
+    ok(
+        committee
+            .post(
+                &format!("{}/votes", candidate_path(id)),
+                json!({"vote": "approve"}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let view = ok(
+        result(coordinator, id, "committee", json!({"decision": "passed"})).await,
+        200,
+    )
+    .await;
+    assert_eq!(view["candidate"]["outcome"], "selected");
+}
+
 /// Sets the demo programme's results moment (system work, as a fixture).
 async fn results_at(app: &TestApp, at: chrono::DateTime<chrono::Utc>) {
     use domain::recruitment::entity::programme;
@@ -786,35 +815,10 @@ async fn results_day_tells_every_applicant_once_and_the_selected_activate_their_
     let admin = app.api_as("admin@almaty-mentors.demo").await;
     let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
     let psychologist = app.api_as("psychologist@almaty-mentors.demo").await;
-    let committee = app.api_as("committee@almaty-mentors.demo").await;
-    app.execute(
-        r#"UPDATE programmes SET stages = '["documents","psych_test","interview","committee","contract"]'"#,
-    )
-    .await;
+    without_school(&app).await;
     // Selected: through the committee.
     let chosen = through_interview(&app, &coordinator, &psychologist, "chosen@example.kz").await;
-    ok(advance(&coordinator, &chosen, "committee").await, 201).await;
-    ok(
-        committee
-            .post(
-                &format!("{}/votes", candidate_path(&chosen)),
-                json!({"vote": "approve"}),
-            )
-            .await,
-        201,
-    )
-    .await;
-    ok(
-        result(
-            &coordinator,
-            &chosen,
-            "committee",
-            json!({"decision": "passed"}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    committee_approves(&app, &coordinator, &chosen).await;
     // Not selected: documents refused. Still pending: the third.
     let (_, refused_id, _) = app.submitted_application("declined@example.kz", "kk").await;
     ok(
@@ -930,34 +934,9 @@ async fn an_expired_activation_link_is_refused() {
     let admin = app.api_as("admin@almaty-mentors.demo").await;
     let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
     let psychologist = app.api_as("psychologist@almaty-mentors.demo").await;
-    let committee = app.api_as("committee@almaty-mentors.demo").await;
-    app.execute(
-        r#"UPDATE programmes SET stages = '["documents","psych_test","interview","committee","contract"]'"#,
-    )
-    .await;
+    without_school(&app).await;
     let id = through_interview(&app, &coordinator, &psychologist, "late@example.kz").await;
-    ok(advance(&coordinator, &id, "committee").await, 201).await;
-    ok(
-        committee
-            .post(
-                &format!("{}/votes", candidate_path(&id)),
-                json!({"vote": "approve"}),
-            )
-            .await,
-        201,
-    )
-    .await;
-    ok(
-        result(
-            &coordinator,
-            &id,
-            "committee",
-            json!({"decision": "passed"}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    committee_approves(&app, &coordinator, &id).await;
     // Announced by hand, before the date: everyone is decided.
     let done = ok(
         admin
@@ -1008,11 +987,7 @@ async fn a_signed_contract_makes_an_active_mentor() {
     let app = TestApp::sqlite().await;
     let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
     let psychologist = app.api_as("psychologist@almaty-mentors.demo").await;
-    let committee = app.api_as("committee@almaty-mentors.demo").await;
-    app.execute(
-        r#"UPDATE programmes SET stages = '["documents","psych_test","interview","committee","contract"]'"#,
-    )
-    .await;
+    without_school(&app).await;
     let id = through_interview(&app, &coordinator, &psychologist, "signer@example.kz").await;
     let contract_path = format!("{}/contract", candidate_path(&id));
     let start = (chrono::Utc::now().date_naive() + chrono::Days::new(7)).to_string();
@@ -1025,28 +1000,7 @@ async fn a_signed_contract_makes_an_active_mentor() {
         "error-contract-not-selected",
     )
     .await;
-    ok(advance(&coordinator, &id, "committee").await, 201).await;
-    ok(
-        committee
-            .post(
-                &format!("{}/votes", candidate_path(&id)),
-                json!({"vote": "approve"}),
-            )
-            .await,
-        201,
-    )
-    .await;
-    ok(
-        result(
-            &coordinator,
-            &id,
-            "committee",
-            json!({"decision": "passed"}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    committee_approves(&app, &coordinator, &id).await;
     refused(
         coordinator
             .post(&contract_path, json!({"starts_on": "2019-01-01"}))

@@ -639,7 +639,7 @@ pub async fn cast_vote(
     let c = candidate(&txn, ctx, id, &[Role::CommitteeMember])
         .await
         .map_err(|e| match e {
-            Error::NotFound if in_tenant(ctx) => Error::Forbidden,
+            Error::NotFound => Error::Forbidden,
             e => e,
         })?;
     open_record(&txn, c.app.id, StageKind::Committee)
@@ -676,11 +676,6 @@ pub async fn cast_vote(
     let view = candidate_view(&txn, ctx, &c).await?;
     txn.commit().await?;
     Ok(view)
-}
-
-/// Always true for a resolved context; named for what the caller means.
-fn in_tenant(ctx: &TenantCtx) -> bool {
-    !ctx.roles.is_empty()
 }
 
 // ---------------------------------------------------------------- cohorts
@@ -960,6 +955,27 @@ async fn seats_of(conn: &impl ConnectionTrait, application_id: Uuid) -> Result<V
     Ok(out)
 }
 
+/// A cohort whose seats the actor manages (its region's coordinator, or an admin), its row
+/// locked (PostgreSQL) so two seat changes at once cannot both take the last seat; SQLite's
+/// write transaction is already exclusive. Other staff are refused (403).
+async fn managed_cohort(
+    conn: &impl ConnectionTrait,
+    ctx: &TenantCtx,
+    cohort_id: Uuid,
+) -> Result<cohort::Model> {
+    let c = cohort::Entity::find_by_id(cohort_id)
+        .filter(cohort::Column::TenantId.eq(ctx.tenant_id()))
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !ctx.covers_region(&MANAGERS, c.region_id) {
+        sees_cohorts(ctx)?;
+        return Err(Error::Forbidden);
+    }
+    Ok(c)
+}
+
 /// Gives a candidate a seat: enrolled while seats are free, otherwise on the waiting list. A
 /// School of Mentors takes candidates of its programme whose School stage is open.
 pub async fn enrol_candidate(
@@ -969,18 +985,7 @@ pub async fn enrol_candidate(
     application_id: Uuid,
 ) -> Result<CohortView> {
     let txn = ctx.write(db).await?;
-    // Locks the cohort row (PostgreSQL), so two enrolments at once cannot both take the last
-    // seat; SQLite's write transaction is already exclusive.
-    let c = cohort::Entity::find_by_id(cohort_id)
-        .filter(cohort::Column::TenantId.eq(ctx.tenant_id()))
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if !ctx.covers_region(&MANAGERS, c.region_id) {
-        sees_cohorts(ctx)?;
-        return Err(Error::Forbidden);
-    }
+    let c = managed_cohort(&txn, ctx, cohort_id).await?;
     let cand = candidate(&txn, ctx, application_id, &MANAGERS).await?;
     if CohortKind::parse(&c.kind).ok() == Some(CohortKind::School) {
         if c.programme_id != Some(cand.programme.id) {
@@ -1047,16 +1052,7 @@ pub async fn withdraw_member(
     member_id: Uuid,
 ) -> Result<CohortView> {
     let txn = ctx.write(db).await?;
-    let c = cohort::Entity::find_by_id(cohort_id)
-        .filter(cohort::Column::TenantId.eq(ctx.tenant_id()))
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if !ctx.covers_region(&MANAGERS, c.region_id) {
-        sees_cohorts(ctx)?;
-        return Err(Error::Forbidden);
-    }
+    let c = managed_cohort(&txn, ctx, cohort_id).await?;
     let members = members_of(&txn, c.id).await?;
     let m = members
         .iter()
