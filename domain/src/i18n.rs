@@ -184,6 +184,51 @@ mod tests {
         assert!(missing.is_empty(), "no message for {missing:?}");
     }
 
+    /// Every literal key the portal and the e-mails translate (`t("…")`, `t_args("…"`) is in
+    /// the catalogue: a missing one would show its key to the reader.
+    #[test]
+    fn every_key_the_portal_uses_has_a_message() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let en = keys("en");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        walk(&root.join("../frontend/src"), &mut files);
+        walk(&root.join("src"), &mut files);
+        let mut missing = BTreeSet::new();
+        let mut seen = 0;
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for opener in ["t(\"", "t_args(\""] {
+                for part in text.split(opener).skip(1) {
+                    let key: String = part
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
+                        .collect();
+                    if part[key.len()..].starts_with('"') && key.contains('-') {
+                        seen += 1;
+                        if !en.contains(&key) {
+                            missing.insert(key);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            seen > 300,
+            "the scan found only {seen} keys: is it still reading the portal?"
+        );
+        assert!(missing.is_empty(), "no message for {missing:?}");
+    }
+
     #[test]
     fn translates_in_each_language_with_arguments() {
         assert_eq!(Locale::En.t("nav-sign-in"), "Sign in");

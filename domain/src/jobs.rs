@@ -78,6 +78,17 @@ pub enum EmailMessage {
         programme_name: String,
         path: String,
     },
+    /// A seat in a School of Mentors or training: enrolled, or on its waiting list.
+    CohortSeat {
+        tenant_name: String,
+        title: String,
+        /// The first day, as people read dates here (dd.mm.yyyy).
+        first_day: String,
+        days: u32,
+        place: String,
+        waitlisted: bool,
+        path: String,
+    },
 }
 
 pub mod outbox {

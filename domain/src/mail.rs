@@ -99,6 +99,34 @@ pub fn render(message: &EmailMessage, locale: Locale, public_url: &str) -> Rende
                 path,
             )
         }
+        EmailMessage::CohortSeat {
+            tenant_name,
+            title,
+            first_day,
+            days,
+            place,
+            waitlisted,
+            path,
+        } => {
+            let args = [
+                ("tenant", tenant_name.clone()),
+                ("title", title.clone()),
+                ("date", first_day.clone()),
+                ("days", days.to_string()),
+                ("place", place.clone()),
+            ];
+            let which = if *waitlisted {
+                "waitlisted"
+            } else {
+                "enrolled"
+            };
+            (
+                locale.t_args(&format!("email-cohort-{which}-subject"), &args),
+                locale.t_args(&format!("email-cohort-{which}-body"), &args),
+                locale.t("email-cohort-action"),
+                path,
+            )
+        }
         EmailMessage::PasswordReset { path } => (
             locale.t("email-reset-subject"),
             locale.t("email-reset-body"),

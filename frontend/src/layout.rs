@@ -26,6 +26,9 @@ pub fn Header() -> impl IntoView {
                 let admin = roles.contains(&Role::TenantAdmin);
                 let staff = roles.iter().any(|r| r.is_staff());
                 let reviewer = admin || roles.contains(&Role::Coordinator);
+                let board = reviewer || roles.contains(&Role::Psychologist) || roles.contains(&Role::CommitteeMember);
+                let cohorts = board || roles.contains(&Role::Trainer);
+                let mentor = roles.contains(&Role::Mentor);
                 let csrf = info.csrf.clone();
                 view! {
                     <header class="top">
@@ -38,6 +41,9 @@ pub fn Header() -> impl IntoView {
                                 {staff.then(|| view! { <a href=format!("/t/{s}/regions")>{l.t("nav-regions")}</a> })}
                                 {staff.then(|| view! { <a href=format!("/t/{s}/institutions")>{l.t("nav-institutions")}</a> })}
                                 {reviewer.then(|| view! { <a href=format!("/t/{s}/review")>{l.t("nav-review")}</a> })}
+                                {board.then(|| view! { <a href=format!("/t/{s}/candidates")>{l.t("nav-candidates")}</a> })}
+                                {cohorts.then(|| view! { <a href=format!("/t/{s}/cohorts")>{l.t("nav-cohorts")}</a> })}
+                                {mentor.then(|| view! { <a href=format!("/t/{s}/me") id="nav-account">{l.t("nav-account")}</a> })}
                                 <a href=format!("/t/{s}/apply")>{l.t("nav-programmes")}</a>
                             })}
                             {info.user.as_ref().map(|u| view! {

@@ -3,7 +3,8 @@
 //! Every form also works before the bundle loads.
 //!
 //! Rooms: `accounts` (sign-in, invitations, staff), `tenancy` (dashboard, regions,
-//! institutions, platform operator), `recruitment` (programmes, applications, review).
+//! institutions, platform operator), `recruitment` (programmes, applications, review),
+//! `selection` (candidates, cohorts, contracts, activation, the mentor's account).
 
 // The recruitment pages are deep view trees; the wasm build needs room to name their types.
 #![recursion_limit = "512"]
@@ -17,6 +18,7 @@ pub mod accounts;
 pub mod errors;
 pub mod layout;
 pub mod recruitment;
+pub mod selection;
 pub mod session;
 pub mod tenancy;
 
@@ -84,6 +86,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/t/:slug/review") view=recruitment::ReviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/programmes") view=recruitment::ProgrammesAdminPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/programmes/:programme/edit") view=recruitment::ProgrammeEditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/candidates") view=selection::CandidatesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/candidates/:id") view=selection::CandidatePage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/cohorts") view=selection::CohortsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/cohorts/:cohort") view=selection::CohortPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/me") view=selection::MentorAccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/activate") view=selection::ActivatePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <Hydrated/>

@@ -201,6 +201,11 @@ pub fn router(state: AppState, queue: JobQueue, max_body_bytes: usize) -> Router
                 .layer(DefaultBodyLimit::max(api::UPLOAD_BODY_LIMIT)),
         )
         .route(
+            "/t/{tenant}/candidates/{id}/contract/scan",
+            axum::routing::post(selection::page_contract_scan)
+                .layer(DefaultBodyLimit::max(api::UPLOAD_BODY_LIMIT)),
+        )
+        .route(
             "/t/{tenant}/documents/{id}/file",
             get(recruitment::page_download),
         )

@@ -192,51 +192,84 @@ pub async fn api_upload(
 pub async fn page_upload(
     State(state): State<AppState>,
     Path((tenant, application_id)): Path<(String, Uuid)>,
-    headers: HeaderMap,
     request: axum::extract::Request,
 ) -> Response {
+    let back = format!("/t/{tenant}/applications/{application_id}");
+    page_form_upload(
+        &state,
+        &tenant,
+        &back,
+        request,
+        async |state, ctx, fields, headers, field| {
+            let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+            let params = UploadParams {
+                doc_type: headers
+                    .get("x-doc-type")
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from)
+                    .or_else(|| get("doc_type"))
+                    .unwrap_or_default(),
+                issued_on: headers
+                    .get("x-issued-on")
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from)
+                    .or_else(|| get("issued_on")),
+            };
+            receive(state, ctx, application_id, &params, headers, field).await
+        },
+    )
+    .await
+}
+
+/// A file posted from a portal page: the session, its CSRF token (header or a form field
+/// before the file) and the tenant are checked, then `store` receives the small fields and the
+/// file. The page's script gets JSON (201 with the result); a plain form post goes back to
+/// `back` with `?uploaded=1`, or `?upload_error=` and the translated reason.
+pub(crate) async fn page_form_upload<T: serde::Serialize>(
+    state: &AppState,
+    tenant: &str,
+    back: &str,
+    request: axum::extract::Request,
+    store: impl AsyncFnOnce(
+        &AppState,
+        &TenantCtx,
+        &[(String, String)],
+        &HeaderMap,
+        Field<'_>,
+    ) -> Result<T, Error>,
+) -> Response {
     let (locale, session) = who_asks(&request);
+    let headers = request.headers().clone();
     let wants_json = headers.contains_key("x-csrf-token");
-    let back = |query: &str| -> Response {
-        Redirect::to(&format!("/t/{tenant}/applications/{application_id}{query}")).into_response()
-    };
-    let result: Result<DocumentView, Error> = async {
+    let result: Result<T, Error> = async {
         let session = session.ok_or(Error::Unauthenticated)?;
-        let multipart = <Multipart as axum::extract::FromRequest<()>>::from_request(request, &())
-            .await
-            .map_err(|_| Error::invalid("body", "error-bad-request"))?;
-        let mut multipart = multipart;
+        let mut multipart =
+            <Multipart as axum::extract::FromRequest<()>>::from_request(request, &())
+                .await
+                .map_err(|_| Error::invalid("body", "error-bad-request"))?;
         let mut fields: Vec<(String, String)> = Vec::new();
         let field: Option<Field<'_>> = next_file!(multipart, fields);
-        let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         let csrf = headers
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok())
             .map(String::from)
-            .or_else(|| get("csrf"))
+            .or_else(|| {
+                fields
+                    .iter()
+                    .find(|(n, _)| n == "csrf")
+                    .map(|(_, v)| v.clone())
+            })
             .unwrap_or_default();
         frontend::server::check_csrf(&session, &csrf).map_err(|e| match e {
             frontend::errors::AppError::Domain(d) => d,
             frontend::errors::AppError::Transport(_) => Error::invalid("csrf", "error-csrf"),
         })?;
-        let ctx = TenantCtx::resolve(&state.db, &session.actor, &tenant).await?;
-        let params = UploadParams {
-            doc_type: headers
-                .get("x-doc-type")
-                .and_then(|v| v.to_str().ok())
-                .map(String::from)
-                .or_else(|| get("doc_type"))
-                .unwrap_or_default(),
-            issued_on: headers
-                .get("x-issued-on")
-                .and_then(|v| v.to_str().ok())
-                .map(String::from)
-                .or_else(|| get("issued_on")),
-        };
+        let ctx = TenantCtx::resolve(&state.db, &session.actor, tenant).await?;
         let field = field.ok_or_else(|| Error::invalid("file", "error-file-missing"))?;
-        receive(&state, &ctx, application_id, &params, &headers, field).await
+        store(state, &ctx, &fields, &headers, field).await
     }
     .await;
+    let back = |query: &str| Redirect::to(&format!("{back}{query}")).into_response();
     match (result, wants_json) {
         (Ok(doc), true) => (StatusCode::CREATED, axum::Json(doc)).into_response(),
         (Ok(_), false) => back("?uploaded=1"),

@@ -341,3 +341,266 @@ async fn an_applicant_checks_registers_applies_uploads_with_progress_and_submits
         .expect("submitted");
     c.close().await.unwrap();
 }
+
+/// Waits for `css`, reloading the page between looks (for work the worker finishes later).
+async fn wait_reloading(c: &Client, css: &str) {
+    for _ in 0..60 {
+        if c.find(Locator::Css(css)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        c.refresh().await.unwrap();
+    }
+    panic!(
+        "{css} never appeared:\n{}",
+        c.source().await.unwrap_or_default()
+    );
+}
+
+async fn wait_for(c: &Client, css: &str) {
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("{css}"));
+}
+
+/// Records the open stage's result on the candidate's page.
+async fn decide_on_page(c: &Client, score: Option<&str>) {
+    wait_for(c, "#decide-stage").await;
+    click(c, "#decide-stage input[value=passed]").await;
+    if let Some(s) = score {
+        fill(c, "#decide-stage input[name=score]", s).await;
+    }
+    click(c, "#decide-stage button[type=submit]").await;
+    wait_for(c, "#candidate-notice").await;
+}
+
+async fn open_next_stage(c: &Client) {
+    click(c, "#open-stage button[type=submit]").await;
+    wait_for(c, "#candidate-notice").await;
+}
+
+#[tokio::test]
+async fn a_candidate_goes_from_submitted_application_to_active_mentor_and_signs_in() {
+    let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser (Chromium)") else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    let email = "asel@example.kz";
+    let (_, id, documents) = app.submitted_application(email, "ru").await;
+    let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
+    for doc in &documents {
+        let res = coordinator
+            .post(
+                &format!("/api/v1/t/almaty-mentors/documents/{doc}/review"),
+                json!({"decision": "verified"}),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    let c = chromium(&webdriver).await;
+    let page = format!("{}/t/almaty-mentors/candidates/{id}", app.url);
+
+    // The coordinator finds the candidate on the board, passes the documents, opens testing.
+    sign_in(&c, &app, "coordinator@almaty-mentors.demo", PASSWORD).await;
+    wait_text(&c, "Almaty Mentors Foundation").await;
+    c.goto(&format!("{}/t/almaty-mentors/candidates", app.url))
+        .await
+        .unwrap();
+    hydrated(&c).await;
+    click(
+        &c,
+        &format!("[data-stage=documents] [data-candidate='{id}'] a"),
+    )
+    .await;
+    decide_on_page(&c, None).await;
+    open_next_stage(&c).await;
+
+    // The psychologist records testing and, once it is opened, the interview.
+    for stage in ["psych_test", "interview"] {
+        sign_in(&c, &app, "psychologist@almaty-mentors.demo", PASSWORD).await;
+        wait_text(&c, "Almaty Mentors Foundation").await;
+        c.goto(&page).await.unwrap();
+        decide_on_page(&c, Some("82")).await;
+        let status = c
+            .find(Locator::Css(&format!("li[data-stage={stage}]")))
+            .await
+            .unwrap()
+            .attr("data-status")
+            .await
+            .unwrap();
+        assert_eq!(status.as_deref(), Some("passed"), "{stage}");
+        sign_in(&c, &app, "coordinator@almaty-mentors.demo", PASSWORD).await;
+        wait_text(&c, "Almaty Mentors Foundation").await;
+        c.goto(&page).await.unwrap();
+        open_next_stage(&c).await;
+    }
+
+    // School of Mentors: a cohort starting today whose rule is one day attended; enrolled from
+    // the candidate's page, the trainer marks day one on the cohort's grid, which passes it.
+    let staff: serde_json::Value = app
+        .api_as("admin@almaty-mentors.demo")
+        .await
+        .get("/api/v1/t/almaty-mentors/users")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let trainer = staff
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == "trainer@almaty-mentors.demo")
+        .unwrap()["user_id"]
+        .clone();
+    let programme: serde_json::Value = app
+        .api()
+        .get("/api/v1/t/almaty-mentors/programmes/mentors-2027")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cohort: serde_json::Value = coordinator
+        .post(
+            "/api/v1/t/almaty-mentors/cohorts",
+            json!({"kind": "school", "title": "Школа наставников", "programme_id": programme["id"],
+                   "starts_on": chrono::Utc::now().date_naive().to_string(), "days": 2,
+                   "academic_hours": 16, "place": "Алматы", "trainers": [trainer], "capacity": 20,
+                   "min_days": 1}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cohort_id = cohort["cohort"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{cohort}"))
+        .to_string();
+    c.refresh().await.unwrap();
+    click(&c, "#enrol-form button[type=submit]").await;
+    wait_for(&c, "#candidate-notice").await;
+    sign_in(&c, &app, "trainer@almaty-mentors.demo", PASSWORD).await;
+    wait_text(&c, "Almaty Mentors Foundation").await;
+    c.goto(&format!("{}/t/almaty-mentors/cohorts/{cohort_id}", app.url))
+        .await
+        .unwrap();
+    wait_for(&c, "#attendance-form").await;
+    click(&c, "#attendance-form td.present input[type=checkbox]").await;
+    click(&c, "#attendance-form button[type=submit]").await;
+    wait_for(&c, "#cohort-notice").await;
+    assert_eq!(
+        c.find(Locator::Css("#attendance-rate"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "100%"
+    );
+
+    // The committee member votes; the coordinator records the committee's decision.
+    sign_in(&c, &app, "coordinator@almaty-mentors.demo", PASSWORD).await;
+    wait_text(&c, "Almaty Mentors Foundation").await;
+    c.goto(&page).await.unwrap();
+    open_next_stage(&c).await;
+    sign_in(&c, &app, "committee@almaty-mentors.demo", PASSWORD).await;
+    wait_text(&c, "Almaty Mentors Foundation").await;
+    c.goto(&page).await.unwrap();
+    wait_for(&c, "#vote-form").await;
+    click(&c, "#vote-form input[value=approve]").await;
+    fill(
+        &c,
+        "#vote-form textarea[name=comment]",
+        "Надёжная, спокойная",
+    )
+    .await;
+    click(&c, "#vote-form button[type=submit]").await;
+    wait_for(&c, "#candidate-notice").await;
+    sign_in(&c, &app, "coordinator@almaty-mentors.demo", PASSWORD).await;
+    wait_text(&c, "Almaty Mentors Foundation").await;
+    c.goto(&page).await.unwrap();
+    decide_on_page(&c, None).await;
+    wait_for(&c, "#candidate-outcome[data-outcome=selected]").await;
+
+    // Results: the admin announces them from the programmes page; the activation e-mail.
+    sign_in(&c, &app, "admin@almaty-mentors.demo", PASSWORD).await;
+    wait_text(&c, "Almaty Mentors Foundation").await;
+    c.goto(&format!("{}/t/almaty-mentors/programmes", app.url))
+        .await
+        .unwrap();
+    click(&c, "tr[data-programme=mentors-2027] form.announce button").await;
+    wait_for(&c, "#results-announced").await;
+    let mail = app.wait_for_email(email, "/activate?token=").await;
+    assert!(
+        !mail.text.contains(ustaz_tests::APPLICANT_PASSWORD),
+        "no password in the e-mail"
+    );
+    let token = token_from(&mail, "/activate");
+
+    // The candidate chooses a password and signs in to the mentor account for the first time.
+    click(&c, "form.signout button").await;
+    c.goto(&format!("{}/activate?token={token}", app.url))
+        .await
+        .unwrap();
+    hydrated(&c).await;
+    fill(
+        &c,
+        "#activate-form input[name=password]",
+        "asel's own passphrase",
+    )
+    .await;
+    click(&c, "#activate-form button[type=submit]").await;
+    wait_for(&c, "#activated").await;
+    click(&c, "#activated-sign-in").await;
+    hydrated(&c).await;
+    fill(&c, "#login-form input[name=email]", email).await;
+    fill(
+        &c,
+        "#login-form input[name=password]",
+        "asel's own passphrase",
+    )
+    .await;
+    click(&c, "#login-form button[type=submit]").await;
+    wait_for(&c, "#mentor-account .mentorship[data-outcome=selected]").await;
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/t/almaty-mentors/me"),
+        "the first sign-in lands in the mentor's account"
+    );
+    wait_for(&c, "#nav-account").await;
+
+    // The contract: made, the signed scan uploaded with its progress bar, checked, signed.
+    sign_in(&c, &app, "coordinator@almaty-mentors.demo", PASSWORD).await;
+    wait_text(&c, "Almaty Mentors Foundation").await;
+    c.goto(&page).await.unwrap();
+    hydrated(&c).await;
+    click(&c, "#contract-form button[type=submit]").await;
+    wait_for(&c, "#contract-dates").await;
+    let scan = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
+    std::fs::write(scan.path(), worker::recruitment::fixtures::pdf(2)).unwrap();
+    hydrated(&c).await;
+    c.find(Locator::Css("#scan-form input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&scan.path().display().to_string())
+        .await
+        .unwrap();
+    click(&c, "#scan-form button[type=submit]").await;
+    wait_reloading(&c, "#contract-scan[data-status=auto_passed]").await;
+    click(&c, "#sign-form button[type=submit]").await;
+    wait_for(&c, "#candidate-outcome[data-outcome=active]").await;
+    wait_for(&c, "#contract-signed").await;
+
+    // The mentor sees the signed contract and the active status in the account.
+    sign_in(&c, &app, email, "asel's own passphrase").await;
+    wait_text(&c, "Almaty Mentors Foundation").await;
+    c.goto(&format!("{}/t/almaty-mentors/me", app.url))
+        .await
+        .unwrap();
+    wait_for(&c, "#mentor-account .mentorship[data-outcome=active]").await;
+    c.close().await.unwrap();
+}

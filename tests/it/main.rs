@@ -9,3 +9,4 @@ mod postgres;
 mod recruitment;
 mod refusals;
 mod selection;
+mod selection_pages;

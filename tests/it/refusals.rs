@@ -262,6 +262,18 @@ fn cohort_body() -> Value {
            "academic_hours": 8, "capacity": 2})
 }
 
+/// A real cohort of the demo tenant, created by its admin: its id.
+async fn cohort_of(app: &TestApp) -> String {
+    let admin = app.api_as("admin@almaty-mentors.demo").await;
+    let cohort: Value = admin
+        .post("/api/v1/t/almaty-mentors/cohorts", cohort_body())
+        .await
+        .json()
+        .await
+        .unwrap();
+    cohort["cohort"]["id"].as_str().unwrap().to_string()
+}
+
 /// Sends one table row's request; the upload route gets a real multipart file.
 async fn send(
     api: &ustaz_tests::Api,
@@ -338,6 +350,33 @@ fn page_table() -> Vec<(&'static str, Who)> {
                 lower: Some(ALMATY_MENTOR),
             },
         ),
+        (
+            "/t/{slug}/candidates",
+            Who::Tenant {
+                lower: Some(ALMATY_MENTOR),
+            },
+        ),
+        (
+            "/t/{slug}/candidates/{id}",
+            Who::Tenant {
+                lower: Some(ALMATY_MENTOR),
+            },
+        ),
+        (
+            "/t/{slug}/cohorts",
+            Who::Tenant {
+                lower: Some(ALMATY_MENTOR),
+            },
+        ),
+        (
+            "/t/{slug}/cohorts/{cohort}",
+            Who::Tenant {
+                lower: Some(ALMATY_MENTOR),
+            },
+        ),
+        // Anyone's own mentor account: every member may open it, for themselves only.
+        ("/t/{slug}/me", Who::Tenant { lower: None }),
+        ("/activate", Who::Public),
     ]
 }
 
@@ -441,6 +480,97 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
             t(Some(ALMATY_MENTOR)),
             vec![("programme", "mentors-2027")],
         ),
+        ("/api/candidates_page", t(Some(ALMATY_MENTOR)), vec![]),
+        (
+            "/api/bulk_candidates",
+            t(Some(ALMATY_MENTOR)),
+            vec![
+                ("action", "advance"),
+                ("cohort", ""),
+                ("ids[0]", "APPLICATION"),
+            ],
+        ),
+        (
+            "/api/candidate_page",
+            t(Some(ALMATY_MENTOR)),
+            vec![("id", "APPLICATION")],
+        ),
+        (
+            "/api/open_stage",
+            t(Some(ALMATY_MENTOR)),
+            vec![("id", "APPLICATION"), ("stage", "psych_test")],
+        ),
+        (
+            "/api/decide_stage",
+            t(Some(ALMATY_MENTOR)),
+            vec![
+                ("id", "APPLICATION"),
+                ("stage", "documents"),
+                ("decision", "passed"),
+                ("score", ""),
+                ("notes", ""),
+                ("reason", ""),
+            ],
+        ),
+        (
+            "/api/vote_on_candidate",
+            t(Some(ALMATY_MENTOR)),
+            vec![("id", "APPLICATION"), ("vote", "approve"), ("comment", "")],
+        ),
+        (
+            "/api/make_contract",
+            t(Some(ALMATY_MENTOR)),
+            vec![("id", "APPLICATION"), ("starts_on", "2027-06-01")],
+        ),
+        (
+            "/api/sign_contract_page",
+            t(Some(ALMATY_MENTOR)),
+            vec![("id", "APPLICATION"), ("contract", "APPLICATION")],
+        ),
+        ("/api/cohorts_page", t(Some(ALMATY_MENTOR)), vec![]),
+        (
+            "/api/new_cohort",
+            t(Some(ALMATY_MENTOR)),
+            vec![
+                ("kind", "training"),
+                ("title", "Probe"),
+                ("programme", ""),
+                ("region", ""),
+                ("starts_on", "2027-01-01"),
+                ("days", "2"),
+                ("academic_hours", "8"),
+                ("place", ""),
+                ("capacity", "2"),
+                ("min_days", ""),
+            ],
+        ),
+        (
+            "/api/cohort_page",
+            t(Some(ALMATY_MENTOR)),
+            vec![("id", "COHORT")],
+        ),
+        (
+            "/api/enrol_in_cohort",
+            t(Some(ALMATY_MENTOR)),
+            vec![("cohort", "COHORT"), ("application", "APPLICATION")],
+        ),
+        (
+            "/api/withdraw_seat",
+            t(Some(ALMATY_MENTOR)),
+            vec![("cohort", "COHORT"), ("member", "APPLICATION")],
+        ),
+        (
+            "/api/save_attendance",
+            t(Some(ALMATY_MENTOR)),
+            vec![("cohort", "COHORT"), ("day", "1")],
+        ),
+        (
+            "/api/announce_programme_results",
+            t(Some(ALMATY_MENTOR)),
+            vec![("programme", "mentors-2027")],
+        ),
+        ("/api/activate_mentor", Who::Public, vec![]),
+        ("/api/mentor_account_page", t(None), vec![]),
         ("/api/list_tenants", Who::Operator, vec![]),
         (
             "/api/create_tenant",
@@ -518,13 +648,7 @@ async fn every_api_operation_is_in_the_table_and_refuses_strangers_and_lower_rol
         .await;
     let region = app.programme_region("almaty-mentors", "mentors-2027").await;
     // A real cohort with a seat in it, for the cohort routes.
-    let cohort: Value = admin
-        .post("/api/v1/t/almaty-mentors/cohorts", cohort_body())
-        .await
-        .json()
-        .await
-        .unwrap();
-    let cohort = cohort["cohort"]["id"].as_str().unwrap().to_string();
+    let cohort = cohort_of(&app).await;
     let stranger = app.api_as(OTHER_TENANT_ADMIN).await;
     let anonymous = app.api();
     for (method, path, who, body) in table {
@@ -634,7 +758,12 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
         "the table lists a page the portal does not have: {real:?}"
     );
 
-    let (_, application) = app.draft_application("page-probe@example.kz", "en").await;
+    // A submitted application (a candidate's page needs one) and a cohort, so refusals are
+    // about who asks, not about a missing record.
+    let (_, application, _) = app
+        .submitted_application("page-probe@example.kz", "en")
+        .await;
+    let cohort = cohort_of(&app).await;
     let stranger = app.browser();
     stranger.login(OTHER_TENANT_ADMIN).await;
     let admin = app.browser();
@@ -644,6 +773,7 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
         let concrete = path
             .replace("{slug}", "almaty-mentors")
             .replace("{programme}", "mentors-2027")
+            .replace("{cohort}", &cohort)
             .replace("{id}", &application);
         match who {
             Who::Public | Who::SignedIn => {
@@ -747,6 +877,7 @@ async fn every_server_function_is_in_the_table_and_refuses_strangers_and_lower_r
         .checked_document("almaty-mentors", &document)
         .await;
 
+    let cohort = cohort_of(&app).await;
     let stranger = app.browser();
     stranger.login(OTHER_TENANT_ADMIN).await;
     let stranger_csrf = stranger.csrf().await;
@@ -768,6 +899,7 @@ async fn every_server_function_is_in_the_table_and_refuses_strangers_and_lower_r
                             "MEMBERSHIP" => membership.clone(),
                             "APPLICATION" => application.clone(),
                             "DOCUMENT" => document.clone(),
+                            "COHORT" => cohort.clone(),
                             other => other.to_string(),
                         },
                     )

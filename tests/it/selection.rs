@@ -9,11 +9,11 @@ use ustaz_tests::{Api, DEMO_TENANT, Options, TestApp, postgres_database, service
 
 const T: &str = DEMO_TENANT;
 
-fn candidate_path(id: &str) -> String {
+pub(crate) fn candidate_path(id: &str) -> String {
     format!("/api/v1/t/{T}/candidates/{id}")
 }
 
-async fn ok(res: reqwest::Response, status: u16) -> Value {
+pub(crate) async fn ok(res: reqwest::Response, status: u16) -> Value {
     let got = res.status().as_u16();
     let body: Value = res.json().await.unwrap_or(Value::Null);
     assert_eq!(got, status, "{body}");
@@ -27,7 +27,7 @@ async fn refused(res: reqwest::Response, status: u16, code: &str) -> Value {
     body
 }
 
-async fn advance(api: &Api, id: &str, stage: &str) -> reqwest::Response {
+pub(crate) async fn advance(api: &Api, id: &str, stage: &str) -> reqwest::Response {
     api.post(
         &format!("{}/stages", candidate_path(id)),
         json!({ "stage": stage }),
@@ -35,7 +35,7 @@ async fn advance(api: &Api, id: &str, stage: &str) -> reqwest::Response {
     .await
 }
 
-async fn result(api: &Api, id: &str, stage: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn result(api: &Api, id: &str, stage: &str, body: Value) -> reqwest::Response {
     api.post(
         &format!("{}/stages/{stage}/result", candidate_path(id)),
         body,
@@ -52,7 +52,7 @@ fn record<'a>(view: &'a Value, stage: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {stage} record in {view}"))
 }
 
-async fn audit_count(app: &TestApp, action: &str) -> i64 {
+pub(crate) async fn audit_count(app: &TestApp, action: &str) -> i64 {
     let row = app
         .db
         .query_one_raw(Statement::from_string(
@@ -67,7 +67,7 @@ async fn audit_count(app: &TestApp, action: &str) -> i64 {
 
 /// A submitted candidate whose documents the coordinator verified and whose documents,
 /// testing and interview stages have passed.
-async fn through_interview(
+pub(crate) async fn through_interview(
     app: &TestApp,
     coordinator: &Api,
     psychologist: &Api,
@@ -109,7 +109,12 @@ async fn through_interview(
 }
 
 /// The same, at the School of Mentors.
-async fn at_school(app: &TestApp, coordinator: &Api, psychologist: &Api, email: &str) -> String {
+pub(crate) async fn at_school(
+    app: &TestApp,
+    coordinator: &Api,
+    psychologist: &Api,
+    email: &str,
+) -> String {
     let id = through_interview(app, coordinator, psychologist, email).await;
     ok(advance(coordinator, &id, "school").await, 201).await;
     id

@@ -5,9 +5,8 @@
 use chrono::{Months, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, Set,
+    IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::entity::contract;
@@ -16,9 +15,9 @@ use super::*;
 use crate::accounts::Role;
 use crate::accounts::entity::user;
 use crate::error::{Error, Result};
-use crate::recruitment::entity::document;
+use crate::recruitment::entity::{application, document, programme};
 use crate::recruitment::service::{StoredFile, UploadPlan, doc_view, insert_document, storage_key};
-use crate::recruitment::{DocStatus, DocumentRule, DocumentView, Texts};
+use crate::recruitment::{DocStatus, DocumentRule, Texts};
 use crate::tenancy::audit;
 use crate::tenancy::context::TenantCtx;
 
@@ -51,26 +50,7 @@ pub fn staff_rule(doc_type: &str) -> Option<DocumentRule> {
     (doc_type == SIGNED_CONTRACT).then(scan_rule)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct ContractInput {
-    /// The first day of the contract, in the organisation's time zone.
-    pub starts_on: NaiveDate,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct ContractView {
-    pub id: Uuid,
-    pub application_id: Uuid,
-    pub mentor_id: Uuid,
-    pub mentor_name: String,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-    /// The signed scan, once uploaded.
-    pub scan: Option<DocumentView>,
-    pub signed_at: Option<chrono::DateTime<Utc>>,
-}
+pub use super::{ContractInput, ContractView, MentorAccount};
 
 /// The end of a contract that starts on `starts_on` and runs `months` months: the day before
 /// the same date `months` later (24 months from 1 June 2027 end on 31 May 2029).
@@ -101,6 +81,53 @@ async fn view(conn: &impl ConnectionTrait, c: &contract::Model) -> Result<Contra
         scan,
         signed_at: c.signed_at,
     })
+}
+
+/// The contract made for an application, if any (shown on the candidate's page).
+pub(crate) async fn of_application(
+    conn: &impl ConnectionTrait,
+    application_id: Uuid,
+) -> Result<Option<ContractView>> {
+    match contract::Entity::find()
+        .filter(contract::Column::ApplicationId.eq(application_id))
+        .one(conn)
+        .await?
+    {
+        Some(c) => Ok(Some(view(conn, &c).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The signed-in person's own selection in this organisation: each application they were
+/// selected with, and its contract. Anyone may ask about themselves; nobody about others.
+pub async fn my_account(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<MentorAccount>> {
+    let txn = ctx.read(db).await?;
+    let apps = application::Entity::find()
+        .filter(application::Column::TenantId.eq(ctx.tenant_id()))
+        .filter(application::Column::ApplicantId.eq(ctx.actor.user_id))
+        .filter(
+            application::Column::Outcome
+                .is_in([Outcome::Selected.as_str(), Outcome::Active.as_str()]),
+        )
+        .order_by_desc(application::Column::SubmittedAt)
+        .all(&txn)
+        .await?;
+    let mut out = Vec::new();
+    for a in apps {
+        let p = programme::Entity::find_by_id(a.programme_id)
+            .one(&txn)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let names: Texts = serde_json::from_str(&p.names).unwrap_or_default();
+        out.push(MentorAccount {
+            application_id: a.id,
+            programme_name: names.get(ctx.actor.locale).to_string(),
+            outcome: Outcome::parse(&a.outcome).unwrap_or(Outcome::Pending),
+            contract: of_application(&txn, a.id).await?,
+        });
+    }
+    txn.commit().await?;
+    Ok(out)
 }
 
 /// A contract of this tenant that the actor manages (coordinator of its candidate's region).

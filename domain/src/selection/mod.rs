@@ -770,6 +770,8 @@ pub struct CandidateView {
     /// Whether the reader may vote on this candidate now.
     pub can_vote: bool,
     pub seats: Vec<SeatView>,
+    /// The mentor contract, once made.
+    pub contract: Option<ContractView>,
 }
 
 /// A cohort in a list.
@@ -818,6 +820,38 @@ pub struct CohortView {
     /// Presences of all recorded day-entries, in percent.
     pub attendance_rate: u32,
     pub completed: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ContractInput {
+    /// The first day of the contract, in the organisation's time zone.
+    pub starts_on: chrono::NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ContractView {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub mentor_id: Uuid,
+    pub mentor_name: String,
+    pub starts_on: chrono::NaiveDate,
+    pub ends_on: chrono::NaiveDate,
+    /// The signed scan, once uploaded.
+    pub scan: Option<crate::recruitment::DocumentView>,
+    pub signed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A mentor's own selection in an organisation: their personal account's first page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MentorAccount {
+    /// The application the person was selected with.
+    pub application_id: Uuid,
+    pub programme_name: String,
+    pub outcome: Outcome,
+    pub contract: Option<ContractView>,
 }
 
 /// A day's attendance as a trainer records it.

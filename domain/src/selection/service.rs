@@ -371,6 +371,7 @@ async fn candidate_view(
             })
             .collect(),
         seats,
+        contract: super::contracts::of_application(conn, c.app.id).await?,
     })
 }
 
@@ -713,6 +714,29 @@ fn runs(ctx: &TenantCtx, c: &cohort::Model) -> bool {
     trainers_of(c).contains(&ctx.actor.user_id) || ctx.covers_region(&MANAGERS, c.region_id)
 }
 
+/// The organisation's active trainers, for the cohort form (coordinators, admins).
+pub async fn list_trainers(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+) -> Result<Vec<(Uuid, String)>> {
+    ctx.require_any(&MANAGERS)?;
+    let txn = ctx.read(db).await?;
+    let ids: Vec<Uuid> = membership::Entity::find()
+        .filter(membership::Column::TenantId.eq(ctx.tenant_id()))
+        .filter(membership::Column::Role.eq(Role::Trainer.as_str()))
+        .filter(membership::Column::Active.eq(true))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    let names = names_of(&txn, &ids).await?;
+    txn.commit().await?;
+    let mut out: Vec<(Uuid, String)> = names.into_iter().collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
 /// Creates a School of Mentors cohort or another training (coordinators, admins).
 pub async fn create_cohort(
     db: &DatabaseConnection,
@@ -976,6 +1000,49 @@ async fn managed_cohort(
     Ok(c)
 }
 
+/// Tells the candidate about their seat (or their place in the queue), in their language,
+/// through the outbox: once per seat change, whatever retries happen.
+async fn seat_email(
+    conn: &impl ConnectionTrait,
+    ctx: &TenantCtx,
+    c: &cohort::Model,
+    member: &cohort_member::Model,
+) -> Result<()> {
+    let Some(app) = application::Entity::find_by_id(member.application_id)
+        .one(conn)
+        .await?
+    else {
+        return Ok(());
+    };
+    let Some(person) = user::Entity::find_by_id(app.applicant_id).one(conn).await? else {
+        return Ok(());
+    };
+    let waitlisted = member.status == SeatStatus::Waitlisted.as_str();
+    crate::jobs::enqueue(
+        conn,
+        &crate::jobs::Job::SendEmail(crate::jobs::EmailJob {
+            dedupe_key: format!(
+                "cohort-seat:{}:{}:{}",
+                member.id,
+                member.status,
+                member.updated_at.timestamp_millis()
+            ),
+            to: person.email.clone(),
+            locale: person.locale.parse().unwrap_or(crate::Locale::Ru),
+            message: crate::jobs::EmailMessage::CohortSeat {
+                tenant_name: ctx.tenant.name.clone(),
+                title: c.title.clone(),
+                first_day: c.starts_on.format("%d.%m.%Y").to_string(),
+                days: c.days.max(0) as u32,
+                place: c.place.clone(),
+                waitlisted,
+                path: format!("/t/{}/applications/{}", ctx.tenant.slug, app.id),
+            },
+        }),
+    )
+    .await
+}
+
 /// Gives a candidate a seat: enrolled while seats are free, otherwise on the waiting list. A
 /// School of Mentors takes candidates of its programme whose School stage is open.
 pub async fn enrol_candidate(
@@ -1039,6 +1106,7 @@ pub async fn enrol_candidate(
         Some(serde_json::json!({ "cohort_id": c.id, "seat": seat.as_str() })),
     )
     .await?;
+    seat_email(&txn, ctx, &c, &member).await?;
     let view = cohort_view(&txn, &c).await?;
     txn.commit().await?;
     Ok(view)
@@ -1072,7 +1140,8 @@ pub async fn withdraw_member(
         let mut am = next.clone().into_active_model();
         am.status = Set(SeatStatus::Enrolled.as_str().to_string());
         am.updated_at = Set(now);
-        am.update(&txn).await?;
+        let promoted = am.update(&txn).await?;
+        seat_email(&txn, ctx, &c, &promoted).await?;
     }
     audit::record(
         &txn,

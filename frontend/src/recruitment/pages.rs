@@ -560,27 +560,48 @@ pub fn ReviewPage() -> impl IntoView {
 /// The admin's programmes, with links to edit them.
 #[component]
 pub fn ProgrammesAdminPage() -> impl IntoView {
+    use crate::selection::AnnounceProgrammeResults;
     let session = use_session();
     let params = use_params_map();
+    let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let data = Resource::new(slug, programmes_admin);
+    let announce = ServerAction::<AnnounceProgrammeResults>::new();
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let l = session.await.unwrap_or_default().locale;
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                let announced = {
+                    let q = query.read_untracked();
+                    q.get("announced").map(|_| l.t_args("results-announced", &[
+                        ("selected", q.get("selected").unwrap_or_default()),
+                        ("not_selected", q.get("not_selected").unwrap_or_default()),
+                    ]))
+                };
                 match loaded(data.await, l) {
                     Err(v) => v,
                     Ok(list) => view! {
                         <section class="card">
                             <h1>{l.t("programmes-title")}</h1>
+                            {announced.map(|m| view! { <p class="ok" role="status" id="results-announced">{m}</p> })}
+                            {move || announce.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                             <p><a class="button" id="new-programme" href=format!("/t/{}/programmes/new/edit", slug())>{l.t("programmes-new")}</a></p>
                             <table>
                                 <tbody>
                                     {list.into_iter().map(|p| view! {
-                                        <tr>
+                                        <tr data-programme=p.slug.clone()>
                                             <td><a href=format!("/t/{}/apply/{}", slug(), p.slug)>{p.name.clone()}</a></td>
                                             <td class="muted">{window_note(l, &p)}</td>
                                             <td><a href=format!("/t/{}/programmes/{}/edit", slug(), p.slug)>{l.t("programmes-edit")}</a></td>
+                                            <td>
+                                                <form method="post" action=AnnounceProgrammeResults::PATH class="form inline announce">
+                                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                                    <input type="hidden" name="slug" value=slug()/>
+                                                    <input type="hidden" name="programme" value=p.slug.clone()/>
+                                                    <button type="submit" class="secondary" title=l.t("results-announce-hint")>{l.t("results-announce")}</button>
+                                                </form>
+                                            </td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -598,6 +619,7 @@ pub fn ProgrammesAdminPage() -> impl IntoView {
 #[component]
 pub fn ProgrammeEditPage() -> impl IntoView {
     use domain::recruitment::{Cadence, KNOWN_TYPES, ProgrammeKind};
+    use domain::selection::{MajorityRule, StageKind};
     let session = use_session();
     let params = use_params_map();
     let query = use_query_map();
@@ -667,6 +689,16 @@ pub fn ProgrammeEditPage() -> impl IntoView {
                                     <label>{l.t("programmes-cadence")}
                                         <select name="meeting_cadence">{Cadence::ALL.into_iter().map(|c| view! { <option value=c.as_str() selected=c == p.meeting_cadence>{l.t(c.label_key())}</option> }).collect_view()}</select>
                                     </label>
+                                    <fieldset id="programme-stages"><legend>{l.t("programmes-stages")}</legend>
+                                        <input type="hidden" name="stages_shown" value="1"/>
+                                        {StageKind::ALL.into_iter().map(|s| view! {
+                                            <label class="check"><input type="checkbox" name="stage" value=s.as_str() checked=p.stages.contains(&s)/>{l.t(&s.label_key())}</label>
+                                        }).collect_view()}
+                                    </fieldset>
+                                    <label>{l.t("programmes-committee-rule")}
+                                        <select name="committee_rule">{MajorityRule::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=r == p.committee.majority>{l.t(r.label_key())}</option> }).collect_view()}</select>
+                                    </label>
+                                    <label>{l.t("programmes-committee-quorum")}<input type="number" name="committee_quorum" min="1" max="50" value=p.committee.quorum.to_string()/></label>
                                     <h2>{l.t("apply-documents")}</h2>
                                     <p class="muted">{l.t("programmes-documents-hint")}</p>
                                     <table class="documents-editor">
