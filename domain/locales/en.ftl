@@ -547,3 +547,15 @@ email-cohort-enrolled-body = You have a place in “{ $title }”: { $days } day
 email-cohort-waitlisted-subject = Waiting list for “{ $title }” — { $tenant }
 email-cohort-waitlisted-body = “{ $title }” ({ $days } days from { $date }, { $place }) is full. You are on its waiting list; we will write as soon as a place is free.
 email-cohort-action = Open my application
+
+## Children
+error-child-first-name = Enter the child's first name (up to 60 characters).
+error-child-initial = Enter one letter: the first letter of the family name.
+error-child-birth-date = The date of birth must be in the past and at most 25 years ago.
+error-child-languages = Choose at least one of the languages: Kazakh, Russian, English.
+error-child-interests = List at most 20 interests, each up to 40 characters.
+error-child-needs = Needs are limited to 2000 characters.
+error-consent-name = Enter who gave consent (up to 200 characters).
+error-consent-date = The consent date must be between the child's birth and today.
+error-child-region = Choose the child's region.
+error-institution-unknown = Please choose one of your organisation's institutions.

@@ -547,3 +547,15 @@ email-cohort-enrolled-body = «{ $title }» ішінде сізге орын б�
 email-cohort-waitlisted-subject = «{ $title }» күту тізімі — { $tenant }
 email-cohort-waitlisted-body = «{ $title }» ({ $date } бастап { $days } күн, { $place }) толы. Сіз күту тізіміндесіз; орын босай салысымен хабарлаймыз.
 email-cohort-action = Сауалнамамды ашу
+
+## Children
+error-child-first-name = Баланың атын енгізіңіз (60 таңбаға дейін).
+error-child-initial = Бір әріп енгізіңіз: тегінің бірінші әрпі.
+error-child-birth-date = Туған күні өткен шақта және 25 жылдан аспауы керек.
+error-child-languages = Кемінде бір тілді таңдаңыз: қазақ, орыс, ағылшын.
+error-child-interests = 20-дан аспайтын қызығушылық, әрқайсысы 40 таңбаға дейін.
+error-child-needs = Қажеттіліктер 2000 таңбадан аспауы керек.
+error-consent-name = Келісім берген адамды көрсетіңіз (200 таңбаға дейін).
+error-consent-date = Келісім күні баланың туған күні мен бүгінгі күн аралығында болуы керек.
+error-child-region = Баланың өңірін таңдаңыз.
+error-institution-unknown = Ұйымыңыздың мекемелерінің бірін таңдаңыз.

@@ -547,3 +547,15 @@ email-cohort-enrolled-body = За вами место в «{ $title }»: { $days
 email-cohort-waitlisted-subject = Лист ожидания «{ $title }» — { $tenant }
 email-cohort-waitlisted-body = Мест в «{ $title }» ({ $days } дн. с { $date }, { $place }) нет. Вы в листе ожидания; мы напишем, как только место освободится.
 email-cohort-action = Открыть мою анкету
+
+## Children
+error-child-first-name = Укажите имя ребёнка (до 60 символов).
+error-child-initial = Укажите одну букву — первую букву фамилии.
+error-child-birth-date = Дата рождения должна быть в прошлом и не раньше чем 25 лет назад.
+error-child-languages = Выберите хотя бы один язык: казахский, русский, английский.
+error-child-interests = Не более 20 интересов, каждый до 40 символов.
+error-child-needs = Потребности — не более 2000 символов.
+error-consent-name = Укажите, кто дал согласие (до 200 символов).
+error-consent-date = Дата согласия должна быть между датой рождения ребёнка и сегодняшним днём.
+error-child-region = Выберите регион ребёнка.
+error-institution-unknown = Выберите одно из учреждений вашей организации.

@@ -2,14 +2,16 @@
 //! rule. Without the `server` feature (the wasm bundle) only the shared types, validation and
 //! translations are compiled.
 //!
-//! Rooms: `accounts`, `tenancy` (and, as the product grows, `recruitment`, `selection`,
-//! `matching`, `support`, `reports`).
+//! Rooms: `accounts`, `tenancy`, `recruitment`, `selection`, `matching` (for now the ranking
+//! of mentors for a child), `support` (for now the overdue rule), and later `reports`.
 
 pub mod accounts;
 pub mod error;
 pub mod i18n;
+pub mod matching;
 pub mod recruitment;
 pub mod selection;
+pub mod support;
 pub mod tenancy;
 
 #[cfg(feature = "server")]

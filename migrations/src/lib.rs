@@ -7,6 +7,7 @@ mod m20261121_000001_foundation;
 mod m20261122_000001_recruitment;
 mod m20261123_000001_selection;
 mod m20261123_000002_results;
+mod m20261124_000001_children;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_recruitment::Migration),
             Box::new(m20261123_000001_selection::Migration),
             Box::new(m20261123_000002_results::Migration),
+            Box::new(m20261124_000001_children::Migration),
         ]
     }
 }
@@ -30,6 +32,7 @@ pub const TENANT_OWNED_TABLES: &[&[&str]] = &[
     m20261122_000001_recruitment::RECRUITMENT_TENANT_TABLES,
     m20261123_000001_selection::SELECTION_TENANT_TABLES,
     m20261123_000002_results::RESULTS_TENANT_TABLES,
+    m20261124_000001_children::CHILDREN_TENANT_TABLES,
 ];
 
 /// Enables row-level security with the tenant policy on `tables` (PostgreSQL only).

@@ -5,6 +5,7 @@
 mod accounts;
 mod browser;
 mod jobs;
+mod matching;
 mod postgres;
 mod recruitment;
 mod refusals;

@@ -222,6 +222,23 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
         ),
         (
             "post",
+            "/api/v1/t/{tenant}/children",
+            staff_only,
+            Some(
+                json!({"first_name": "Probe", "last_initial": "P", "date_of_birth": "2015-01-01",
+                        "gender": "female", "languages": ["ru"],
+                        "consent": {"by": "institution", "name": "Director", "given_on": "2026-01-01"}}),
+            ),
+        ),
+        (
+            "get",
+            "/api/v1/t/{tenant}/children/waiting",
+            staff_only,
+            None,
+        ),
+        ("get", "/api/v1/t/{tenant}/children/{id}", staff_only, None),
+        (
+            "post",
             "/api/v1/t/{tenant}/cohorts/{id}/attendance",
             staff_only,
             Some(json!({"day": 1, "present": []})),

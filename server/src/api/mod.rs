@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 use crate::errors::ApiError;
 
 mod accounts;
+mod matching;
 mod recruitment;
 mod selection;
 mod tenancy;
@@ -80,7 +81,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "Ustaz API", version = "1", description = "Mentorship programmes: the same operations as the portal, for partners' own tools. Errors are `{error, message, field}` with a stable `error` code."),
     modifiers(&BearerAuth),
-    tags((name = "accounts"), (name = "tenancy"), (name = "recruitment"), (name = "selection"))
+    tags((name = "accounts"), (name = "tenancy"), (name = "recruitment"), (name = "selection"), (name = "matching"))
 )]
 struct ApiDoc;
 
@@ -145,6 +146,9 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(selection::create_contract))
         .routes(routes!(selection::get_contract))
         .routes(routes!(selection::sign_contract))
+        .routes(routes!(matching::register_child))
+        .routes(routes!(matching::list_waiting_children))
+        .routes(routes!(matching::get_child))
         .merge(
             // Uploads stream up to the largest document a programme may allow; each document's
             // own limit is enforced while streaming.

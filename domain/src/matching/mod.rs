@@ -1,0 +1,715 @@
+//! Matching: children on the waiting list and the mentors suggested for them. This first part
+//! is the ranking rule: every suggestion carries the reasons that made its score, so the
+//! coordinator sees why a mentor is first, and a psychologist can check it before approving.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[cfg(feature = "server")]
+pub mod entity;
+#[cfg(feature = "server")]
+pub mod service;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    Female,
+    Male,
+}
+
+/// A place on the map (degrees), for the distance to the child's institution.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct GeoPoint {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// Great-circle distance in kilometres (haversine; a city's scale needs nothing finer).
+pub fn distance_km(a: GeoPoint, b: GeoPoint) -> f64 {
+    let r = 6371.0;
+    let (la1, la2) = (a.lat.to_radians(), b.lat.to_radians());
+    let dla = (b.lat - a.lat).to_radians();
+    let dlo = (b.lon - a.lon).to_radians();
+    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+    2.0 * r * h.sqrt().min(1.0).asin()
+}
+
+/// What the ranking needs to know about a waiting child (never their confidential needs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChildForMatching {
+    pub region_id: Option<Uuid>,
+    pub languages: Vec<String>,
+    pub interests: Vec<String>,
+    /// The mentor's gender the child (or their institution) asked for, if any.
+    pub preferred_mentor_gender: Option<Gender>,
+    /// Where the child's institution is, when known.
+    pub institution_at: Option<GeoPoint>,
+}
+
+/// What the ranking needs to know about an active mentor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MentorForMatching {
+    pub id: Uuid,
+    pub name: String,
+    pub region_id: Option<Uuid>,
+    pub languages: Vec<String>,
+    pub interests: Vec<String>,
+    pub gender: Option<Gender>,
+    /// Children the mentor has now, and how many they may have.
+    pub mentees: u32,
+    pub capacity: u32,
+    pub home_at: Option<GeoPoint>,
+}
+
+impl MentorForMatching {
+    pub fn at_capacity(&self) -> bool {
+        self.mentees >= self.capacity
+    }
+}
+
+/// Why a suggestion scored what it did; each reason carries its points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum Reason {
+    SameRegion { points: i32 },
+    SharedLanguages { languages: Vec<String>, points: i32 },
+    SharedInterests { interests: Vec<String>, points: i32 },
+    PreferredGender { points: i32 },
+    NotPreferredGender { points: i32 },
+    FreeCapacity { free: u32, points: i32 },
+    Distance { km: u32, points: i32 },
+}
+
+impl Reason {
+    pub fn points(&self) -> i32 {
+        match self {
+            Reason::SameRegion { points }
+            | Reason::SharedLanguages { points, .. }
+            | Reason::SharedInterests { points, .. }
+            | Reason::PreferredGender { points }
+            | Reason::NotPreferredGender { points }
+            | Reason::FreeCapacity { points, .. }
+            | Reason::Distance { points, .. } => *points,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Suggestion {
+    pub mentor_id: Uuid,
+    pub mentor_name: String,
+    /// The sum of the reasons' points.
+    pub score: i32,
+    pub reasons: Vec<Reason>,
+}
+
+pub const SAME_REGION: i32 = 30;
+pub const PER_LANGUAGE: i32 = 10;
+pub const PER_INTEREST: i32 = 5;
+pub const MAX_INTERESTS: i32 = 20;
+pub const PREFERRED_GENDER: i32 = 15;
+pub const NOT_PREFERRED_GENDER: i32 = -40;
+pub const PER_FREE_PLACE: i32 = 2;
+pub const MAX_FREE_PLACES: i32 = 6;
+/// Full points for the same place, one point less per kilometre, none beyond 20 km.
+pub const NEAR_KM: i32 = 20;
+
+fn shared(a: &[String], b: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = a
+        .iter()
+        .filter(|x| b.iter().any(|y| y.eq_ignore_ascii_case(x)))
+        .map(|x| x.to_lowercase())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The reasons a mentor scores for a child, or `None` when the mentor cannot be suggested at
+/// all: no free place, or no language in common (they could not talk).
+pub fn reasons(child: &ChildForMatching, m: &MentorForMatching) -> Option<Vec<Reason>> {
+    if m.at_capacity() {
+        return None;
+    }
+    let languages = shared(&child.languages, &m.languages);
+    if languages.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    if child.region_id.is_some() && child.region_id == m.region_id {
+        out.push(Reason::SameRegion {
+            points: SAME_REGION,
+        });
+    }
+    out.push(Reason::SharedLanguages {
+        points: PER_LANGUAGE * languages.len() as i32,
+        languages,
+    });
+    let interests = shared(&child.interests, &m.interests);
+    if !interests.is_empty() {
+        out.push(Reason::SharedInterests {
+            points: (PER_INTEREST * interests.len() as i32).min(MAX_INTERESTS),
+            interests,
+        });
+    }
+    if let Some(wanted) = child.preferred_mentor_gender {
+        out.push(if m.gender == Some(wanted) {
+            Reason::PreferredGender {
+                points: PREFERRED_GENDER,
+            }
+        } else {
+            Reason::NotPreferredGender {
+                points: NOT_PREFERRED_GENDER,
+            }
+        });
+    }
+    let free = m.capacity - m.mentees;
+    out.push(Reason::FreeCapacity {
+        free,
+        points: (PER_FREE_PLACE * free.min(i32::MAX as u32) as i32).min(MAX_FREE_PLACES),
+    });
+    if let (Some(a), Some(b)) = (child.institution_at, m.home_at) {
+        let km = distance_km(a, b).round().min(u32::MAX as f64) as u32;
+        out.push(Reason::Distance {
+            km,
+            points: (NEAR_KM - km.min(NEAR_KM as u32) as i32).max(0),
+        });
+    }
+    Some(out)
+}
+
+/// Ranks the mentors for a child: best score first, then by name and id so the order is
+/// stable. Mentors without a free place or a common language are left out.
+pub fn suggest(child: &ChildForMatching, mentors: &[MentorForMatching]) -> Vec<Suggestion> {
+    let mut out: Vec<Suggestion> = mentors
+        .iter()
+        .filter_map(|m| {
+            let reasons = reasons(child, m)?;
+            Some(Suggestion {
+                mentor_id: m.id,
+                mentor_name: m.name.clone(),
+                score: reasons.iter().map(Reason::points).sum(),
+                reasons,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.score
+            .cmp(&a.score)
+            .then_with(|| a.mentor_name.cmp(&b.mentor_name))
+            .then_with(|| a.mentor_id.cmp(&b.mentor_id))
+    });
+    out
+}
+
+// ---------------------------------------------------------------- children
+
+/// Who gave consent for the child to take part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentBy {
+    /// The child's institution (orphanage, boarding school, …).
+    Institution,
+    Guardian,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ConsentInput {
+    pub by: ConsentBy,
+    /// The person who signed (the institution's director, the guardian).
+    pub name: String,
+    pub given_on: chrono::NaiveDate,
+}
+
+/// A child as staff register them: the minimum a match needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ChildInput {
+    pub first_name: String,
+    /// The first letter of the family name only.
+    pub last_initial: String,
+    pub date_of_birth: chrono::NaiveDate,
+    pub gender: Gender,
+    /// Default: the coordinator's region.
+    #[serde(default)]
+    pub region_id: Option<Uuid>,
+    #[serde(default)]
+    pub institution_id: Option<Uuid>,
+    /// Language codes (`kk`, `ru`, `en`); at least one.
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub interests: Vec<String>,
+    /// Confidential: staff who work with the child see it; mentors never do.
+    #[serde(default)]
+    pub needs: Option<String>,
+    #[serde(default)]
+    pub preferred_mentor_gender: Option<Gender>,
+    pub consent: ConsentInput,
+}
+
+pub const MAX_CHILD_AGE: i32 = 25;
+pub const MAX_INTERESTS_LISTED: usize = 20;
+
+/// The checked, cleaned fields of a child.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedChild {
+    pub first_name: String,
+    pub last_initial: String,
+    pub languages: Vec<String>,
+    pub interests: Vec<String>,
+    pub needs: Option<String>,
+    pub consent_name: String,
+}
+
+impl ChildInput {
+    /// Checks the fields against `today` (the organisation's date).
+    pub fn check(&self, today: chrono::NaiveDate) -> Result<CheckedChild, crate::Error> {
+        use crate::Error;
+        let first_name = self.first_name.trim().to_string();
+        if first_name.is_empty() || first_name.chars().count() > 60 {
+            return Err(Error::invalid("first_name", "error-child-first-name"));
+        }
+        let mut initial = self.last_initial.trim().chars();
+        let last_initial = match (initial.next(), initial.next()) {
+            (Some(c), None) if c.is_alphabetic() => c.to_uppercase().collect::<String>(),
+            _ => return Err(Error::invalid("last_initial", "error-child-initial")),
+        };
+        let oldest = today
+            .checked_sub_months(chrono::Months::new(12 * MAX_CHILD_AGE as u32))
+            .unwrap_or(chrono::NaiveDate::MIN);
+        if self.date_of_birth > today || self.date_of_birth < oldest {
+            return Err(Error::invalid("date_of_birth", "error-child-birth-date"));
+        }
+        let mut languages: Vec<String> = self
+            .languages
+            .iter()
+            .map(|l| l.trim().to_lowercase())
+            .collect();
+        languages.sort();
+        languages.dedup();
+        if languages.is_empty() {
+            return Err(Error::invalid("languages", "error-child-languages"));
+        }
+        if languages
+            .iter()
+            .any(|l| !crate::recruitment::LANGUAGE_CODES.contains(&l.as_str()))
+        {
+            return Err(Error::invalid("languages", "error-child-languages"));
+        }
+        let mut interests: Vec<String> = self
+            .interests
+            .iter()
+            .map(|i| i.trim().to_lowercase())
+            .filter(|i| !i.is_empty())
+            .collect();
+        interests.sort();
+        interests.dedup();
+        if interests.len() > MAX_INTERESTS_LISTED
+            || interests.iter().any(|i| i.chars().count() > 40)
+        {
+            return Err(Error::invalid("interests", "error-child-interests"));
+        }
+        let needs = self
+            .needs
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned);
+        if needs.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+            return Err(Error::invalid("needs", "error-child-needs"));
+        }
+        let consent_name = self.consent.name.trim().to_string();
+        if consent_name.is_empty() || consent_name.chars().count() > 200 {
+            return Err(Error::invalid("consent.name", "error-consent-name"));
+        }
+        if self.consent.given_on > today || self.consent.given_on < self.date_of_birth {
+            return Err(Error::invalid("consent.given_on", "error-consent-date"));
+        }
+        Ok(CheckedChild {
+            first_name,
+            last_initial,
+            languages,
+            interests,
+            needs,
+            consent_name,
+        })
+    }
+}
+
+/// Whole days a child has waited since `since`.
+pub fn waiting_days(
+    since: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> u32 {
+    u32::try_from((now - since).num_days().max(0)).unwrap_or(u32::MAX)
+}
+
+/// Full years of age on `today`.
+pub fn age_on(born: chrono::NaiveDate, today: chrono::NaiveDate) -> u32 {
+    today.years_since(born).unwrap_or(0)
+}
+
+/// A child on the waiting list, as the coordinator's list shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct WaitingChild {
+    pub id: Uuid,
+    /// First name and initial, e.g. "Алия К.".
+    pub name: String,
+    pub age: u32,
+    pub gender: Gender,
+    pub region_id: Uuid,
+    pub region_name: String,
+    pub institution_name: Option<String>,
+    pub languages: Vec<String>,
+    pub interests: Vec<String>,
+    pub waiting_since: chrono::DateTime<chrono::Utc>,
+    pub waiting_days: u32,
+}
+
+/// A child's record for the staff who work with them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ChildView {
+    pub id: Uuid,
+    pub first_name: String,
+    pub last_initial: String,
+    pub date_of_birth: chrono::NaiveDate,
+    pub age: u32,
+    pub gender: Gender,
+    pub region_id: Uuid,
+    pub region_name: String,
+    pub institution_id: Option<Uuid>,
+    pub institution_name: Option<String>,
+    pub languages: Vec<String>,
+    pub interests: Vec<String>,
+    pub needs: Option<String>,
+    pub preferred_mentor_gender: Option<Gender>,
+    pub consent: ConsentInput,
+    /// `waiting` or `matched`.
+    pub status: String,
+    pub waiting_since: chrono::DateTime<chrono::Utc>,
+    pub waiting_days: u32,
+}
+
+impl Gender {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Gender::Female => "female",
+            Gender::Male => "male",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Gender::Female, Gender::Male]
+            .into_iter()
+            .find(|g| g.as_str() == s)
+    }
+}
+
+impl ConsentBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentBy::Institution => "institution",
+            ConsentBy::Guardian => "guardian",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [ConsentBy::Institution, ConsentBy::Guardian]
+            .into_iter()
+            .find(|g| g.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const LANGS: [&str; 3] = ["kk", "ru", "en"];
+    const INTERESTS: [&str; 6] = ["football", "drawing", "music", "chess", "coding", "dance"];
+
+    fn subset(all: &'static [&'static str]) -> impl Strategy<Value = Vec<String>> {
+        proptest::sample::subsequence(all.to_vec(), 0..=all.len())
+            .prop_map(|v| v.into_iter().map(String::from).collect())
+    }
+
+    fn point() -> impl Strategy<Value = Option<GeoPoint>> {
+        proptest::option::of(
+            (43.1f64..43.4, 76.7f64..77.1).prop_map(|(lat, lon)| GeoPoint { lat, lon }),
+        )
+    }
+
+    fn gender() -> impl Strategy<Value = Option<Gender>> {
+        proptest::option::of(prop_oneof![Just(Gender::Female), Just(Gender::Male)])
+    }
+
+    fn region() -> impl Strategy<Value = Option<Uuid>> {
+        proptest::option::of(prop_oneof![
+            Just(Uuid::from_u128(1)),
+            Just(Uuid::from_u128(2))
+        ])
+    }
+
+    fn child() -> impl Strategy<Value = ChildForMatching> {
+        (
+            region(),
+            subset(&LANGS),
+            subset(&INTERESTS),
+            gender(),
+            point(),
+        )
+            .prop_map(
+                |(region_id, languages, interests, preferred_mentor_gender, institution_at)| {
+                    ChildForMatching {
+                        region_id,
+                        languages,
+                        interests,
+                        preferred_mentor_gender,
+                        institution_at,
+                    }
+                },
+            )
+    }
+
+    fn mentor() -> impl Strategy<Value = MentorForMatching> {
+        (
+            any::<u128>(),
+            "[A-Z][a-z]{2,6}",
+            region(),
+            subset(&LANGS),
+            subset(&INTERESTS),
+            gender(),
+            0u32..4,
+            1u32..4,
+            point(),
+        )
+            .prop_map(
+                |(
+                    id,
+                    name,
+                    region_id,
+                    languages,
+                    interests,
+                    gender,
+                    mentees,
+                    capacity,
+                    home_at,
+                )| {
+                    MentorForMatching {
+                        id: Uuid::from_u128(id),
+                        name,
+                        region_id,
+                        languages,
+                        interests,
+                        gender,
+                        mentees,
+                        capacity,
+                        home_at,
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        /// Best first; each score is the sum of its reasons; nobody without a free place or a
+        /// common language; every mentor at most once.
+        #[test]
+        fn suggestions_are_ranked_by_the_sum_of_their_reasons(c in child(), ms in proptest::collection::vec(mentor(), 0..12)) {
+            let out = suggest(&c, &ms);
+            for w in out.windows(2) {
+                prop_assert!(w[0].score >= w[1].score);
+            }
+            for s in &out {
+                prop_assert_eq!(s.score, s.reasons.iter().map(Reason::points).sum::<i32>());
+                let m = ms.iter().find(|m| m.id == s.mentor_id).unwrap();
+                prop_assert!(!m.at_capacity());
+                prop_assert!(!shared(&c.languages, &m.languages).is_empty());
+            }
+            let mut ids: Vec<Uuid> = out.iter().map(|s| s.mentor_id).collect();
+            ids.sort();
+            ids.dedup();
+            prop_assert_eq!(ids.len(), out.len());
+            let eligible = ms.iter().filter(|m| reasons(&c, m).is_some()).count();
+            prop_assert_eq!(out.len(), eligible, "nobody eligible is dropped");
+        }
+
+        /// More in common never lowers a mentor's score: a shared interest added, the same region.
+        #[test]
+        fn more_in_common_never_scores_less(c in child(), m in mentor(), extra in proptest::sample::select(INTERESTS.to_vec())) {
+            if let Some(before) = reasons(&c, &m) {
+                let before: i32 = before.iter().map(Reason::points).sum();
+                let mut closer = m.clone();
+                if c.interests.iter().any(|i| i == extra) && !closer.interests.iter().any(|i| i == extra) {
+                    closer.interests.push(extra.to_string());
+                }
+                if c.region_id.is_some() {
+                    closer.region_id = c.region_id;
+                }
+                let after: i32 = reasons(&c, &closer).unwrap().iter().map(Reason::points).sum();
+                prop_assert!(after >= before, "{before} -> {after}");
+            }
+        }
+
+        /// Living nearer the child's institution never lowers the score.
+        #[test]
+        fn nearer_never_scores_less(c in child(), m in mentor()) {
+            if let (Some(at), Some(home), Some(_)) = (c.institution_at, m.home_at, reasons(&c, &m)) {
+                let mut nearer = m.clone();
+                nearer.home_at = Some(GeoPoint { lat: (home.lat + at.lat) / 2.0, lon: (home.lon + at.lon) / 2.0 });
+                let score = |m: &MentorForMatching| reasons(&c, m).unwrap().iter().map(Reason::points).sum::<i32>();
+                prop_assert!(score(&nearer) >= score(&m));
+            }
+        }
+    }
+
+    fn child_input() -> ChildInput {
+        ChildInput {
+            first_name: " Алия ".into(),
+            last_initial: "к".into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(2014, 5, 2).unwrap(),
+            gender: Gender::Female,
+            region_id: None,
+            institution_id: None,
+            languages: vec!["KK".into(), "ru".into(), "kk".into()],
+            interests: vec!["Рисование".into(), " ".into()],
+            needs: Some("  ".into()),
+            preferred_mentor_gender: None,
+            consent: ConsentInput {
+                by: ConsentBy::Institution,
+                name: "Директор Д. Ахметова".into(),
+                given_on: chrono::NaiveDate::from_ymd_opt(2027, 1, 10).unwrap(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_child_is_registered_with_cleaned_minimal_data_and_each_bad_field_is_named() {
+        let today = chrono::NaiveDate::from_ymd_opt(2027, 2, 1).unwrap();
+        let ok = child_input().check(today).unwrap();
+        assert_eq!(ok.first_name, "Алия");
+        assert_eq!(ok.last_initial, "К");
+        assert_eq!(ok.languages, vec!["kk", "ru"]);
+        assert_eq!(ok.interests, vec!["рисование"]);
+        assert_eq!(ok.needs, None);
+        let field = |f: &dyn Fn(&mut ChildInput)| {
+            let mut c = child_input();
+            f(&mut c);
+            match c.check(today) {
+                Err(crate::Error::Invalid { field, .. }) => field,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(field(&|c| c.first_name = " ".into()), "first_name");
+        assert_eq!(field(&|c| c.last_initial = "Ка".into()), "last_initial");
+        assert_eq!(field(&|c| c.last_initial = "1".into()), "last_initial");
+        assert_eq!(
+            field(&|c| c.date_of_birth = today.succ_opt().unwrap()),
+            "date_of_birth"
+        );
+        assert_eq!(
+            field(&|c| c.date_of_birth = chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap()),
+            "date_of_birth"
+        );
+        assert_eq!(field(&|c| c.languages = vec![]), "languages");
+        assert_eq!(field(&|c| c.languages = vec!["de".into()]), "languages");
+        assert_eq!(
+            field(&|c| c.interests = (0..21).map(|i| format!("i{i}")).collect()),
+            "interests"
+        );
+        assert_eq!(field(&|c| c.needs = Some("x".repeat(2001))), "needs");
+        assert_eq!(field(&|c| c.consent.name = String::new()), "consent.name");
+        assert_eq!(
+            field(&|c| c.consent.given_on = today.succ_opt().unwrap()),
+            "consent.given_on"
+        );
+    }
+
+    #[test]
+    fn a_mentor_at_capacity_or_without_a_common_language_is_not_suggested() {
+        let c = ChildForMatching {
+            region_id: None,
+            languages: vec!["kk".into()],
+            interests: vec![],
+            preferred_mentor_gender: None,
+            institution_at: None,
+        };
+        let m = |mentees, langs: &[&str]| MentorForMatching {
+            id: Uuid::now_v7(),
+            name: "A".into(),
+            region_id: None,
+            languages: langs.iter().map(|s| s.to_string()).collect(),
+            interests: vec![],
+            gender: None,
+            mentees,
+            capacity: 1,
+            home_at: None,
+        };
+        assert!(suggest(&c, &[m(1, &["kk"])]).is_empty(), "at capacity");
+        assert!(
+            suggest(&c, &[m(0, &["ru"])]).is_empty(),
+            "no common language"
+        );
+        assert_eq!(suggest(&c, &[m(0, &["KK", "ru"])]).len(), 1);
+    }
+
+    #[test]
+    fn the_reasons_explain_the_order() {
+        let region = Uuid::now_v7();
+        let c = ChildForMatching {
+            region_id: Some(region),
+            languages: vec!["kk".into(), "ru".into()],
+            interests: vec!["football".into(), "chess".into()],
+            preferred_mentor_gender: Some(Gender::Male),
+            institution_at: Some(GeoPoint {
+                lat: 43.238,
+                lon: 76.889,
+            }),
+        };
+        let base = MentorForMatching {
+            id: Uuid::now_v7(),
+            name: "Арман".into(),
+            region_id: Some(region),
+            languages: vec!["kk".into()],
+            interests: vec!["football".into()],
+            gender: Some(Gender::Male),
+            mentees: 0,
+            capacity: 1,
+            home_at: Some(GeoPoint {
+                lat: 43.25,
+                lon: 76.9,
+            }),
+        };
+        let far_woman = MentorForMatching {
+            id: Uuid::now_v7(),
+            name: "Айгерим".into(),
+            gender: Some(Gender::Female),
+            home_at: Some(GeoPoint {
+                lat: 43.35,
+                lon: 77.05,
+            }),
+            ..base.clone()
+        };
+        let out = suggest(&c, &[far_woman.clone(), base.clone()]);
+        assert_eq!(out[0].mentor_id, base.id);
+        assert!(out[0].reasons.contains(&Reason::PreferredGender {
+            points: PREFERRED_GENDER
+        }));
+        assert!(out[1].reasons.contains(&Reason::NotPreferredGender {
+            points: NOT_PREFERRED_GENDER
+        }));
+        assert!(
+            out[0]
+                .reasons
+                .iter()
+                .any(|r| matches!(r, Reason::Distance { km: 2, points: 18 })),
+            "{:?}",
+            out[0].reasons
+        );
+    }
+}

@@ -1,0 +1,237 @@
+//! Children: registration by staff and the waiting list. Coordinators work with their region's
+//! children; every read of a child's record is audit-logged.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use super::entity::child;
+use super::*;
+use crate::accounts::Role;
+use crate::error::{Error, Result};
+use crate::recruitment::service::tenant_today;
+use crate::tenancy::audit;
+use crate::tenancy::context::TenantCtx;
+use crate::tenancy::entity::{institution, region};
+
+/// Who registers children: coordinators (their region) and admins.
+const REGISTRARS: [Role; 2] = [Role::TenantAdmin, Role::Coordinator];
+/// Who reads children's records: the registrars and psychologists (their region).
+const READERS: [Role; 3] = [Role::TenantAdmin, Role::Coordinator, Role::Psychologist];
+
+pub const WAITING: &str = "waiting";
+
+fn list_of(json: &str) -> Vec<String> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+/// Registers a child on the waiting list, with their consent.
+pub async fn register_child(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    input: &ChildInput,
+) -> Result<ChildView> {
+    ctx.require_any(&REGISTRARS)?;
+    let today = tenant_today(&ctx.tenant);
+    let checked = input.check(today)?;
+    // A coordinator's child is in their region unless they name one.
+    let region_id = input
+        .region_id
+        .or_else(|| {
+            ctx.roles
+                .iter()
+                .find_map(|(r, scope)| (*r == Role::Coordinator).then_some(*scope).flatten())
+        })
+        .ok_or_else(|| Error::invalid("region_id", "error-child-region"))?;
+    if !ctx.covers_region(&REGISTRARS, Some(region_id)) {
+        return Err(Error::invalid("region_id", "error-region-not-yours"));
+    }
+    let txn = ctx.write(db).await?;
+    let tid = ctx.tenant_id();
+    region::Entity::find_by_id(region_id)
+        .filter(region::Column::TenantId.eq(tid))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::invalid("region_id", "error-region-unknown"))?;
+    if let Some(i) = input.institution_id {
+        institution::Entity::find_by_id(i)
+            .filter(institution::Column::TenantId.eq(tid))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| Error::invalid("institution_id", "error-institution-unknown"))?;
+    }
+    let now = Utc::now();
+    let model = child::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tid),
+        region_id: Set(region_id),
+        institution_id: Set(input.institution_id),
+        first_name: Set(checked.first_name),
+        last_initial: Set(checked.last_initial),
+        date_of_birth: Set(input.date_of_birth),
+        gender: Set(input.gender.as_str().to_string()),
+        languages: Set(serde_json::to_string(&checked.languages).expect("serialises")),
+        interests: Set(serde_json::to_string(&checked.interests).expect("serialises")),
+        needs: Set(checked.needs),
+        preferred_mentor_gender: Set(input
+            .preferred_mentor_gender
+            .map(|g| g.as_str().to_string())),
+        consent_by: Set(input.consent.by.as_str().to_string()),
+        consent_name: Set(checked.consent_name),
+        consent_on: Set(input.consent.given_on),
+        status: Set(WAITING.to_string()),
+        waiting_since: Set(now),
+        created_by: Set(Some(ctx.actor.user_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        Some(tid),
+        Some(ctx.actor.user_id),
+        "child.registered",
+        "child",
+        Some(model.id),
+        None,
+    )
+    .await?;
+    let view = view_of(&txn, ctx, &model).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+async fn names(
+    conn: &impl sea_orm::ConnectionTrait,
+    ctx: &TenantCtx,
+) -> Result<(HashMap<Uuid, String>, HashMap<Uuid, String>)> {
+    let regions = region::Entity::find()
+        .filter(region::Column::TenantId.eq(ctx.tenant_id()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    let institutions = institution::Entity::find()
+        .filter(institution::Column::TenantId.eq(ctx.tenant_id()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i.name))
+        .collect();
+    Ok((regions, institutions))
+}
+
+async fn view_of(
+    conn: &impl sea_orm::ConnectionTrait,
+    ctx: &TenantCtx,
+    c: &child::Model,
+) -> Result<ChildView> {
+    let (regions, institutions) = names(conn, ctx).await?;
+    let now = Utc::now();
+    Ok(ChildView {
+        id: c.id,
+        first_name: c.first_name.clone(),
+        last_initial: c.last_initial.clone(),
+        date_of_birth: c.date_of_birth,
+        age: age_on(c.date_of_birth, tenant_today(&ctx.tenant)),
+        gender: Gender::parse(&c.gender).unwrap_or(Gender::Female),
+        region_id: c.region_id,
+        region_name: regions.get(&c.region_id).cloned().unwrap_or_default(),
+        institution_id: c.institution_id,
+        institution_name: c.institution_id.and_then(|i| institutions.get(&i).cloned()),
+        languages: list_of(&c.languages),
+        interests: list_of(&c.interests),
+        needs: c.needs.clone(),
+        preferred_mentor_gender: c.preferred_mentor_gender.as_deref().and_then(Gender::parse),
+        consent: ConsentInput {
+            by: ConsentBy::parse(&c.consent_by).unwrap_or(ConsentBy::Institution),
+            name: c.consent_name.clone(),
+            given_on: c.consent_on,
+        },
+        status: c.status.clone(),
+        waiting_since: c.waiting_since,
+        waiting_days: waiting_days(c.waiting_since, now),
+    })
+}
+
+/// The waiting list: the longest waiting first (coordinators and psychologists see their
+/// region). The list is a read of children's data, so it is audit-logged too.
+pub async fn list_waiting_children(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+) -> Result<Vec<WaitingChild>> {
+    ctx.require_any(&READERS)?;
+    let txn = ctx.write(db).await?;
+    let children: Vec<child::Model> = child::Entity::find()
+        .filter(child::Column::TenantId.eq(ctx.tenant_id()))
+        .filter(child::Column::Status.eq(WAITING))
+        .order_by_asc(child::Column::WaitingSince)
+        .all(&txn)
+        .await?
+        .into_iter()
+        .filter(|c| ctx.covers_region(&READERS, Some(c.region_id)))
+        .collect();
+    let (regions, institutions) = names(&txn, ctx).await?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "children.waiting.read",
+        "child",
+        None,
+        Some(serde_json::json!({ "count": children.len() })),
+    )
+    .await?;
+    txn.commit().await?;
+    let now = Utc::now();
+    let today = tenant_today(&ctx.tenant);
+    Ok(children
+        .into_iter()
+        .map(|c| WaitingChild {
+            id: c.id,
+            name: format!("{} {}.", c.first_name, c.last_initial),
+            age: age_on(c.date_of_birth, today),
+            gender: Gender::parse(&c.gender).unwrap_or(Gender::Female),
+            region_id: c.region_id,
+            region_name: regions.get(&c.region_id).cloned().unwrap_or_default(),
+            institution_name: c.institution_id.and_then(|i| institutions.get(&i).cloned()),
+            languages: list_of(&c.languages),
+            interests: list_of(&c.interests),
+            waiting_since: c.waiting_since,
+            waiting_days: waiting_days(c.waiting_since, now),
+        })
+        .collect())
+}
+
+/// One child's record (staff of the child's region); each read writes a `child.read` event.
+pub async fn get_child(db: &DatabaseConnection, ctx: &TenantCtx, id: Uuid) -> Result<ChildView> {
+    ctx.require_any(&READERS)?;
+    let txn = ctx.write(db).await?;
+    let c = child::Entity::find_by_id(id)
+        .filter(child::Column::TenantId.eq(ctx.tenant_id()))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !ctx.covers_region(&READERS, Some(c.region_id)) {
+        return Err(Error::NotFound);
+    }
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "child.read",
+        "child",
+        Some(c.id),
+        None,
+    )
+    .await?;
+    let view = view_of(&txn, ctx, &c).await?;
+    txn.commit().await?;
+    Ok(view)
+}
