@@ -75,7 +75,9 @@ async fn sign_in(c: &Client, app: &TestApp, email: &str, password: &str) {
     hydrated(c).await;
     fill(c, "#login-form input[name=email]", email).await;
     fill(c, "#login-form input[name=password]", password).await;
-    click(c, "#login-form button[type=submit]").await;
+    // The page after signing in, not the login page: it carries the previous session's data
+    // (a signed-in person may sign in as someone else), so its text proves nothing.
+    click_and_wait(c, "#login-form button[type=submit]", "form.signout").await;
 }
 
 #[tokio::test]
@@ -365,6 +367,20 @@ async fn wait_for(c: &Client, css: &str) {
         .unwrap_or_else(|_| panic!("{css}"));
 }
 
+/// Clicks a button or link and waits for `then` on the page it leads to. The old
+/// page is marked first, so an element it already had (a notice from the previous post) does
+/// not count: waiting on it would race the navigation, and the next step could cut it short.
+async fn click_and_wait(c: &Client, button: &str, then: &str) {
+    c.execute(
+        "document.body.setAttribute('data-before-submit', '1')",
+        vec![],
+    )
+    .await
+    .unwrap();
+    click(c, button).await;
+    wait_for(c, &format!("body:not([data-before-submit]) {then}")).await;
+}
+
 /// Records the open stage's result on the candidate's page.
 async fn decide_on_page(c: &Client, score: Option<&str>) {
     wait_for(c, "#decide-stage").await;
@@ -372,13 +388,11 @@ async fn decide_on_page(c: &Client, score: Option<&str>) {
     if let Some(s) = score {
         fill(c, "#decide-stage input[name=score]", s).await;
     }
-    click(c, "#decide-stage button[type=submit]").await;
-    wait_for(c, "#candidate-notice").await;
+    click_and_wait(c, "#decide-stage button[type=submit]", "#candidate-notice").await;
 }
 
 async fn open_next_stage(c: &Client) {
-    click(c, "#open-stage button[type=submit]").await;
-    wait_for(c, "#candidate-notice").await;
+    click_and_wait(c, "#open-stage button[type=submit]", "#candidate-notice").await;
 }
 
 #[tokio::test]
@@ -478,8 +492,7 @@ async fn a_candidate_goes_from_submitted_application_to_active_mentor_and_signs_
         .unwrap_or_else(|| panic!("{cohort}"))
         .to_string();
     c.refresh().await.unwrap();
-    click(&c, "#enrol-form button[type=submit]").await;
-    wait_for(&c, "#candidate-notice").await;
+    click_and_wait(&c, "#enrol-form button[type=submit]", "#candidate-notice").await;
     sign_in(&c, &app, "trainer@almaty-mentors.demo", PASSWORD).await;
     wait_text(&c, "Almaty Mentors Foundation").await;
     c.goto(&format!("{}/t/almaty-mentors/cohorts/{cohort_id}", app.url))
@@ -487,8 +500,7 @@ async fn a_candidate_goes_from_submitted_application_to_active_mentor_and_signs_
         .unwrap();
     wait_for(&c, "#attendance-form").await;
     click(&c, "#attendance-form td.present input[type=checkbox]").await;
-    click(&c, "#attendance-form button[type=submit]").await;
-    wait_for(&c, "#cohort-notice").await;
+    click_and_wait(&c, "#attendance-form button[type=submit]", "#cohort-notice").await;
     assert_eq!(
         c.find(Locator::Css("#attendance-rate"))
             .await
@@ -515,8 +527,7 @@ async fn a_candidate_goes_from_submitted_application_to_active_mentor_and_signs_
         "Надёжная, спокойная",
     )
     .await;
-    click(&c, "#vote-form button[type=submit]").await;
-    wait_for(&c, "#candidate-notice").await;
+    click_and_wait(&c, "#vote-form button[type=submit]", "#candidate-notice").await;
     sign_in(&c, &app, "coordinator@almaty-mentors.demo", PASSWORD).await;
     wait_text(&c, "Almaty Mentors Foundation").await;
     c.goto(&page).await.unwrap();
@@ -529,8 +540,12 @@ async fn a_candidate_goes_from_submitted_application_to_active_mentor_and_signs_
     c.goto(&format!("{}/t/almaty-mentors/programmes", app.url))
         .await
         .unwrap();
-    click(&c, "tr[data-programme=mentors-2027] form.announce button").await;
-    wait_for(&c, "#results-announced").await;
+    click_and_wait(
+        &c,
+        "tr[data-programme=mentors-2027] form.announce button",
+        "#results-announced",
+    )
+    .await;
     let mail = app.wait_for_email(email, "/activate?token=").await;
     assert!(
         !mail.text.contains(ustaz_tests::APPLICANT_PASSWORD),
@@ -539,7 +554,8 @@ async fn a_candidate_goes_from_submitted_application_to_active_mentor_and_signs_
     let token = token_from(&mail, "/activate");
 
     // The candidate chooses a password and signs in to the mentor account for the first time.
-    click(&c, "form.signout button").await;
+    // Signed out once a page offers to sign in.
+    click_and_wait(&c, "form.signout button", "header.top a[href='/login']").await;
     c.goto(&format!("{}/activate?token={token}", app.url))
         .await
         .unwrap();
@@ -550,9 +566,10 @@ async fn a_candidate_goes_from_submitted_application_to_active_mentor_and_signs_
         "asel's own passphrase",
     )
     .await;
-    click(&c, "#activate-form button[type=submit]").await;
-    wait_for(&c, "#activated").await;
+    click_and_wait(&c, "#activate-form button[type=submit]", "#activated").await;
+    // A link inside the app: the router swaps the page without a load, so no marker to wait on.
     click(&c, "#activated-sign-in").await;
+    wait_for(&c, "#login-form").await;
     hydrated(&c).await;
     fill(&c, "#login-form input[name=email]", email).await;
     fill(
@@ -561,8 +578,12 @@ async fn a_candidate_goes_from_submitted_application_to_active_mentor_and_signs_
         "asel's own passphrase",
     )
     .await;
-    click(&c, "#login-form button[type=submit]").await;
-    wait_for(&c, "#mentor-account .mentorship[data-outcome=selected]").await;
+    click_and_wait(
+        &c,
+        "#login-form button[type=submit]",
+        "#mentor-account .mentorship[data-outcome=selected]",
+    )
+    .await;
     assert!(
         c.current_url()
             .await
@@ -578,8 +599,7 @@ async fn a_candidate_goes_from_submitted_application_to_active_mentor_and_signs_
     wait_text(&c, "Almaty Mentors Foundation").await;
     c.goto(&page).await.unwrap();
     hydrated(&c).await;
-    click(&c, "#contract-form button[type=submit]").await;
-    wait_for(&c, "#contract-dates").await;
+    click_and_wait(&c, "#contract-form button[type=submit]", "#contract-dates").await;
     let scan = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
     std::fs::write(scan.path(), worker::recruitment::fixtures::pdf(2)).unwrap();
     hydrated(&c).await;
@@ -591,8 +611,12 @@ async fn a_candidate_goes_from_submitted_application_to_active_mentor_and_signs_
         .unwrap();
     click(&c, "#scan-form button[type=submit]").await;
     wait_reloading(&c, "#contract-scan[data-status=auto_passed]").await;
-    click(&c, "#sign-form button[type=submit]").await;
-    wait_for(&c, "#candidate-outcome[data-outcome=active]").await;
+    click_and_wait(
+        &c,
+        "#sign-form button[type=submit]",
+        "#candidate-outcome[data-outcome=active]",
+    )
+    .await;
     wait_for(&c, "#contract-signed").await;
 
     // The mentor sees the signed contract and the active status in the account.
