@@ -29,6 +29,19 @@ pub mod state;
 
 use session::{SessionResource, load_session};
 
+/// Percent-encodes a value for a query string or a header parameter (RFC 3986 unreserved
+/// characters pass; everything else, Cyrillic and Kazakh included, as UTF-8 `%XX`).
+pub fn encode_query_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]

@@ -278,7 +278,10 @@ pub(crate) async fn page_form_upload<T: serde::Serialize>(
         (Err(e @ (Error::Unauthenticated | Error::NotFound | Error::Forbidden)), false) => {
             ApiError { error: e, locale }.into_response()
         }
-        (Err(e), false) => back(&format!("?upload_error={}", urlencode(&e.message(locale)))),
+        (Err(e), false) => back(&format!(
+            "?upload_error={}",
+            frontend::encode_query_value(&e.message(locale))
+        )),
     }
 }
 
@@ -299,17 +302,6 @@ fn who_asks(
     (locale, session)
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// `Content-Disposition: attachment` with an ASCII fallback and the UTF-8 name (RFC 6266), so
 /// Cyrillic and Kazakh names survive and nothing in the name can break the header.
 fn attachment(name: &str) -> HeaderValue {
@@ -325,7 +317,7 @@ fn attachment(name: &str) -> HeaderValue {
         .collect();
     HeaderValue::from_str(&format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        urlencode(name)
+        frontend::encode_query_value(name)
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
@@ -622,7 +614,7 @@ pub async fn page_save_programme(
             }
             Redirect::to(&format!(
                 "/t/{tenant}/programmes/{which}/edit?error={}",
-                urlencode(&message)
+                frontend::encode_query_value(&message)
             ))
             .into_response()
         }

@@ -65,14 +65,9 @@ pub(crate) async fn audit_count(app: &TestApp, action: &str) -> i64 {
     row.try_get_by_index::<i64>(0).unwrap()
 }
 
-/// A submitted candidate whose documents the coordinator verified and whose documents,
-/// testing and interview stages have passed.
-pub(crate) async fn through_interview(
-    app: &TestApp,
-    coordinator: &Api,
-    psychologist: &Api,
-    email: &str,
-) -> String {
+/// A submitted candidate whose documents the coordinator verified and whose documents stage
+/// passed.
+pub(crate) async fn documents_passed(app: &TestApp, coordinator: &Api, email: &str) -> String {
     let (_, id, documents) = app.submitted_application(email, "ru").await;
     for doc in &documents {
         ok(
@@ -91,6 +86,17 @@ pub(crate) async fn through_interview(
         200,
     )
     .await;
+    id
+}
+
+/// The same, with the testing and interview stages passed too.
+pub(crate) async fn through_interview(
+    app: &TestApp,
+    coordinator: &Api,
+    psychologist: &Api,
+    email: &str,
+) -> String {
+    let id = documents_passed(app, coordinator, email).await;
     for stage in ["psych_test", "interview"] {
         ok(advance(coordinator, &id, stage).await, 201).await;
         ok(

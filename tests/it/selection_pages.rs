@@ -6,7 +6,9 @@
 use serde_json::{Value, json};
 use ustaz_tests::{Browser, DEMO_TENANT, TestApp};
 
-use crate::selection::{advance, at_school, audit_count, candidate_path, ok, result};
+use crate::selection::{
+    advance, at_school, audit_count, candidate_path, documents_passed, ok, result,
+};
 
 const T: &str = DEMO_TENANT;
 
@@ -47,31 +49,7 @@ async fn signed_in(app: &TestApp, email: &str) -> (Browser, String) {
 
 async fn verify_documents_and_pass(app: &TestApp, email: &str) -> String {
     let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
-    let (_, id, documents) = app.submitted_application(email, "ru").await;
-    for doc in &documents {
-        ok(
-            coordinator
-                .post(
-                    &format!("/api/v1/t/{T}/documents/{doc}/review"),
-                    json!({"decision": "verified"}),
-                )
-                .await,
-            200,
-        )
-        .await;
-    }
-    ok(
-        result(
-            &coordinator,
-            &id,
-            "documents",
-            json!({"decision": "passed"}),
-        )
-        .await,
-        200,
-    )
-    .await;
-    id
+    documents_passed(app, &coordinator, email).await
 }
 
 #[tokio::test]

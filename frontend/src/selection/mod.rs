@@ -53,19 +53,6 @@ fn stage_of(raw: &str) -> Result<domain::selection::StageKind, AppError> {
     Ok(domain::selection::StageKind::parse(raw.trim())?)
 }
 
-/// Percent-encodes a translated message for a redirect's query string.
-#[cfg(feature = "ssr")]
-fn query_value(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 // ---------------------------------------------------------------- the board
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -192,7 +179,7 @@ pub async fn bulk_candidates(
     let failures: String = failed
         .iter()
         .take(50)
-        .map(|f| format!("&failed={}", query_value(f)))
+        .map(|f| format!("&failed={}", crate::encode_query_value(f)))
         .collect();
     leptos_axum::redirect(&format!(
         "/t/{slug}/candidates?view=table&done={done}{failures}"
@@ -598,8 +585,8 @@ pub async fn activate_mentor(token: String, password: String) -> Result<(), AppE
     let a = domain::selection::results::activate(&state().db, &token, &password).await?;
     leptos_axum::redirect(&format!(
         "/activate?done=1&tenant={}&email={}",
-        query_value(&a.tenant_slug),
-        query_value(&a.email)
+        crate::encode_query_value(&a.tenant_slug),
+        crate::encode_query_value(&a.email)
     ));
     Ok(())
 }

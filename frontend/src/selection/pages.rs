@@ -94,7 +94,7 @@ pub fn CandidatesPage() -> impl IntoView {
                             let q = query.read_untracked();
                             let mut parts: Vec<String> = ["programme", "stage", "region", "outcome", "q"]
                                 .into_iter()
-                                .filter_map(|k| q.get(k).map(|v| format!("{k}={}", js_encode(&v))))
+                                .filter_map(|k| q.get(k).map(|v| format!("{k}={}", crate::encode_query_value(&v))))
                                 .collect();
                             if table {
                                 parts.push("view=table".into());
@@ -158,18 +158,6 @@ pub fn CandidatesPage() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-/// Percent-encodes a query value for a link built on the page.
-fn js_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// A column per stage; each card is a candidate whose furthest stage it is.
@@ -839,7 +827,7 @@ pub fn ActivatePage() -> impl IntoView {
                         {if done {
                             view! {
                                 <p class="ok" role="status" id="activated">{l.t("activate-done")}</p>
-                                <p><a class="button" id="activated-sign-in" href=format!("/login?next=/t/{}/me", js_encode(&tenant))>{l.t("nav-sign-in")}</a>
+                                <p><a class="button" id="activated-sign-in" href=format!("/login?next=/t/{}/me", crate::encode_query_value(&tenant))>{l.t("nav-sign-in")}</a>
                                    " "<span class="muted">{email}</span></p>
                             }.into_any()
                         } else {
