@@ -89,6 +89,14 @@ pub enum EmailMessage {
         waitlisted: bool,
         path: String,
     },
+    /// A safeguarding concern in the recipient's region. It names no child: the details are
+    /// behind the sign-in.
+    ConcernRaised {
+        tenant_name: String,
+        region_name: String,
+        severity: crate::support::Severity,
+        path: String,
+    },
 }
 
 pub mod outbox {

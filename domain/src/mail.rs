@@ -127,6 +127,27 @@ pub fn render(message: &EmailMessage, locale: Locale, public_url: &str) -> Rende
                 path,
             )
         }
+        EmailMessage::ConcernRaised {
+            tenant_name,
+            region_name,
+            severity,
+            path,
+        } => {
+            let args = [
+                ("tenant", tenant_name.clone()),
+                ("region", region_name.clone()),
+                (
+                    "severity",
+                    locale.t(&format!("severity-{}", severity.as_str())),
+                ),
+            ];
+            (
+                locale.t_args("email-concern-subject", &args),
+                locale.t_args("email-concern-body", &args),
+                locale.t("email-concern-action"),
+                path,
+            )
+        }
         EmailMessage::PasswordReset { path } => (
             locale.t("email-reset-subject"),
             locale.t("email-reset-body"),

@@ -21,6 +21,8 @@ pub const DEMO_PASSWORD: &str = "ustaz-demo";
 pub const OPERATOR_EMAIL: &str = "operator@ustaz.demo";
 /// The open programme of the demo lead tenant.
 pub const DEMO_PROGRAMME: &str = "mentors-2027";
+/// Last year's intake of the demo lead tenant, closed; the demo mentor was selected in it.
+pub const PAST_PROGRAMME: &str = "mentors-2026";
 
 struct DemoTenant {
     slug: &'static str,
@@ -29,6 +31,8 @@ struct DemoTenant {
     lead: Option<&'static str>,
     region: &'static str,
     institution: (&'static str, InstitutionKind, &'static str),
+    /// Where the institution is (micro-degrees), for the distance in suggestions.
+    institution_at: (i32, i32),
 }
 
 const TENANTS: [DemoTenant; 2] = [
@@ -39,6 +43,7 @@ const TENANTS: [DemoTenant; 2] = [
         lead: None,
         region: "Алматы",
         institution: ("Детский дом №1", InstitutionKind::Orphanage, "Орбита-3, 27"),
+        institution_at: (43_211_000, 76_857_000),
     },
     DemoTenant {
         slug: "karaganda-partner",
@@ -51,6 +56,7 @@ const TENANTS: [DemoTenant; 2] = [
             InstitutionKind::BoardingSchool,
             "ул. Ерубаева, 10",
         ),
+        institution_at: (49_806_000, 73_087_000),
     },
 ];
 
@@ -180,6 +186,8 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<()> {
                 kind: Set(ikind.as_str().into()),
                 address: Set(Some(iaddr.into())),
                 created_at: Set(now),
+                lat_e6: Set(Some(demo.institution_at.0)),
+                lon_e6: Set(Some(demo.institution_at.1)),
             }
             .insert(&txn)
             .await?;
@@ -215,7 +223,8 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<()> {
         }
     }
     txn.commit().await?;
-    seed_programme(db).await
+    seed_programme(db).await?;
+    seed_mentoring(db).await
 }
 
 /// The demo programme: the one-to-one mentoring round of `almaty-mentors`, open now, with the
@@ -390,5 +399,168 @@ async fn seed_programme(db: &DatabaseConnection) -> Result<()> {
         },
     };
     crate::recruitment::service::create_programme(db, &ctx, &input).await?;
+    Ok(())
+}
+
+/// The demo's mentoring: last year's intake (closed, results announced), in which the demo
+/// mentor was selected and signed a 24-month contract, and two children waiting for a mentor,
+/// so matching can be tried at once.
+async fn seed_mentoring(db: &DatabaseConnection) -> Result<()> {
+    use crate::matching::{ChildInput, ConsentBy, ConsentInput, Gender, MentorProfileInput};
+    use crate::recruitment::entity::{application, programme};
+    use crate::recruitment::service::{programme_input, tenant_today};
+    use crate::selection::entity::contract;
+    use sea_orm::IntoActiveModel;
+    let admin = user::Entity::find()
+        .filter(user::Column::Email.eq("admin@almaty-mentors.demo"))
+        .one(db)
+        .await?
+        .ok_or(crate::Error::NotFound)?;
+    let ctx =
+        crate::tenancy::context::TenantCtx::resolve(db, &admin.into(), "almaty-mentors").await?;
+    if programme_input(db, &ctx, PAST_PROGRAMME).await.is_ok() {
+        return Ok(());
+    }
+    let today = tenant_today(&ctx.tenant);
+    let mut input = programme_input(db, &ctx, DEMO_PROGRAMME).await?;
+    input.slug = PAST_PROGRAMME.into();
+    input.names = crate::recruitment::Texts {
+        kk: "Жеке тәлімгерлік — 2026 іріктеу".into(),
+        ru: "Наставничество один на один — набор 2026".into(),
+        en: "One-to-one mentoring — 2026 intake".into(),
+    };
+    input.opens_on = today - chrono::Days::new(400);
+    input.closes_on = today - chrono::Days::new(340);
+    input.results_on = today - chrono::Days::new(300);
+    let view = crate::recruitment::service::create_programme(db, &ctx, &input).await?;
+    let mentor = user::Entity::find()
+        .filter(user::Column::Email.eq("mentor@almaty-mentors.demo"))
+        .one(db)
+        .await?
+        .ok_or(crate::Error::NotFound)?;
+    let region = crate::tenancy::service::list_regions(db, &ctx)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(crate::Error::NotFound)?;
+    let txn = db::write(db, Scope::System).await?;
+    let now = Utc::now();
+    let mut p = programme::Entity::find_by_id(view.id)
+        .one(&txn)
+        .await?
+        .ok_or(crate::Error::NotFound)?
+        .into_active_model();
+    p.results_announced_at = Set(Some(now - chrono::Duration::days(300)));
+    p.update(&txn).await?;
+    let answers = crate::recruitment::Answers {
+        eligibility: crate::recruitment::EligibilityAnswers {
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1990, 3, 14).expect("a date"),
+            region_id: region.id,
+            residence_months: 120,
+            youth_work_years: 6,
+            roles: vec![],
+            days_per_week: 2,
+        },
+        profile: crate::recruitment::Profile {
+            phone: "+7 701 000 00 00".into(),
+            occupation: "Учитель музыки".into(),
+            experience: "Шесть лет веду кружок в доме культуры.".into(),
+            motivation: "Хочу быть рядом с ребёнком, которому нужен взрослый друг.".into(),
+            languages: vec!["kk".into(), "ru".into()],
+        },
+    };
+    let submitted = now - chrono::Duration::days(360);
+    let app = application::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(ctx.tenant_id()),
+        programme_id: Set(view.id),
+        applicant_id: Set(mentor.id),
+        region_id: Set(Some(region.id)),
+        status: Set(crate::recruitment::ApplicationStatus::Submitted
+            .as_str()
+            .into()),
+        answers: Set(serde_json::to_string(&answers).expect("serialises")),
+        created_at: Set(submitted),
+        updated_at: Set(submitted),
+        submitted_at: Set(Some(submitted)),
+        stage: Set(Some(crate::selection::StageKind::Contract.as_str().into())),
+        stage_status: Set(Some(crate::selection::StageStatus::Passed.as_str().into())),
+        outcome: Set(crate::selection::Outcome::Active.as_str().into()),
+    }
+    .insert(&txn)
+    .await?;
+    let starts = today - chrono::Days::new(280);
+    contract::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(ctx.tenant_id()),
+        application_id: Set(app.id),
+        mentor_id: Set(mentor.id),
+        starts_on: Set(starts),
+        ends_on: Set(crate::selection::contracts::contract_end(starts, 24)),
+        document_id: Set(None),
+        signed_at: Set(Some(now - chrono::Duration::days(281))),
+        created_by: Set(None),
+        created_at: Set(now - chrono::Duration::days(285)),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    let mentor_ctx =
+        crate::tenancy::context::TenantCtx::resolve(db, &mentor.into(), "almaty-mentors").await?;
+    crate::matching::pairs::set_mentor_profile(
+        db,
+        &mentor_ctx,
+        mentor_ctx.actor.user_id,
+        &MentorProfileInput {
+            gender: Some(Gender::Female),
+            interests: vec!["музыка".into(), "рисование".into(), "футбол".into()],
+            home_at: Some(crate::matching::GeoPoint {
+                lat: 43.238,
+                lon: 76.889,
+            }),
+            capacity: None,
+        },
+    )
+    .await?;
+    let institution = crate::tenancy::service::list_institutions(db, &ctx)
+        .await?
+        .into_iter()
+        .next()
+        .map(|i| i.id);
+    for (name, initial, born, gender, interests) in [
+        (
+            "Алия",
+            "К",
+            (2014, 5, 2),
+            Gender::Female,
+            ["музыка", "рисование"],
+        ),
+        (
+            "Ерлан",
+            "Б",
+            (2012, 9, 17),
+            Gender::Male,
+            ["футбол", "шахматы"],
+        ),
+    ] {
+        let child = ChildInput {
+            first_name: name.into(),
+            last_initial: initial.into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(born.0, born.1, born.2).expect("a date"),
+            gender,
+            region_id: Some(region.id),
+            institution_id: institution,
+            languages: vec!["kk".into(), "ru".into()],
+            interests: interests.iter().map(|i| i.to_string()).collect(),
+            needs: None,
+            preferred_mentor_gender: None,
+            consent: ConsentInput {
+                by: ConsentBy::Institution,
+                name: "Директор детского дома №1".into(),
+                given_on: today - chrono::Days::new(30),
+            },
+        };
+        crate::matching::service::register_child(db, &ctx, &child).await?;
+    }
     Ok(())
 }

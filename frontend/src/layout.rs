@@ -29,6 +29,7 @@ pub fn Header() -> impl IntoView {
                 let board = reviewer || roles.contains(&Role::Psychologist) || roles.contains(&Role::CommitteeMember);
                 let cohorts = board || roles.contains(&Role::Trainer);
                 let mentor = roles.contains(&Role::Mentor);
+                let follows = admin || roles.contains(&Role::Coordinator) || roles.contains(&Role::Psychologist);
                 let csrf = info.csrf.clone();
                 view! {
                     <header class="top">
@@ -43,6 +44,9 @@ pub fn Header() -> impl IntoView {
                                 {reviewer.then(|| view! { <a href=format!("/t/{s}/review")>{l.t("nav-review")}</a> })}
                                 {board.then(|| view! { <a href=format!("/t/{s}/candidates")>{l.t("nav-candidates")}</a> })}
                                 {cohorts.then(|| view! { <a href=format!("/t/{s}/cohorts")>{l.t("nav-cohorts")}</a> })}
+                                {follows.then(|| view! { <a href=format!("/t/{s}/children") id="nav-children">{l.t("nav-children")}</a> })}
+                                {follows.then(|| view! { <a href=format!("/t/{s}/pairs") id="nav-pairs">{l.t("nav-pairs")}</a> })}
+                                {(mentor && !follows).then(|| view! { <a href=format!("/t/{s}/pairs") id="nav-mentees">{l.t("nav-mentees")}</a> })}
                                 {mentor.then(|| view! { <a href=format!("/t/{s}/me") id="nav-account">{l.t("nav-account")}</a> })}
                                 <a href=format!("/t/{s}/apply")>{l.t("nav-programmes")}</a>
                             })}

@@ -17,6 +17,7 @@ use leptos_router::{SsrMode, path};
 pub mod accounts;
 pub mod errors;
 pub mod layout;
+pub mod matching;
 pub mod recruitment;
 pub mod selection;
 pub mod session;
@@ -105,6 +106,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/t/:slug/cohorts/:cohort") view=selection::CohortPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/me") view=selection::MentorAccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/activate") view=selection::ActivatePage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/children") view=matching::ChildrenPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/children/:child") view=matching::ChildPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/pairs") view=matching::PairsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/pairs/:pair") view=matching::PairPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <Hydrated/>

@@ -628,3 +628,103 @@ async fn a_candidate_goes_from_submitted_application_to_active_mentor_and_signs_
     wait_for(&c, "#mentor-account .mentorship[data-outcome=active]").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_mentor_logs_a_meeting_and_the_coordinator_sees_the_pair_back_on_track() {
+    let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser (Chromium)") else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    let c = chromium(&webdriver).await;
+    let base = format!("{}/t/almaty-mentors", app.url);
+
+    // The coordinator opens the waiting list, then Алия, and proposes the suggested mentor.
+    sign_in(&c, &app, "coordinator@almaty-mentors.demo", PASSWORD).await;
+    c.goto(&format!("{base}/children")).await.unwrap();
+    hydrated(&c).await;
+    wait_text(&c, "Алия К.").await;
+    click_and_wait(&c, "#waiting-list tr:first-child a", "#suggestions").await;
+    let child_url = c.current_url().await.unwrap().to_string();
+    wait_text(&c, "тот же регион").await;
+    click_and_wait(&c, "#suggestions button[type=submit]", "#child-notice").await;
+    wait_for(&c, "#matches li[data-status=proposed]").await;
+
+    // The psychologist approves it on the same page.
+    sign_in(&c, &app, "psychologist@almaty-mentors.demo", PASSWORD).await;
+    c.goto(&child_url).await.unwrap();
+    hydrated(&c).await;
+    click_and_wait(
+        &c,
+        "#matches form.decide button[value=approved]",
+        "#matches li[data-status=approved]",
+    )
+    .await;
+    let pair = c
+        .find(Locator::Css("#matches li[data-status=approved] a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // Three weeks pass without a meeting: the coordinator sees the pair overdue.
+    crate::pairs::pair_began_days_ago(&app, &pair, 21).await;
+    sign_in(&c, &app, "coordinator@almaty-mentors.demo", PASSWORD).await;
+    c.goto(&format!("{base}/pairs")).await.unwrap();
+    hydrated(&c).await;
+    wait_for(
+        &c,
+        &format!("#pairs tr[data-pair='{pair}'] .standing[data-state=overdue]"),
+    )
+    .await;
+
+    // The mentor accepts the rules, opens their mentee from the menu and logs a meeting.
+    sign_in(&c, &app, "mentor@almaty-mentors.demo", PASSWORD).await;
+    click_and_wait(&c, "#nav-mentees", "#pairs").await;
+    click_and_wait(&c, "#acknowledge-rules", "#rules-acknowledged").await;
+    click_and_wait(
+        &c,
+        &format!("#pairs tr[data-pair='{pair}'] a"),
+        "#log-meeting",
+    )
+    .await;
+    let yesterday = crate::pairs::tenant_today(&app).await - chrono::Days::new(1);
+    set_values(
+        &c,
+        "#log-meeting",
+        &[("held_on", &yesterday.to_string()), ("minutes", "90")],
+    )
+    .await;
+    fill(
+        &c,
+        "#log-meeting textarea[name=issues]",
+        "Сложно с математикой",
+    )
+    .await;
+    fill(
+        &c,
+        "#log-meeting textarea[name=agreements]",
+        "Занимаемся по субботам",
+    )
+    .await;
+    click_and_wait(&c, "#log-meeting button[type=submit]", "#pair-notice").await;
+    wait_text(&c, "Занимаемся по субботам").await;
+    wait_for(&c, "#pair-standing .standing[data-state=on_track]").await;
+
+    // The coordinator sees the pair back on track, with the meeting's date.
+    sign_in(&c, &app, "coordinator@almaty-mentors.demo", PASSWORD).await;
+    c.goto(&format!("{base}/pairs")).await.unwrap();
+    hydrated(&c).await;
+    wait_for(
+        &c,
+        &format!("#pairs tr[data-pair='{pair}'] .standing[data-state=on_track]"),
+    )
+    .await;
+    wait_text(&c, &yesterday.format("%d.%m.%Y").to_string()).await;
+    c.close().await.unwrap();
+}

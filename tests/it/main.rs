@@ -6,6 +6,7 @@ mod accounts;
 mod browser;
 mod jobs;
 mod matching;
+mod pairs;
 mod postgres;
 mod recruitment;
 mod refusals;

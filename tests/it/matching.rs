@@ -94,15 +94,19 @@ async fn staff_register_children_who_wait_in_order_and_only_their_region_sees_th
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["Алия К.", "Дана К."]);
+    // The demo seed's two children (Алия and Ерлан, registered just now) come after her;
+    // Дана, registered last, is last.
+    assert_eq!(names, ["Алия К.", "Алия К.", "Ерлан Б.", "Дана К."]);
+    assert_eq!(all[0]["id"], aliya["id"]);
     assert_eq!(all[0]["waiting_days"], 10);
     assert!(all[0].get("needs").is_none(), "the list carries no needs");
 
-    // The coordinator and the psychologist of Almaty see Aliya only.
+    // The coordinator and the psychologist of Almaty see Almaty's children, not Дана.
     for api in [&coordinator, &psychologist] {
         let mine = ok(api.get(&format!("{path}/waiting")).await, 200).await;
-        assert_eq!(mine.as_array().unwrap().len(), 1);
+        assert_eq!(mine.as_array().unwrap().len(), 3);
         assert_eq!(mine[0]["id"], aliya["id"]);
+        assert!(mine.as_array().unwrap().iter().all(|c| c["id"] != dana["id"]));
     }
     let dana_path = format!("{path}/{}", dana["id"].as_str().unwrap());
     ok(coordinator.get(&dana_path).await, 404).await;

@@ -22,6 +22,10 @@ enum Who {
 }
 
 const ALMATY_MENTOR: &str = "mentor@almaty-mentors.demo";
+const ALMATY_TRAINER: &str = "trainer@almaty-mentors.demo";
+const ALMATY_COORDINATOR: &str = "coordinator@almaty-mentors.demo";
+/// An id nothing has: refusals must come before any lookup.
+const PROBE_ID: &str = "00000000-0000-7000-8000-000000000001";
 const OTHER_TENANT_ADMIN: &str = "admin@karaganda-partner.demo";
 
 /// API operations: (method, path, who, a valid body for writes).
@@ -32,6 +36,16 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
     let staff_only = Who::Tenant {
         lower: Some(ALMATY_MENTOR),
     };
+    // Mentors may use these about themselves; a trainer is refused.
+    let not_trainer = Who::Tenant {
+        lower: Some(ALMATY_TRAINER),
+    };
+    let psychologists_only = Who::Tenant {
+        lower: Some(ALMATY_COORDINATOR),
+    };
+    // A meeting protocol that would be valid for a pair the probe does not have.
+    let meeting = json!({"pair_id": PROBE_ID, "held_on": "2026-11-01", "minutes": 60,
+                         "format": "visit", "mood": "good"});
     vec![
         ("post", "/api/v1/auth/login", Who::Public, None),
         ("post", "/api/v1/auth/password-reset", Who::Public, None),
@@ -238,6 +252,129 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
         ),
         ("get", "/api/v1/t/{tenant}/children/{id}", staff_only, None),
         (
+            "delete",
+            "/api/v1/t/{tenant}/children/{id}",
+            Who::Tenant {
+                lower: Some(ALMATY_COORDINATOR),
+            },
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/t/{tenant}/children/{id}/suggestions",
+            staff_only,
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/t/{tenant}/children/{id}/matches",
+            staff_only,
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/t/{tenant}/children/{id}/export",
+            Who::Tenant {
+                lower: Some(ALMATY_COORDINATOR),
+            },
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/matches",
+            staff_only,
+            Some(json!({"child_id": PROBE_ID, "mentor_id": PROBE_ID})),
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/matches/{id}/decision",
+            staff_only,
+            Some(json!({"decision": "approved"})),
+        ),
+        ("get", "/api/v1/t/{tenant}/pairs", not_trainer, None),
+        ("get", "/api/v1/t/{tenant}/pairs/{id}", not_trainer, None),
+        ("get", "/api/v1/t/{tenant}/pairs/overdue", staff_only, None),
+        (
+            "post",
+            "/api/v1/t/{tenant}/pairs/{id}/close",
+            staff_only,
+            Some(json!({"reason": "other", "note": "probe"})),
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/pairs/{id}/guest-visits",
+            staff_only,
+            Some(json!({"from_on": "2027-01-01", "until_on": "2027-01-02"})),
+        ),
+        (
+            "get",
+            "/api/v1/t/{tenant}/pairs/{id}/meetings",
+            not_trainer,
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/t/{tenant}/mentors/{id}/profile",
+            not_trainer,
+            None,
+        ),
+        (
+            "put",
+            "/api/v1/t/{tenant}/mentors/{id}/profile",
+            not_trainer,
+            Some(json!({"interests": ["probe"]})),
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/rules-acknowledgement",
+            not_trainer,
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/meetings",
+            not_trainer,
+            Some(meeting.clone()),
+        ),
+        (
+            "put",
+            "/api/v1/t/{tenant}/meetings/{id}",
+            not_trainer,
+            Some(meeting.clone()),
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/consultations",
+            psychologists_only,
+            Some(json!({"pair_id": PROBE_ID, "scheduled_at": "2026-11-01T10:00:00Z"})),
+        ),
+        (
+            "get",
+            "/api/v1/t/{tenant}/consultations",
+            psychologists_only,
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/t/{tenant}/consultations/{id}",
+            psychologists_only,
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/concerns",
+            // Anyone on the team, and mentors, may raise one.
+            Who::Tenant { lower: None },
+            Some(json!({"child_id": PROBE_ID, "severity": "high", "summary": "probe"})),
+        ),
+        ("get", "/api/v1/t/{tenant}/concerns", not_trainer, None),
+        (
+            "post",
+            "/api/v1/t/{tenant}/concerns/{id}/actions",
+            staff_only,
+            Some(json!({"action": "probe"})),
+        ),
+        (
             "post",
             "/api/v1/t/{tenant}/cohorts/{id}/attendance",
             staff_only,
@@ -289,6 +426,49 @@ async fn cohort_of(app: &TestApp) -> String {
         .await
         .unwrap();
     cohort["cohort"]["id"].as_str().unwrap().to_string()
+}
+
+/// A pair of the demo mentor with the seeded child Алия (proposed by the coordinator, approved
+/// by the psychologist): (child, match, pair).
+async fn pair_of(app: &TestApp) -> (String, String, String) {
+    let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
+    let psychologist = app.api_as("psychologist@almaty-mentors.demo").await;
+    let waiting: Value = coordinator
+        .get("/api/v1/t/almaty-mentors/children/waiting")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let child = waiting[0]["id"].as_str().unwrap().to_string();
+    let suggestions: Value = coordinator
+        .get(&format!(
+            "/api/v1/t/almaty-mentors/children/{child}/suggestions"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let proposed: Value = coordinator
+        .post(
+            "/api/v1/t/almaty-mentors/matches",
+            json!({"child_id": child, "mentor_id": suggestions[0]["mentor_id"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let matched = proposed["id"].as_str().unwrap().to_string();
+    let decided: Value = psychologist
+        .post(
+            &format!("/api/v1/t/almaty-mentors/matches/{matched}/decision"),
+            json!({"decision": "approved"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let pair = decided["pair_id"].as_str().unwrap().to_string();
+    (child, matched, pair)
 }
 
 /// Sends one table row's request; the upload route gets a real multipart file.
@@ -393,6 +573,31 @@ fn page_table() -> Vec<(&'static str, Who)> {
         ),
         // Anyone's own mentor account: every member may open it, for themselves only.
         ("/t/{slug}/me", Who::Tenant { lower: None }),
+        (
+            "/t/{slug}/children",
+            Who::Tenant {
+                lower: Some(ALMATY_MENTOR),
+            },
+        ),
+        (
+            "/t/{slug}/children/{child}",
+            Who::Tenant {
+                lower: Some(ALMATY_MENTOR),
+            },
+        ),
+        // Mentors see their own pairs; a trainer follows none.
+        (
+            "/t/{slug}/pairs",
+            Who::Tenant {
+                lower: Some(ALMATY_TRAINER),
+            },
+        ),
+        (
+            "/t/{slug}/pairs/{pair}",
+            Who::Tenant {
+                lower: Some(ALMATY_TRAINER),
+            },
+        ),
         ("/activate", Who::Public),
     ]
 }
@@ -588,6 +793,84 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
         ),
         ("/api/activate_mentor", Who::Public, vec![]),
         ("/api/mentor_account_page", t(None), vec![]),
+        ("/api/children_page", t(Some(ALMATY_MENTOR)), vec![]),
+        (
+            "/api/register_child_form",
+            t(Some(ALMATY_MENTOR)),
+            vec![
+                ("first_name", "Probe"),
+                ("last_initial", "P"),
+                ("date_of_birth", "2015-01-01"),
+                ("gender", "female"),
+                ("region", ""),
+                ("institution", ""),
+                ("languages[0]", "ru"),
+                ("interests", ""),
+                ("needs", ""),
+                ("preferred_mentor_gender", ""),
+                ("consent_by", "institution"),
+                ("consent_name", "Director"),
+                ("consent_on", "2026-01-01"),
+            ],
+        ),
+        (
+            "/api/child_page",
+            t(Some(ALMATY_MENTOR)),
+            vec![("id", "CHILD")],
+        ),
+        (
+            "/api/propose_match_form",
+            t(Some(ALMATY_MENTOR)),
+            vec![("child", "CHILD"), ("mentor", "MEMBERSHIP")],
+        ),
+        (
+            "/api/decide_match_form",
+            t(Some(ALMATY_MENTOR)),
+            vec![
+                ("child", "CHILD"),
+                ("id", "MATCH"),
+                ("decision", "approved"),
+                ("reason", ""),
+            ],
+        ),
+        // The mentor's own: pairs, a pair, protocols, rules, concerns.
+        ("/api/pairs_page", t(None), vec![]),
+        ("/api/acknowledge_rules_form", t(None), vec![]),
+        ("/api/pair_page", t(None), vec![("id", "PAIR")]),
+        (
+            "/api/log_meeting_form",
+            t(None),
+            vec![
+                ("pair", "PAIR"),
+                ("held_on", "2026-11-01"),
+                ("minutes", "60"),
+                ("format", "visit"),
+                ("issues", ""),
+                ("agreements", ""),
+                ("mood", "good"),
+                ("next_steps", ""),
+            ],
+        ),
+        (
+            "/api/close_pair_form",
+            t(Some(ALMATY_MENTOR)),
+            vec![("pair", "PAIR"), ("reason", "other"), ("note", "probe")],
+        ),
+        (
+            "/api/guest_visits_form",
+            t(Some(ALMATY_MENTOR)),
+            vec![
+                ("pair", "PAIR"),
+                ("from_on", "2027-01-01"),
+                ("until_on", "2027-01-02"),
+                ("note", ""),
+            ],
+        ),
+        (
+            "/api/raise_concern_form",
+            t(None),
+            vec![("pair", "PAIR"), ("severity", "low"), ("summary", "probe")],
+        ),
         ("/api/list_tenants", Who::Operator, vec![]),
         (
             "/api/create_tenant",
@@ -781,6 +1064,7 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
         .submitted_application("page-probe@example.kz", "en")
         .await;
     let cohort = cohort_of(&app).await;
+    let (child, _, pair) = pair_of(&app).await;
     let stranger = app.browser();
     stranger.login(OTHER_TENANT_ADMIN).await;
     let admin = app.browser();
@@ -791,6 +1075,8 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
             .replace("{slug}", "almaty-mentors")
             .replace("{programme}", "mentors-2027")
             .replace("{cohort}", &cohort)
+            .replace("{child}", &child)
+            .replace("{pair}", &pair)
             .replace("{id}", &application);
         match who {
             Who::Public | Who::SignedIn => {
@@ -895,6 +1181,7 @@ async fn every_server_function_is_in_the_table_and_refuses_strangers_and_lower_r
         .await;
 
     let cohort = cohort_of(&app).await;
+    let (child, matched, pair) = pair_of(&app).await;
     let stranger = app.browser();
     stranger.login(OTHER_TENANT_ADMIN).await;
     let stranger_csrf = stranger.csrf().await;
@@ -917,6 +1204,9 @@ async fn every_server_function_is_in_the_table_and_refuses_strangers_and_lower_r
                             "APPLICATION" => application.clone(),
                             "DOCUMENT" => document.clone(),
                             "COHORT" => cohort.clone(),
+                            "CHILD" => child.clone(),
+                            "PAIR" => pair.clone(),
+                            "MATCH" => matched.clone(),
                             other => other.to_string(),
                         },
                     )

@@ -8,6 +8,8 @@ use uuid::Uuid;
 #[cfg(feature = "server")]
 pub mod entity;
 #[cfg(feature = "server")]
+pub mod pairs;
+#[cfg(feature = "server")]
 pub mod service;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -302,19 +304,8 @@ impl ChildInput {
         {
             return Err(Error::invalid("languages", "error-child-languages"));
         }
-        let mut interests: Vec<String> = self
-            .interests
-            .iter()
-            .map(|i| i.trim().to_lowercase())
-            .filter(|i| !i.is_empty())
-            .collect();
-        interests.sort();
-        interests.dedup();
-        if interests.len() > MAX_INTERESTS_LISTED
-            || interests.iter().any(|i| i.chars().count() > 40)
-        {
-            return Err(Error::invalid("interests", "error-child-interests"));
-        }
+        let interests = clean_interests(&self.interests)
+            .ok_or_else(|| Error::invalid("interests", "error-child-interests"))?;
         let needs = self
             .needs
             .as_deref()
@@ -426,6 +417,245 @@ impl ConsentBy {
     }
 }
 
+/// Interests as the ranking compares them: trimmed, lower-case, sorted, without repeats; `None`
+/// when there are too many or one is too long.
+pub fn clean_interests(list: &[String]) -> Option<Vec<String>> {
+    let mut interests: Vec<String> = list
+        .iter()
+        .map(|i| i.trim().to_lowercase())
+        .filter(|i| !i.is_empty())
+        .collect();
+    interests.sort();
+    interests.dedup();
+    (interests.len() <= MAX_INTERESTS_LISTED && interests.iter().all(|i| i.chars().count() <= 40))
+        .then_some(interests)
+}
+
+// ---------------------------------------------------------------- mentors, matches, pairs
+
+/// What a mentor tells the ranking about themselves; staff set the capacity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MentorProfileInput {
+    #[serde(default)]
+    pub gender: Option<Gender>,
+    #[serde(default)]
+    pub interests: Vec<String>,
+    /// Roughly where the mentor lives, for the distance to a child's institution.
+    #[serde(default)]
+    pub home_at: Option<GeoPoint>,
+    /// How many children the mentor may have at once (staff only; 1 to 5).
+    #[serde(default)]
+    pub capacity: Option<u32>,
+}
+
+pub const MAX_CAPACITY: u32 = 5;
+
+impl GeoPoint {
+    /// A point on the Earth, or `None`.
+    pub fn checked(self) -> Option<GeoPoint> {
+        ((-90.0..=90.0).contains(&self.lat) && (-180.0..=180.0).contains(&self.lon)).then_some(self)
+    }
+    /// Micro-degrees, as stored.
+    pub fn to_e6(self) -> (i32, i32) {
+        (
+            (self.lat * 1e6).round() as i32,
+            (self.lon * 1e6).round() as i32,
+        )
+    }
+    pub fn from_e6(lat: Option<i32>, lon: Option<i32>) -> Option<GeoPoint> {
+        Some(GeoPoint {
+            lat: f64::from(lat?) / 1e6,
+            lon: f64::from(lon?) / 1e6,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MentorProfileView {
+    pub mentor_id: Uuid,
+    pub gender: Option<Gender>,
+    pub interests: Vec<String>,
+    pub home_at: Option<GeoPoint>,
+    pub capacity: u32,
+    /// When the mentor acknowledged the programme rules, if they have.
+    pub rules_acknowledged_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A coordinator proposes this mentor for this child.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MatchProposal {
+    pub child_id: Uuid,
+    pub mentor_id: Uuid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MatchDecision {
+    Approved,
+    Declined,
+}
+
+/// The psychologist's decision on a proposed match; a decline needs a reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MatchDecisionInput {
+    pub decision: MatchDecision,
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MatchView {
+    pub id: Uuid,
+    pub child_id: Uuid,
+    pub mentor_id: Uuid,
+    pub mentor_name: String,
+    pub score: i32,
+    pub reasons: Vec<Reason>,
+    /// `proposed`, `approved` or `declined`.
+    pub status: String,
+    pub decision_reason: Option<String>,
+    /// The pair the approval made.
+    pub pair_id: Option<Uuid>,
+}
+
+/// Why a pair ended. Closing before the end of the term needs one of the early reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// The term ended as agreed (only on or after its last day).
+    TermCompleted,
+    MentorWithdrew,
+    ChildMoved,
+    ChildDeclined,
+    Incompatibility,
+    Safeguarding,
+    Other,
+}
+
+impl CloseReason {
+    pub const ALL: [CloseReason; 7] = [
+        CloseReason::TermCompleted,
+        CloseReason::MentorWithdrew,
+        CloseReason::ChildMoved,
+        CloseReason::ChildDeclined,
+        CloseReason::Incompatibility,
+        CloseReason::Safeguarding,
+        CloseReason::Other,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::TermCompleted => "term_completed",
+            CloseReason::MentorWithdrew => "mentor_withdrew",
+            CloseReason::ChildMoved => "child_moved",
+            CloseReason::ChildDeclined => "child_declined",
+            CloseReason::Incompatibility => "incompatibility",
+            CloseReason::Safeguarding => "safeguarding",
+            CloseReason::Other => "other",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ClosePairInput {
+    pub reason: CloseReason,
+    /// Required with `other`.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// The close rule: the reason fits the date, and `other` says what happened. Returns the
+/// cleaned note.
+pub fn check_close(
+    input: &ClosePairInput,
+    ends_on: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> Result<Option<String>, crate::Error> {
+    use crate::Error;
+    let note = input.note.trim();
+    if note.chars().count() > 2000 {
+        return Err(Error::invalid("note", "error-text-too-long"));
+    }
+    if input.reason == CloseReason::TermCompleted && today < ends_on {
+        return Err(Error::invalid("reason", "error-pair-term-not-ended"));
+    }
+    if input.reason == CloseReason::Other && note.is_empty() {
+        return Err(Error::invalid("note", "error-pair-close-note"));
+    }
+    Ok((!note.is_empty()).then(|| note.to_string()))
+}
+
+/// Permission for weekend and holiday visits at the mentor's home.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct GuestVisitsInput {
+    pub from_on: chrono::NaiveDate,
+    pub until_on: chrono::NaiveDate,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct GuestVisitsView {
+    pub id: Uuid,
+    pub pair_id: Uuid,
+    pub from_on: chrono::NaiveDate,
+    pub until_on: chrono::NaiveDate,
+    pub approved_by: String,
+    pub note: String,
+}
+
+/// A pair as staff see it, with where it stands against the programme's cadence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct PairView {
+    pub id: Uuid,
+    pub child_id: Uuid,
+    /// First name and initial.
+    pub child_name: String,
+    pub child_age: u32,
+    pub mentor_id: Uuid,
+    pub mentor_name: String,
+    pub region_id: Uuid,
+    pub programme_name: String,
+    pub starts_on: chrono::NaiveDate,
+    pub ends_on: chrono::NaiveDate,
+    /// `active` or `closed`.
+    pub status: String,
+    pub close_reason: Option<CloseReason>,
+    pub closed_on: Option<chrono::NaiveDate>,
+    pub last_meeting: Option<chrono::NaiveDate>,
+    /// Only for active pairs.
+    pub standing: Option<crate::support::Standing>,
+    pub guest_visits: Vec<GuestVisitsView>,
+    /// The child's languages and interests: what a mentor needs, never their needs.
+    pub child_languages: Vec<String>,
+    pub child_interests: Vec<String>,
+}
+
+/// Everything held about one child, for the organisation's admin (a subject access request).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ChildExport {
+    pub child: ChildView,
+    pub matches: Vec<MatchView>,
+    pub pairs: Vec<PairView>,
+    pub meetings: Vec<crate::support::MeetingView>,
+    pub consultations: Vec<crate::support::ConsultationView>,
+    pub concerns: Vec<crate::support::ConcernView>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,6 +744,118 @@ mod tests {
                     }
                 },
             )
+    }
+
+    #[test]
+    fn a_mentor_at_capacity_is_never_suggested_nor_matched() {
+        let child = ChildForMatching {
+            region_id: Some(Uuid::from_u128(1)),
+            languages: vec!["ru".into()],
+            interests: vec![],
+            preferred_mentor_gender: None,
+            institution_at: None,
+        };
+        let mut mentor = MentorForMatching {
+            id: Uuid::from_u128(7),
+            name: "Айгерим".into(),
+            region_id: Some(Uuid::from_u128(1)),
+            languages: vec!["ru".into()],
+            interests: vec![],
+            gender: None,
+            mentees: 1,
+            capacity: 1,
+            home_at: None,
+        };
+        assert!(mentor.at_capacity());
+        assert!(reasons(&child, &mentor).is_none());
+        assert!(suggest(&child, std::slice::from_ref(&mentor)).is_empty());
+        mentor.capacity = 2;
+        let s = suggest(&child, std::slice::from_ref(&mentor));
+        assert_eq!(s.len(), 1);
+        assert!(
+            s[0].reasons.contains(&Reason::FreeCapacity {
+                free: 1,
+                points: s[0]
+                    .reasons
+                    .iter()
+                    .find_map(|r| match r {
+                        Reason::FreeCapacity { points, .. } => Some(*points),
+                        _ => None,
+                    })
+                    .unwrap()
+            })
+        );
+    }
+
+    #[test]
+    fn a_pair_closes_early_only_with_an_early_reason_and_other_says_what() {
+        let (ends, before, after) = (
+            chrono::NaiveDate::from_ymd_opt(2028, 10, 31).unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2028, 10, 31).unwrap(),
+        );
+        let close = |reason, note: &str| ClosePairInput {
+            reason,
+            note: note.into(),
+        };
+        let code = |r: Result<Option<String>, crate::Error>| match r {
+            Err(crate::Error::Invalid { code, .. }) => code,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            code(check_close(
+                &close(CloseReason::TermCompleted, ""),
+                ends,
+                before
+            )),
+            "error-pair-term-not-ended"
+        );
+        assert_eq!(
+            check_close(&close(CloseReason::TermCompleted, ""), ends, after).unwrap(),
+            None
+        );
+        assert_eq!(
+            code(check_close(&close(CloseReason::Other, "  "), ends, before)),
+            "error-pair-close-note"
+        );
+        assert_eq!(
+            check_close(&close(CloseReason::Other, " Уехала "), ends, before)
+                .unwrap()
+                .as_deref(),
+            Some("Уехала")
+        );
+        assert!(check_close(&close(CloseReason::ChildMoved, ""), ends, before).is_ok());
+        for r in CloseReason::ALL {
+            assert_eq!(CloseReason::parse(r.as_str()), Some(r));
+        }
+    }
+
+    #[test]
+    fn places_round_trip_through_micro_degrees_and_off_the_map_is_refused() {
+        let p = GeoPoint {
+            lat: 43.238949,
+            lon: 76.889709,
+        };
+        let (lat, lon) = p.to_e6();
+        assert_eq!(GeoPoint::from_e6(Some(lat), Some(lon)), Some(p));
+        assert_eq!(GeoPoint::from_e6(Some(lat), None), None);
+        assert!(
+            GeoPoint {
+                lat: 91.0,
+                lon: 0.0
+            }
+            .checked()
+            .is_none()
+        );
+        assert!(
+            GeoPoint {
+                lat: 0.0,
+                lon: -181.0
+            }
+            .checked()
+            .is_none()
+        );
+        assert!(p.checked().is_some());
     }
 
     proptest! {

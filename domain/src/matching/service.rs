@@ -235,3 +235,106 @@ pub async fn get_child(db: &DatabaseConnection, ctx: &TenantCtx, id: Uuid) -> Re
     txn.commit().await?;
     Ok(view)
 }
+
+/// Everything held about one child (an admin's subject access request): the record, matches,
+/// pairs, protocols, consultations with their notes, and concerns. The export is logged.
+pub async fn export_child(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    id: Uuid,
+) -> Result<ChildExport> {
+    use super::entity::pair;
+    use crate::support::entity::{concern, consultation, meeting};
+    ctx.require_admin()?;
+    let child = get_child(db, ctx, id).await?;
+    let matches = super::pairs::child_matches(db, ctx, id).await?;
+    let pairs: Vec<super::PairView> = super::pairs::list_pairs(db, ctx)
+        .await?
+        .into_iter()
+        .filter(|p| p.child_id == id)
+        .collect();
+    let txn = ctx.write(db).await?;
+    let pair_ids: Vec<Uuid> = pair::Entity::find()
+        .filter(pair::Column::TenantId.eq(ctx.tenant_id()))
+        .filter(pair::Column::ChildId.eq(id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let meetings = meeting::Entity::find()
+        .filter(meeting::Column::PairId.is_in(pair_ids))
+        .order_by_asc(meeting::Column::HeldOn)
+        .all(&txn)
+        .await?;
+    let consultations = consultation::Entity::find()
+        .filter(consultation::Column::TenantId.eq(ctx.tenant_id()))
+        .filter(consultation::Column::ChildId.eq(id))
+        .all(&txn)
+        .await?;
+    let concerns = concern::Entity::find()
+        .filter(concern::Column::TenantId.eq(ctx.tenant_id()))
+        .filter(concern::Column::ChildId.eq(id))
+        .all(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "child.exported",
+        "child",
+        Some(id),
+        None,
+    )
+    .await?;
+    let export = ChildExport {
+        child,
+        matches,
+        pairs,
+        meetings: meetings
+            .iter()
+            .map(crate::support::service::meeting_view)
+            .collect(),
+        consultations: {
+            let mut v = Vec::new();
+            for c in &consultations {
+                v.push(crate::support::service::consultation_view(&txn, c).await?);
+            }
+            v
+        },
+        concerns: {
+            let mut v = Vec::new();
+            for c in &concerns {
+                v.push(crate::support::service::concern_view(&txn, c).await?);
+            }
+            v
+        },
+    };
+    txn.commit().await?;
+    Ok(export)
+}
+
+/// Erases a child and everything about them (matches, pairs, protocols, consultations,
+/// concerns: the rows cascade). The audit log keeps that an erasure happened, not who.
+pub async fn erase_child(db: &DatabaseConnection, ctx: &TenantCtx, id: Uuid) -> Result<()> {
+    ctx.require_admin()?;
+    let txn = ctx.write(db).await?;
+    let c = child::Entity::find_by_id(id)
+        .filter(child::Column::TenantId.eq(ctx.tenant_id()))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    child::Entity::delete_by_id(c.id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "child.erased",
+        "child",
+        Some(id),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

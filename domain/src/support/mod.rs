@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::recruitment::Cadence;
 
+#[cfg(feature = "server")]
+pub mod entity;
+#[cfg(feature = "server")]
+pub mod service;
+
 /// When the next meeting is due after `since` (the last meeting, or the start of the pair):
 /// a week later for a weekly cadence, the same day of the next month for a monthly one (the
 /// last day of that month when it is shorter, e.g. 31 January → 28 or 29 February).
@@ -67,6 +72,274 @@ pub fn standing(
     }
 }
 
+// ---------------------------------------------------------------- meeting protocols
+
+/// How long a mentor may correct a protocol after logging it; then it is locked, so what the
+/// reports counted stays what was reported.
+pub const MEETING_EDIT_DAYS: i64 = 7;
+
+/// Whether a protocol logged at `logged_at` can still be edited at `now`.
+pub fn meeting_editable(
+    logged_at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    now < logged_at + chrono::Duration::days(MEETING_EDIT_DAYS)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingFormat {
+    Visit,
+    Outing,
+    GuestWeekend,
+    Call,
+    GroupSession,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Mood {
+    Good,
+    Calm,
+    Low,
+    Upset,
+}
+
+macro_rules! str_enum {
+    ($t:ty { $($v:ident => $s:literal),+ $(,)? }) => {
+        impl $t {
+            pub const ALL: &'static [$t] = &[$(<$t>::$v),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $(<$t>::$v => $s),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+    };
+}
+
+str_enum!(MeetingFormat { Visit => "visit", Outing => "outing", GuestWeekend => "guest_weekend", Call => "call", GroupSession => "group_session" });
+str_enum!(Mood { Good => "good", Calm => "calm", Low => "low", Upset => "upset" });
+str_enum!(Severity { Low => "low", Medium => "medium", High => "high", Critical => "critical" });
+
+/// A meeting protocol as the mentor writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MeetingInput {
+    pub pair_id: uuid::Uuid,
+    pub held_on: NaiveDate,
+    /// Length in minutes (1 to 1440).
+    pub minutes: u32,
+    pub format: MeetingFormat,
+    #[serde(default)]
+    pub issues: String,
+    #[serde(default)]
+    pub agreements: String,
+    pub mood: Mood,
+    #[serde(default)]
+    pub next_steps: String,
+}
+
+pub const MAX_PROTOCOL_TEXT: usize = 4000;
+
+fn clean_text(field: &str, text: &str, max: usize) -> Result<String, crate::Error> {
+    let text = text.trim();
+    if text.chars().count() > max {
+        return Err(crate::Error::invalid(field, "error-text-too-long"));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(crate::Error::invalid(field, "error-text-invalid"));
+    }
+    Ok(text.to_string())
+}
+
+/// The cleaned texts of a protocol: issues, agreements, next steps.
+pub type ProtocolTexts = (String, String, String);
+
+impl MeetingInput {
+    /// A meeting happens within the pair's term and not in the future; it lasted a
+    /// believable time; the texts are bounded. `starts_on` is the pair's first day.
+    pub fn check(
+        &self,
+        starts_on: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<ProtocolTexts, crate::Error> {
+        if self.held_on > today {
+            return Err(crate::Error::invalid("held_on", "error-meeting-future"));
+        }
+        if self.held_on < starts_on {
+            return Err(crate::Error::invalid(
+                "held_on",
+                "error-meeting-before-pair",
+            ));
+        }
+        if !(1..=1440).contains(&self.minutes) {
+            return Err(crate::Error::invalid("minutes", "error-meeting-minutes"));
+        }
+        Ok((
+            clean_text("issues", &self.issues, MAX_PROTOCOL_TEXT)?,
+            clean_text("agreements", &self.agreements, MAX_PROTOCOL_TEXT)?,
+            clean_text("next_steps", &self.next_steps, MAX_PROTOCOL_TEXT)?,
+        ))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MeetingView {
+    pub id: uuid::Uuid,
+    pub pair_id: uuid::Uuid,
+    pub mentor_id: uuid::Uuid,
+    pub held_on: NaiveDate,
+    pub minutes: u32,
+    pub format: MeetingFormat,
+    pub issues: String,
+    pub agreements: String,
+    pub mood: Mood,
+    pub next_steps: String,
+    pub logged_at: chrono::DateTime<chrono::Utc>,
+    /// Until when the mentor may still correct it.
+    pub editable_until: chrono::DateTime<chrono::Utc>,
+    pub locked: bool,
+}
+
+/// An active pair that missed its cadence, for the coordinator's list and the reminders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct OverduePair {
+    pub pair_id: uuid::Uuid,
+    pub child_name: String,
+    pub mentor_id: uuid::Uuid,
+    pub mentor_name: String,
+    pub region_id: uuid::Uuid,
+    pub last_meeting: Option<NaiveDate>,
+    pub due: NaiveDate,
+    pub days_late: u32,
+}
+
+// ---------------------------------------------------------------- psychologists
+
+/// A consultation with a mentor, a child, or a pair (name the pair, and both are implied).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ConsultationInput {
+    #[serde(default)]
+    pub mentor_id: Option<uuid::Uuid>,
+    #[serde(default)]
+    pub child_id: Option<uuid::Uuid>,
+    #[serde(default)]
+    pub pair_id: Option<uuid::Uuid>,
+    pub scheduled_at: chrono::DateTime<chrono::Utc>,
+    /// Whether it took place (otherwise it is scheduled).
+    #[serde(default)]
+    pub held: bool,
+    /// Visible to psychologists only.
+    #[serde(default)]
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ConsultationView {
+    pub id: uuid::Uuid,
+    pub region_id: uuid::Uuid,
+    pub psychologist_name: String,
+    pub mentor_id: Option<uuid::Uuid>,
+    pub child_id: Option<uuid::Uuid>,
+    pub pair_id: Option<uuid::Uuid>,
+    pub scheduled_at: chrono::DateTime<chrono::Utc>,
+    /// `scheduled` or `held`.
+    pub status: String,
+    pub notes: String,
+}
+
+// ---------------------------------------------------------------- concerns
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// A safeguarding concern about a child or a pair (a mentor raises it about their own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ConcernInput {
+    #[serde(default)]
+    pub child_id: Option<uuid::Uuid>,
+    #[serde(default)]
+    pub pair_id: Option<uuid::Uuid>,
+    pub severity: Severity,
+    pub summary: String,
+}
+
+impl ConcernInput {
+    pub fn check(&self) -> Result<String, crate::Error> {
+        let summary = clean_text("summary", &self.summary, MAX_PROTOCOL_TEXT)?;
+        if summary.is_empty() {
+            return Err(crate::Error::invalid("summary", "error-concern-summary"));
+        }
+        if self.child_id.is_none() && self.pair_id.is_none() {
+            return Err(crate::Error::invalid("child_id", "error-concern-subject"));
+        }
+        Ok(summary)
+    }
+}
+
+/// An action taken on a concern; `resolve` closes it (only once an action is recorded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ConcernActionInput {
+    pub action: String,
+    #[serde(default)]
+    pub resolve: bool,
+}
+
+impl ConcernActionInput {
+    pub fn check(&self) -> Result<String, crate::Error> {
+        let action = clean_text("action", &self.action, MAX_PROTOCOL_TEXT)?;
+        if action.is_empty() {
+            return Err(crate::Error::invalid("action", "error-concern-action"));
+        }
+        Ok(action)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ConcernAction {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub by: String,
+    pub action: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ConcernView {
+    pub id: uuid::Uuid,
+    pub region_id: uuid::Uuid,
+    pub child_id: Option<uuid::Uuid>,
+    pub pair_id: Option<uuid::Uuid>,
+    pub severity: Severity,
+    pub summary: String,
+    pub raised_by: String,
+    pub raised_at: chrono::DateTime<chrono::Utc>,
+    /// `open` or `resolved`.
+    pub status: String,
+    pub actions: Vec<ConcernAction>,
+    pub resolved_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +347,80 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn protocol(held_on: NaiveDate, minutes: u32) -> MeetingInput {
+        MeetingInput {
+            pair_id: uuid::Uuid::nil(),
+            held_on,
+            minutes,
+            format: MeetingFormat::Visit,
+            issues: "  Оценки  ".into(),
+            agreements: String::new(),
+            mood: Mood::Good,
+            next_steps: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_protocol_is_dated_within_the_pair_and_not_ahead_and_its_texts_are_bounded() {
+        let (start, today) = (d(2026, 11, 1), d(2026, 11, 20));
+        let ok = protocol(d(2026, 11, 19), 60).check(start, today).unwrap();
+        assert_eq!(ok.0, "Оценки");
+        let code = |p: MeetingInput| match p.check(start, today) {
+            Err(crate::Error::Invalid { code, .. }) => code,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(code(protocol(d(2026, 11, 21), 60)), "error-meeting-future");
+        assert_eq!(
+            code(protocol(d(2026, 10, 31), 60)),
+            "error-meeting-before-pair"
+        );
+        assert_eq!(code(protocol(today, 0)), "error-meeting-minutes");
+        assert_eq!(code(protocol(today, 1441)), "error-meeting-minutes");
+        let mut long = protocol(today, 60);
+        long.next_steps = "я".repeat(MAX_PROTOCOL_TEXT + 1);
+        assert_eq!(code(long), "error-text-too-long");
+        let mut control = protocol(today, 60);
+        control.agreements = "a\u{7}b".into();
+        assert_eq!(code(control), "error-text-invalid");
+    }
+
+    #[test]
+    fn a_protocol_locks_seven_days_after_it_was_logged() {
+        let logged = chrono::DateTime::parse_from_rfc3339("2026-11-01T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let later = |h: i64| logged + chrono::Duration::hours(h);
+        assert!(meeting_editable(logged, later(0)));
+        assert!(meeting_editable(logged, later(7 * 24 - 1)));
+        assert!(!meeting_editable(logged, later(7 * 24)));
+        assert!(!meeting_editable(logged, later(30 * 24)));
+    }
+
+    #[test]
+    fn a_concern_names_its_subject_and_says_what_happened() {
+        let concern = |child: bool, summary: &str| ConcernInput {
+            child_id: child.then(uuid::Uuid::nil),
+            pair_id: None,
+            severity: Severity::High,
+            summary: summary.into(),
+        };
+        assert_eq!(concern(true, " Синяк ").check().unwrap(), "Синяк");
+        assert!(matches!(concern(true, "  ").check(),
+            Err(crate::Error::Invalid { code, .. }) if code == "error-concern-summary"));
+        assert!(matches!(concern(false, "Синяк").check(),
+            Err(crate::Error::Invalid { code, .. }) if code == "error-concern-subject"));
+        let action = |a: &str| ConcernActionInput {
+            action: a.into(),
+            resolve: true,
+        };
+        assert!(action("Позвонили").check().is_ok());
+        assert!(action(" ").check().is_err());
+        assert!(Severity::Critical > Severity::Low);
+        for s in Severity::ALL {
+            assert_eq!(Severity::parse(s.as_str()), Some(*s));
+        }
     }
 
     #[test]

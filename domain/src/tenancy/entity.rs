@@ -57,6 +57,9 @@ pub mod institution {
         pub kind: String,
         pub address: Option<String>,
         pub created_at: DateTimeUtc,
+        /// Where it is, in micro-degrees (for the distance to a mentor's home).
+        pub lat_e6: Option<i32>,
+        pub lon_e6: Option<i32>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

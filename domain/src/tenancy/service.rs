@@ -318,6 +318,8 @@ pub async fn create_institution(
         kind: Set(kind.as_str().to_string()),
         address: Set(address),
         created_at: Set(Utc::now()),
+        lat_e6: Set(None),
+        lon_e6: Set(None),
     }
     .insert(&txn)
     .await

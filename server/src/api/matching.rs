@@ -1,10 +1,15 @@
-//! Matching through the API: children registered by staff and the waiting list.
+//! Matching through the API: children registered by staff and the waiting list, suggestions,
+//! matches and the psychologist's decision, pairs, guest visits, mentors' profiles.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use domain::matching::service;
-use domain::matching::{ChildInput, ChildView, WaitingChild};
+use domain::matching::{
+    ChildExport, ChildInput, ChildView, ClosePairInput, GuestVisitsInput, GuestVisitsView,
+    MatchDecisionInput, MatchProposal, MatchView, MentorProfileInput, MentorProfileView, PairView,
+    Suggestion, WaitingChild,
+};
+use domain::matching::{pairs, service};
 use frontend::state::AppState;
 use uuid::Uuid;
 
@@ -55,4 +60,187 @@ pub async fn get_child(
 ) -> ApiResult<Json<ChildView>> {
     let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(service::get_child(&state.db, &ctx, id).await?))
+}
+
+/// Active mentors ranked for a waiting child, best first, each with the reasons that made its score (mentors at capacity or without a common language are left out).
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/children/{id}/suggestions", operation_id = "suggest_mentors", tag = "matching",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<Suggestion>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn suggest_mentors(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> ApiResult<Json<Vec<Suggestion>>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(pairs::suggest_mentors(&state.db, &ctx, id).await?))
+}
+
+/// The matches proposed for a child, newest first, with their decisions.
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/children/{id}/matches", operation_id = "list_child_matches", tag = "matching",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<MatchView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_child_matches(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> ApiResult<Json<Vec<MatchView>>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(pairs::child_matches(&state.db, &ctx, id).await?))
+}
+
+/// Everything held about one child (admins): record, matches, pairs, protocols, consultations and concerns. Logged.
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/children/{id}/export", operation_id = "export_child", tag = "matching",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = ChildExport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn export_child(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> ApiResult<Json<ChildExport>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(service::export_child(&state.db, &ctx, id).await?))
+}
+
+/// Erases a child and everything held about them (admins). Logged without personal data.
+#[utoipa::path(delete, path = "/api/v1/t/{tenant}/children/{id}", operation_id = "erase_child", tag = "matching",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn erase_child(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> ApiResult<StatusCode> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    service::erase_child(&state.db, &ctx, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A coordinator proposes a mentor for a waiting child; a psychologist decides.
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/matches", operation_id = "propose_match", tag = "matching",
+    security(("bearer" = [])), request_body = MatchProposal, params(("tenant" = String, Path)),
+    responses((status = 201, body = MatchView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn propose_match(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+    ApiJson(body): ApiJson<MatchProposal>,
+) -> ApiResult<(StatusCode, Json<MatchView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(pairs::propose_match(&state.db, &ctx, &body).await?),
+    ))
+}
+
+/// The psychologist of the child's region approves (the pair begins, for the programme's contract length) or declines with a reason.
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/matches/{id}/decision", operation_id = "decide_match", tag = "matching",
+    security(("bearer" = [])), request_body = MatchDecisionInput, params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = MatchView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn decide_match(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    ApiJson(body): ApiJson<MatchDecisionInput>,
+) -> ApiResult<Json<MatchView>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(pairs::decide_match(&state.db, &ctx, id, &body).await?))
+}
+
+/// Pairs with where each stands against its cadence: staff see their region's, a mentor their own.
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/pairs", operation_id = "list_pairs", tag = "matching",
+    security(("bearer" = [])), params(("tenant" = String, Path)),
+    responses((status = 200, body = Vec<PairView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_pairs(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Vec<PairView>>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(pairs::list_pairs(&state.db, &ctx).await?))
+}
+
+/// One pair (its mentor, or staff of its region).
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/pairs/{id}", operation_id = "get_pair", tag = "matching",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = PairView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_pair(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> ApiResult<Json<PairView>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(pairs::get_pair(&state.db, &ctx, id).await?))
+}
+
+/// Ends a pair with a structured reason; early closing puts the child back on the waiting list. The pair stays in the history.
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/pairs/{id}/close", operation_id = "close_pair", tag = "matching",
+    security(("bearer" = [])), request_body = ClosePairInput, params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = PairView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn close_pair(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    ApiJson(body): ApiJson<ClosePairInput>,
+) -> ApiResult<Json<PairView>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(pairs::close_pair(&state.db, &ctx, id, &body).await?))
+}
+
+/// Permission for weekend and holiday visits at the mentor's home, within the pair's term (coordinators, admins).
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/pairs/{id}/guest-visits", operation_id = "grant_guest_visits", tag = "matching",
+    security(("bearer" = [])), request_body = GuestVisitsInput, params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 201, body = GuestVisitsView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn grant_guest_visits(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    ApiJson(body): ApiJson<GuestVisitsInput>,
+) -> ApiResult<(StatusCode, Json<GuestVisitsView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(pairs::grant_guest_visits(&state.db, &ctx, id, &body).await?),
+    ))
+}
+
+/// What the ranking knows about a mentor (the mentor, coordinators, admins).
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/mentors/{id}/profile", operation_id = "get_mentor_profile", tag = "matching",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = MentorProfileView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_mentor_profile(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> ApiResult<Json<MentorProfileView>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(pairs::get_mentor_profile(&state.db, &ctx, id).await?))
+}
+
+/// The mentor states gender, interests and where they live; only staff change capacity.
+#[utoipa::path(put, path = "/api/v1/t/{tenant}/mentors/{id}/profile", operation_id = "set_mentor_profile", tag = "matching",
+    security(("bearer" = [])), request_body = MentorProfileInput, params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = MentorProfileView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_mentor_profile(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    ApiJson(body): ApiJson<MentorProfileInput>,
+) -> ApiResult<Json<MentorProfileView>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(
+        pairs::set_mentor_profile(&state.db, &ctx, id, &body).await?,
+    ))
+}
+
+/// The signed-in mentor acknowledges the programme rules (once; the first date is kept).
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/rules-acknowledgement", operation_id = "acknowledge_rules", tag = "matching",
+    security(("bearer" = [])), params(("tenant" = String, Path)),
+    responses((status = 200, body = MentorProfileView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn acknowledge_rules(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<MentorProfileView>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(pairs::acknowledge_rules(&state.db, &ctx).await?))
 }

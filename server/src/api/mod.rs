@@ -20,6 +20,7 @@ mod accounts;
 mod matching;
 mod recruitment;
 mod selection;
+mod support;
 mod tenancy;
 
 /// `Json<T>` whose rejections are our JSON errors.
@@ -81,7 +82,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "Ustaz API", version = "1", description = "Mentorship programmes: the same operations as the portal, for partners' own tools. Errors are `{error, message, field}` with a stable `error` code."),
     modifiers(&BearerAuth),
-    tags((name = "accounts"), (name = "tenancy"), (name = "recruitment"), (name = "selection"), (name = "matching"))
+    tags((name = "accounts"), (name = "tenancy"), (name = "recruitment"), (name = "selection"), (name = "matching"), (name = "support"))
 )]
 struct ApiDoc;
 
@@ -148,7 +149,32 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(selection::sign_contract))
         .routes(routes!(matching::register_child))
         .routes(routes!(matching::list_waiting_children))
-        .routes(routes!(matching::get_child))
+        .routes(routes!(matching::get_child, matching::erase_child))
+        .routes(routes!(matching::suggest_mentors))
+        .routes(routes!(matching::list_child_matches))
+        .routes(routes!(matching::export_child))
+        .routes(routes!(matching::propose_match))
+        .routes(routes!(matching::decide_match))
+        .routes(routes!(matching::list_pairs))
+        .routes(routes!(matching::get_pair))
+        .routes(routes!(matching::close_pair))
+        .routes(routes!(matching::grant_guest_visits))
+        .routes(routes!(
+            matching::get_mentor_profile,
+            matching::set_mentor_profile
+        ))
+        .routes(routes!(matching::acknowledge_rules))
+        .routes(routes!(support::log_meeting))
+        .routes(routes!(support::update_meeting))
+        .routes(routes!(support::list_meetings))
+        .routes(routes!(support::list_overdue_pairs))
+        .routes(routes!(
+            support::record_consultation,
+            support::list_consultations
+        ))
+        .routes(routes!(support::get_consultation))
+        .routes(routes!(support::raise_concern, support::list_concerns))
+        .routes(routes!(support::act_on_concern))
         .merge(
             // Uploads stream up to the largest document a programme may allow; each document's
             // own limit is enforced while streaming.

@@ -1,0 +1,392 @@
+//! Matching and support in the portal: the waiting list and a child's record with ranked
+//! suggestions, proposals and the psychologist's decision; pairs with where each stands against
+//! its cadence; a pair's page where the mentor logs meetings and staff close the pair, grant
+//! guest visits or anyone raises a concern; the mentor's acknowledgement of the rules.
+//!
+//! Plain HTML forms posting to server functions that redirect back, like every page here; the
+//! rules are in `domain::matching` and `domain::support`.
+
+// A server function takes one argument per form field, so the forms post plain HTML.
+#![allow(clippy::too_many_arguments)]
+
+mod pages;
+
+pub use pages::{ChildPage, ChildrenPage, PairPage, PairsPage};
+
+use domain::matching::{
+    ChildView, MatchView, MentorProfileView, PairView, Suggestion, WaitingChild,
+};
+use domain::support::MeetingView;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::errors::AppError;
+
+#[cfg(feature = "ssr")]
+fn parse<T: std::str::FromStr>(field: &str, raw: &str, code: &str) -> Result<T, AppError> {
+    raw.trim()
+        .parse()
+        .map_err(|_| AppError::Domain(domain::Error::invalid(field, code)))
+}
+
+#[cfg(feature = "ssr")]
+fn optional<T: std::str::FromStr>(
+    field: &str,
+    raw: &str,
+    code: &str,
+) -> Result<Option<T>, AppError> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse(field, raw, code).map(Some)
+    }
+}
+
+/// A value of one of the domain's string enums, or the field's error.
+#[cfg(feature = "ssr")]
+fn one_of<T>(field: &str, raw: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, AppError> {
+    parse(raw.trim())
+        .ok_or_else(|| AppError::Domain(domain::Error::invalid(field, "error-choice-invalid")))
+}
+
+// ---------------------------------------------------------------- children
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChildrenData {
+    pub waiting: Vec<WaitingChild>,
+    /// Coordinators and admins register children.
+    pub can_register: bool,
+    pub regions: Vec<(Uuid, String)>,
+    pub institutions: Vec<(Uuid, String)>,
+}
+
+#[server(endpoint = "children_page")]
+pub async fn children_page(slug: String) -> Result<ChildrenData, AppError> {
+    use crate::server::{session, state, tenant_ctx};
+    use domain::accounts::Role;
+    let s = session()?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let db = &state().db;
+    let waiting = domain::matching::service::list_waiting_children(db, &ctx).await?;
+    let can_register = ctx.has(Role::TenantAdmin) || ctx.has(Role::Coordinator);
+    let regions = domain::tenancy::service::list_regions(db, &ctx)
+        .await?
+        .into_iter()
+        .filter(|r| ctx.covers_region(&[Role::TenantAdmin, Role::Coordinator], Some(r.id)))
+        .map(|r| (r.id, r.name))
+        .collect();
+    let institutions = domain::tenancy::service::list_institutions(db, &ctx)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i.name))
+        .collect();
+    Ok(ChildrenData {
+        waiting,
+        can_register,
+        regions,
+        institutions,
+    })
+}
+
+/// Registers a child from the form: languages are ticked boxes (`languages[i]`), interests
+/// one text separated by commas.
+#[server(endpoint = "register_child_form")]
+pub async fn register_child_form(
+    csrf: String,
+    slug: String,
+    first_name: String,
+    last_initial: String,
+    date_of_birth: String,
+    gender: String,
+    region: String,
+    institution: String,
+    languages: Option<Vec<String>>,
+    interests: String,
+    needs: String,
+    preferred_mentor_gender: String,
+    consent_by: String,
+    consent_name: String,
+    consent_on: String,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    use domain::matching::{ChildInput, ConsentBy, ConsentInput, Gender};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let input = ChildInput {
+        first_name,
+        last_initial,
+        date_of_birth: parse("date_of_birth", &date_of_birth, "error-child-birth-date")?,
+        gender: one_of("gender", &gender, Gender::parse)?,
+        region_id: optional("region_id", &region, "error-child-region")?,
+        institution_id: optional("institution_id", &institution, "error-institution-unknown")?,
+        languages: languages.unwrap_or_default(),
+        interests: interests.split(',').map(str::to_string).collect(),
+        needs: Some(needs),
+        preferred_mentor_gender: if preferred_mentor_gender.trim().is_empty() {
+            None
+        } else {
+            Some(one_of(
+                "preferred_mentor_gender",
+                &preferred_mentor_gender,
+                Gender::parse,
+            )?)
+        },
+        consent: ConsentInput {
+            by: one_of("consent.by", &consent_by, ConsentBy::parse)?,
+            name: consent_name,
+            given_on: parse("consent.given_on", &consent_on, "error-consent-date")?,
+        },
+    };
+    let child = domain::matching::service::register_child(&state().db, &ctx, &input).await?;
+    leptos_axum::redirect(&format!("/t/{slug}/children/{}?registered=1", child.id));
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChildPageData {
+    pub child: ChildView,
+    /// Ranked mentors while the child waits.
+    pub suggestions: Vec<Suggestion>,
+    pub matches: Vec<MatchView>,
+    pub can_propose: bool,
+    pub can_decide: bool,
+    pub is_admin: bool,
+}
+
+#[server(endpoint = "child_page")]
+pub async fn child_page(slug: String, id: Uuid) -> Result<ChildPageData, AppError> {
+    use crate::server::{session, state, tenant_ctx};
+    use domain::accounts::Role;
+    let s = session()?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let db = &state().db;
+    let child = domain::matching::service::get_child(db, &ctx, id).await?;
+    let suggestions = if child.status == domain::matching::service::WAITING {
+        domain::matching::pairs::suggest_mentors(db, &ctx, id).await?
+    } else {
+        Vec::new()
+    };
+    let matches = domain::matching::pairs::child_matches(db, &ctx, id).await?;
+    Ok(ChildPageData {
+        child,
+        suggestions,
+        matches,
+        can_propose: ctx.has(Role::TenantAdmin) || ctx.has(Role::Coordinator),
+        can_decide: ctx.has(Role::Psychologist),
+        is_admin: ctx.has(Role::TenantAdmin),
+    })
+}
+
+#[server(endpoint = "propose_match_form")]
+pub async fn propose_match_form(
+    csrf: String,
+    slug: String,
+    child: Uuid,
+    mentor: Uuid,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let input = domain::matching::MatchProposal {
+        child_id: child,
+        mentor_id: mentor,
+    };
+    domain::matching::pairs::propose_match(&state().db, &ctx, &input).await?;
+    leptos_axum::redirect(&format!("/t/{slug}/children/{child}?proposed=1"));
+    Ok(())
+}
+
+#[server(endpoint = "decide_match_form")]
+pub async fn decide_match_form(
+    csrf: String,
+    slug: String,
+    child: Uuid,
+    id: Uuid,
+    decision: String,
+    reason: String,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    use domain::matching::MatchDecision;
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let decision = one_of("decision", &decision, |d| match d {
+        "approved" => Some(MatchDecision::Approved),
+        "declined" => Some(MatchDecision::Declined),
+        _ => None,
+    })?;
+    let input = domain::matching::MatchDecisionInput { decision, reason };
+    domain::matching::pairs::decide_match(&state().db, &ctx, id, &input).await?;
+    leptos_axum::redirect(&format!("/t/{slug}/children/{child}?decided=1"));
+    Ok(())
+}
+
+// ---------------------------------------------------------------- pairs
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairsData {
+    pub pairs: Vec<PairView>,
+    /// Staff see their region's pairs; otherwise these are the mentor's own.
+    pub is_staff: bool,
+    /// The mentor's profile (with the rules acknowledgement), for mentors.
+    pub profile: Option<MentorProfileView>,
+}
+
+#[server(endpoint = "pairs_page")]
+pub async fn pairs_page(slug: String) -> Result<PairsData, AppError> {
+    use crate::server::{session, state, tenant_ctx};
+    use domain::accounts::Role;
+    let s = session()?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let db = &state().db;
+    let pairs = domain::matching::pairs::list_pairs(db, &ctx).await?;
+    let is_staff = domain::matching::pairs::FOLLOWERS
+        .iter()
+        .any(|r| ctx.has(*r));
+    let profile = if ctx.has(Role::Mentor) {
+        Some(domain::matching::pairs::get_mentor_profile(db, &ctx, ctx.actor.user_id).await?)
+    } else {
+        None
+    };
+    Ok(PairsData {
+        pairs,
+        is_staff,
+        profile,
+    })
+}
+
+#[server(endpoint = "acknowledge_rules_form")]
+pub async fn acknowledge_rules_form(csrf: String, slug: String) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    domain::matching::pairs::acknowledge_rules(&state().db, &ctx).await?;
+    leptos_axum::redirect(&format!("/t/{slug}/pairs?acknowledged=1"));
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairPageData {
+    pub pair: PairView,
+    pub meetings: Vec<MeetingView>,
+    /// The pair's mentor logs meetings while the pair is active.
+    pub can_log: bool,
+    /// Coordinators and admins close pairs and grant guest visits.
+    pub can_manage: bool,
+}
+
+#[server(endpoint = "pair_page")]
+pub async fn pair_page(slug: String, id: Uuid) -> Result<PairPageData, AppError> {
+    use crate::server::{session, state, tenant_ctx};
+    use domain::accounts::Role;
+    let s = session()?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let db = &state().db;
+    let pair = domain::matching::pairs::get_pair(db, &ctx, id).await?;
+    let meetings = domain::support::service::list_meetings(db, &ctx, id).await?;
+    let active = pair.status == domain::matching::pairs::ACTIVE;
+    Ok(PairPageData {
+        can_log: active && pair.mentor_id == ctx.actor.user_id,
+        can_manage: active && (ctx.has(Role::TenantAdmin) || ctx.has(Role::Coordinator)),
+        pair,
+        meetings,
+    })
+}
+
+#[server(endpoint = "log_meeting_form")]
+pub async fn log_meeting_form(
+    csrf: String,
+    slug: String,
+    pair: Uuid,
+    held_on: String,
+    minutes: String,
+    format: String,
+    issues: String,
+    agreements: String,
+    mood: String,
+    next_steps: String,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    use domain::support::{MeetingFormat, MeetingInput, Mood};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let input = MeetingInput {
+        pair_id: pair,
+        held_on: parse("held_on", &held_on, "error-date-invalid")?,
+        minutes: parse("minutes", &minutes, "error-meeting-minutes")?,
+        format: one_of("format", &format, MeetingFormat::parse)?,
+        issues,
+        agreements,
+        mood: one_of("mood", &mood, Mood::parse)?,
+        next_steps,
+    };
+    domain::support::service::log_meeting(&state().db, &ctx, &input).await?;
+    leptos_axum::redirect(&format!("/t/{slug}/pairs/{pair}?logged=1"));
+    Ok(())
+}
+
+#[server(endpoint = "close_pair_form")]
+pub async fn close_pair_form(
+    csrf: String,
+    slug: String,
+    pair: Uuid,
+    reason: String,
+    note: String,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    use domain::matching::{ClosePairInput, CloseReason};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let input = ClosePairInput {
+        reason: one_of("reason", &reason, CloseReason::parse)?,
+        note,
+    };
+    domain::matching::pairs::close_pair(&state().db, &ctx, pair, &input).await?;
+    leptos_axum::redirect(&format!("/t/{slug}/pairs/{pair}?closed=1"));
+    Ok(())
+}
+
+#[server(endpoint = "guest_visits_form")]
+pub async fn guest_visits_form(
+    csrf: String,
+    slug: String,
+    pair: Uuid,
+    from_on: String,
+    until_on: String,
+    note: String,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let input = domain::matching::GuestVisitsInput {
+        from_on: parse("from_on", &from_on, "error-date-invalid")?,
+        until_on: parse("until_on", &until_on, "error-date-invalid")?,
+        note,
+    };
+    domain::matching::pairs::grant_guest_visits(&state().db, &ctx, pair, &input).await?;
+    leptos_axum::redirect(&format!("/t/{slug}/pairs/{pair}?granted=1"));
+    Ok(())
+}
+
+#[server(endpoint = "raise_concern_form")]
+pub async fn raise_concern_form(
+    csrf: String,
+    slug: String,
+    pair: Uuid,
+    severity: String,
+    summary: String,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    use domain::support::{ConcernInput, Severity};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let input = ConcernInput {
+        child_id: None,
+        pair_id: Some(pair),
+        severity: one_of("severity", &severity, Severity::parse)?,
+        summary,
+    };
+    domain::support::service::raise_concern(&state().db, &ctx, &input).await?;
+    leptos_axum::redirect(&format!("/t/{slug}/pairs/{pair}?concern=1"));
+    Ok(())
+}

@@ -1,0 +1,492 @@
+//! Matching and support pages. Plain HTML forms that work before the bundle loads; errors
+//! come back translated on the page they were sent from.
+
+use domain::Locale;
+use domain::matching::{CloseReason, Reason};
+use domain::support::{MeetingFormat, Mood, Severity, Standing};
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::*;
+use crate::errors::{ErrorNote, loaded};
+use crate::session::use_session;
+
+fn date(d: chrono::NaiveDate) -> String {
+    d.format("%d.%m.%Y").to_string()
+}
+
+fn key(prefix: &str, value: &str) -> String {
+    format!("{prefix}-{}", value.replace('_', "-"))
+}
+
+/// One reason of a suggestion, as a chip with its points.
+fn reason_text(l: Locale, r: &Reason) -> String {
+    let (k, args): (&str, Vec<(&'static str, String)>) = match r {
+        Reason::SameRegion { .. } => ("reason-same-region", vec![]),
+        Reason::SharedLanguages { languages, .. } => {
+            ("reason-languages", vec![("list", languages.join(", "))])
+        }
+        Reason::SharedInterests { interests, .. } => {
+            ("reason-interests", vec![("list", interests.join(", "))])
+        }
+        Reason::PreferredGender { .. } => ("reason-preferred-gender", vec![]),
+        Reason::NotPreferredGender { .. } => ("reason-not-preferred-gender", vec![]),
+        Reason::FreeCapacity { free, .. } => ("reason-free", vec![("free", free.to_string())]),
+        Reason::Distance { km, .. } => ("reason-distance", vec![("km", km.to_string())]),
+    };
+    let points = r.points();
+    let sign = if points >= 0 { "+" } else { "" };
+    format!("{} ({sign}{points})", l.t_args(k, &args))
+}
+
+/// Where a pair stands, as a badge: on track until a date, or late by some days.
+fn standing_badge(l: Locale, s: Option<Standing>) -> AnyView {
+    match s {
+        Some(Standing::OnTrack { due }) => view! {
+            <span class="badge ok standing" data-state="on_track">{l.t_args("pair-on-track", &[("date", date(due))])}</span>
+        }
+        .into_any(),
+        Some(Standing::Overdue { days, .. }) => view! {
+            <span class="badge error standing" data-state="overdue">{l.t_args("pair-overdue", &[("days", days.to_string())])}</span>
+        }
+        .into_any(),
+        None => view! { <span class="badge standing" data-state="closed">{l.t("pair-closed")}</span> }.into_any(),
+    }
+}
+
+fn notice(l: Locale, pairs: &[(&str, &str)]) -> Option<String> {
+    let q = use_query_map();
+    let q = q.read_untracked();
+    pairs
+        .iter()
+        .find(|(k, _)| q.get(k).is_some())
+        .map(|(_, key)| l.t(key))
+}
+
+// ---------------------------------------------------------------- the waiting list
+
+#[component]
+pub fn ChildrenPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let data = Resource::new(slug, children_page);
+    let register = ServerAction::<RegisterChildForm>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                match loaded(data.await, l) {
+                    Err(v) => v,
+                    Ok(d) => view! {
+                        <section class="card">
+                            <h1>{l.t("children-title")}</h1>
+                            <p class="muted">{l.t("children-intro")}</p>
+                            {d.waiting.is_empty().then(|| view! { <p id="no-children">{l.t("children-none")}</p> })}
+                            <table id="waiting-list">
+                                <thead><tr>
+                                    <th>{l.t("child-name")}</th><th>{l.t("child-age")}</th><th>{l.t("child-region")}</th>
+                                    <th>{l.t("child-institution")}</th><th>{l.t("child-languages")}</th><th>{l.t("children-waited")}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {d.waiting.iter().map(|c| view! {
+                                        <tr data-child=c.id.to_string()>
+                                            <td><a href=format!("/t/{}/children/{}", slug(), c.id)>{c.name.clone()}</a></td>
+                                            <td>{c.age}</td>
+                                            <td>{c.region_name.clone()}</td>
+                                            <td>{c.institution_name.clone()}</td>
+                                            <td>{c.languages.join(", ")}</td>
+                                            <td class="waited">{l.t_args("children-days", &[("days", c.waiting_days.to_string())])}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                        {d.can_register.then(|| view! {
+                            <section class="card">
+                                <h2>{l.t("children-register")}</h2>
+                                {move || register.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                <form method="post" action=RegisterChildForm::PATH class="form" id="register-child">
+                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                    <input type="hidden" name="slug" value=slug()/>
+                                    <label>{l.t("child-first-name")}<input name="first_name" required maxlength="60"/></label>
+                                    <label>{l.t("child-last-initial")}<input name="last_initial" required maxlength="1"/></label>
+                                    <label>{l.t("child-birth-date")}<input type="date" name="date_of_birth" required/></label>
+                                    <label>{l.t("child-gender")}
+                                        <select name="gender">
+                                            <option value="female">{l.t("gender-female")}</option>
+                                            <option value="male">{l.t("gender-male")}</option>
+                                        </select>
+                                    </label>
+                                    <label>{l.t("child-region")}
+                                        <select name="region">
+                                            {d.regions.iter().map(|(id, name)| view! { <option value=id.to_string()>{name.clone()}</option> }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <label>{l.t("child-institution")}
+                                        <select name="institution">
+                                            <option value="">"—"</option>
+                                            {d.institutions.iter().map(|(id, name)| view! { <option value=id.to_string()>{name.clone()}</option> }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <fieldset>
+                                        <legend>{l.t("child-languages")}</legend>
+                                        {["kk", "ru", "en"].into_iter().enumerate().map(|(i, code)| view! {
+                                            <label class="check"><input type="checkbox" name=format!("languages[{i}]") value=code/>{l.t(&format!("language-{code}"))}</label>
+                                        }).collect_view()}
+                                    </fieldset>
+                                    <label>{l.t("child-interests")}<input name="interests" placeholder=l.t("child-interests-hint")/></label>
+                                    <label>{l.t("child-needs")}<textarea name="needs" maxlength="2000"></textarea></label>
+                                    <label>{l.t("child-preferred-gender")}
+                                        <select name="preferred_mentor_gender">
+                                            <option value="">{l.t("child-no-preference")}</option>
+                                            <option value="female">{l.t("gender-female")}</option>
+                                            <option value="male">{l.t("gender-male")}</option>
+                                        </select>
+                                    </label>
+                                    <label>{l.t("child-consent-by")}
+                                        <select name="consent_by">
+                                            <option value="institution">{l.t("consent-institution")}</option>
+                                            <option value="guardian">{l.t("consent-guardian")}</option>
+                                        </select>
+                                    </label>
+                                    <label>{l.t("child-consent-name")}<input name="consent_name" required maxlength="200"/></label>
+                                    <label>{l.t("child-consent-on")}<input type="date" name="consent_on" required/></label>
+                                    <button type="submit">{l.t("children-register")}</button>
+                                </form>
+                            </section>
+                        })}
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+// ---------------------------------------------------------------- a child
+
+#[component]
+pub fn ChildPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let id = move || {
+        params
+            .read()
+            .get("child")
+            .and_then(|i| i.parse::<uuid::Uuid>().ok())
+            .unwrap_or_default()
+    };
+    let data = Resource::new(move || (slug(), id()), |(s, i)| child_page(s, i));
+    let propose = ServerAction::<ProposeMatchForm>::new();
+    let decide = ServerAction::<DecideMatchForm>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                let note = notice(l, &[("registered", "child-registered"), ("proposed", "match-proposed"), ("decided", "match-decided")]);
+                match loaded(data.await, l) {
+                    Err(v) => v,
+                    Ok(d) => {
+                        let c = d.child.clone();
+                        let csrf = info.csrf.clone();
+                        let child_id = c.id.to_string();
+                        view! {
+                            <section class="card" id="child">
+                                <h1>{format!("{} {}.", c.first_name, c.last_initial)}</h1>
+                                {note.map(|n| view! { <p class="ok" role="status" id="child-notice">{n}</p> })}
+                                {move || propose.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                {move || decide.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                <dl class="figures">
+                                    <dt>{l.t("child-age")}</dt><dd>{c.age}" ("{date(c.date_of_birth)}")"</dd>
+                                    <dt>{l.t("child-gender")}</dt><dd>{l.t(&format!("gender-{}", c.gender.as_str()))}</dd>
+                                    <dt>{l.t("child-region")}</dt><dd>{c.region_name.clone()}</dd>
+                                    <dt>{l.t("child-institution")}</dt><dd>{c.institution_name.clone()}</dd>
+                                    <dt>{l.t("child-languages")}</dt><dd>{c.languages.join(", ")}</dd>
+                                    <dt>{l.t("child-interests")}</dt><dd>{c.interests.join(", ")}</dd>
+                                    <dt>{l.t("child-needs")}</dt><dd class="confidential">{c.needs.clone()}</dd>
+                                    <dt>{l.t("child-consent-by")}</dt><dd>{c.consent.name.clone()}", "{date(c.consent.given_on)}</dd>
+                                    <dt>{l.t("child-status")}</dt><dd id="child-status">{l.t(&key("child-status", &c.status))}</dd>
+                                    {(c.status == "waiting").then(|| view! {
+                                        <dt>{l.t("children-waited")}</dt><dd>{l.t_args("children-days", &[("days", c.waiting_days.to_string())])}</dd>
+                                    })}
+                                </dl>
+                                {d.is_admin.then(|| view! {
+                                    <p><a href=format!("/api/v1/t/{}/children/{}/export", slug(), c.id) class="button secondary">{l.t("child-export")}</a></p>
+                                })}
+                            </section>
+                            {(c.status == "waiting").then(|| view! {
+                                <section class="card">
+                                    <h2>{l.t("suggestions-title")}</h2>
+                                    {d.suggestions.is_empty().then(|| view! { <p id="no-suggestions">{l.t("suggestions-none")}</p> })}
+                                    <table id="suggestions">
+                                        <thead><tr><th>{l.t("suggestions-mentor")}</th><th>{l.t("suggestions-score")}</th><th>{l.t("suggestions-why")}</th>{d.can_propose.then(|| view! { <th></th> })}</tr></thead>
+                                        <tbody>
+                                            {d.suggestions.iter().map(|s| view! {
+                                                <tr data-mentor=s.mentor_id.to_string()>
+                                                    <td>{s.mentor_name.clone()}</td>
+                                                    <td class="score">{s.score}</td>
+                                                    <td><ul class="reasons">{s.reasons.iter().map(|r| view! { <li class="chip">{reason_text(l, r)}</li> }).collect_view()}</ul></td>
+                                                    {d.can_propose.then(|| view! {
+                                                        <td>
+                                                            <form method="post" action=ProposeMatchForm::PATH>
+                                                                <input type="hidden" name="csrf" value=csrf.clone()/>
+                                                                <input type="hidden" name="slug" value=slug()/>
+                                                                <input type="hidden" name="child" value=child_id.clone()/>
+                                                                <input type="hidden" name="mentor" value=s.mentor_id.to_string()/>
+                                                                <button type="submit">{l.t("suggestions-propose")}</button>
+                                                            </form>
+                                                        </td>
+                                                    })}
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </section>
+                            })}
+                            <section class="card">
+                                <h2>{l.t("matches-title")}</h2>
+                                {d.matches.is_empty().then(|| view! { <p>{l.t("matches-none")}</p> })}
+                                <ul id="matches">
+                                    {d.matches.iter().map(|m| view! {
+                                        <li data-match=m.id.to_string() data-status=m.status.clone()>
+                                            <strong>{m.mentor_name.clone()}</strong>" · "{m.score}" · "
+                                            <span class="badge">{l.t(&key("match-status", &m.status))}</span>
+                                            {m.decision_reason.clone().map(|r| view! { <span class="muted">" — "{r}</span> })}
+                                            {m.pair_id.map(|p| view! { " " <a href=format!("/t/{}/pairs/{}", slug(), p)>{l.t("match-open-pair")}</a> })}
+                                            {(d.can_decide && m.status == "proposed").then(|| view! {
+                                                <form method="post" action=DecideMatchForm::PATH class="form inline decide">
+                                                    <input type="hidden" name="csrf" value=csrf.clone()/>
+                                                    <input type="hidden" name="slug" value=slug()/>
+                                                    <input type="hidden" name="child" value=child_id.clone()/>
+                                                    <input type="hidden" name="id" value=m.id.to_string()/>
+                                                    <label>{l.t("match-reason")}<input name="reason" maxlength="2000"/></label>
+                                                    <button type="submit" name="decision" value="approved">{l.t("match-approve")}</button>
+                                                    <button type="submit" name="decision" value="declined" class="secondary">{l.t("match-decline")}</button>
+                                                </form>
+                                            })}
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+// ---------------------------------------------------------------- pairs
+
+#[component]
+pub fn PairsPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let data = Resource::new(slug, pairs_page);
+    let acknowledge = ServerAction::<AcknowledgeRulesForm>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                let note = notice(l, &[("acknowledged", "rules-acknowledged")]);
+                match loaded(data.await, l) {
+                    Err(v) => v,
+                    Ok(d) => view! {
+                        {d.profile.clone().map(|p| view! {
+                            <section class="card" id="rules">
+                                <h2>{l.t("rules-title")}</h2>
+                                <p>{l.t("rules-text")}</p>
+                                {note.clone().map(|n| view! { <p class="ok" role="status">{n}</p> })}
+                                {move || acknowledge.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                {match p.rules_acknowledged_at {
+                                    Some(t) => view! { <p class="muted" id="rules-acknowledged">{l.t_args("rules-acknowledged-on", &[("date", date(t.date_naive()))])}</p> }.into_any(),
+                                    None => view! {
+                                        <form method="post" action=AcknowledgeRulesForm::PATH>
+                                            <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                            <input type="hidden" name="slug" value=slug()/>
+                                            <button type="submit" id="acknowledge-rules">{l.t("rules-acknowledge")}</button>
+                                        </form>
+                                    }.into_any(),
+                                }}
+                            </section>
+                        })}
+                        <section class="card">
+                            <h1>{if d.is_staff { l.t("pairs-title") } else { l.t("pairs-mine") }}</h1>
+                            {d.pairs.is_empty().then(|| view! { <p id="no-pairs">{l.t("pairs-none")}</p> })}
+                            <table id="pairs">
+                                <thead><tr>
+                                    <th>{l.t("pair-child")}</th><th>{l.t("pair-mentor")}</th><th>{l.t("pair-term")}</th>
+                                    <th>{l.t("pair-last-meeting")}</th><th>{l.t("pair-standing")}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {d.pairs.iter().map(|p| view! {
+                                        <tr data-pair=p.id.to_string()>
+                                            <td><a href=format!("/t/{}/pairs/{}", slug(), p.id)>{p.child_name.clone()}</a></td>
+                                            <td>{p.mentor_name.clone()}</td>
+                                            <td>{format!("{} – {}", date(p.starts_on), date(p.ends_on))}</td>
+                                            <td>{p.last_meeting.map(date).unwrap_or_else(|| "—".into())}</td>
+                                            <td>{standing_badge(l, p.standing)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn PairPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let id = move || {
+        params
+            .read()
+            .get("pair")
+            .and_then(|i| i.parse::<uuid::Uuid>().ok())
+            .unwrap_or_default()
+    };
+    let data = Resource::new(move || (slug(), id()), |(s, i)| pair_page(s, i));
+    let log = ServerAction::<LogMeetingForm>::new();
+    let close = ServerAction::<ClosePairForm>::new();
+    let guest = ServerAction::<GuestVisitsForm>::new();
+    let concern = ServerAction::<RaiseConcernForm>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                let note = notice(l, &[("logged", "meeting-logged"), ("closed", "pair-closed-notice"), ("granted", "guest-granted"), ("concern", "concern-raised")]);
+                match loaded(data.await, l) {
+                    Err(v) => v,
+                    Ok(d) => {
+                        let p = d.pair.clone();
+                        let csrf = info.csrf.clone();
+                        let pair_id = p.id.to_string();
+                        let hidden = move || view! {
+                            <input type="hidden" name="csrf" value=csrf.clone()/>
+                            <input type="hidden" name="slug" value=slug()/>
+                            <input type="hidden" name="pair" value=pair_id.clone()/>
+                        };
+                        view! {
+                            <section class="card" id="pair">
+                                <p class="muted">{p.programme_name.clone()}</p>
+                                <h1>{format!("{} · {}", p.child_name, p.mentor_name)}</h1>
+                                {note.map(|n| view! { <p class="ok" role="status" id="pair-notice">{n}</p> })}
+                                {move || log.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                {move || close.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                {move || guest.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                {move || concern.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                <dl class="figures">
+                                    <dt>{l.t("pair-standing")}</dt><dd id="pair-standing">{standing_badge(l, p.standing)}</dd>
+                                    <dt>{l.t("pair-term")}</dt><dd>{format!("{} – {}", date(p.starts_on), date(p.ends_on))}</dd>
+                                    <dt>{l.t("pair-last-meeting")}</dt><dd>{p.last_meeting.map(date).unwrap_or_else(|| "—".into())}</dd>
+                                    <dt>{l.t("pair-child-age")}</dt><dd>{p.child_age}</dd>
+                                    <dt>{l.t("child-languages")}</dt><dd>{p.child_languages.join(", ")}</dd>
+                                    <dt>{l.t("child-interests")}</dt><dd>{p.child_interests.join(", ")}</dd>
+                                    {p.close_reason.map(|r| view! { <dt>{l.t("pair-close-reason")}</dt><dd>{l.t(&key("close-reason", r.as_str()))}</dd> })}
+                                </dl>
+                                {(!p.guest_visits.is_empty()).then(|| view! {
+                                    <h2>{l.t("guest-title")}</h2>
+                                    <ul id="guest-visits">
+                                        {p.guest_visits.iter().map(|g| view! {
+                                            <li>{format!("{} – {}", date(g.from_on), date(g.until_on))}" · "{l.t_args("guest-approved-by", &[("name", g.approved_by.clone())])}" "{g.note.clone()}</li>
+                                        }).collect_view()}
+                                    </ul>
+                                })}
+                            </section>
+                            {d.can_log.then(|| view! {
+                                <section class="card">
+                                    <h2>{l.t("meeting-log")}</h2>
+                                    <form method="post" action=LogMeetingForm::PATH class="form" id="log-meeting">
+                                        {hidden()}
+                                        <label>{l.t("meeting-date")}<input type="date" name="held_on" required/></label>
+                                        <label>{l.t("meeting-minutes")}<input type="number" name="minutes" min="1" max="1440" value="60" required/></label>
+                                        <label>{l.t("meeting-format")}
+                                            <select name="format">
+                                                {MeetingFormat::ALL.iter().map(|f| view! { <option value=f.as_str()>{l.t(&key("meeting-format", f.as_str()))}</option> }).collect_view()}
+                                            </select>
+                                        </label>
+                                        <label>{l.t("meeting-issues")}<textarea name="issues" maxlength="4000"></textarea></label>
+                                        <label>{l.t("meeting-agreements")}<textarea name="agreements" maxlength="4000"></textarea></label>
+                                        <label>{l.t("meeting-mood")}
+                                            <select name="mood">
+                                                {Mood::ALL.iter().map(|m| view! { <option value=m.as_str()>{l.t(&key("mood", m.as_str()))}</option> }).collect_view()}
+                                            </select>
+                                        </label>
+                                        <label>{l.t("meeting-next-steps")}<textarea name="next_steps" maxlength="4000"></textarea></label>
+                                        <button type="submit">{l.t("meeting-save")}</button>
+                                    </form>
+                                </section>
+                            })}
+                            <section class="card">
+                                <h2>{l.t("meetings-title")}</h2>
+                                {d.meetings.is_empty().then(|| view! { <p>{l.t("meetings-none")}</p> })}
+                                <ul id="meetings" class="history">
+                                    {d.meetings.iter().map(|m| view! {
+                                        <li data-meeting=m.id.to_string()>
+                                            <strong>{date(m.held_on)}</strong>" · "{l.t(&key("meeting-format", m.format.as_str()))}" · "
+                                            {l.t_args("meeting-minutes-value", &[("minutes", m.minutes.to_string())])}" · "
+                                            {l.t(&key("mood", m.mood.as_str()))}
+                                            {m.locked.then(|| view! { " " <span class="badge">{l.t("meeting-locked")}</span> })}
+                                            {(!m.issues.is_empty()).then(|| view! { <p>{l.t("meeting-issues")}": "{m.issues.clone()}</p> })}
+                                            {(!m.agreements.is_empty()).then(|| view! { <p>{l.t("meeting-agreements")}": "{m.agreements.clone()}</p> })}
+                                            {(!m.next_steps.is_empty()).then(|| view! { <p>{l.t("meeting-next-steps")}": "{m.next_steps.clone()}</p> })}
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            </section>
+                            {d.can_manage.then(|| view! {
+                                <section class="card">
+                                    <h2>{l.t("guest-grant")}</h2>
+                                    <form method="post" action=GuestVisitsForm::PATH class="form inline">
+                                        {hidden()}
+                                        <label>{l.t("guest-from")}<input type="date" name="from_on" required/></label>
+                                        <label>{l.t("guest-until")}<input type="date" name="until_on" required/></label>
+                                        <label>{l.t("guest-note")}<input name="note" maxlength="2000"/></label>
+                                        <button type="submit">{l.t("guest-grant")}</button>
+                                    </form>
+                                    <h2>{l.t("pair-close")}</h2>
+                                    <form method="post" action=ClosePairForm::PATH class="form inline">
+                                        {hidden()}
+                                        <label>{l.t("pair-close-reason")}
+                                            <select name="reason">
+                                                {CloseReason::ALL.iter().map(|r| view! { <option value=r.as_str()>{l.t(&key("close-reason", r.as_str()))}</option> }).collect_view()}
+                                            </select>
+                                        </label>
+                                        <label>{l.t("pair-close-note")}<input name="note" maxlength="2000"/></label>
+                                        <button type="submit" class="secondary">{l.t("pair-close")}</button>
+                                    </form>
+                                </section>
+                            })}
+                            <section class="card">
+                                <h2>{l.t("concern-raise")}</h2>
+                                <p class="muted">{l.t("concern-intro")}</p>
+                                <form method="post" action=RaiseConcernForm::PATH class="form" id="raise-concern">
+                                    {hidden()}
+                                    <label>{l.t("concern-severity")}
+                                        <select name="severity">
+                                            {Severity::ALL.iter().map(|s| view! { <option value=s.as_str()>{l.t(&format!("severity-{}", s.as_str()))}</option> }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <label>{l.t("concern-summary")}<textarea name="summary" required maxlength="4000"></textarea></label>
+                                    <button type="submit" class="secondary">{l.t("concern-raise")}</button>
+                                </form>
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,163 @@
+//! Support through the API: meeting protocols, the overdue list, consultations and concerns.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use domain::support::service;
+use domain::support::{
+    ConcernActionInput, ConcernInput, ConcernView, ConsultationInput, ConsultationView,
+    MeetingInput, MeetingView, OverduePair,
+};
+use frontend::state::AppState;
+use uuid::Uuid;
+
+use super::{ApiActor, ApiJson};
+use crate::errors::{ApiResult, ErrorBody};
+
+/// The mentor logs a meeting with their mentee.
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/meetings", operation_id = "log_meeting", tag = "support",
+    security(("bearer" = [])), request_body = MeetingInput, params(("tenant" = String, Path)),
+    responses((status = 201, body = MeetingView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn log_meeting(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+    ApiJson(body): ApiJson<MeetingInput>,
+) -> ApiResult<(StatusCode, Json<MeetingView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(service::log_meeting(&state.db, &ctx, &body).await?),
+    ))
+}
+
+/// The mentor corrects a protocol; after 7 days it is locked (409).
+#[utoipa::path(put, path = "/api/v1/t/{tenant}/meetings/{id}", operation_id = "update_meeting", tag = "support",
+    security(("bearer" = [])), request_body = MeetingInput, params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = MeetingView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_meeting(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    ApiJson(body): ApiJson<MeetingInput>,
+) -> ApiResult<Json<MeetingView>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(
+        service::update_meeting(&state.db, &ctx, id, &body).await?,
+    ))
+}
+
+/// A pair's protocols, newest first (its mentor, staff of its region).
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/pairs/{id}/meetings", operation_id = "list_meetings", tag = "support",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<MeetingView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_meetings(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> ApiResult<Json<Vec<MeetingView>>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(service::list_meetings(&state.db, &ctx, id).await?))
+}
+
+/// Active pairs that missed their programme's cadence, the latest first (the one overdue rule).
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/pairs/overdue", operation_id = "list_overdue_pairs", tag = "support",
+    security(("bearer" = [])), params(("tenant" = String, Path)),
+    responses((status = 200, body = Vec<OverduePair>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_overdue_pairs(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Vec<OverduePair>>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(service::list_overdue_pairs(&state.db, &ctx).await?))
+}
+
+/// A psychologist schedules or records a consultation with a mentor, a child or a pair of their region.
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/consultations", operation_id = "record_consultation", tag = "support",
+    security(("bearer" = [])), request_body = ConsultationInput, params(("tenant" = String, Path)),
+    responses((status = 201, body = ConsultationView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn record_consultation(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+    ApiJson(body): ApiJson<ConsultationInput>,
+) -> ApiResult<(StatusCode, Json<ConsultationView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(service::record_consultation(&state.db, &ctx, &body).await?),
+    ))
+}
+
+/// The region's consultations with their notes (psychologists only; logged).
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/consultations", operation_id = "list_consultations", tag = "support",
+    security(("bearer" = [])), params(("tenant" = String, Path)),
+    responses((status = 200, body = Vec<ConsultationView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_consultations(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Vec<ConsultationView>>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(service::list_consultations(&state.db, &ctx).await?))
+}
+
+/// One consultation with its notes (psychologists of the region only; every read logged).
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/consultations/{id}", operation_id = "get_consultation", tag = "support",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = ConsultationView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_consultation(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> ApiResult<Json<ConsultationView>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(service::get_consultation(&state.db, &ctx, id).await?))
+}
+
+/// Raises a safeguarding concern about a child or a pair; the region's psychologists and coordinators are e-mailed at once.
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/concerns", operation_id = "raise_concern", tag = "support",
+    security(("bearer" = [])), request_body = ConcernInput, params(("tenant" = String, Path)),
+    responses((status = 201, body = ConcernView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn raise_concern(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+    ApiJson(body): ApiJson<ConcernInput>,
+) -> ApiResult<(StatusCode, Json<ConcernView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(service::raise_concern(&state.db, &ctx, &body).await?),
+    ))
+}
+
+/// Concerns, open first: staff see their region's, a mentor the ones they raised.
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/concerns", operation_id = "list_concerns", tag = "support",
+    security(("bearer" = [])), params(("tenant" = String, Path)),
+    responses((status = 200, body = Vec<ConcernView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_concerns(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Vec<ConcernView>>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(service::list_concerns(&state.db, &ctx).await?))
+}
+
+/// Records an action on an open concern; `resolve` closes it once an action is on record.
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/concerns/{id}/actions", operation_id = "act_on_concern", tag = "support",
+    security(("bearer" = [])), request_body = ConcernActionInput, params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = ConcernView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn act_on_concern(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    ApiJson(body): ApiJson<ConcernActionInput>,
+) -> ApiResult<Json<ConcernView>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(
+        service::act_on_concern(&state.db, &ctx, id, &body).await?,
+    ))
+}

@@ -1,0 +1,652 @@
+//! From the waiting list to a pair and its daily life, through the API: ranked suggestions with
+//! their reasons, a proposal and the psychologist's decision, capacity, meeting protocols with
+//! their lock, the overdue list, consultations kept to psychologists, concerns that e-mail the
+//! region at once, closing a pair, and an admin's export and erasure of a child.
+//!
+//! The demo seed gives an active mentor (selected in last year's intake, languages kk and ru,
+//! interests music, drawing and football) and two waiting children, Алия and Ерлан.
+
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use serde_json::{Value, json};
+use ustaz_tests::{DEMO_TENANT, TestApp};
+
+use crate::selection::{audit_count, ok};
+
+const T: &str = DEMO_TENANT;
+const MENTOR: &str = "mentor@almaty-mentors.demo";
+
+async fn refused(res: reqwest::Response, status: u16, code: &str) -> Value {
+    let body = ok(res, status).await;
+    assert_eq!(body["error"], code, "{body}");
+    body
+}
+
+/// The waiting child with this first name.
+async fn waiting(api: &ustaz_tests::Api, name: &str) -> String {
+    let list = ok(
+        api.get(&format!("/api/v1/t/{T}/children/waiting")).await,
+        200,
+    )
+    .await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().starts_with(name))
+        .unwrap_or_else(|| panic!("{name} is not waiting: {list}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Makes the karaganda mentor a mentor of this tenant too: a second mentor with no mentees.
+async fn second_mentor(app: &TestApp) -> ustaz_tests::Api {
+    use domain::accounts::entity::{membership, user};
+    let txn = domain::db::write(&app.db, domain::db::Scope::System)
+        .await
+        .unwrap();
+    let u = user::Entity::find()
+        .filter(user::Column::Email.eq("mentor@karaganda-partner.demo"))
+        .one(&txn)
+        .await
+        .unwrap()
+        .unwrap();
+    let t = domain::tenancy::context::find_tenant(&app.db, T)
+        .await
+        .unwrap();
+    membership::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        user_id: Set(u.id),
+        tenant_id: Set(t.id),
+        role: Set("mentor".into()),
+        region_id: Set(None),
+        active: Set(true),
+        created_at: Set(chrono::Utc::now()),
+    }
+    .insert(&txn)
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+    app.api_as("mentor@karaganda-partner.demo").await
+}
+
+/// The organisation's date (Almaty), as the services count days.
+pub(crate) async fn tenant_today(app: &TestApp) -> chrono::NaiveDate {
+    let t = domain::tenancy::context::find_tenant(&app.db, T)
+        .await
+        .unwrap();
+    domain::recruitment::service::tenant_today(&t)
+}
+
+/// Moves a pair's start back, as if it had begun `days` ago.
+pub(crate) async fn pair_began_days_ago(app: &TestApp, pair: &str, days: u64) {
+    use domain::matching::entity::pair;
+    let txn = domain::db::write(&app.db, domain::db::Scope::System)
+        .await
+        .unwrap();
+    let mut am = pair::Entity::find_by_id(pair.parse::<uuid::Uuid>().unwrap())
+        .one(&txn)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_active_model();
+    let start = tenant_today(app).await - chrono::Days::new(days);
+    am.starts_on = Set(start);
+    am.update(&txn).await.unwrap();
+    txn.commit().await.unwrap();
+}
+
+fn meeting(pair: &str, held_on: chrono::NaiveDate) -> Value {
+    json!({"pair_id": pair, "held_on": held_on, "minutes": 90, "format": "outing",
+           "issues": "Трудно с математикой", "agreements": "Занимаемся по субботам",
+           "mood": "good", "next_steps": "Сходить в музей"})
+}
+
+#[tokio::test]
+async fn a_waiting_child_is_matched_met_followed_and_the_pair_closed() {
+    let app = TestApp::sqlite().await;
+    let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
+    let psychologist = app.api_as("psychologist@almaty-mentors.demo").await;
+    let admin = app.api_as("admin@almaty-mentors.demo").await;
+    let mentor = app.api_as(MENTOR).await;
+    let aliya = waiting(&coordinator, "Алия").await;
+    let erlan = waiting(&coordinator, "Ерлан").await;
+
+    // Suggestions: the demo mentor, with each reason and the score their sum.
+    let s = ok(
+        coordinator
+            .get(&format!("/api/v1/t/{T}/children/{aliya}/suggestions"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(s.as_array().unwrap().len(), 1, "{s}");
+    let reasons = s[0]["reasons"].as_array().unwrap();
+    let kinds: Vec<&str> = reasons
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    for k in [
+        "same_region",
+        "shared_languages",
+        "shared_interests",
+        "distance",
+    ] {
+        assert!(kinds.contains(&k), "{k} in {s}");
+    }
+    let sum: i64 = reasons.iter().map(|r| r["points"].as_i64().unwrap()).sum();
+    assert_eq!(s[0]["score"].as_i64().unwrap(), sum);
+    let mentor_id = s[0]["mentor_id"].as_str().unwrap().to_string();
+
+    // Propose; a second proposal for the same child waits for the first.
+    let proposal = json!({"child_id": aliya, "mentor_id": mentor_id});
+    let m = ok(
+        coordinator
+            .post(&format!("/api/v1/t/{T}/matches"), proposal.clone())
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(m["status"], "proposed");
+    refused(
+        coordinator
+            .post(&format!("/api/v1/t/{T}/matches"), proposal)
+            .await,
+        409,
+        "error-match-pending",
+    )
+    .await;
+    let decision = format!(
+        "/api/v1/t/{T}/matches/{}/decision",
+        m["id"].as_str().unwrap()
+    );
+    // The coordinator does not decide; a decline needs its reason.
+    ok(
+        coordinator
+            .post(&decision, json!({"decision": "approved"}))
+            .await,
+        403,
+    )
+    .await;
+    refused(
+        psychologist
+            .post(&decision, json!({"decision": "declined", "reason": "  "}))
+            .await,
+        422,
+        "error-match-reason",
+    )
+    .await;
+    let approved = ok(
+        psychologist
+            .post(&decision, json!({"decision": "approved"}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(approved["status"], "approved");
+    let pair = approved["pair_id"].as_str().unwrap().to_string();
+    refused(
+        psychologist
+            .post(
+                &decision,
+                json!({"decision": "declined", "reason": "передумали"}),
+            )
+            .await,
+        409,
+        "error-match-decided",
+    )
+    .await;
+    // Алия left the waiting list.
+    refused(
+        coordinator
+            .get(&format!("/api/v1/t/{T}/children/{aliya}/suggestions"))
+            .await,
+        409,
+        "error-child-not-waiting",
+    )
+    .await;
+
+    // The mentor is at capacity (one child): Ерлан gets no suggestion, and a proposal is
+    // refused. The mentor cannot raise their own capacity; the coordinator can.
+    let s = ok(
+        coordinator
+            .get(&format!("/api/v1/t/{T}/children/{erlan}/suggestions"))
+            .await,
+        200,
+    )
+    .await;
+    assert!(s.as_array().unwrap().is_empty(), "{s}");
+    refused(
+        coordinator
+            .post(
+                &format!("/api/v1/t/{T}/matches"),
+                json!({"child_id": erlan, "mentor_id": mentor_id}),
+            )
+            .await,
+        422,
+        "error-mentor-at-capacity",
+    )
+    .await;
+    let profile = format!("/api/v1/t/{T}/mentors/{mentor_id}/profile");
+    let got = ok(mentor.get(&profile).await, 200).await;
+    let mut mine = json!({"gender": got["gender"], "interests": got["interests"],
+                          "home_at": got["home_at"], "capacity": 2});
+    refused(
+        mentor.put(&profile, mine.clone()).await,
+        422,
+        "error-capacity-staff",
+    )
+    .await;
+    mine["capacity"] = json!(9);
+    refused(
+        coordinator.put(&profile, mine.clone()).await,
+        422,
+        "error-capacity-range",
+    )
+    .await;
+    mine["capacity"] = json!(2);
+    let set = ok(coordinator.put(&profile, mine).await, 200).await;
+    assert_eq!(set["capacity"], 2);
+    assert_eq!(set["interests"], json!(["музыка", "рисование", "футбол"]));
+    let s = ok(
+        coordinator
+            .get(&format!("/api/v1/t/{T}/children/{erlan}/suggestions"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(s.as_array().unwrap().len(), 1);
+
+    // The mentor sees their pair: the child's name, age and interests, never the needs.
+    let pairs = ok(mentor.get(&format!("/api/v1/t/{T}/pairs")).await, 200).await;
+    assert_eq!(pairs.as_array().unwrap().len(), 1);
+    assert_eq!(pairs[0]["child_name"], "Алия К.");
+    assert_eq!(pairs[0]["standing"]["state"], "on_track");
+    assert!(pairs[0].get("needs").is_none());
+    let other = second_mentor(&app).await;
+    let none = ok(other.get(&format!("/api/v1/t/{T}/pairs")).await, 200).await;
+    assert!(none.as_array().unwrap().is_empty());
+
+    // Three weeks without a meeting: overdue by 14 days (weekly cadence).
+    pair_began_days_ago(&app, &pair, 21).await;
+    let overdue = ok(
+        coordinator
+            .get(&format!("/api/v1/t/{T}/pairs/overdue"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(overdue.as_array().unwrap().len(), 1, "{overdue}");
+    assert_eq!(overdue[0]["pair_id"], pair.as_str());
+    assert_eq!(overdue[0]["days_late"], 14);
+
+    // Protocols: not in the future, not for someone else's mentee, then logged.
+    let today = tenant_today(&app).await;
+    let meetings = format!("/api/v1/t/{T}/meetings");
+    refused(
+        mentor
+            .post(&meetings, meeting(&pair, today + chrono::Days::new(2)))
+            .await,
+        422,
+        "error-meeting-future",
+    )
+    .await;
+    ok(other.post(&meetings, meeting(&pair, today)).await, 404).await;
+    let mut bad = meeting(&pair, today);
+    bad["minutes"] = json!(0);
+    refused(
+        mentor.post(&meetings, bad).await,
+        422,
+        "error-meeting-minutes",
+    )
+    .await;
+    let yesterday = today - chrono::Days::new(1);
+    let logged = ok(mentor.post(&meetings, meeting(&pair, yesterday)).await, 201).await;
+    assert_eq!(logged["locked"], false);
+    let overdue = ok(
+        coordinator
+            .get(&format!("/api/v1/t/{T}/pairs/overdue"))
+            .await,
+        200,
+    )
+    .await;
+    assert!(overdue.as_array().unwrap().is_empty(), "{overdue}");
+    let pairs = ok(coordinator.get(&format!("/api/v1/t/{T}/pairs")).await, 200).await;
+    assert_eq!(pairs[0]["last_meeting"], yesterday.to_string());
+    assert_eq!(pairs[0]["standing"]["state"], "on_track");
+
+    // Corrected while open; locked after seven days, the protocol unchanged.
+    let one = format!("/api/v1/t/{T}/meetings/{}", logged["id"].as_str().unwrap());
+    let mut fix = meeting(&pair, yesterday);
+    fix["minutes"] = json!(120);
+    let fixed = ok(mentor.put(&one, fix.clone()).await, 200).await;
+    assert_eq!(fixed["minutes"], 120);
+    ok(other.put(&one, fix.clone()).await, 404).await;
+    {
+        use domain::support::entity::meeting;
+        let txn = domain::db::write(&app.db, domain::db::Scope::System)
+            .await
+            .unwrap();
+        let mut am = meeting::Entity::find_by_id(
+            logged["id"]
+                .as_str()
+                .unwrap()
+                .parse::<uuid::Uuid>()
+                .unwrap(),
+        )
+        .one(&txn)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_active_model();
+        am.created_at = Set(chrono::Utc::now() - chrono::Duration::days(8));
+        am.update(&txn).await.unwrap();
+        txn.commit().await.unwrap();
+    }
+    fix["minutes"] = json!(30);
+    refused(mentor.put(&one, fix).await, 409, "error-meeting-locked").await;
+    let list = ok(
+        coordinator
+            .get(&format!("/api/v1/t/{T}/pairs/{pair}/meetings"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(list[0]["minutes"], 120);
+    assert_eq!(list[0]["locked"], true);
+
+    // Guest visits within the term.
+    let visits = format!("/api/v1/t/{T}/pairs/{pair}/guest-visits");
+    let from = today + chrono::Days::new(5);
+    refused(
+        coordinator
+            .post(&visits, json!({"from_on": from, "until_on": today}))
+            .await,
+        422,
+        "error-guest-dates",
+    )
+    .await;
+    refused(
+        coordinator
+            .post(
+                &visits,
+                json!({"from_on": from, "until_on": today + chrono::Days::new(2000)}),
+            )
+            .await,
+        422,
+        "error-guest-term",
+    )
+    .await;
+    ok(
+        mentor
+            .post(&visits, json!({"from_on": from, "until_on": from}))
+            .await,
+        403,
+    )
+    .await;
+    let granted = ok(
+        coordinator
+            .post(
+                &visits,
+                json!({"from_on": from, "until_on": from + chrono::Days::new(60), "note": "Выходные и каникулы"}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(granted["approved_by"], "Координатор");
+
+    // A consultation: its notes are the psychologists' alone, every read logged.
+    let c = ok(
+        psychologist
+            .post(
+                &format!("/api/v1/t/{T}/consultations"),
+                json!({"pair_id": pair, "scheduled_at": chrono::Utc::now(), "held": true,
+                       "notes": "Наставник тревожится из-за оценок"}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(c["child_id"], aliya.as_str());
+    let one_c = format!("/api/v1/t/{T}/consultations/{}", c["id"].as_str().unwrap());
+    ok(coordinator.get(&one_c).await, 403).await;
+    ok(mentor.get(&one_c).await, 403).await;
+    let before = audit_count(&app, "consultation.read").await;
+    let read = ok(psychologist.get(&one_c).await, 200).await;
+    assert_eq!(read["notes"], "Наставник тревожится из-за оценок");
+    assert_eq!(audit_count(&app, "consultation.read").await, before + 1);
+    refused(
+        psychologist
+            .post(
+                &format!("/api/v1/t/{T}/consultations"),
+                json!({"scheduled_at": chrono::Utc::now()}),
+            )
+            .await,
+        422,
+        "error-consultation-subject",
+    )
+    .await;
+
+    // A concern from the mentor about their mentee: the region's psychologist and
+    // coordinator are e-mailed, without the child's name. Another mentor cannot raise one
+    // about Алия.
+    let concerns = format!("/api/v1/t/{T}/concerns");
+    refused(
+        mentor
+            .post(
+                &concerns,
+                json!({"pair_id": pair, "severity": "high", "summary": " "}),
+            )
+            .await,
+        422,
+        "error-concern-summary",
+    )
+    .await;
+    ok(
+        other
+            .post(
+                &concerns,
+                json!({"child_id": aliya, "severity": "high", "summary": "?"}),
+            )
+            .await,
+        404,
+    )
+    .await;
+    let concern = ok(
+        mentor
+            .post(
+                &concerns,
+                json!({"pair_id": pair, "severity": "high", "summary": "Синяк на руке, не говорит откуда"}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(concern["status"], "open");
+    for to in [
+        "psychologist@almaty-mentors.demo",
+        "coordinator@almaty-mentors.demo",
+    ] {
+        let e = app.wait_for_email(to, "Алматы").await;
+        assert!(!e.text.contains("Алия"), "no child's name in {}", e.text);
+        assert!(e.subject.contains("высокая"), "{}", e.subject);
+    }
+    let act = format!(
+        "/api/v1/t/{T}/concerns/{}/actions",
+        concern["id"].as_str().unwrap()
+    );
+    ok(mentor.post(&act, json!({"action": "x"})).await, 403).await;
+    ok(
+        psychologist
+            .post(&act, json!({"action": "Поговорили с воспитателем"}))
+            .await,
+        200,
+    )
+    .await;
+    let resolved = ok(
+        coordinator
+            .post(
+                &act,
+                json!({"action": "Врач осмотрел, травма на тренировке", "resolve": true}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(resolved["status"], "resolved");
+    assert_eq!(resolved["actions"].as_array().unwrap().len(), 2);
+    refused(
+        coordinator.post(&act, json!({"action": "ещё"})).await,
+        409,
+        "error-concern-resolved",
+    )
+    .await;
+    let mine = ok(mentor.get(&concerns).await, 200).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert!(
+        ok(other.get(&concerns).await, 200)
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Closing early needs a fitting reason; Алия goes back to the waiting list, the pair
+    // stays in the history.
+    let close = format!("/api/v1/t/{T}/pairs/{pair}/close");
+    refused(
+        coordinator
+            .post(&close, json!({"reason": "term_completed"}))
+            .await,
+        422,
+        "error-pair-term-not-ended",
+    )
+    .await;
+    refused(
+        coordinator.post(&close, json!({"reason": "other"})).await,
+        422,
+        "error-pair-close-note",
+    )
+    .await;
+    ok(
+        mentor
+            .post(&close, json!({"reason": "mentor_withdrew"}))
+            .await,
+        403,
+    )
+    .await;
+    let closed = ok(
+        coordinator
+            .post(
+                &close,
+                json!({"reason": "child_moved", "note": "Переведена в другой город"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["close_reason"], "child_moved");
+    assert!(closed["standing"].is_null());
+    assert_eq!(waiting(&coordinator, "Алия").await, aliya);
+    ok(mentor.post(&meetings, meeting(&pair, today)).await, 409).await;
+
+    // The admin exports everything about Алия, then erases her.
+    let export = ok(
+        admin
+            .get(&format!("/api/v1/t/{T}/children/{aliya}/export"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(export["child"]["first_name"], "Алия");
+    assert_eq!(export["matches"].as_array().unwrap().len(), 1);
+    assert_eq!(export["pairs"].as_array().unwrap().len(), 1);
+    assert_eq!(export["meetings"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        export["consultations"][0]["notes"],
+        "Наставник тревожится из-за оценок"
+    );
+    assert_eq!(export["concerns"].as_array().unwrap().len(), 1);
+    ok(
+        coordinator
+            .get(&format!("/api/v1/t/{T}/children/{aliya}/export"))
+            .await,
+        403,
+    )
+    .await;
+    ok(
+        coordinator
+            .delete(&format!("/api/v1/t/{T}/children/{aliya}"))
+            .await,
+        403,
+    )
+    .await;
+    let res = admin
+        .delete(&format!("/api/v1/t/{T}/children/{aliya}"))
+        .await;
+    assert_eq!(res.status(), 204);
+    ok(
+        admin.get(&format!("/api/v1/t/{T}/children/{aliya}")).await,
+        404,
+    )
+    .await;
+    ok(admin.get(&format!("/api/v1/t/{T}/pairs/{pair}")).await, 404).await;
+    assert_eq!(audit_count(&app, "child.erased").await, 1);
+}
+
+#[tokio::test]
+async fn the_mentor_acknowledges_the_rules_once_and_states_their_profile() {
+    let app = TestApp::sqlite().await;
+    let mentor = app.api_as(MENTOR).await;
+    let trainer = app.api_as("trainer@almaty-mentors.demo").await;
+    let first = ok(
+        mentor
+            .post(&format!("/api/v1/t/{T}/rules-acknowledgement"), json!({}))
+            .await,
+        200,
+    )
+    .await;
+    let at = first["rules_acknowledged_at"].as_str().unwrap().to_string();
+    let again = ok(
+        mentor
+            .post(&format!("/api/v1/t/{T}/rules-acknowledgement"), json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(again["rules_acknowledged_at"], at.as_str());
+    ok(
+        trainer
+            .post(&format!("/api/v1/t/{T}/rules-acknowledgement"), json!({}))
+            .await,
+        403,
+    )
+    .await;
+    let id = first["mentor_id"].as_str().unwrap();
+    let profile = format!("/api/v1/t/{T}/mentors/{id}/profile");
+    refused(
+        mentor
+            .put(&profile, json!({"home_at": {"lat": 95.0, "lon": 76.9}}))
+            .await,
+        422,
+        "error-home-location",
+    )
+    .await;
+    let set = ok(
+        mentor
+            .put(
+                &profile,
+                json!({"gender": "male", "interests": [" Шахматы ", "шахматы", "Кино"], "home_at": {"lat": 43.25, "lon": 76.95}}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(set["interests"], json!(["кино", "шахматы"]));
+    assert_eq!(set["gender"], "male");
+    assert_eq!(set["home_at"]["lat"], 43.25);
+    // The acknowledgement survives a profile change.
+    assert_eq!(set["rules_acknowledged_at"], at.as_str());
+    ok(trainer.get(&profile).await, 403).await;
+}
