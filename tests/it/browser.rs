@@ -643,7 +643,9 @@ async fn a_mentor_logs_a_meeting_and_the_coordinator_sees_the_pair_back_on_track
     c.goto(&format!("{base}/children")).await.unwrap();
     hydrated(&c).await;
     wait_text(&c, "Алия К.").await;
-    click_and_wait(&c, "#waiting-list tr:first-child a", "#suggestions").await;
+    // In-app links route on the client: wait for what only the next page has.
+    click(&c, "#waiting-list tr:first-child a").await;
+    wait_for(&c, "#suggestions").await;
     let child_url = c.current_url().await.unwrap().to_string();
     wait_text(&c, "тот же регион").await;
     click_and_wait(&c, "#suggestions button[type=submit]", "#child-notice").await;
@@ -685,14 +687,13 @@ async fn a_mentor_logs_a_meeting_and_the_coordinator_sees_the_pair_back_on_track
 
     // The mentor accepts the rules, opens their mentee from the menu and logs a meeting.
     sign_in(&c, &app, "mentor@almaty-mentors.demo", PASSWORD).await;
-    click_and_wait(&c, "#nav-mentees", "#pairs").await;
+    c.goto(&base).await.unwrap();
+    hydrated(&c).await;
+    click(&c, "#nav-mentees").await;
+    wait_for(&c, "#pairs").await;
     click_and_wait(&c, "#acknowledge-rules", "#rules-acknowledged").await;
-    click_and_wait(
-        &c,
-        &format!("#pairs tr[data-pair='{pair}'] a"),
-        "#log-meeting",
-    )
-    .await;
+    click(&c, &format!("#pairs tr[data-pair='{pair}'] a")).await;
+    wait_for(&c, "#log-meeting").await;
     let yesterday = crate::pairs::tenant_today(&app).await - chrono::Days::new(1);
     set_values(
         &c,

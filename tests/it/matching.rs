@@ -106,7 +106,12 @@ async fn staff_register_children_who_wait_in_order_and_only_their_region_sees_th
         let mine = ok(api.get(&format!("{path}/waiting")).await, 200).await;
         assert_eq!(mine.as_array().unwrap().len(), 3);
         assert_eq!(mine[0]["id"], aliya["id"]);
-        assert!(mine.as_array().unwrap().iter().all(|c| c["id"] != dana["id"]));
+        assert!(
+            mine.as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["id"] != dana["id"])
+        );
     }
     let dana_path = format!("{path}/{}", dana["id"].as_str().unwrap());
     ok(coordinator.get(&dana_path).await, 404).await;
