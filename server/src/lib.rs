@@ -4,6 +4,7 @@
 pub mod api;
 pub mod errors;
 pub mod http;
+pub mod matching;
 pub mod recruitment;
 pub mod selection;
 pub mod telemetry;
@@ -208,6 +209,10 @@ pub fn router(state: AppState, queue: JobQueue, max_body_bytes: usize) -> Router
         .route(
             "/t/{tenant}/documents/{id}/file",
             get(recruitment::page_download),
+        )
+        .route(
+            "/t/{tenant}/children/{id}/export",
+            get(matching::page_export_child),
         )
         .route(
             "/t/{tenant}/programmes/save",

@@ -286,7 +286,7 @@ pub(crate) async fn page_form_upload<T: serde::Serialize>(
 }
 
 /// The language and session the request middleware found for a portal request.
-fn who_asks(
+pub(crate) fn who_asks(
     request: &axum::extract::Request,
 ) -> (Locale, Option<domain::accounts::service::LiveSession>) {
     let locale = request

@@ -551,6 +551,54 @@ async fn a_waiting_child_is_matched_met_followed_and_the_pair_closed() {
     assert_eq!(waiting(&coordinator, "Алия").await, aliya);
     ok(mentor.post(&meetings, meeting(&pair, today)).await, 409).await;
 
+    // The portal's export link: a JSON file for the admin, behind the session.
+    let export_path = format!("/t/{T}/children/{aliya}/export");
+    let admin_page = app.browser();
+    admin_page.login("admin@almaty-mentors.demo").await;
+    let file = admin_page.get(&export_path).await;
+    assert_eq!(file.status(), 200);
+    assert!(
+        file.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert_eq!(file.headers()["x-content-type-options"], "nosniff");
+    let body: Value = file.json().await.unwrap();
+    assert_eq!(body["child"]["id"], aliya.as_str());
+    for (who, status) in [
+        (Some("coordinator@almaty-mentors.demo"), 403),
+        (Some("admin@karaganda-partner.demo"), 404),
+        (None, 401),
+    ] {
+        let b = app.browser();
+        if let Some(who) = who {
+            b.login(who).await;
+        }
+        assert_eq!(b.get(&export_path).await.status(), status, "{who:?}");
+    }
+    // Erasing from the page needs the box ticked; without it nothing is erased.
+    let csrf = admin_page.csrf().await;
+    let res = admin_page
+        .post_form(
+            &format!("/t/{T}/children/{aliya}"),
+            "/api/erase_child_form",
+            &[("csrf", &csrf), ("slug", T), ("id", &aliya)],
+        )
+        .await;
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("__err"),
+        "refused"
+    );
+    ok(
+        admin.get(&format!("/api/v1/t/{T}/children/{aliya}")).await,
+        200,
+    )
+    .await;
+
     // The admin exports everything about Алия, then erases her.
     let export = ok(
         admin
@@ -649,4 +697,175 @@ async fn the_mentor_acknowledges_the_rules_once_and_states_their_profile() {
     // The acknowledgement survives a profile change.
     assert_eq!(set["rules_acknowledged_at"], at.as_str());
     ok(trainer.get(&profile).await, 403).await;
+}
+
+/// Posts a portal form as a browser without script does; returns where it redirected.
+async fn post_page(
+    b: &ustaz_tests::Browser,
+    from: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> String {
+    let csrf = b.csrf().await;
+    let mut all: Vec<(&str, &str)> = vec![("csrf", &csrf), ("slug", T)];
+    all.extend_from_slice(fields);
+    let res = b.post_form(from, action, &all).await;
+    assert_eq!(res.status(), 302, "{action}");
+    res.headers()["location"].to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn concerns_consultations_and_the_mentor_profile_work_from_the_pages_without_script() {
+    let app = TestApp::sqlite().await;
+    let (_, _, pair) = crate::refusals::pair_of(&app).await;
+    let pair_page = format!("/t/{T}/pairs/{pair}");
+    let mentor = app.browser();
+    mentor.login(MENTOR).await;
+    let coordinator = app.browser();
+    coordinator.login("coordinator@almaty-mentors.demo").await;
+    let psychologist = app.browser();
+    psychologist.login("psychologist@almaty-mentors.demo").await;
+
+    // The mentor raises a concern from the pair's page; an empty one is refused.
+    let to = post_page(
+        &mentor,
+        &pair_page,
+        "/api/raise_concern_form",
+        &[("pair", &pair), ("severity", "high"), ("summary", " ")],
+    )
+    .await;
+    assert!(to.contains("__err"), "{to}");
+    let to = post_page(
+        &mentor,
+        &pair_page,
+        "/api/raise_concern_form",
+        &[
+            ("pair", &pair),
+            ("severity", "critical"),
+            ("summary", "Жалуется на старших ребят"),
+        ],
+    )
+    .await;
+    assert!(to.ends_with("?concern=1"), "{to}");
+    let page = coordinator
+        .get(&format!("/t/{T}/concerns"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Жалуется на старших ребят") && page.contains("критическая"),
+        "{page}"
+    );
+
+    // The coordinator records an action and resolves it; the mentor sees it resolved.
+    let concerns: Value = app
+        .api_as("coordinator@almaty-mentors.demo")
+        .await
+        .get(&format!("/api/v1/t/{T}/concerns"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = concerns[0]["id"].as_str().unwrap().to_string();
+    let to = post_page(
+        &coordinator,
+        &format!("/t/{T}/concerns"),
+        "/api/concern_action_form",
+        &[
+            ("id", &id),
+            ("action", "Поговорили с воспитателем"),
+            ("resolve", "yes"),
+        ],
+    )
+    .await;
+    assert!(to.ends_with("?acted=1"), "{to}");
+    let page = mentor
+        .get(&format!("/t/{T}/concerns"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Поговорили с воспитателем") && page.contains("data-status=\"resolved\""),
+        "{page}"
+    );
+
+    // The psychologist records a consultation; a time that is not one is refused. The
+    // coordinator cannot open the page.
+    let to = post_page(
+        &psychologist,
+        &format!("/t/{T}/consultations"),
+        "/api/record_consultation_form",
+        &[("pair", &pair), ("scheduled_at", "вчера"), ("notes", "")],
+    )
+    .await;
+    assert!(to.contains("__err"), "{to}");
+    let to = post_page(
+        &psychologist,
+        &format!("/t/{T}/consultations"),
+        "/api/record_consultation_form",
+        &[
+            ("pair", &pair),
+            ("scheduled_at", "2026-11-20T15:30"),
+            ("held", "yes"),
+            ("notes", "Обсудили границы"),
+        ],
+    )
+    .await;
+    assert!(to.ends_with("?recorded=1"), "{to}");
+    let page = psychologist
+        .get(&format!("/t/{T}/consultations"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    // 15:30 in Almaty (UTC+5) is 10:30 UTC.
+    assert!(
+        page.contains("Обсудили границы") && page.contains("20.11.2026 10:30 UTC"),
+        "{page}"
+    );
+    assert_eq!(
+        coordinator
+            .get(&format!("/t/{T}/consultations"))
+            .await
+            .status(),
+        403
+    );
+
+    // The mentor's profile: a latitude without a longitude is refused, nothing changed; then
+    // saved.
+    let to = post_page(
+        &mentor,
+        &format!("/t/{T}/pairs"),
+        "/api/mentor_profile_form",
+        &[
+            ("gender", "female"),
+            ("interests", "театр"),
+            ("lat", "43.2"),
+            ("lon", ""),
+        ],
+    )
+    .await;
+    assert!(to.contains("__err"), "{to}");
+    let to = post_page(
+        &mentor,
+        &format!("/t/{T}/pairs"),
+        "/api/mentor_profile_form",
+        &[
+            ("gender", "female"),
+            ("interests", "Театр, книги"),
+            ("lat", "43.2"),
+            ("lon", "76.9"),
+        ],
+    )
+    .await;
+    assert!(to.ends_with("?profile=1"), "{to}");
+    let page = mentor
+        .get(&format!("/t/{T}/pairs"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("книги, театр"), "{page}");
 }

@@ -430,7 +430,7 @@ async fn cohort_of(app: &TestApp) -> String {
 
 /// A pair of the demo mentor with the seeded child Алия (proposed by the coordinator, approved
 /// by the psychologist): (child, match, pair).
-async fn pair_of(app: &TestApp) -> (String, String, String) {
+pub(crate) async fn pair_of(app: &TestApp) -> (String, String, String) {
     let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
     let psychologist = app.api_as("psychologist@almaty-mentors.demo").await;
     let waiting: Value = coordinator
@@ -596,6 +596,19 @@ fn page_table() -> Vec<(&'static str, Who)> {
             "/t/{slug}/pairs/{pair}",
             Who::Tenant {
                 lower: Some(ALMATY_TRAINER),
+            },
+        ),
+        (
+            "/t/{slug}/concerns",
+            Who::Tenant {
+                lower: Some(ALMATY_TRAINER),
+            },
+        ),
+        // Psychologists only: the admin is refused too (the test opens it as the psychologist).
+        (
+            "/t/{slug}/consultations",
+            Who::Tenant {
+                lower: Some(ALMATY_COORDINATOR),
             },
         ),
         ("/activate", Who::Public),
@@ -833,6 +846,11 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
                 ("reason", ""),
             ],
         ),
+        (
+            "/api/erase_child_form",
+            t(Some(ALMATY_MENTOR)),
+            vec![("id", "CHILD"), ("confirm", "yes")],
+        ),
         // The mentor's own: pairs, a pair, protocols, rules, concerns.
         ("/api/pairs_page", t(None), vec![]),
         ("/api/acknowledge_rules_form", t(None), vec![]),
@@ -864,6 +882,32 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
                 ("from_on", "2027-01-01"),
                 ("until_on", "2027-01-02"),
                 ("note", ""),
+            ],
+        ),
+        (
+            "/api/mentor_profile_form",
+            t(None),
+            vec![
+                ("gender", ""),
+                ("interests", "probe"),
+                ("lat", ""),
+                ("lon", ""),
+            ],
+        ),
+        ("/api/concerns_page", t(None), vec![]),
+        (
+            "/api/concern_action_form",
+            t(Some(ALMATY_MENTOR)),
+            vec![("id", "PAIR"), ("action", "probe")],
+        ),
+        ("/api/consultations_page", t(Some(ALMATY_MENTOR)), vec![]),
+        (
+            "/api/record_consultation_form",
+            t(Some(ALMATY_MENTOR)),
+            vec![
+                ("pair", "PAIR"),
+                ("scheduled_at", "2026-11-01T10:00"),
+                ("notes", ""),
             ],
         ),
         (
@@ -1065,6 +1109,8 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
         .await;
     let cohort = cohort_of(&app).await;
     let (child, _, pair) = pair_of(&app).await;
+    let psychologist = app.browser();
+    psychologist.login("psychologist@almaty-mentors.demo").await;
     let stranger = app.browser();
     stranger.login(OTHER_TENANT_ADMIN).await;
     let admin = app.browser();
@@ -1100,7 +1146,12 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
                 );
             }
             Who::Tenant { lower } => {
-                assert_eq!(admin.get(&concrete).await.status(), 200, "{path} admin");
+                let opener = if path.ends_with("/consultations") {
+                    &psychologist
+                } else {
+                    &admin
+                };
+                assert_eq!(opener.get(&concrete).await.status(), 200, "{path} opened");
                 assert_eq!(
                     anonymous.get(&concrete).await.status(),
                     401,

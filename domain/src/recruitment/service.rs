@@ -51,6 +51,18 @@ fn local_instant(t: &tenant::Model, date: NaiveDate, time: NaiveTime) -> DateTim
 }
 
 /// Today's date where the tenant is.
+/// A wall-clock time in the organisation's time zone, as UTC (the earlier of two at a DST
+/// fold; `None` in a spring-forward gap).
+pub fn tenant_local_to_utc(
+    t: &tenant::Model,
+    local: chrono::NaiveDateTime,
+) -> Option<DateTime<Utc>> {
+    local
+        .and_local_timezone(tz_of(t))
+        .earliest()
+        .map(|d| d.with_timezone(&Utc))
+}
+
 pub fn tenant_today(t: &tenant::Model) -> NaiveDate {
     Utc::now().with_timezone(&tz_of(t)).date_naive()
 }

@@ -11,12 +11,12 @@
 
 mod pages;
 
-pub use pages::{ChildPage, ChildrenPage, PairPage, PairsPage};
+pub use pages::{ChildPage, ChildrenPage, ConcernsPage, ConsultationsPage, PairPage, PairsPage};
 
 use domain::matching::{
     ChildView, MatchView, MentorProfileView, PairView, Suggestion, WaitingChild,
 };
-use domain::support::MeetingView;
+use domain::support::{ConcernView, ConsultationView, MeetingView};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -221,6 +221,29 @@ pub async fn decide_match_form(
     Ok(())
 }
 
+/// Erases a child and everything held about them (admins), once the box is ticked.
+#[server(endpoint = "erase_child_form")]
+pub async fn erase_child_form(
+    csrf: String,
+    slug: String,
+    id: Uuid,
+    confirm: Option<String>,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    ctx.require_admin()?;
+    if confirm.as_deref() != Some("yes") {
+        return Err(AppError::Domain(domain::Error::invalid(
+            "confirm",
+            "error-erase-confirm",
+        )));
+    }
+    domain::matching::service::erase_child(&state().db, &ctx, id).await?;
+    leptos_axum::redirect(&format!("/t/{slug}/children?erased=1"));
+    Ok(())
+}
+
 // ---------------------------------------------------------------- pairs
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -388,5 +411,151 @@ pub async fn raise_concern_form(
     };
     domain::support::service::raise_concern(&state().db, &ctx, &input).await?;
     leptos_axum::redirect(&format!("/t/{slug}/pairs/{pair}?concern=1"));
+    Ok(())
+}
+
+/// The mentor states what the ranking knows about them: gender, interests, where they live.
+#[server(endpoint = "mentor_profile_form")]
+pub async fn mentor_profile_form(
+    csrf: String,
+    slug: String,
+    gender: String,
+    interests: String,
+    lat: String,
+    lon: String,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    use domain::matching::{Gender, GeoPoint, MentorProfileInput};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let home_at = match (
+        optional::<f64>("home_at", &lat, "error-home-location")?,
+        optional::<f64>("home_at", &lon, "error-home-location")?,
+    ) {
+        (Some(lat), Some(lon)) => Some(GeoPoint { lat, lon }),
+        (None, None) => None,
+        _ => {
+            return Err(AppError::Domain(domain::Error::invalid(
+                "home_at",
+                "error-home-location",
+            )));
+        }
+    };
+    let input = MentorProfileInput {
+        gender: if gender.trim().is_empty() {
+            None
+        } else {
+            Some(one_of("gender", &gender, Gender::parse)?)
+        },
+        interests: interests.split(',').map(str::to_string).collect(),
+        home_at,
+        capacity: None,
+    };
+    let me = ctx.actor.user_id;
+    domain::matching::pairs::set_mentor_profile(&state().db, &ctx, me, &input).await?;
+    leptos_axum::redirect(&format!("/t/{slug}/pairs?profile=1"));
+    Ok(())
+}
+
+// ---------------------------------------------------------------- concerns and consultations
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConcernsData {
+    pub concerns: Vec<ConcernView>,
+    /// Staff of the region record actions and resolve.
+    pub can_act: bool,
+}
+
+#[server(endpoint = "concerns_page")]
+pub async fn concerns_page(slug: String) -> Result<ConcernsData, AppError> {
+    use crate::server::{session, state, tenant_ctx};
+    let s = session()?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let concerns = domain::support::service::list_concerns(&state().db, &ctx).await?;
+    Ok(ConcernsData {
+        concerns,
+        can_act: domain::matching::pairs::FOLLOWERS
+            .iter()
+            .any(|r| ctx.has(*r)),
+    })
+}
+
+#[server(endpoint = "concern_action_form")]
+pub async fn concern_action_form(
+    csrf: String,
+    slug: String,
+    id: Uuid,
+    action: String,
+    resolve: Option<String>,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let input = domain::support::ConcernActionInput {
+        action,
+        resolve: resolve.as_deref() == Some("yes"),
+    };
+    domain::support::service::act_on_concern(&state().db, &ctx, id, &input).await?;
+    leptos_axum::redirect(&format!("/t/{slug}/concerns?acted=1"));
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsultationsData {
+    pub consultations: Vec<ConsultationView>,
+    /// Pairs of the region, for the form's choice.
+    pub pairs: Vec<(Uuid, String)>,
+}
+
+#[server(endpoint = "consultations_page")]
+pub async fn consultations_page(slug: String) -> Result<ConsultationsData, AppError> {
+    use crate::server::{session, state, tenant_ctx};
+    let s = session()?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let db = &state().db;
+    let consultations = domain::support::service::list_consultations(db, &ctx).await?;
+    let pairs = domain::matching::pairs::list_pairs(db, &ctx)
+        .await?
+        .into_iter()
+        .filter(|p| p.status == domain::matching::pairs::ACTIVE)
+        .map(|p| (p.id, format!("{} · {}", p.child_name, p.mentor_name)))
+        .collect();
+    Ok(ConsultationsData {
+        consultations,
+        pairs,
+    })
+}
+
+#[server(endpoint = "record_consultation_form")]
+pub async fn record_consultation_form(
+    csrf: String,
+    slug: String,
+    pair: String,
+    scheduled_at: String,
+    held: Option<String>,
+    notes: String,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    // A `datetime-local` field: the organisation's wall-clock time.
+    let local = chrono::NaiveDateTime::parse_from_str(scheduled_at.trim(), "%Y-%m-%dT%H:%M")
+        .map_err(|_| {
+            AppError::Domain(domain::Error::invalid("scheduled_at", "error-date-invalid"))
+        })?;
+    let scheduled_at = domain::recruitment::service::tenant_local_to_utc(&ctx.tenant, local)
+        .ok_or_else(|| {
+            AppError::Domain(domain::Error::invalid("scheduled_at", "error-date-invalid"))
+        })?;
+    let input = domain::support::ConsultationInput {
+        mentor_id: None,
+        child_id: None,
+        pair_id: optional("pair_id", &pair, "error-consultation-subject")?,
+        scheduled_at,
+        held: held.as_deref() == Some("yes"),
+        notes,
+    };
+    domain::support::service::record_consultation(&state().db, &ctx, &input).await?;
+    leptos_axum::redirect(&format!("/t/{slug}/consultations?recorded=1"));
     Ok(())
 }

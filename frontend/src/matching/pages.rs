@@ -55,6 +55,14 @@ fn standing_badge(l: Locale, s: Option<Standing>) -> AnyView {
     }
 }
 
+fn severity_class(s: Severity) -> &'static str {
+    if s >= Severity::High {
+        "badge error"
+    } else {
+        "badge"
+    }
+}
+
 fn notice(l: Locale, pairs: &[(&str, &str)]) -> Option<String> {
     let q = use_query_map();
     let q = q.read_untracked();
@@ -78,11 +86,13 @@ pub fn ChildrenPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let info = session.await.unwrap_or_default();
                 let l = info.locale;
+                let note = notice(l, &[("erased", "child-erased")]);
                 match loaded(data.await, l) {
                     Err(v) => v,
                     Ok(d) => view! {
                         <section class="card">
                             <h1>{l.t("children-title")}</h1>
+                            {note.map(|n| view! { <p class="ok" role="status" id="children-notice">{n}</p> })}
                             <p class="muted">{l.t("children-intro")}</p>
                             {d.waiting.is_empty().then(|| view! { <p id="no-children">{l.t("children-none")}</p> })}
                             <table id="waiting-list">
@@ -182,6 +192,7 @@ pub fn ChildPage() -> impl IntoView {
     let data = Resource::new(move || (slug(), id()), |(s, i)| child_page(s, i));
     let propose = ServerAction::<ProposeMatchForm>::new();
     let decide = ServerAction::<DecideMatchForm>::new();
+    let erase = ServerAction::<EraseChildForm>::new();
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
@@ -200,6 +211,7 @@ pub fn ChildPage() -> impl IntoView {
                                 {note.map(|n| view! { <p class="ok" role="status" id="child-notice">{n}</p> })}
                                 {move || propose.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 {move || decide.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                {move || erase.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 <dl class="figures">
                                     <dt>{l.t("child-age")}</dt><dd>{c.age}" ("{date(c.date_of_birth)}")"</dd>
                                     <dt>{l.t("child-gender")}</dt><dd>{l.t(&format!("gender-{}", c.gender.as_str()))}</dd>
@@ -215,7 +227,15 @@ pub fn ChildPage() -> impl IntoView {
                                     })}
                                 </dl>
                                 {d.is_admin.then(|| view! {
-                                    <p><a href=format!("/api/v1/t/{}/children/{}/export", slug(), c.id) class="button secondary">{l.t("child-export")}</a></p>
+                                    // A file download, not a page: the router must not take it.
+                                    <p><a href=format!("/t/{}/children/{}/export", slug(), c.id) rel="external" download="" class="button secondary" id="child-export">{l.t("child-export")}</a></p>
+                                    <form method="post" action=EraseChildForm::PATH class="form inline" id="erase-child">
+                                        <input type="hidden" name="csrf" value=csrf.clone()/>
+                                        <input type="hidden" name="slug" value=slug()/>
+                                        <input type="hidden" name="id" value=child_id.clone()/>
+                                        <label class="check"><input type="checkbox" name="confirm" value="yes"/>{l.t("child-erase-confirm")}</label>
+                                        <button type="submit" class="danger">{l.t("child-erase")}</button>
+                                    </form>
                                 })}
                             </section>
                             {(c.status == "waiting").then(|| view! {
@@ -289,12 +309,13 @@ pub fn PairsPage() -> impl IntoView {
     let slug = move || params.read().get("slug").unwrap_or_default();
     let data = Resource::new(slug, pairs_page);
     let acknowledge = ServerAction::<AcknowledgeRulesForm>::new();
+    let profile = ServerAction::<MentorProfileForm>::new();
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let info = session.await.unwrap_or_default();
                 let l = info.locale;
-                let note = notice(l, &[("acknowledged", "rules-acknowledged")]);
+                let note = notice(l, &[("acknowledged", "rules-acknowledged"), ("profile", "profile-saved")]);
                 match loaded(data.await, l) {
                     Err(v) => v,
                     Ok(d) => view! {
@@ -314,6 +335,27 @@ pub fn PairsPage() -> impl IntoView {
                                         </form>
                                     }.into_any(),
                                 }}
+                            </section>
+                            <section class="card" id="mentor-profile">
+                                <h2>{l.t("profile-title")}</h2>
+                                <p class="muted">{l.t("profile-intro")}</p>
+                                {move || profile.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                <form method="post" action=MentorProfileForm::PATH class="form" id="profile-form">
+                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                    <input type="hidden" name="slug" value=slug()/>
+                                    <label>{l.t("child-gender")}
+                                        <select name="gender">
+                                            <option value="" selected=p.gender.is_none()>"—"</option>
+                                            <option value="female" selected=p.gender == Some(domain::matching::Gender::Female)>{l.t("gender-female")}</option>
+                                            <option value="male" selected=p.gender == Some(domain::matching::Gender::Male)>{l.t("gender-male")}</option>
+                                        </select>
+                                    </label>
+                                    <label>{l.t("child-interests")}<input name="interests" value=p.interests.join(", ") placeholder=l.t("child-interests-hint")/></label>
+                                    <label>{l.t("profile-lat")}<input name="lat" inputmode="decimal" value=p.home_at.map(|h| h.lat.to_string()).unwrap_or_default()/></label>
+                                    <label>{l.t("profile-lon")}<input name="lon" inputmode="decimal" value=p.home_at.map(|h| h.lon.to_string()).unwrap_or_default()/></label>
+                                    <p class="muted">{l.t_args("profile-capacity", &[("count", p.capacity.to_string())])}</p>
+                                    <button type="submit">{l.t("profile-save")}</button>
+                                </form>
                             </section>
                         })}
                         <section class="card">
@@ -485,6 +527,119 @@ pub fn PairPage() -> impl IntoView {
                             </section>
                         }.into_any()
                     }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+// ---------------------------------------------------------------- concerns
+
+#[component]
+pub fn ConcernsPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let data = Resource::new(slug, concerns_page);
+    let act = ServerAction::<ConcernActionForm>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                let note = notice(l, &[("acted", "concern-acted")]);
+                match loaded(data.await, l) {
+                    Err(v) => v,
+                    Ok(d) => {
+                        let csrf = info.csrf.clone();
+                        view! {
+                            <section class="card">
+                                <h1>{l.t("concerns-title")}</h1>
+                                {note.map(|n| view! { <p class="ok" role="status" id="concerns-notice">{n}</p> })}
+                                {move || act.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                {d.concerns.is_empty().then(|| view! { <p>{l.t("concerns-none")}</p> })}
+                                <ul id="concerns" class="history">
+                                    {d.concerns.iter().map(|c| view! {
+                                        <li data-concern=c.id.to_string() data-status=c.status.clone()>
+                                            <span class=severity_class(c.severity)>{l.t(&format!("severity-{}", c.severity.as_str()))}</span>" "
+                                            <span class="badge">{l.t(&key("concern-status", &c.status))}</span>" "
+                                            <span class="muted">{c.raised_by.clone()}", "{c.raised_at.format("%d.%m.%Y %H:%M UTC").to_string()}</span>
+                                            {c.pair_id.map(|p| view! { " " <a href=format!("/t/{}/pairs/{}", slug(), p)>{l.t("concern-open-pair")}</a> })}
+                                            <p>{c.summary.clone()}</p>
+                                            <ol class="actions">
+                                                {c.actions.iter().map(|a| view! { <li>{a.at.format("%d.%m.%Y").to_string()}" · "{a.by.clone()}": "{a.action.clone()}</li> }).collect_view()}
+                                            </ol>
+                                            {(d.can_act && c.status == "open").then(|| view! {
+                                                <form method="post" action=ConcernActionForm::PATH class="form inline">
+                                                    <input type="hidden" name="csrf" value=csrf.clone()/>
+                                                    <input type="hidden" name="slug" value=slug()/>
+                                                    <input type="hidden" name="id" value=c.id.to_string()/>
+                                                    <label>{l.t("concern-action")}<input name="action" required maxlength="4000"/></label>
+                                                    <label class="check"><input type="checkbox" name="resolve" value="yes"/>{l.t("concern-resolve")}</label>
+                                                    <button type="submit">{l.t("concern-record")}</button>
+                                                </form>
+                                            })}
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+// ---------------------------------------------------------------- consultations
+
+#[component]
+pub fn ConsultationsPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let data = Resource::new(slug, consultations_page);
+    let record = ServerAction::<RecordConsultationForm>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                let note = notice(l, &[("recorded", "consultation-recorded")]);
+                match loaded(data.await, l) {
+                    Err(v) => v,
+                    Ok(d) => view! {
+                        <section class="card">
+                            <h1>{l.t("consultations-title")}</h1>
+                            <p class="muted">{l.t("consultations-private")}</p>
+                            {note.map(|n| view! { <p class="ok" role="status" id="consultations-notice">{n}</p> })}
+                            {move || record.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                            <form method="post" action=RecordConsultationForm::PATH class="form" id="record-consultation">
+                                <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                <input type="hidden" name="slug" value=slug()/>
+                                <label>{l.t("consultation-pair")}
+                                    <select name="pair">
+                                        {d.pairs.iter().map(|(id, name)| view! { <option value=id.to_string()>{name.clone()}</option> }).collect_view()}
+                                    </select>
+                                </label>
+                                <label>{l.t("consultation-when")}<input type="datetime-local" name="scheduled_at" required/></label>
+                                <label class="check"><input type="checkbox" name="held" value="yes"/>{l.t("consultation-held")}</label>
+                                <label>{l.t("consultation-notes")}<textarea name="notes" maxlength="4000"></textarea></label>
+                                <button type="submit">{l.t("consultation-save")}</button>
+                            </form>
+                            {d.consultations.is_empty().then(|| view! { <p>{l.t("consultations-none")}</p> })}
+                            <ul id="consultations" class="history">
+                                {d.consultations.iter().map(|c| view! {
+                                    <li data-consultation=c.id.to_string()>
+                                        <strong>{c.scheduled_at.format("%d.%m.%Y %H:%M UTC").to_string()}</strong>" · "
+                                        <span class="badge">{l.t(&key("consultation-status", &c.status))}</span>" · "{c.psychologist_name.clone()}
+                                        {c.pair_id.map(|p| view! { " " <a href=format!("/t/{}/pairs/{}", slug(), p)>{l.t("concern-open-pair")}</a> })}
+                                        <p>{c.notes.clone()}</p>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        </section>
+                    }.into_any(),
                 }
             })}
         </Suspense>
