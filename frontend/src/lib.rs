@@ -16,6 +16,7 @@ use leptos_router::{SsrMode, path};
 
 pub mod accounts;
 pub mod errors;
+pub mod forms;
 pub mod layout;
 pub mod matching;
 pub mod recruitment;

@@ -13,6 +13,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entity::{child, guest_visit, mentor_profile, pair, proposal};
+use super::service::list_of;
 use super::*;
 use crate::accounts::Role;
 use crate::accounts::entity::{membership, user};
@@ -41,10 +42,6 @@ pub const CLOSED: &str = "closed";
 /// A child whose pair ran its whole term.
 pub const COMPLETED: &str = "completed";
 pub const MATCHED: &str = "matched";
-
-fn list_of(json: &str) -> Vec<String> {
-    serde_json::from_str(json).unwrap_or_default()
-}
 
 /// An active mentor of the organisation: the selection that made them one (its programme gives
 /// the term and cadence of their pairs) and what the ranking needs.

@@ -25,7 +25,8 @@ const READERS: [Role; 3] = [Role::TenantAdmin, Role::Coordinator, Role::Psycholo
 
 pub const WAITING: &str = "waiting";
 
-fn list_of(json: &str) -> Vec<String> {
+/// A stored JSON list of words (languages, interests).
+pub(crate) fn list_of(json: &str) -> Vec<String> {
     serde_json::from_str(json).unwrap_or_default()
 }
 

@@ -24,24 +24,7 @@ use uuid::Uuid;
 use crate::errors::AppError;
 
 #[cfg(feature = "ssr")]
-fn parse<T: std::str::FromStr>(field: &str, raw: &str, code: &str) -> Result<T, AppError> {
-    raw.trim()
-        .parse()
-        .map_err(|_| AppError::Domain(domain::Error::invalid(field, code)))
-}
-
-#[cfg(feature = "ssr")]
-fn optional<T: std::str::FromStr>(
-    field: &str,
-    raw: &str,
-    code: &str,
-) -> Result<Option<T>, AppError> {
-    if raw.trim().is_empty() {
-        Ok(None)
-    } else {
-        parse(field, raw, code).map(Some)
-    }
-}
+use crate::forms::{optional, parse};
 
 /// A value of one of the domain's string enums, or the field's error.
 #[cfg(feature = "ssr")]

@@ -10,11 +10,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::*;
 use crate::errors::{ErrorNote, loaded};
+use crate::forms::{date, when};
 use crate::session::use_session;
-
-fn date(d: chrono::NaiveDate) -> String {
-    d.format("%d.%m.%Y").to_string()
-}
 
 fn key(prefix: &str, value: &str) -> String {
     format!("{prefix}-{}", value.replace('_', "-"))
@@ -563,11 +560,11 @@ pub fn ConcernsPage() -> impl IntoView {
                                         <li data-concern=c.id.to_string() data-status=c.status.clone()>
                                             <span class=severity_class(c.severity)>{l.t(&format!("severity-{}", c.severity.as_str()))}</span>" "
                                             <span class="badge">{l.t(&key("concern-status", &c.status))}</span>" "
-                                            <span class="muted">{c.raised_by.clone()}", "{c.raised_at.format("%d.%m.%Y %H:%M UTC").to_string()}</span>
+                                            <span class="muted">{c.raised_by.clone()}", "{when(c.raised_at)}</span>
                                             {c.pair_id.map(|p| view! { " " <a href=format!("/t/{}/pairs/{}", slug(), p)>{l.t("concern-open-pair")}</a> })}
                                             <p>{c.summary.clone()}</p>
                                             <ol class="actions">
-                                                {c.actions.iter().map(|a| view! { <li>{a.at.format("%d.%m.%Y").to_string()}" · "{a.by.clone()}": "{a.action.clone()}</li> }).collect_view()}
+                                                {c.actions.iter().map(|a| view! { <li>{date(a.at.date_naive())}" · "{a.by.clone()}": "{a.action.clone()}</li> }).collect_view()}
                                             </ol>
                                             {(d.can_act && c.status == "open").then(|| view! {
                                                 <form method="post" action=ConcernActionForm::PATH class="form inline">
@@ -631,7 +628,7 @@ pub fn ConsultationsPage() -> impl IntoView {
                             <ul id="consultations" class="history">
                                 {d.consultations.iter().map(|c| view! {
                                     <li data-consultation=c.id.to_string()>
-                                        <strong>{c.scheduled_at.format("%d.%m.%Y %H:%M UTC").to_string()}</strong>" · "
+                                        <strong>{when(c.scheduled_at)}</strong>" · "
                                         <span class="badge">{l.t(&key("consultation-status", &c.status))}</span>" · "{c.psychologist_name.clone()}
                                         {c.pair_id.map(|p| view! { " " <a href=format!("/t/{}/pairs/{}", slug(), p)>{l.t("concern-open-pair")}</a> })}
                                         <p>{c.notes.clone()}</p>

@@ -12,12 +12,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::*;
 use crate::errors::{ErrorNote, loaded};
+use crate::forms::date;
 use crate::session::use_session;
-
-/// A date as people in Kazakhstan write it (the same in all three languages).
-fn date(d: chrono::NaiveDate) -> String {
-    d.format("%d.%m.%Y").to_string()
-}
 
 fn window_note(l: Locale, p: &ProgrammeView) -> String {
     match p.window {

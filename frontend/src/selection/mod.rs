@@ -26,27 +26,8 @@ use uuid::Uuid;
 
 use crate::errors::AppError;
 
-/// Turns a form's text into a typed value, naming the field when it does not parse.
 #[cfg(feature = "ssr")]
-fn parse<T: std::str::FromStr>(field: &str, raw: &str, code: &str) -> Result<T, AppError> {
-    raw.trim()
-        .parse()
-        .map_err(|_| AppError::Domain(domain::Error::invalid(field, code)))
-}
-
-/// An optional form field: empty is `None`.
-#[cfg(feature = "ssr")]
-fn optional<T: std::str::FromStr>(
-    field: &str,
-    raw: &str,
-    code: &str,
-) -> Result<Option<T>, AppError> {
-    if raw.trim().is_empty() {
-        Ok(None)
-    } else {
-        parse(field, raw, code).map(Some)
-    }
-}
+use crate::forms::{optional, parse};
 
 #[cfg(feature = "ssr")]
 fn stage_of(raw: &str) -> Result<domain::selection::StageKind, AppError> {

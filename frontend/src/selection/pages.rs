@@ -11,16 +11,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::*;
 use crate::errors::{ErrorNote, loaded};
+use crate::forms::{date, when};
 use crate::session::use_session;
-
-/// A date as people in Kazakhstan write it (the same in all three languages).
-fn date(d: chrono::NaiveDate) -> String {
-    d.format("%d.%m.%Y").to_string()
-}
-
-fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%d.%m.%Y %H:%M UTC").to_string()
-}
 
 fn status_class(s: Option<StageStatus>) -> &'static str {
     match s {

@@ -1,0 +1,38 @@
+//! What every portal page shares about forms and dates: reading typed values out of plain form
+//! fields (on the server, naming the field when one does not parse) and writing dates and times
+//! as people here read them (the same in all three languages).
+
+#[cfg(feature = "ssr")]
+use crate::errors::AppError;
+
+/// Turns a form's text into a typed value, naming the field when it does not parse.
+#[cfg(feature = "ssr")]
+pub fn parse<T: std::str::FromStr>(field: &str, raw: &str, code: &str) -> Result<T, AppError> {
+    raw.trim()
+        .parse()
+        .map_err(|_| AppError::Domain(domain::Error::invalid(field, code)))
+}
+
+/// An optional form field: empty is `None`.
+#[cfg(feature = "ssr")]
+pub fn optional<T: std::str::FromStr>(
+    field: &str,
+    raw: &str,
+    code: &str,
+) -> Result<Option<T>, AppError> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse(field, raw, code).map(Some)
+    }
+}
+
+/// A date as people in Kazakhstan write it.
+pub fn date(d: chrono::NaiveDate) -> String {
+    d.format("%d.%m.%Y").to_string()
+}
+
+/// A moment, in UTC and saying so.
+pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%d.%m.%Y %H:%M UTC").to_string()
+}
