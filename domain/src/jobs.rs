@@ -97,6 +97,12 @@ pub enum EmailMessage {
         severity: crate::support::Severity,
         path: String,
     },
+    /// The mentor is told that a psychologist approved their match. It names no child: the
+    /// pair's page is behind the sign-in.
+    MatchApproved {
+        tenant_name: String,
+        path: String,
+    },
 }
 
 pub mod outbox {

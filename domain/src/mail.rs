@@ -148,6 +148,15 @@ pub fn render(message: &EmailMessage, locale: Locale, public_url: &str) -> Rende
                 path,
             )
         }
+        EmailMessage::MatchApproved { tenant_name, path } => {
+            let args = [("tenant", tenant_name.clone())];
+            (
+                locale.t_args("email-match-subject", &args),
+                locale.t_args("email-match-body", &args),
+                locale.t("email-match-action"),
+                path,
+            )
+        }
         EmailMessage::PasswordReset { path } => (
             locale.t("email-reset-subject"),
             locale.t("email-reset-body"),

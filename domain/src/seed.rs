@@ -23,6 +23,8 @@ pub const OPERATOR_EMAIL: &str = "operator@ustaz.demo";
 pub const DEMO_PROGRAMME: &str = "mentors-2027";
 /// Last year's intake of the demo lead tenant, closed; the demo mentor was selected in it.
 pub const PAST_PROGRAMME: &str = "mentors-2026";
+/// The youth-group programme of the demo lead tenant (the Zhas model), with one group.
+pub const GROUP_PROGRAMME: &str = "youth-groups-2026";
 
 struct DemoTenant {
     slug: &'static str,
@@ -224,7 +226,8 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<()> {
     }
     txn.commit().await?;
     seed_programme(db).await?;
-    seed_mentoring(db).await
+    seed_mentoring(db).await?;
+    seed_groups(db).await
 }
 
 /// The demo programme: the one-to-one mentoring round of `almaty-mentors`, open now, with the
@@ -562,5 +565,107 @@ async fn seed_mentoring(db: &DatabaseConnection) -> Result<()> {
         };
         crate::matching::service::register_child(db, &ctx, &child).await?;
     }
+    Ok(())
+}
+
+/// The demo's youth groups: a group programme (monthly sessions) with one group in Almaty,
+/// six members, the demo mentor assigned, and its last session 35 days ago, so the group shows
+/// as overdue until the mentor logs this month's.
+async fn seed_groups(db: &DatabaseConnection) -> Result<()> {
+    use crate::matching::groups::{GroupInput, GroupMemberInput, GroupMentorInput};
+    use crate::recruitment::service::{programme_input, tenant_today};
+    use crate::recruitment::{Cadence, ProgrammeKind};
+    let admin = user::Entity::find()
+        .filter(user::Column::Email.eq("admin@almaty-mentors.demo"))
+        .one(db)
+        .await?
+        .ok_or(crate::Error::NotFound)?;
+    let ctx =
+        crate::tenancy::context::TenantCtx::resolve(db, &admin.into(), "almaty-mentors").await?;
+    if programme_input(db, &ctx, GROUP_PROGRAMME).await.is_ok() {
+        return Ok(());
+    }
+    let today = tenant_today(&ctx.tenant);
+    let mut input = programme_input(db, &ctx, DEMO_PROGRAMME).await?;
+    input.slug = GROUP_PROGRAMME.into();
+    input.kind = ProgrammeKind::Group;
+    input.meeting_cadence = Cadence::Monthly;
+    input.contract_months = 12;
+    input.names = crate::recruitment::Texts {
+        kk: "Жастар топтары — 2026".into(),
+        ru: "Молодёжные группы — 2026".into(),
+        en: "Youth groups — 2026".into(),
+    };
+    input.opens_on = today - chrono::Days::new(300);
+    input.closes_on = today - chrono::Days::new(270);
+    input.results_on = today - chrono::Days::new(250);
+    let programme = crate::recruitment::service::create_programme(db, &ctx, &input).await?;
+    let region = input.region_ids[0];
+    let group = crate::matching::groups::service::create_group(
+        db,
+        &ctx,
+        &GroupInput {
+            programme_id: programme.id,
+            region_id: region,
+            name: "Жас көшбасшылар".into(),
+            host_organisation: "Школа-гимназия №12, Алматы".into(),
+            project: "Экологический проект: озеленение школьного двора".into(),
+            started_on: Some(today - chrono::Days::new(90)),
+        },
+    )
+    .await?;
+    for (name, initial, born) in [
+        ("Дана", "С", (2009, 4, 11)),
+        ("Нурлан", "А", (2008, 12, 2)),
+        ("Айгерим", "Т", (2010, 2, 19)),
+        ("Тимур", "Е", (2009, 7, 30)),
+        ("Мадина", "Ж", (2008, 10, 5)),
+        ("Арман", "К", (2010, 6, 14)),
+    ] {
+        crate::matching::groups::service::add_group_member(
+            db,
+            &ctx,
+            group.id,
+            &GroupMemberInput {
+                first_name: name.into(),
+                last_initial: initial.into(),
+                date_of_birth: chrono::NaiveDate::from_ymd_opt(born.0, born.1, born.2)
+                    .expect("a date"),
+            },
+        )
+        .await?;
+    }
+    let mentor = user::Entity::find()
+        .filter(user::Column::Email.eq("mentor@almaty-mentors.demo"))
+        .one(db)
+        .await?
+        .ok_or(crate::Error::NotFound)?;
+    crate::matching::groups::service::assign_group_mentor(
+        db,
+        &ctx,
+        group.id,
+        &GroupMentorInput {
+            mentor_id: mentor.id,
+        },
+    )
+    .await?;
+    // A session in an earlier month (35 days back is always another month), logged by the
+    // mentor as the portal would.
+    let mentor_ctx =
+        crate::tenancy::context::TenantCtx::resolve(db, &mentor.into(), "almaty-mentors").await?;
+    crate::support::sessions::log_group_session(
+        db,
+        &mentor_ctx,
+        group.id,
+        &crate::support::GroupSessionInput {
+            held_on: today - chrono::Days::new(35),
+            minutes: 90,
+            attendees: 5,
+            topic: "Планирование субботника, распределение ролей".into(),
+            agreements: "Каждый приносит саженец; Дана ведёт список.".into(),
+            next_steps: "Согласовать дату с директором школы.".into(),
+        },
+    )
+    .await?;
     Ok(())
 }

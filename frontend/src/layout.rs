@@ -47,6 +47,7 @@ pub fn Header() -> impl IntoView {
                                 {follows.then(|| view! { <a href=format!("/t/{s}/children") id="nav-children">{l.t("nav-children")}</a> })}
                                 {follows.then(|| view! { <a href=format!("/t/{s}/pairs") id="nav-pairs">{l.t("nav-pairs")}</a> })}
                                 {(mentor && !follows).then(|| view! { <a href=format!("/t/{s}/pairs") id="nav-mentees">{l.t("nav-mentees")}</a> })}
+                                {(follows || mentor).then(|| view! { <a href=format!("/t/{s}/groups") id="nav-groups">{l.t("nav-groups")}</a> })}
                                 {(follows || mentor).then(|| view! { <a href=format!("/t/{s}/concerns") id="nav-concerns">{l.t("nav-concerns")}</a> })}
                                 {roles.contains(&Role::Psychologist).then(|| view! { <a href=format!("/t/{s}/consultations") id="nav-consultations">{l.t("nav-consultations")}</a> })}
                                 {mentor.then(|| view! { <a href=format!("/t/{s}/me") id="nav-account">{l.t("nav-account")}</a> })}

@@ -113,6 +113,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/t/:slug/pairs/:pair") view=matching::PairPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/concerns") view=matching::ConcernsPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/consultations") view=matching::ConsultationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/groups") view=matching::GroupsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/groups/:group") view=matching::GroupPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <Hydrated/>

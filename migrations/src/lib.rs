@@ -9,6 +9,7 @@ mod m20261123_000001_selection;
 mod m20261123_000002_results;
 mod m20261124_000001_children;
 mod m20261125_000001_pairs;
+mod m20261126_000001_groups;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_results::Migration),
             Box::new(m20261124_000001_children::Migration),
             Box::new(m20261125_000001_pairs::Migration),
+            Box::new(m20261126_000001_groups::Migration),
         ]
     }
 }
@@ -36,6 +38,7 @@ pub const TENANT_OWNED_TABLES: &[&[&str]] = &[
     m20261123_000002_results::RESULTS_TENANT_TABLES,
     m20261124_000001_children::CHILDREN_TENANT_TABLES,
     m20261125_000001_pairs::PAIRS_TENANT_TABLES,
+    m20261126_000001_groups::GROUPS_TENANT_TABLES,
 ];
 
 /// Enables row-level security with the tenant policy on `tables` (PostgreSQL only).

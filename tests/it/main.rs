@@ -4,6 +4,7 @@
 
 mod accounts;
 mod browser;
+mod groups;
 mod jobs;
 mod matching;
 mod pairs;

@@ -10,16 +10,10 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Query
 use serde_json::{Value, json};
 use ustaz_tests::{DEMO_TENANT, TestApp};
 
-use crate::selection::{audit_count, ok};
+use crate::selection::{audit_count, ok, refused};
 
 const T: &str = DEMO_TENANT;
 const MENTOR: &str = "mentor@almaty-mentors.demo";
-
-async fn refused(res: reqwest::Response, status: u16, code: &str) -> Value {
-    let body = ok(res, status).await;
-    assert_eq!(body["error"], code, "{body}");
-    body
-}
 
 /// The waiting child with this first name.
 async fn waiting(api: &ustaz_tests::Api, name: &str) -> String {
@@ -184,6 +178,9 @@ async fn a_waiting_child_is_matched_met_followed_and_the_pair_closed() {
     .await;
     assert_eq!(approved["status"], "approved");
     let pair = approved["pair_id"].as_str().unwrap().to_string();
+    // The mentor hears of it by e-mail, with the pair's link and no child's name.
+    let told = app.wait_for_email(MENTOR, &format!("/pairs/{pair}")).await;
+    assert!(!told.text.contains("Алия"), "{}", told.text);
     refused(
         psychologist
             .post(
@@ -700,7 +697,7 @@ async fn the_mentor_acknowledges_the_rules_once_and_states_their_profile() {
 }
 
 /// Posts a portal form as a browser without script does; returns where it redirected.
-async fn post_page(
+pub(crate) async fn post_page(
     b: &ustaz_tests::Browser,
     from: &str,
     action: &str,
@@ -868,4 +865,50 @@ async fn concerns_consultations_and_the_mentor_profile_work_from_the_pages_witho
         .await
         .unwrap();
     assert!(page.contains("книги, театр"), "{page}");
+
+    // The mentor corrects an open protocol from the pair's page; a bad length is refused and
+    // the protocol stays as it was.
+    let today = tenant_today(&app).await.to_string();
+    let logged = ok(
+        app.api_as(MENTOR)
+            .await
+            .post(
+                &format!("/api/v1/t/{T}/meetings"),
+                json!({"pair_id": pair, "held_on": today, "minutes": 45, "format": "visit",
+                       "mood": "calm", "issues": "Оценки по математике"}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let id = logged["id"].as_str().unwrap().to_string();
+    let page = mentor.get(&pair_page).await.text().await.unwrap();
+    assert!(page.contains(&format!(r#"data-correct="{id}""#)), "{page}");
+    let correction = |minutes: &'static str| {
+        vec![
+            ("pair", pair.clone()),
+            ("id", id.clone()),
+            ("held_on", today.clone()),
+            ("minutes", minutes.to_string()),
+            ("format", "outing".to_string()),
+            ("issues", "Оценки по математике и физике".to_string()),
+            ("agreements", String::new()),
+            ("mood", "good".to_string()),
+            ("next_steps", String::new()),
+        ]
+    };
+    let fields = correction("0");
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let to = post_page(&mentor, &pair_page, "/api/update_meeting_form", &borrowed).await;
+    assert!(to.contains("__err"), "{to}");
+    let page = coordinator.get(&pair_page).await.text().await.unwrap();
+    assert!(!page.contains("и физике"), "{page}");
+    let fields = correction("75");
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let to = post_page(&mentor, &pair_page, "/api/update_meeting_form", &borrowed).await;
+    assert!(to.ends_with("?corrected=1"), "{to}");
+    let page = coordinator.get(&pair_page).await.text().await.unwrap();
+    assert!(page.contains("Оценки по математике и физике"), "{page}");
+    // Staff see the protocol but have no correction form.
+    assert!(!page.contains("data-correct="), "{page}");
 }

@@ -894,8 +894,8 @@ async fn programmes_are_managed_by_the_tenant_admin_only_with_specific_errors() 
         .json()
         .await
         .unwrap();
-    // The demo seed has last year's intake too.
-    assert_eq!(list.as_array().unwrap().len(), 3);
+    // The demo seed has last year's intake and the youth-group programme too.
+    assert_eq!(list.as_array().unwrap().len(), 4);
 }
 
 #[tokio::test]

@@ -380,6 +380,55 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
             staff_only,
             Some(json!({"day": 1, "present": []})),
         ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/groups",
+            staff_only,
+            Some(
+                json!({"programme_id": PROBE_ID, "region_id": PROBE_ID, "name": "Probe",
+                        "host_organisation": "Probe"}),
+            ),
+        ),
+        ("get", "/api/v1/t/{tenant}/groups", not_trainer, None),
+        ("get", "/api/v1/t/{tenant}/groups/{id}", not_trainer, None),
+        (
+            "post",
+            "/api/v1/t/{tenant}/groups/{id}/members",
+            staff_only,
+            Some(
+                json!({"first_name": "Probe", "last_initial": "P", "date_of_birth": "2010-01-01"}),
+            ),
+        ),
+        (
+            "delete",
+            "/api/v1/t/{tenant}/groups/{id}/members/{member}",
+            staff_only,
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/groups/{id}/mentors",
+            staff_only,
+            Some(json!({"mentor_id": PROBE_ID})),
+        ),
+        (
+            "delete",
+            "/api/v1/t/{tenant}/groups/{id}/mentors/{mentor}",
+            staff_only,
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/groups/{id}/sessions",
+            not_trainer,
+            Some(json!({"held_on": "2026-11-01", "minutes": 60, "attendees": 1})),
+        ),
+        (
+            "get",
+            "/api/v1/t/{tenant}/groups/{id}/sessions",
+            not_trainer,
+            None,
+        ),
         ("get", "/api/v1/platform/tenants", Who::Operator, None),
         (
             "post",
@@ -609,6 +658,18 @@ fn page_table() -> Vec<(&'static str, Who)> {
             "/t/{slug}/consultations",
             Who::Tenant {
                 lower: Some(ALMATY_COORDINATOR),
+            },
+        ),
+        (
+            "/t/{slug}/groups",
+            Who::Tenant {
+                lower: Some(ALMATY_TRAINER),
+            },
+        ),
+        (
+            "/t/{slug}/groups/{group}",
+            Who::Tenant {
+                lower: Some(ALMATY_TRAINER),
             },
         ),
         ("/activate", Who::Public),
@@ -870,6 +931,21 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
             ],
         ),
         (
+            "/api/update_meeting_form",
+            t(None),
+            vec![
+                ("pair", "PAIR"),
+                ("id", PROBE_ID),
+                ("held_on", "2026-11-01"),
+                ("minutes", "60"),
+                ("format", "visit"),
+                ("issues", ""),
+                ("agreements", ""),
+                ("mood", "good"),
+                ("next_steps", ""),
+            ],
+        ),
+        (
             "/api/close_pair_form",
             t(Some(ALMATY_MENTOR)),
             vec![("pair", "PAIR"), ("reason", "other"), ("note", "probe")],
@@ -914,6 +990,59 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
             "/api/raise_concern_form",
             t(None),
             vec![("pair", "PAIR"), ("severity", "low"), ("summary", "probe")],
+        ),
+        // Youth groups: staff change them; their mentor logs the month's session.
+        ("/api/groups_page", t(None), vec![]),
+        (
+            "/api/create_group_form",
+            t(Some(ALMATY_MENTOR)),
+            vec![
+                ("programme", PROBE_ID),
+                ("region", PROBE_ID),
+                ("name", "Probe"),
+                ("host_organisation", "Probe"),
+                ("project", ""),
+                ("started_on", ""),
+            ],
+        ),
+        ("/api/group_page", t(None), vec![("id", "GROUP")]),
+        (
+            "/api/add_group_member_form",
+            t(Some(ALMATY_MENTOR)),
+            vec![
+                ("group", "GROUP"),
+                ("first_name", "Probe"),
+                ("last_initial", "P"),
+                ("date_of_birth", "2010-01-01"),
+            ],
+        ),
+        (
+            "/api/remove_group_member_form",
+            t(Some(ALMATY_MENTOR)),
+            vec![("group", "GROUP"), ("member", PROBE_ID)],
+        ),
+        (
+            "/api/assign_group_mentor_form",
+            t(Some(ALMATY_MENTOR)),
+            vec![("group", "GROUP"), ("mentor", PROBE_ID)],
+        ),
+        (
+            "/api/unassign_group_mentor_form",
+            t(Some(ALMATY_MENTOR)),
+            vec![("group", "GROUP"), ("mentor", PROBE_ID)],
+        ),
+        (
+            "/api/log_group_session_form",
+            t(None),
+            vec![
+                ("group", "GROUP"),
+                ("held_on", "2026-11-01"),
+                ("minutes", "60"),
+                ("attendees", "1"),
+                ("topic", ""),
+                ("agreements", ""),
+                ("next_steps", ""),
+            ],
         ),
         ("/api/list_tenants", Who::Operator, vec![]),
         (
@@ -1010,6 +1139,7 @@ async fn every_api_operation_is_in_the_table_and_refuses_strangers_and_lower_rol
             .replace("{programme}", "mentors-2027")
             .replace("{stage}", "documents")
             .replace("{member}", &membership)
+            .replace("{mentor}", &membership)
             .replace("{id}", id);
         let body = body.map(|b| {
             serde_json::from_str::<Value>(
@@ -1109,6 +1239,11 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
         .await;
     let cohort = cohort_of(&app).await;
     let (child, _, pair) = pair_of(&app).await;
+    let group =
+        crate::groups::demo_group(&app.api_as("admin@almaty-mentors.demo").await).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
     let psychologist = app.browser();
     psychologist.login("psychologist@almaty-mentors.demo").await;
     let stranger = app.browser();
@@ -1123,6 +1258,7 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
             .replace("{cohort}", &cohort)
             .replace("{child}", &child)
             .replace("{pair}", &pair)
+            .replace("{group}", &group)
             .replace("{id}", &application);
         match who {
             Who::Public | Who::SignedIn => {
@@ -1233,6 +1369,11 @@ async fn every_server_function_is_in_the_table_and_refuses_strangers_and_lower_r
 
     let cohort = cohort_of(&app).await;
     let (child, matched, pair) = pair_of(&app).await;
+    let group =
+        crate::groups::demo_group(&app.api_as("admin@almaty-mentors.demo").await).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
     let stranger = app.browser();
     stranger.login(OTHER_TENANT_ADMIN).await;
     let stranger_csrf = stranger.csrf().await;
@@ -1258,6 +1399,7 @@ async fn every_server_function_is_in_the_table_and_refuses_strangers_and_lower_r
                             "CHILD" => child.clone(),
                             "PAIR" => pair.clone(),
                             "MATCH" => matched.clone(),
+                            "GROUP" => group.clone(),
                             other => other.to_string(),
                         },
                     )

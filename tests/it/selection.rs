@@ -21,7 +21,7 @@ pub(crate) async fn ok(res: reqwest::Response, status: u16) -> Value {
 }
 
 /// Refused with `status` and the error `code`.
-async fn refused(res: reqwest::Response, status: u16, code: &str) -> Value {
+pub(crate) async fn refused(res: reqwest::Response, status: u16, code: &str) -> Value {
     let body = ok(res, status).await;
     assert_eq!(body["error"], code, "{body}");
     body

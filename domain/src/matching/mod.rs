@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 #[cfg(feature = "server")]
 pub mod entity;
+pub mod groups;
 #[cfg(feature = "server")]
 pub mod pairs;
 #[cfg(feature = "server")]
@@ -269,19 +270,30 @@ pub struct CheckedChild {
     pub consent_name: String,
 }
 
+/// A young person's name as records keep it: a first name (one line, at most 60 characters)
+/// and one letter of the family name, upper-cased.
+pub fn check_name(first_name: &str, last_initial: &str) -> Result<(String, String), crate::Error> {
+    use crate::Error;
+    let first_name = first_name.trim().to_string();
+    if first_name.is_empty()
+        || first_name.chars().count() > 60
+        || first_name.chars().any(char::is_control)
+    {
+        return Err(Error::invalid("first_name", "error-child-first-name"));
+    }
+    let mut initial = last_initial.trim().chars();
+    let last_initial = match (initial.next(), initial.next()) {
+        (Some(c), None) if c.is_alphabetic() => c.to_uppercase().collect::<String>(),
+        _ => return Err(Error::invalid("last_initial", "error-child-initial")),
+    };
+    Ok((first_name, last_initial))
+}
+
 impl ChildInput {
     /// Checks the fields against `today` (the organisation's date).
     pub fn check(&self, today: chrono::NaiveDate) -> Result<CheckedChild, crate::Error> {
         use crate::Error;
-        let first_name = self.first_name.trim().to_string();
-        if first_name.is_empty() || first_name.chars().count() > 60 {
-            return Err(Error::invalid("first_name", "error-child-first-name"));
-        }
-        let mut initial = self.last_initial.trim().chars();
-        let last_initial = match (initial.next(), initial.next()) {
-            (Some(c), None) if c.is_alphabetic() => c.to_uppercase().collect::<String>(),
-            _ => return Err(Error::invalid("last_initial", "error-child-initial")),
-        };
+        let (first_name, last_initial) = check_name(&self.first_name, &self.last_initial)?;
         let oldest = today
             .checked_sub_months(chrono::Months::new(12 * MAX_CHILD_AGE as u32))
             .unwrap_or(chrono::NaiveDate::MIN);
@@ -341,10 +353,8 @@ pub fn waiting_days(
     u32::try_from((now - since).num_days().max(0)).unwrap_or(u32::MAX)
 }
 
-/// Full years of age on `today`.
-pub fn age_on(born: chrono::NaiveDate, today: chrono::NaiveDate) -> u32 {
-    today.years_since(born).unwrap_or(0)
-}
+/// Full years of age on `today` (one rule for applicants, children and group members).
+pub use crate::recruitment::age_on;
 
 /// A child on the waiting list, as the coordinator's list shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

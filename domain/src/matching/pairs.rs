@@ -347,7 +347,7 @@ pub async fn decide_match(
             .await?
             .ok_or(Error::NotFound)?;
         let today = tenant_today(&ctx.tenant);
-        pair::ActiveModel {
+        let new_pair = pair::ActiveModel {
             id: Set(Uuid::now_v7()),
             tenant_id: Set(ctx.tenant_id()),
             region_id: Set(c.region_id),
@@ -369,6 +369,22 @@ pub async fn decide_match(
         }
         .insert(&txn)
         .await?;
+        // The mentor hears of it by e-mail, in the same transaction as the pair (the outbox).
+        if let Some(person) = user::Entity::find_by_id(m.mentor_id).one(&txn).await? {
+            crate::jobs::enqueue(
+                &txn,
+                &crate::jobs::Job::SendEmail(crate::jobs::EmailJob {
+                    dedupe_key: format!("match-approved:{}", m.id),
+                    to: person.email,
+                    locale: person.locale.parse().unwrap_or(crate::Locale::Ru),
+                    message: crate::jobs::EmailMessage::MatchApproved {
+                        tenant_name: ctx.tenant.name.clone(),
+                        path: format!("/t/{}/pairs/{}", ctx.tenant.slug, new_pair.id),
+                    },
+                }),
+            )
+            .await?;
+        }
         let mut ca = c.into_active_model();
         ca.status = Set(MATCHED.into());
         ca.updated_at = Set(now);

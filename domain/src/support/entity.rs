@@ -81,3 +81,31 @@ pub mod concern {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod group_session {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "group_sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub group_id: Uuid,
+        pub mentor_id: Uuid,
+        pub month: Date,
+        pub held_on: Date,
+        pub minutes: i32,
+        pub attendees: i32,
+        pub topic: String,
+        pub agreements: String,
+        pub next_steps: String,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

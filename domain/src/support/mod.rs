@@ -3,7 +3,7 @@
 //! reports use: a pair (or a group) is overdue when no meeting was logged within the
 //! programme's cadence since the last one (or since the pair began).
 
-use chrono::{Months, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::recruitment::Cadence;
@@ -12,6 +12,8 @@ use crate::recruitment::Cadence;
 pub mod entity;
 #[cfg(feature = "server")]
 pub mod service;
+#[cfg(feature = "server")]
+pub mod sessions;
 
 /// When the next meeting is due after `since` (the last meeting, or the start of the pair):
 /// a week later for a weekly cadence, the same day of the next month for a monthly one (the
@@ -145,7 +147,9 @@ pub struct MeetingInput {
 
 pub const MAX_PROTOCOL_TEXT: usize = 4000;
 
-fn clean_text(field: &str, text: &str, max: usize) -> Result<String, crate::Error> {
+/// A bounded free text (protocols, projects): trimmed, no control characters but line breaks
+/// and tabs.
+pub(crate) fn clean_text(field: &str, text: &str, max: usize) -> Result<String, crate::Error> {
     let text = text.trim();
     if text.chars().count() > max {
         return Err(crate::Error::invalid(field, "error-text-too-long"));
@@ -207,6 +211,81 @@ pub struct MeetingView {
     /// Until when the mentor may still correct it.
     pub editable_until: chrono::DateTime<chrono::Utc>,
     pub locked: bool,
+}
+
+/// A youth group's session, as one of its mentors logs it (one per group per month).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct GroupSessionInput {
+    pub held_on: NaiveDate,
+    /// Length in minutes (1 to 1440).
+    pub minutes: u32,
+    /// Members present.
+    pub attendees: u32,
+    #[serde(default)]
+    pub topic: String,
+    #[serde(default)]
+    pub agreements: String,
+    #[serde(default)]
+    pub next_steps: String,
+}
+
+/// The first day of `day`'s month: a group's sessions are counted per calendar month.
+pub fn month_of(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+impl GroupSessionInput {
+    /// Like a meeting: not in the future, not before the group began, a believable length,
+    /// bounded texts; and no more attendees than the group has members.
+    pub fn check(
+        &self,
+        started_on: NaiveDate,
+        today: NaiveDate,
+        members: usize,
+    ) -> Result<ProtocolTexts, crate::Error> {
+        if self.held_on > today {
+            return Err(crate::Error::invalid("held_on", "error-meeting-future"));
+        }
+        if self.held_on < started_on {
+            return Err(crate::Error::invalid(
+                "held_on",
+                "error-session-before-group",
+            ));
+        }
+        if !(1..=1440).contains(&self.minutes) {
+            return Err(crate::Error::invalid("minutes", "error-meeting-minutes"));
+        }
+        if self.attendees as usize > members {
+            return Err(crate::Error::invalid(
+                "attendees",
+                "error-session-attendees",
+            ));
+        }
+        Ok((
+            clean_text("topic", &self.topic, MAX_PROTOCOL_TEXT)?,
+            clean_text("agreements", &self.agreements, MAX_PROTOCOL_TEXT)?,
+            clean_text("next_steps", &self.next_steps, MAX_PROTOCOL_TEXT)?,
+        ))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct GroupSessionView {
+    pub id: uuid::Uuid,
+    pub group_id: uuid::Uuid,
+    pub mentor_id: uuid::Uuid,
+    pub mentor_name: String,
+    /// The first day of the month the session counts for.
+    pub month: NaiveDate,
+    pub held_on: NaiveDate,
+    pub minutes: u32,
+    pub attendees: u32,
+    pub topic: String,
+    pub agreements: String,
+    pub next_steps: String,
+    pub logged_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// An active pair that missed its cadence, for the coordinator's list and the reminders.
@@ -360,6 +439,41 @@ mod tests {
             mood: Mood::Good,
             next_steps: String::new(),
         }
+    }
+
+    #[test]
+    fn a_group_session_counts_for_its_month_and_has_no_more_attendees_than_members() {
+        assert_eq!(month_of(d(2026, 11, 30)), d(2026, 11, 1));
+        assert_eq!(month_of(d(2024, 2, 29)), d(2024, 2, 1));
+        let session = |held_on, attendees| GroupSessionInput {
+            held_on,
+            minutes: 90,
+            attendees,
+            topic: " Проект ".into(),
+            agreements: String::new(),
+            next_steps: String::new(),
+        };
+        let (start, today) = (d(2026, 9, 1), d(2026, 11, 22));
+        assert_eq!(
+            session(today, 8).check(start, today, 8).unwrap().0,
+            "Проект"
+        );
+        let code = |r: Result<ProtocolTexts, crate::Error>| r.unwrap_err().code().to_string();
+        assert_eq!(
+            code(session(today, 9).check(start, today, 8)),
+            "error-session-attendees"
+        );
+        assert_eq!(
+            code(session(d(2026, 11, 23), 1).check(start, today, 8)),
+            "error-meeting-future"
+        );
+        assert_eq!(
+            code(session(d(2026, 8, 31), 1).check(start, today, 8)),
+            "error-session-before-group"
+        );
+        let mut long = session(today, 1);
+        long.minutes = 0;
+        assert_eq!(code(long.check(start, today, 8)), "error-meeting-minutes");
     }
 
     #[test]

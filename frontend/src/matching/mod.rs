@@ -9,8 +9,10 @@
 // A server function takes one argument per form field, so the forms post plain HTML.
 #![allow(clippy::too_many_arguments)]
 
+pub mod groups;
 mod pages;
 
+pub use groups::{GroupPage, GroupsPage};
 pub use pages::{ChildPage, ChildrenPage, ConcernsPage, ConsultationsPage, PairPage, PairsPage};
 
 use domain::matching::{
@@ -299,6 +301,31 @@ pub async fn pair_page(slug: String, id: Uuid) -> Result<PairPageData, AppError>
     })
 }
 
+/// A protocol from the form's fields.
+#[cfg(feature = "ssr")]
+fn meeting_input(
+    pair: Uuid,
+    held_on: &str,
+    minutes: &str,
+    format: &str,
+    issues: String,
+    agreements: String,
+    mood: &str,
+    next_steps: String,
+) -> Result<domain::support::MeetingInput, AppError> {
+    use domain::support::{MeetingFormat, Mood};
+    Ok(domain::support::MeetingInput {
+        pair_id: pair,
+        held_on: parse("held_on", held_on, "error-date-invalid")?,
+        minutes: parse("minutes", minutes, "error-meeting-minutes")?,
+        format: one_of("format", format, MeetingFormat::parse)?,
+        issues,
+        agreements,
+        mood: one_of("mood", mood, Mood::parse)?,
+        next_steps,
+    })
+}
+
 #[server(endpoint = "log_meeting_form")]
 pub async fn log_meeting_form(
     csrf: String,
@@ -313,21 +340,39 @@ pub async fn log_meeting_form(
     next_steps: String,
 ) -> Result<(), AppError> {
     use crate::server::{session_for_change, state, tenant_ctx};
-    use domain::support::{MeetingFormat, MeetingInput, Mood};
     let s = session_for_change(&csrf)?;
     let ctx = tenant_ctx(&s, &slug).await?;
-    let input = MeetingInput {
-        pair_id: pair,
-        held_on: parse("held_on", &held_on, "error-date-invalid")?,
-        minutes: parse("minutes", &minutes, "error-meeting-minutes")?,
-        format: one_of("format", &format, MeetingFormat::parse)?,
-        issues,
-        agreements,
-        mood: one_of("mood", &mood, Mood::parse)?,
-        next_steps,
-    };
+    let input = meeting_input(
+        pair, &held_on, &minutes, &format, issues, agreements, &mood, next_steps,
+    )?;
     domain::support::service::log_meeting(&state().db, &ctx, &input).await?;
     leptos_axum::redirect(&format!("/t/{slug}/pairs/{pair}?logged=1"));
+    Ok(())
+}
+
+/// The mentor corrects a protocol while it is open (the domain refuses a locked one).
+#[server(endpoint = "update_meeting_form")]
+pub async fn update_meeting_form(
+    csrf: String,
+    slug: String,
+    pair: Uuid,
+    id: Uuid,
+    held_on: String,
+    minutes: String,
+    format: String,
+    issues: String,
+    agreements: String,
+    mood: String,
+    next_steps: String,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let input = meeting_input(
+        pair, &held_on, &minutes, &format, issues, agreements, &mood, next_steps,
+    )?;
+    domain::support::service::update_meeting(&state().db, &ctx, id, &input).await?;
+    leptos_axum::redirect(&format!("/t/{slug}/pairs/{pair}?corrected=1"));
     Ok(())
 }
 

@@ -38,7 +38,7 @@ fn reason_text(l: Locale, r: &Reason) -> String {
 }
 
 /// Where a pair stands, as a badge: on track until a date, or late by some days.
-fn standing_badge(l: Locale, s: Option<Standing>) -> AnyView {
+pub(super) fn standing_badge(l: Locale, s: Option<Standing>) -> AnyView {
     match s {
         Some(Standing::OnTrack { due }) => view! {
             <span class="badge ok standing" data-state="on_track">{l.t_args("pair-on-track", &[("date", date(due))])}</span>
@@ -60,7 +60,7 @@ fn severity_class(s: Severity) -> &'static str {
     }
 }
 
-fn notice(l: Locale, pairs: &[(&str, &str)]) -> Option<String> {
+pub(super) fn notice(l: Locale, pairs: &[(&str, &str)]) -> Option<String> {
     let q = use_query_map();
     let q = q.read_untracked();
     pairs
@@ -397,6 +397,7 @@ pub fn PairPage() -> impl IntoView {
     };
     let data = Resource::new(move || (slug(), id()), |(s, i)| pair_page(s, i));
     let log = ServerAction::<LogMeetingForm>::new();
+    let correct = ServerAction::<UpdateMeetingForm>::new();
     let close = ServerAction::<ClosePairForm>::new();
     let guest = ServerAction::<GuestVisitsForm>::new();
     let concern = ServerAction::<RaiseConcernForm>::new();
@@ -405,7 +406,7 @@ pub fn PairPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let info = session.await.unwrap_or_default();
                 let l = info.locale;
-                let note = notice(l, &[("logged", "meeting-logged"), ("closed", "pair-closed-notice"), ("granted", "guest-granted"), ("concern", "concern-raised")]);
+                let note = notice(l, &[("logged", "meeting-logged"), ("corrected", "meeting-corrected"), ("closed", "pair-closed-notice"), ("granted", "guest-granted"), ("concern", "concern-raised")]);
                 match loaded(data.await, l) {
                     Err(v) => v,
                     Ok(d) => {
@@ -417,12 +418,14 @@ pub fn PairPage() -> impl IntoView {
                             <input type="hidden" name="slug" value=slug()/>
                             <input type="hidden" name="pair" value=pair_id.clone()/>
                         };
+                        let hidden_for_meetings = hidden.clone();
                         view! {
                             <section class="card" id="pair">
                                 <p class="muted">{p.programme_name.clone()}</p>
                                 <h1>{format!("{} · {}", p.child_name, p.mentor_name)}</h1>
                                 {note.map(|n| view! { <p class="ok" role="status" id="pair-notice">{n}</p> })}
                                 {move || log.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                {move || correct.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 {move || close.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 {move || guest.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 {move || concern.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
@@ -481,6 +484,35 @@ pub fn PairPage() -> impl IntoView {
                                             {(!m.issues.is_empty()).then(|| view! { <p>{l.t("meeting-issues")}": "{m.issues.clone()}</p> })}
                                             {(!m.agreements.is_empty()).then(|| view! { <p>{l.t("meeting-agreements")}": "{m.agreements.clone()}</p> })}
                                             {(!m.next_steps.is_empty()).then(|| view! { <p>{l.t("meeting-next-steps")}": "{m.next_steps.clone()}</p> })}
+                                            // The mentor corrects an open protocol; the form says until when.
+                                            {(d.can_log && !m.locked).then(|| {
+                                                let hidden = hidden_for_meetings.clone();
+                                                view! {
+                                                    <details class="correct">
+                                                        <summary>{l.t_args("meeting-correct-until", &[("date", when(m.editable_until))])}</summary>
+                                                        <form method="post" action=UpdateMeetingForm::PATH class="form" data-correct=m.id.to_string()>
+                                                            {hidden()}
+                                                            <input type="hidden" name="id" value=m.id.to_string()/>
+                                                            <label>{l.t("meeting-date")}<input type="date" name="held_on" value=m.held_on.to_string() required/></label>
+                                                            <label>{l.t("meeting-minutes")}<input type="number" name="minutes" min="1" max="1440" value=m.minutes.to_string() required/></label>
+                                                            <label>{l.t("meeting-format")}
+                                                                <select name="format">
+                                                                    {MeetingFormat::ALL.iter().map(|f| view! { <option value=f.as_str() selected=*f == m.format>{l.t(&key("meeting-format", f.as_str()))}</option> }).collect_view()}
+                                                                </select>
+                                                            </label>
+                                                            <label>{l.t("meeting-issues")}<textarea name="issues" maxlength="4000">{m.issues.clone()}</textarea></label>
+                                                            <label>{l.t("meeting-agreements")}<textarea name="agreements" maxlength="4000">{m.agreements.clone()}</textarea></label>
+                                                            <label>{l.t("meeting-mood")}
+                                                                <select name="mood">
+                                                                    {Mood::ALL.iter().map(|x| view! { <option value=x.as_str() selected=*x == m.mood>{l.t(&key("mood", x.as_str()))}</option> }).collect_view()}
+                                                                </select>
+                                                            </label>
+                                                            <label>{l.t("meeting-next-steps")}<textarea name="next_steps" maxlength="4000">{m.next_steps.clone()}</textarea></label>
+                                                            <button type="submit">{l.t("meeting-correct")}</button>
+                                                        </form>
+                                                    </details>
+                                                }
+                                            })}
                                         </li>
                                     }).collect_view()}
                                 </ul>

@@ -4,12 +4,13 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use domain::matching::groups::{GroupInput, GroupMemberInput, GroupMentorInput, GroupView};
 use domain::matching::{
     ChildExport, ChildInput, ChildView, ClosePairInput, GuestVisitsInput, GuestVisitsView,
     MatchDecisionInput, MatchProposal, MatchView, MentorProfileInput, MentorProfileView, PairView,
     Suggestion, WaitingChild,
 };
-use domain::matching::{pairs, service};
+use domain::matching::{groups, pairs, service};
 use frontend::state::AppState;
 use uuid::Uuid;
 
@@ -243,4 +244,118 @@ pub async fn acknowledge_rules(
 ) -> ApiResult<Json<MentorProfileView>> {
     let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(pairs::acknowledge_rules(&state.db, &ctx).await?))
+}
+
+// ---------------------------------------------------------------- youth groups
+
+/// Registers a youth group of a group programme in a region (coordinators in their region,
+/// admins).
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/groups", operation_id = "create_group", tag = "matching",
+    security(("bearer" = [])), request_body = GroupInput, params(("tenant" = String, Path)),
+    responses((status = 201, body = GroupView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_group(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+    ApiJson(body): ApiJson<GroupInput>,
+) -> ApiResult<(StatusCode, Json<GroupView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(groups::service::create_group(&state.db, &ctx, &body).await?),
+    ))
+}
+
+/// Youth groups: staff see their region's, a mentor the groups they lead.
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/groups", operation_id = "list_groups", tag = "matching",
+    security(("bearer" = [])), params(("tenant" = String, Path)),
+    responses((status = 200, body = Vec<GroupView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_groups(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Vec<GroupView>>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(groups::service::list_groups(&state.db, &ctx).await?))
+}
+
+/// One youth group with its members, mentors and where it stands against its cadence.
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/groups/{id}", operation_id = "get_group", tag = "matching",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = GroupView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_group(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> ApiResult<Json<GroupView>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(groups::service::get_group(&state.db, &ctx, id).await?))
+}
+
+/// A member joins the group today (minimal data: first name, initial, date of birth).
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/groups/{id}/members", operation_id = "add_group_member", tag = "matching",
+    security(("bearer" = [])), request_body = GroupMemberInput, params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 201, body = GroupView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_group_member(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    ApiJson(body): ApiJson<GroupMemberInput>,
+) -> ApiResult<(StatusCode, Json<GroupView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(groups::service::add_group_member(&state.db, &ctx, id, &body).await?),
+    ))
+}
+
+/// A member leaves the group today; they stay in its history.
+#[utoipa::path(delete, path = "/api/v1/t/{tenant}/groups/{id}/members/{member}", operation_id = "remove_group_member", tag = "matching",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path), ("member" = Uuid, Path)),
+    responses((status = 200, body = GroupView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn remove_group_member(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id, member)): Path<(String, Uuid, Uuid)>,
+) -> ApiResult<Json<GroupView>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(
+        groups::service::remove_group_member(&state.db, &ctx, id, member).await?,
+    ))
+}
+
+/// An active mentor of the organisation is assigned to the group.
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/groups/{id}/mentors", operation_id = "assign_group_mentor", tag = "matching",
+    security(("bearer" = [])), request_body = GroupMentorInput, params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = GroupView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn assign_group_mentor(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    ApiJson(body): ApiJson<GroupMentorInput>,
+) -> ApiResult<Json<GroupView>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(
+        groups::service::assign_group_mentor(&state.db, &ctx, id, &body).await?,
+    ))
+}
+
+/// A mentor stops leading the group; their sessions stay.
+#[utoipa::path(delete, path = "/api/v1/t/{tenant}/groups/{id}/mentors/{mentor}", operation_id = "unassign_group_mentor", tag = "matching",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path), ("mentor" = Uuid, Path)),
+    responses((status = 200, body = GroupView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn unassign_group_mentor(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id, mentor)): Path<(String, Uuid, Uuid)>,
+) -> ApiResult<Json<GroupView>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(
+        groups::service::unassign_group_mentor(&state.db, &ctx, id, mentor).await?,
+    ))
 }

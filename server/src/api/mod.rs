@@ -175,6 +175,16 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(support::get_consultation))
         .routes(routes!(support::raise_concern, support::list_concerns))
         .routes(routes!(support::act_on_concern))
+        .routes(routes!(matching::create_group, matching::list_groups))
+        .routes(routes!(matching::get_group))
+        .routes(routes!(matching::add_group_member))
+        .routes(routes!(matching::remove_group_member))
+        .routes(routes!(matching::assign_group_mentor))
+        .routes(routes!(matching::unassign_group_mentor))
+        .routes(routes!(
+            support::log_group_session,
+            support::list_group_sessions
+        ))
         .merge(
             // Uploads stream up to the largest document a programme may allow; each document's
             // own limit is enforced while streaming.

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use domain::support::service;
 use domain::support::{
     ConcernActionInput, ConcernInput, ConcernView, ConsultationInput, ConsultationView,
-    MeetingInput, MeetingView, OverduePair,
+    GroupSessionInput, GroupSessionView, MeetingInput, MeetingView, OverduePair,
 };
 use frontend::state::AppState;
 use uuid::Uuid;
@@ -159,5 +159,38 @@ pub async fn act_on_concern(
     let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         service::act_on_concern(&state.db, &ctx, id, &body).await?,
+    ))
+}
+
+/// A mentor of the group logs its session for the month (one per group per month: 409 for a
+/// second).
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/groups/{id}/sessions", operation_id = "log_group_session", tag = "support",
+    security(("bearer" = [])), request_body = GroupSessionInput, params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 201, body = GroupSessionView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn log_group_session(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    ApiJson(body): ApiJson<GroupSessionInput>,
+) -> ApiResult<(StatusCode, Json<GroupSessionView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(domain::support::sessions::log_group_session(&state.db, &ctx, id, &body).await?),
+    ))
+}
+
+/// A group's sessions, newest first (its mentors, staff of its region).
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/groups/{id}/sessions", operation_id = "list_group_sessions", tag = "support",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<GroupSessionView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_group_sessions(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> ApiResult<Json<Vec<GroupSessionView>>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(
+        domain::support::sessions::list_group_sessions(&state.db, &ctx, id).await?,
     ))
 }
