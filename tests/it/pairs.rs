@@ -911,4 +911,47 @@ async fn concerns_consultations_and_the_mentor_profile_work_from_the_pages_witho
     assert!(page.contains("Оценки по математике и физике"), "{page}");
     // Staff see the protocol but have no correction form.
     assert!(!page.contains("data-correct="), "{page}");
+
+    // The coordinator changes the mentor's capacity from the pairs page: 0 is refused, 2 is
+    // saved and the mentor's own profile is untouched.
+    let mentor_id = ok(
+        app.api_as(MENTOR)
+            .await
+            .get(&format!("/api/v1/t/{T}/pairs"))
+            .await,
+        200,
+    )
+    .await[0]["mentor_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pairs_page = format!("/t/{T}/pairs");
+    let to = post_page(
+        &coordinator,
+        &pairs_page,
+        "/api/mentor_capacity_form",
+        &[("mentor", &mentor_id), ("capacity", "0")],
+    )
+    .await;
+    assert!(to.contains("__err"), "{to}");
+    let to = post_page(
+        &coordinator,
+        &pairs_page,
+        "/api/mentor_capacity_form",
+        &[("mentor", &mentor_id), ("capacity", "2")],
+    )
+    .await;
+    assert!(to.ends_with("?capacity=1"), "{to}");
+    let page = coordinator.get(&pairs_page).await.text().await.unwrap();
+    assert!(page.contains(r#"<td class="load">1 / 2</td>"#), "{page}");
+    let profile = ok(
+        app.api_as(MENTOR)
+            .await
+            .get(&format!("/api/v1/t/{T}/mentors/{mentor_id}/profile"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(profile["capacity"], 2);
+    assert_eq!(profile["interests"], json!(["книги", "театр"]));
 }

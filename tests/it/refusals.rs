@@ -970,6 +970,11 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
                 ("lon", ""),
             ],
         ),
+        (
+            "/api/mentor_capacity_form",
+            t(Some(ALMATY_MENTOR)),
+            vec![("mentor", PROBE_ID), ("capacity", "2")],
+        ),
         ("/api/concerns_page", t(None), vec![]),
         (
             "/api/concern_action_form",

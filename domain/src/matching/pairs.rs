@@ -804,6 +804,77 @@ pub async fn set_mentor_profile(
     Ok(profile_view(mentor_id, Some(&row)))
 }
 
+/// The mentors of the pool a coordinator (their region) or an admin follows, by name: their
+/// mentees and capacity, for the page where staff change capacity.
+pub async fn list_mentors(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+) -> Result<Vec<MentorForMatching>> {
+    ctx.require_any(&MANAGERS)?;
+    let txn = ctx.read(db).await?;
+    let mut out: Vec<MentorForMatching> = mentor_pool(&txn, ctx)
+        .await?
+        .into_iter()
+        .map(|m| m.ranking)
+        .filter(|m| ctx.covers_region(&MANAGERS, m.region_id))
+        .collect();
+    txn.commit().await?;
+    out.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    Ok(out)
+}
+
+/// Staff change how many children a mentor may have at once (1 to `MAX_CAPACITY`); the rest
+/// of the profile is the mentor's and stays as it is.
+pub async fn set_mentor_capacity(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    mentor_id: Uuid,
+    capacity: u32,
+) -> Result<MentorProfileView> {
+    ctx.require_any(&MANAGERS)?;
+    if !(1..=MAX_CAPACITY).contains(&capacity) {
+        return Err(Error::invalid("capacity", "error-capacity-range"));
+    }
+    let txn = ctx.write(db).await?;
+    profile_access(&txn, ctx, mentor_id).await?;
+    let row = match profile_row(&txn, ctx, mentor_id).await? {
+        Some(p) => {
+            let mut am = p.into_active_model();
+            am.capacity = Set(capacity as i32);
+            am.updated_at = Set(Utc::now());
+            am.update(&txn).await?
+        }
+        None => {
+            mentor_profile::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                tenant_id: Set(ctx.tenant_id()),
+                user_id: Set(mentor_id),
+                gender: Set(None),
+                interests: Set("[]".into()),
+                capacity: Set(capacity as i32),
+                home_lat_e6: Set(None),
+                home_lon_e6: Set(None),
+                rules_acknowledged_at: Set(None),
+                updated_at: Set(Utc::now()),
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "mentor.capacity_set",
+        "user",
+        Some(mentor_id),
+        Some(serde_json::json!({ "capacity": capacity })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(profile_view(mentor_id, Some(&row)))
+}
+
 /// The mentor acknowledges the programme rules (no money, no expensive gifts; a friend, not a
 /// sponsor). Once: acknowledging again keeps the first date.
 pub async fn acknowledge_rules(

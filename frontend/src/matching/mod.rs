@@ -238,6 +238,9 @@ pub struct PairsData {
     pub is_staff: bool,
     /// The mentor's profile (with the rules acknowledgement), for mentors.
     pub profile: Option<MentorProfileView>,
+    /// The mentors coordinators and admins follow, with mentees and capacity (empty for
+    /// others).
+    pub mentors: Vec<domain::matching::MentorForMatching>,
 }
 
 #[server(endpoint = "pairs_page")]
@@ -256,11 +259,37 @@ pub async fn pairs_page(slug: String) -> Result<PairsData, AppError> {
     } else {
         None
     };
+    let mentors = if domain::matching::pairs::MANAGERS
+        .iter()
+        .any(|r| ctx.has(*r))
+    {
+        domain::matching::pairs::list_mentors(db, &ctx).await?
+    } else {
+        Vec::new()
+    };
     Ok(PairsData {
         pairs,
         is_staff,
         profile,
+        mentors,
     })
+}
+
+/// Staff change a mentor's capacity from the pairs page.
+#[server(endpoint = "mentor_capacity_form")]
+pub async fn mentor_capacity_form(
+    csrf: String,
+    slug: String,
+    mentor: Uuid,
+    capacity: String,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let capacity = parse("capacity", &capacity, "error-capacity-range")?;
+    domain::matching::pairs::set_mentor_capacity(&state().db, &ctx, mentor, capacity).await?;
+    leptos_axum::redirect(&format!("/t/{slug}/pairs?capacity=1"));
+    Ok(())
 }
 
 #[server(endpoint = "acknowledge_rules_form")]

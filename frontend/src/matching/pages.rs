@@ -307,12 +307,13 @@ pub fn PairsPage() -> impl IntoView {
     let data = Resource::new(slug, pairs_page);
     let acknowledge = ServerAction::<AcknowledgeRulesForm>::new();
     let profile = ServerAction::<MentorProfileForm>::new();
+    let capacity = ServerAction::<MentorCapacityForm>::new();
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let info = session.await.unwrap_or_default();
                 let l = info.locale;
-                let note = notice(l, &[("acknowledged", "rules-acknowledged"), ("profile", "profile-saved")]);
+                let note = notice(l, &[("acknowledged", "rules-acknowledged"), ("profile", "profile-saved"), ("capacity", "mentors-capacity-saved")]);
                 match loaded(data.await, l) {
                     Err(v) => v,
                     Ok(d) => view! {
@@ -376,6 +377,35 @@ pub fn PairsPage() -> impl IntoView {
                                 </tbody>
                             </table>
                         </section>
+                        {(!d.mentors.is_empty()).then(|| view! {
+                            <section class="card" id="mentors">
+                                <h2>{l.t("mentors-title")}</h2>
+                                {note.clone().map(|n| view! { <p class="ok" role="status">{n}</p> })}
+                                {move || capacity.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                <table>
+                                    <thead><tr><th>{l.t("pair-mentor")}</th><th>{l.t("child-languages")}</th><th>{l.t("child-interests")}</th><th>{l.t("mentors-load")}</th><th>{l.t("mentors-capacity")}</th></tr></thead>
+                                    <tbody>
+                                        {d.mentors.iter().map(|m| view! {
+                                            <tr data-mentor=m.id.to_string()>
+                                                <td>{m.name.clone()}</td>
+                                                <td>{m.languages.join(", ")}</td>
+                                                <td>{m.interests.join(", ")}</td>
+                                                <td class="load">{format!("{} / {}", m.mentees, m.capacity)}</td>
+                                                <td>
+                                                    <form method="post" action=MentorCapacityForm::PATH class="form inline">
+                                                        <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                                        <input type="hidden" name="slug" value=slug()/>
+                                                        <input type="hidden" name="mentor" value=m.id.to_string()/>
+                                                        <input type="number" name="capacity" min="1" max=domain::matching::MAX_CAPACITY.to_string() value=m.capacity.to_string() aria-label=l.t("mentors-capacity")/>
+                                                        <button type="submit" class="secondary">{l.t("mentors-capacity-save")}</button>
+                                                    </form>
+                                                </td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </section>
+                        })}
                     }.into_any(),
                 }
             })}
