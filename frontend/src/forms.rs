@@ -27,6 +27,22 @@ pub fn optional<T: std::str::FromStr>(
     }
 }
 
+/// The id a page is about, from its route parameter `name` (nil when it does not parse, which
+/// the server answers with 404).
+pub fn route_id(
+    params: leptos::prelude::Memo<leptos_router::params::ParamsMap>,
+    name: &'static str,
+) -> impl Fn() -> uuid::Uuid + Copy + Send + Sync + 'static {
+    use leptos::prelude::Read;
+    move || {
+        params
+            .read()
+            .get(name)
+            .and_then(|i| i.parse::<uuid::Uuid>().ok())
+            .unwrap_or_default()
+    }
+}
+
 /// A date as people in Kazakhstan write it.
 pub fn date(d: chrono::NaiveDate) -> String {
     d.format("%d.%m.%Y").to_string()

@@ -414,16 +414,13 @@ pub async fn last_meetings(
     conn: &impl ConnectionTrait,
     tenant_id: Uuid,
 ) -> Result<HashMap<Uuid, NaiveDate>> {
-    let mut out: HashMap<Uuid, NaiveDate> = HashMap::new();
-    for m in meeting::Entity::find()
+    let rows = meeting::Entity::find()
         .filter(meeting::Column::TenantId.eq(tenant_id))
         .all(conn)
-        .await?
-    {
-        let e = out.entry(m.pair_id).or_insert(m.held_on);
-        *e = (*e).max(m.held_on);
-    }
-    Ok(out)
+        .await?;
+    Ok(crate::support::latest_by_owner(
+        rows.into_iter().map(|m| (m.pair_id, m.held_on)),
+    ))
 }
 
 /// Pairs with what their lists show. `today` is the organisation's date.
@@ -516,10 +513,7 @@ async fn guest_view(
 /// Pairs the actor follows: staff of a region see its pairs (active first, then closed); a
 /// mentor sees their own.
 pub async fn list_pairs(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<PairView>> {
-    let staff = FOLLOWERS.iter().any(|r| ctx.has(*r));
-    if !staff && !ctx.has(Role::Mentor) {
-        return Err(Error::Forbidden);
-    }
+    let staff = ctx.staff_or_mentor(&FOLLOWERS)?;
     let txn = ctx.read(db).await?;
     let mut q = pair::Entity::find().filter(pair::Column::TenantId.eq(ctx.tenant_id()));
     if !staff {
@@ -757,7 +751,7 @@ pub async fn set_mentor_profile(
     };
     let txn = ctx.write(db).await?;
     profile_access(&txn, ctx, mentor_id).await?;
-    let staff = MANAGERS.iter().any(|r| ctx.has(*r));
+    let staff = ctx.has_any(&MANAGERS);
     let existing = profile_row(&txn, ctx, mentor_id).await?;
     let current = existing.as_ref().map_or(1, |p| p.capacity.max(0) as u32);
     let capacity = match input.capacity {

@@ -640,10 +640,7 @@ pub async fn act_on_concern(
 /// Concerns, open first then newest: staff of the region see theirs; a mentor sees the ones
 /// they raised.
 pub async fn list_concerns(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<ConcernView>> {
-    let staff = CONCERN_HANDLERS.iter().any(|r| ctx.has(*r));
-    if !staff && !ctx.has(Role::Mentor) {
-        return Err(Error::Forbidden);
-    }
+    let staff = ctx.staff_or_mentor(&CONCERN_HANDLERS)?;
     let txn = ctx.read(db).await?;
     let mut q = concern::Entity::find().filter(concern::Column::TenantId.eq(ctx.tenant_id()));
     if !staff {

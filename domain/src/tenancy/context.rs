@@ -91,9 +91,27 @@ impl TenantCtx {
         self.roles.iter().any(|(r, _)| *r == role)
     }
 
+    /// Whether the actor holds one of `roles` here (in any region).
+    pub fn has_any(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.has(*r))
+    }
+
+    /// For lists that staff and mentors both read: `Ok(true)` when the actor reads as staff
+    /// (one of `roles`; the caller then keeps their regions), `Ok(false)` as a mentor (the
+    /// caller keeps their own rows), `Forbidden` otherwise.
+    pub fn staff_or_mentor(&self, roles: &[Role]) -> Result<bool> {
+        if self.has_any(roles) {
+            Ok(true)
+        } else if self.has(Role::Mentor) {
+            Ok(false)
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+
     /// Refuses with `Forbidden` unless the actor holds one of `roles` here.
     pub fn require_any(&self, roles: &[Role]) -> Result<()> {
-        if roles.iter().any(|r| self.has(*r)) {
+        if self.has_any(roles) {
             Ok(())
         } else {
             Err(Error::Forbidden)

@@ -37,7 +37,7 @@ pub async fn groups_page(slug: String) -> Result<GroupsData, AppError> {
     let ctx = tenant_ctx(&s, &slug).await?;
     let db = &state().db;
     let groups = domain::matching::groups::service::list_groups(db, &ctx).await?;
-    let manager = MANAGERS.iter().any(|r| ctx.has(*r));
+    let manager = ctx.has_any(&MANAGERS);
     let (programmes, regions) = if manager {
         let regions = domain::tenancy::service::list_regions(db, &ctx)
             .await?
@@ -300,13 +300,7 @@ pub fn GroupPage() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let id = move || {
-        params
-            .read()
-            .get("group")
-            .and_then(|i| i.parse::<Uuid>().ok())
-            .unwrap_or_default()
-    };
+    let id = crate::forms::route_id(params, "group");
     let data = Resource::new(move || (slug(), id()), |(s, i)| group_page(s, i));
     let add = ServerAction::<AddGroupMemberForm>::new();
     let remove = ServerAction::<RemoveGroupMemberForm>::new();

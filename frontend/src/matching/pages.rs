@@ -179,13 +179,7 @@ pub fn ChildPage() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let id = move || {
-        params
-            .read()
-            .get("child")
-            .and_then(|i| i.parse::<uuid::Uuid>().ok())
-            .unwrap_or_default()
-    };
+    let id = crate::forms::route_id(params, "child");
     let data = Resource::new(move || (slug(), id()), |(s, i)| child_page(s, i));
     let propose = ServerAction::<ProposeMatchForm>::new();
     let decide = ServerAction::<DecideMatchForm>::new();
@@ -418,13 +412,7 @@ pub fn PairPage() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let id = move || {
-        params
-            .read()
-            .get("pair")
-            .and_then(|i| i.parse::<uuid::Uuid>().ok())
-            .unwrap_or_default()
-    };
+    let id = crate::forms::route_id(params, "pair");
     let data = Resource::new(move || (slug(), id()), |(s, i)| pair_page(s, i));
     let log = ServerAction::<LogMeetingForm>::new();
     let correct = ServerAction::<UpdateMeetingForm>::new();

@@ -339,13 +339,7 @@ pub fn ApplicationPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|i| i.parse::<uuid::Uuid>().ok())
-            .unwrap_or_default()
-    };
+    let id = crate::forms::route_id(params, "id");
     let data = Resource::new(move || (slug(), id()), |(s, i)| application_page(s, i));
     let save = ServerAction::<SaveProfile>::new();
     let submit = ServerAction::<SubmitApplication>::new();

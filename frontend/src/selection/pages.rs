@@ -241,13 +241,7 @@ pub fn CandidatePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|i| i.parse::<uuid::Uuid>().ok())
-            .unwrap_or_default()
-    };
+    let id = crate::forms::route_id(params, "id");
     let data = Resource::new(move || (slug(), id()), |(s, i)| candidate_page(s, i));
     let open = ServerAction::<OpenStage>::new();
     let decide = ServerAction::<DecideStage>::new();
@@ -650,13 +644,7 @@ pub fn CohortPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let id = move || {
-        params
-            .read()
-            .get("cohort")
-            .and_then(|i| i.parse::<uuid::Uuid>().ok())
-            .unwrap_or_default()
-    };
+    let id = crate::forms::route_id(params, "cohort");
     let data = Resource::new(move || (slug(), id()), |(s, i)| cohort_page(s, i));
     let enrol = ServerAction::<EnrolInCohort>::new();
     let withdraw = ServerAction::<WithdrawSeat>::new();

@@ -131,10 +131,7 @@ pub async fn create_group(
 /// Groups the actor follows: staff see their region's (active first); a mentor the groups
 /// they are assigned to now.
 pub async fn list_groups(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<GroupView>> {
-    let staff = FOLLOWERS.iter().any(|r| ctx.has(*r));
-    if !staff && !ctx.has(Role::Mentor) {
-        return Err(Error::Forbidden);
-    }
+    let staff = ctx.staff_or_mentor(&FOLLOWERS)?;
     let txn = ctx.read(db).await?;
     let mut q =
         youth_group::Entity::find().filter(youth_group::Column::TenantId.eq(ctx.tenant_id()));
@@ -427,16 +424,13 @@ pub(crate) async fn last_sessions(
     conn: &impl ConnectionTrait,
     groups: &[Uuid],
 ) -> Result<HashMap<Uuid, NaiveDate>> {
-    let mut out: HashMap<Uuid, NaiveDate> = HashMap::new();
-    for s in group_session::Entity::find()
+    let rows = group_session::Entity::find()
         .filter(group_session::Column::GroupId.is_in(groups.iter().copied()))
         .all(conn)
-        .await?
-    {
-        let e = out.entry(s.group_id).or_insert(s.held_on);
-        *e = (*e).max(s.held_on);
-    }
-    Ok(out)
+        .await?;
+    Ok(crate::support::latest_by_owner(
+        rows.into_iter().map(|s| (s.group_id, s.held_on)),
+    ))
 }
 
 /// Groups with their members, mentors and standing. `today` is the organisation's date.
