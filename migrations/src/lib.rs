@@ -10,6 +10,7 @@ mod m20261123_000002_results;
 mod m20261124_000001_children;
 mod m20261125_000001_pairs;
 mod m20261126_000001_groups;
+mod m20261127_000001_record_documents;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_children::Migration),
             Box::new(m20261125_000001_pairs::Migration),
             Box::new(m20261126_000001_groups::Migration),
+            Box::new(m20261127_000001_record_documents::Migration),
         ]
     }
 }

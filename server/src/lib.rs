@@ -7,6 +7,7 @@ pub mod http;
 pub mod matching;
 pub mod recruitment;
 pub mod selection;
+pub mod support;
 pub mod telemetry;
 
 use std::net::SocketAddr;
@@ -204,6 +205,21 @@ pub fn router(state: AppState, queue: JobQueue, max_body_bytes: usize) -> Router
         .route(
             "/t/{tenant}/candidates/{id}/contract/scan",
             axum::routing::post(selection::page_contract_scan)
+                .layer(DefaultBodyLimit::max(api::UPLOAD_BODY_LIMIT)),
+        )
+        .route(
+            "/t/{tenant}/children/{id}/consent",
+            axum::routing::post(matching::page_consent)
+                .layer(DefaultBodyLimit::max(api::UPLOAD_BODY_LIMIT)),
+        )
+        .route(
+            "/t/{tenant}/pairs/{id}/guest-permission",
+            axum::routing::post(matching::page_guest_permission)
+                .layer(DefaultBodyLimit::max(api::UPLOAD_BODY_LIMIT)),
+        )
+        .route(
+            "/t/{tenant}/pairs/{id}/attachments",
+            axum::routing::post(support::page_attachment)
                 .layer(DefaultBodyLimit::max(api::UPLOAD_BODY_LIMIT)),
         )
         .route(

@@ -57,27 +57,8 @@ pub async fn receive(
     let issued_on = parse_issued_on(params.issued_on.as_deref())?;
     let plan =
         service::plan_upload(&state.db, ctx, application_id, &params.doc_type, issued_on).await?;
-    // A declared length far over the limit is refused before a byte of the file is read.
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > plan.rule.max_bytes + MULTIPART_OVERHEAD) {
-        return Err(Error::TooLarge {
-            limit: plan.rule.max_bytes,
-        });
-    }
-    store(state, ctx, &plan, field).await
-}
-
-async fn store(
-    state: &AppState,
-    ctx: &TenantCtx,
-    plan: &UploadPlan,
-    field: Field<'_>,
-) -> Result<DocumentView, Error> {
-    store_with(state, plan, field, async |file: StoredFile| {
-        service::record_upload(&state.db, ctx, plan, &file).await
+    store_planned(state, &plan, headers, field, async |file: StoredFile| {
+        service::record_upload(&state.db, ctx, &plan, &file).await
     })
     .await
 }
@@ -143,6 +124,28 @@ fn internal(what: &str, msg: &str) -> Error {
 /// Reads the multipart body up to the `file` field, collecting the small fields before it
 /// (CSRF token, document code, date). A macro, not a function: the field borrows the body,
 /// and returning that borrow from a loop is beyond today's borrow checker.
+/// Streams `field` under an upload plan another room made (a contract's scan, a consent, a
+/// permission, a protocol's attachment): a declared body already over the limit is refused
+/// before a byte is read, then `record` writes the row; a refused file leaves nothing.
+pub(crate) async fn store_planned<T>(
+    state: &AppState,
+    plan: &UploadPlan,
+    headers: &HeaderMap,
+    field: Field<'_>,
+    record: impl AsyncFnOnce(StoredFile) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > plan.rule.max_bytes + MULTIPART_OVERHEAD) {
+        return Err(Error::TooLarge {
+            limit: plan.rule.max_bytes,
+        });
+    }
+    store_with(state, plan, field, record).await
+}
+
 macro_rules! next_file {
     ($multipart:expr, $fields:expr) => {
         loop {
@@ -170,6 +173,17 @@ macro_rules! next_file {
 }
 pub(crate) use next_file;
 
+/// The file of a multipart upload sent to the API (small fields before it are ignored); a
+/// macro for the same reason as `next_file`.
+macro_rules! api_file {
+    ($multipart:expr) => {{
+        let mut fields: Vec<(String, String)> = Vec::new();
+        let field: Option<Field<'_>> = next_file!($multipart, fields);
+        field.ok_or_else(|| Error::invalid("file", "error-file-missing"))?
+    }};
+}
+pub(crate) use api_file;
+
 /// `POST /api/v1/t/{tenant}/applications/{id}/documents?doc_type=…` with a multipart `file`.
 pub async fn api_upload(
     state: &AppState,
@@ -179,9 +193,7 @@ pub async fn api_upload(
     headers: &HeaderMap,
     mut multipart: Multipart,
 ) -> Result<DocumentView, Error> {
-    let mut fields: Vec<(String, String)> = Vec::new();
-    let field: Option<Field<'_>> = next_file!(multipart, fields);
-    let field = field.ok_or_else(|| Error::invalid("file", "error-file-missing"))?;
+    let field = api_file!(multipart);
     receive(state, ctx, application_id, params, headers, field).await
 }
 

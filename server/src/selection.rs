@@ -4,15 +4,16 @@
 
 use axum::extract::multipart::{Field, Multipart};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use domain::Error;
+use domain::recruitment::DocOwner;
 use domain::selection::contracts::{self, ContractView};
 use domain::tenancy::context::TenantCtx;
 use frontend::state::AppState;
 use uuid::Uuid;
 
-use crate::recruitment::{MULTIPART_OVERHEAD, next_file, page_form_upload, store_with};
+use crate::recruitment::{api_file, next_file, page_form_upload, store_planned};
 
 /// Streams `field` as the contract's signed scan; refused files leave nothing. With
 /// `application`, the contract must be that candidate's (the page's address names them).
@@ -25,19 +26,10 @@ async fn store_scan(
     field: Field<'_>,
 ) -> Result<ContractView, Error> {
     let plan = contracts::plan_scan(&state.db, ctx, contract_id).await?;
-    if application.is_some_and(|a| a != plan.application_id) {
+    if application.is_some_and(|a| plan.owner != DocOwner::Application(a)) {
         return Err(Error::NotFound);
     }
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > plan.rule.max_bytes + MULTIPART_OVERHEAD) {
-        return Err(Error::TooLarge {
-            limit: plan.rule.max_bytes,
-        });
-    }
-    store_with(state, &plan, field, async |file| {
+    store_planned(state, &plan, headers, field, async |file| {
         contracts::record_scan(&state.db, ctx, contract_id, &plan, &file).await
     })
     .await
@@ -51,9 +43,7 @@ pub async fn api_contract_scan(
     headers: &HeaderMap,
     mut multipart: Multipart,
 ) -> Result<ContractView, Error> {
-    let mut fields: Vec<(String, String)> = Vec::new();
-    let field: Option<Field<'_>> = next_file!(multipart, fields);
-    let field = field.ok_or_else(|| Error::invalid("file", "error-file-missing"))?;
+    let field = api_file!(multipart);
     store_scan(state, ctx, contract_id, None, headers, field).await
 }
 
@@ -71,11 +61,7 @@ pub async fn page_contract_scan(
         &back,
         request,
         async |state, ctx, fields, headers, field| {
-            let contract_id: Uuid = fields
-                .iter()
-                .find(|(n, _)| n == "contract")
-                .and_then(|(_, v)| v.trim().parse().ok())
-                .ok_or_else(|| Error::invalid("contract", "error-bad-request"))?;
+            let contract_id = crate::matching::field_id(fields, "contract")?;
             store_scan(
                 state,
                 ctx,

@@ -9,6 +9,7 @@ mod jobs;
 mod matching;
 mod pairs;
 mod postgres;
+mod record_documents;
 mod recruitment;
 mod refusals;
 mod selection;

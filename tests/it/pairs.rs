@@ -716,6 +716,9 @@ async fn concerns_consultations_and_the_mentor_profile_work_from_the_pages_witho
     let app = TestApp::sqlite().await;
     let (_, _, pair) = crate::refusals::pair_of(&app).await;
     let pair_page = format!("/t/{T}/pairs/{pair}");
+    let staff = app.api_as("coordinator@almaty-mentors.demo").await;
+    let seen = ok(staff.get(&format!("/api/v1/t/{T}/pairs/{pair}")).await, 200).await;
+    let mentor_id = seen["mentor_id"].as_str().unwrap().to_string();
     let mentor = app.browser();
     mentor.login(MENTOR).await;
     let coordinator = app.browser();
@@ -794,7 +797,11 @@ async fn concerns_consultations_and_the_mentor_profile_work_from_the_pages_witho
         &psychologist,
         &format!("/t/{T}/consultations"),
         "/api/record_consultation_form",
-        &[("pair", &pair), ("scheduled_at", "вчера"), ("notes", "")],
+        &[
+            ("subject", &format!("pair:{pair}")),
+            ("scheduled_at", "вчера"),
+            ("notes", ""),
+        ],
     )
     .await;
     assert!(to.contains("__err"), "{to}");
@@ -803,7 +810,7 @@ async fn concerns_consultations_and_the_mentor_profile_work_from_the_pages_witho
         &format!("/t/{T}/consultations"),
         "/api/record_consultation_form",
         &[
-            ("pair", &pair),
+            ("subject", &format!("pair:{pair}")),
             ("scheduled_at", "2026-11-20T15:30"),
             ("held", "yes"),
             ("notes", "Обсудили границы"),
@@ -811,6 +818,38 @@ async fn concerns_consultations_and_the_mentor_profile_work_from_the_pages_witho
     )
     .await;
     assert!(to.ends_with("?recorded=1"), "{to}");
+    // A consultation with the mentor alone, and one with a subject that is not one.
+    let to = post_page(
+        &psychologist,
+        &format!("/t/{T}/consultations"),
+        "/api/record_consultation_form",
+        &[
+            ("subject", &format!("mentor:{mentor_id}")),
+            ("scheduled_at", "2026-11-21T11:00"),
+            ("notes", "Наставник один"),
+        ],
+    )
+    .await;
+    assert!(to.ends_with("?recorded=1"), "{to}");
+    let page = psychologist
+        .get(&format!("/t/{T}/consultations"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Наставник один"), "{page}");
+    let to = post_page(
+        &psychologist,
+        &format!("/t/{T}/consultations"),
+        "/api/record_consultation_form",
+        &[
+            ("subject", "someone"),
+            ("scheduled_at", "2026-11-21T11:00"),
+            ("notes", ""),
+        ],
+    )
+    .await;
+    assert!(to.contains("__err"), "{to}");
     let page = psychologist
         .get(&format!("/t/{T}/consultations"))
         .await

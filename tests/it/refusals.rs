@@ -302,6 +302,24 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
         ),
         (
             "post",
+            "/api/v1/t/{tenant}/children/{id}/consent",
+            staff_only,
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/guest-visits/{id}/permission",
+            staff_only,
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/meetings/{id}/attachments",
+            not_trainer,
+            None,
+        ),
+        (
+            "post",
             "/api/v1/t/{tenant}/pairs/{id}/guest-visits",
             staff_only,
             Some(json!({"from_on": "2027-01-01", "until_on": "2027-01-02"})),
@@ -527,7 +545,14 @@ async fn send(
     path: &str,
     body: Option<Value>,
 ) -> reqwest::Response {
-    if method == "post" && (path.ends_with("/documents") || path.ends_with("/scan")) {
+    let uploads = [
+        "/documents",
+        "/scan",
+        "/consent",
+        "/permission",
+        "/attachments",
+    ];
+    if method == "post" && uploads.iter().any(|u| path.ends_with(u)) {
         return api
             .upload(
                 &format!("{path}?doc_type=education"),
@@ -986,7 +1011,7 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
             "/api/record_consultation_form",
             t(Some(ALMATY_MENTOR)),
             vec![
-                ("pair", "PAIR"),
+                ("subject", "pair:PAIR"),
                 ("scheduled_at", "2026-11-01T10:00"),
                 ("notes", ""),
             ],
@@ -1405,7 +1430,7 @@ async fn every_server_function_is_in_the_table_and_refuses_strangers_and_lower_r
                             "PAIR" => pair.clone(),
                             "MATCH" => matched.clone(),
                             "GROUP" => group.clone(),
-                            other => other.to_string(),
+                            other => other.replace("PAIR", &pair),
                         },
                     )
                 })

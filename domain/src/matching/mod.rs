@@ -13,6 +13,45 @@ pub mod pairs;
 #[cfg(feature = "server")]
 pub mod service;
 
+/// The document type of a child's consent (signed by the institution or the guardian).
+pub const CONSENT: &str = "consent";
+/// The document type of a signed guest-visit permission.
+pub const GUEST_PERMISSION: &str = "guest_permission";
+
+/// The rules of the documents staff attach to a child's record and to a pair. A new consent
+/// (renewed or after a refusal) replaces the previous one, so one is live; a pair may hold one
+/// permission per grant of guest visits (a new file for a grant replaces its previous one).
+pub fn record_rule(doc_type: &str) -> Option<crate::recruitment::DocumentRule> {
+    use crate::recruitment::{Texts, attachment_rule};
+    let texts = |kk: &str, ru: &str, en: &str| Texts {
+        kk: kk.into(),
+        ru: ru.into(),
+        en: en.into(),
+    };
+    match doc_type {
+        CONSENT => Some(attachment_rule(
+            CONSENT,
+            texts("Келісім", "Согласие", "Consent"),
+            20,
+            1,
+        )),
+        GUEST_PERMISSION => Some(attachment_rule(
+            GUEST_PERMISSION,
+            texts(
+                "Қонаққа баруға рұқсат",
+                "Разрешение на гостевые визиты",
+                "Guest-visit permission",
+            ),
+            20,
+            GUEST_PERMISSIONS_PER_PAIR,
+        )),
+        _ => None,
+    }
+}
+
+/// How many guest-visit permissions a pair may hold (one per grant; far above any real pair).
+pub const GUEST_PERMISSIONS_PER_PAIR: u32 = 100;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -393,6 +432,9 @@ pub struct ChildView {
     pub needs: Option<String>,
     pub preferred_mentor_gender: Option<Gender>,
     pub consent: ConsentInput,
+    /// The consent's signed document and the ones it replaced, oldest first.
+    #[serde(default)]
+    pub consent_documents: Vec<crate::recruitment::DocumentView>,
     /// `waiting` or `matched`.
     pub status: String,
     pub waiting_since: chrono::DateTime<chrono::Utc>,
@@ -624,6 +666,8 @@ pub struct GuestVisitsView {
     pub until_on: chrono::NaiveDate,
     pub approved_by: String,
     pub note: String,
+    /// The signed permission, once uploaded.
+    pub document: Option<crate::recruitment::DocumentView>,
 }
 
 /// A pair as staff see it, with where it stands against the programme's cadence.
@@ -664,6 +708,9 @@ pub struct ChildExport {
     pub meetings: Vec<crate::support::MeetingView>,
     pub consultations: Vec<crate::support::ConsultationView>,
     pub concerns: Vec<crate::support::ConcernView>,
+    /// Every document about the child: consents, guest-visit permissions and protocols'
+    /// attachments (the details; the files are downloaded one by one).
+    pub documents: Vec<crate::recruitment::DocumentView>,
 }
 
 #[cfg(test)]

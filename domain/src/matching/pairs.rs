@@ -18,9 +18,11 @@ use super::*;
 use crate::accounts::Role;
 use crate::accounts::entity::{membership, user};
 use crate::error::{Error, Result};
-use crate::recruitment::entity::{application, programme};
-use crate::recruitment::service::tenant_today;
-use crate::recruitment::{Answers, Cadence, ProgrammeKind, Texts};
+use crate::recruitment::entity::{application, document, programme};
+use crate::recruitment::service::{
+    StoredFile, UploadPlan, doc_view, insert_document, plan_for, retire_live, tenant_today,
+};
+use crate::recruitment::{Answers, Cadence, DocOwner, ProgrammeKind, Texts};
 use crate::selection::Outcome;
 use crate::support::entity::meeting;
 use crate::tenancy::audit;
@@ -500,6 +502,14 @@ async fn guest_view(
         Some(u) => user::Entity::find_by_id(u).one(conn).await?,
         None => None,
     };
+    let document = match v.document_id {
+        Some(d) => document::Entity::find_by_id(d)
+            .one(conn)
+            .await?
+            .as_ref()
+            .map(doc_view),
+        None => None,
+    };
     Ok(GuestVisitsView {
         id: v.id,
         pair_id: v.pair_id,
@@ -507,6 +517,7 @@ async fn guest_view(
         until_on: v.until_on,
         approved_by: approver.map(|u| u.full_name).unwrap_or_default(),
         note: v.note.clone(),
+        document,
     })
 }
 
@@ -664,6 +675,75 @@ pub async fn grant_guest_visits(
         "pair",
         Some(p.id),
         None,
+    )
+    .await?;
+    let view = guest_view(&txn, &v).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// A grant of guest visits the managers of its pair's region may attach the signed
+/// permission to (the pair still active).
+async fn managed_visit(
+    conn: &impl ConnectionTrait,
+    ctx: &TenantCtx,
+    visit_id: Uuid,
+) -> Result<(guest_visit::Model, pair::Model)> {
+    ctx.require_any(&MANAGERS)?;
+    let v = guest_visit::Entity::find_by_id(visit_id)
+        .filter(guest_visit::Column::TenantId.eq(ctx.tenant_id()))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let p = pair_in_reach(conn, ctx, v.pair_id, &MANAGERS, false).await?;
+    if p.status != ACTIVE {
+        return Err(Error::Conflict("error-pair-closed".into()));
+    }
+    Ok((v, p))
+}
+
+/// Where the signed permission of a grant of guest visits goes (checked before any byte).
+pub async fn plan_guest_permission(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    visit_id: Uuid,
+) -> Result<UploadPlan> {
+    let txn = ctx.read(db).await?;
+    let (_, p) = managed_visit(&txn, ctx, visit_id).await?;
+    txn.commit().await?;
+    let rule = super::record_rule(super::GUEST_PERMISSION).ok_or(Error::NotFound)?;
+    Ok(plan_for(ctx, DocOwner::Pair(p.id), rule, None))
+}
+
+/// Records the stored permission (verification queued with it) and links it to the grant; a
+/// new file replaces the grant's previous one, which keeps its history.
+pub async fn record_guest_permission(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    visit_id: Uuid,
+    plan: &UploadPlan,
+    file: &StoredFile,
+) -> Result<GuestVisitsView> {
+    let txn = ctx.write(db).await?;
+    let (v, p) = managed_visit(&txn, ctx, visit_id).await?;
+    if plan.owner != DocOwner::Pair(p.id) {
+        return Err(Error::NotFound);
+    }
+    if let Some(old) = v.document_id {
+        retire_live(&txn, plan.owner, super::GUEST_PERMISSION, Some(old)).await?;
+    }
+    let d = insert_document(&txn, ctx, plan, file).await?;
+    let mut am = v.into_active_model();
+    am.document_id = Set(Some(d.id));
+    let v = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "pair.guest_permission_uploaded",
+        "pair",
+        Some(p.id),
+        Some(serde_json::json!({ "visits": v.id, "document": d.id })),
     )
     .await?;
     let view = guest_view(&txn, &v).await?;

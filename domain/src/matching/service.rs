@@ -13,7 +13,11 @@ use super::entity::child;
 use super::*;
 use crate::accounts::Role;
 use crate::error::{Error, Result};
-use crate::recruitment::service::tenant_today;
+use crate::recruitment::service::{
+    StoredFile, UploadPlan, doc_view, insert_document, plan_for, retire_live, tenant_today,
+    views_of,
+};
+use crate::recruitment::{DocOwner, DocumentView};
 use crate::tenancy::audit;
 use crate::tenancy::context::TenantCtx;
 use crate::tenancy::entity::{institution, region};
@@ -155,6 +159,7 @@ async fn view_of(
             name: c.consent_name.clone(),
             given_on: c.consent_on,
         },
+        consent_documents: views_of(conn, DocOwner::Child(c.id)).await?,
         status: c.status.clone(),
         waiting_since: c.waiting_since,
         waiting_days: waiting_days(c.waiting_since, now),
@@ -237,6 +242,68 @@ pub async fn get_child(db: &DatabaseConnection, ctx: &TenantCtx, id: Uuid) -> Re
     Ok(view)
 }
 
+/// A child the registrars of its region may change (others of the team are refused; a
+/// coordinator of another region does not see the child).
+async fn registered(
+    conn: &impl sea_orm::ConnectionTrait,
+    ctx: &TenantCtx,
+    id: Uuid,
+) -> Result<child::Model> {
+    ctx.require_any(&REGISTRARS)?;
+    let c = child::Entity::find_by_id(id)
+        .filter(child::Column::TenantId.eq(ctx.tenant_id()))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !ctx.covers_region(&REGISTRARS, Some(c.region_id)) {
+        return Err(Error::NotFound);
+    }
+    Ok(c)
+}
+
+/// Where a child's signed consent goes, checked before any byte is stored.
+pub async fn plan_consent(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    id: Uuid,
+) -> Result<UploadPlan> {
+    let txn = ctx.read(db).await?;
+    let c = registered(&txn, ctx, id).await?;
+    txn.commit().await?;
+    let rule = record_rule(CONSENT).ok_or(Error::NotFound)?;
+    Ok(plan_for(ctx, DocOwner::Child(c.id), rule, None))
+}
+
+/// Records a stored consent (its verification job queued with it); the previous consent file,
+/// if any, is replaced and keeps its history.
+pub async fn record_consent(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    id: Uuid,
+    plan: &UploadPlan,
+    file: &StoredFile,
+) -> Result<DocumentView> {
+    if plan.owner != DocOwner::Child(id) {
+        return Err(Error::NotFound);
+    }
+    let txn = ctx.write(db).await?;
+    let c = registered(&txn, ctx, id).await?;
+    retire_live(&txn, plan.owner, CONSENT, None).await?;
+    let d = insert_document(&txn, ctx, plan, file).await?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "child.consent_uploaded",
+        "child",
+        Some(c.id),
+        Some(serde_json::json!({ "document": d.id })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(doc_view(&d))
+}
+
 /// Everything held about one child (an admin's subject access request): the record, matches,
 /// pairs, protocols, consultations with their notes, and concerns. The export is logged.
 pub async fn export_child(
@@ -264,10 +331,23 @@ pub async fn export_child(
         .map(|p| p.id)
         .collect();
     let meetings = meeting::Entity::find()
-        .filter(meeting::Column::PairId.is_in(pair_ids))
+        .filter(meeting::Column::PairId.is_in(pair_ids.clone()))
         .order_by_asc(meeting::Column::HeldOn)
         .all(&txn)
         .await?;
+    let documents: Vec<DocumentView> = crate::recruitment::entity::document::Entity::find()
+        .filter(crate::recruitment::entity::document::Column::TenantId.eq(ctx.tenant_id()))
+        .filter(
+            sea_orm::Condition::any()
+                .add(crate::recruitment::entity::document::Column::ChildId.eq(id))
+                .add(crate::recruitment::entity::document::Column::PairId.is_in(pair_ids)),
+        )
+        .order_by_asc(crate::recruitment::entity::document::Column::CreatedAt)
+        .all(&txn)
+        .await?
+        .iter()
+        .map(doc_view)
+        .collect();
     let consultations = consultation::Entity::find()
         .filter(consultation::Column::TenantId.eq(ctx.tenant_id()))
         .filter(consultation::Column::ChildId.eq(id))
@@ -310,6 +390,7 @@ pub async fn export_child(
             }
             v
         },
+        documents,
     };
     txn.commit().await?;
     Ok(export)

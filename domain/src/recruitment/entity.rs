@@ -139,7 +139,9 @@ pub mod document {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: Uuid,
         pub tenant_id: Uuid,
-        pub application_id: Uuid,
+        /// The owner: an application, or else a child (consent) or a pair (guest-visit
+        /// permission; a meeting's attachments carry the pair and the meeting).
+        pub application_id: Option<Uuid>,
         pub doc_type: String,
         pub status: String,
         pub original_name: String,
@@ -160,6 +162,9 @@ pub mod document {
         pub reviewed_by: Option<Uuid>,
         pub reviewed_at: Option<DateTimeUtc>,
         pub review_reason: Option<String>,
+        pub child_id: Option<Uuid>,
+        pub pair_id: Option<Uuid>,
+        pub meeting_id: Option<Uuid>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

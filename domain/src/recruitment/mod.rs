@@ -677,7 +677,12 @@ impl DocStatus {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct DocumentView {
     pub id: Uuid,
-    pub application_id: Uuid,
+    /// The owner: an application's file, or a child's consent, a pair's guest-visit
+    /// permission or a meeting's attachment (with its pair).
+    pub application_id: Option<Uuid>,
+    pub child_id: Option<Uuid>,
+    pub pair_id: Option<Uuid>,
+    pub meeting_id: Option<Uuid>,
     pub doc_type: String,
     pub status: DocStatus,
     /// Machine-readable reasons from the checks, e.g. `pdf_encrypted`.
@@ -695,6 +700,34 @@ pub struct DocumentView {
     pub created_at: DateTime<Utc>,
     pub review_reason: Option<String>,
     pub reviewed_at: Option<DateTime<Utc>>,
+}
+
+/// Whose a document is (see `DocumentView`). A meeting's attachment names its pair too, so
+/// every document but an application's has a pair or a child that says its region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocOwner {
+    Application(Uuid),
+    Child(Uuid),
+    Pair(Uuid),
+    Meeting { pair: Uuid, meeting: Uuid },
+}
+
+/// The rule of a file staff or a mentor attach to a record (a consent, a permission, a
+/// protocol's attachment): a PDF or a photo, at most `max_mb` megabytes, `max_count` live files.
+pub fn attachment_rule(doc_type: &str, labels: Texts, max_mb: u64, max_count: u32) -> DocumentRule {
+    DocumentRule {
+        doc_type: doc_type.into(),
+        labels,
+        accepted_types: vec![
+            "application/pdf".into(),
+            "image/jpeg".into(),
+            "image/png".into(),
+        ],
+        max_bytes: max_mb * 1024 * 1024,
+        max_count,
+        validity_months: None,
+        required: false,
+    }
 }
 
 /// One line of a document's history.
@@ -722,8 +755,11 @@ pub enum ReviewDecision {
 pub struct ReviewItem {
     pub document: DocumentView,
     pub doc_label: String,
+    /// The applicant, or for a child's or a pair's document the child (first name and initial).
     pub applicant_name: String,
     pub programme_name: String,
+    /// The portal page the document belongs to (the application, the child or the pair).
+    pub subject_path: String,
     pub region_name: Option<String>,
     pub history: Vec<DocumentEvent>,
 }

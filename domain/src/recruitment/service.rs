@@ -610,6 +610,9 @@ pub(crate) fn doc_view(d: &document::Model) -> DocumentView {
     DocumentView {
         id: d.id,
         application_id: d.application_id,
+        child_id: d.child_id,
+        pair_id: d.pair_id,
+        meeting_id: d.meeting_id,
         doc_type: d.doc_type.clone(),
         status: DocStatus::parse(&d.status).unwrap_or(DocStatus::Uploaded),
         reasons: serde_json::from_str(&d.reasons).unwrap_or_default(),
@@ -842,7 +845,7 @@ pub async fn list_applications(
 #[derive(Debug, Clone)]
 pub struct UploadPlan {
     pub tenant_id: Uuid,
-    pub application_id: Uuid,
+    pub owner: DocOwner,
     pub document_id: Uuid,
     pub rule: DocumentRule,
     pub issued_on: Option<NaiveDate>,
@@ -946,27 +949,86 @@ pub async fn plan_upload(
         .into_iter()
         .find(|r| r.doc_type == doc_type.trim())
         .ok_or_else(|| Error::invalid("doc_type", "error-doc-type-unknown"))?;
-    let live = live_count(&txn, a.id, &rule.doc_type).await?;
+    let owner = DocOwner::Application(a.id);
+    let live = live_count(&txn, owner, &rule.doc_type).await?;
     check_new_upload(&rule, live, issued_on, tenant_today(&ctx.tenant))?;
     txn.commit().await?;
+    Ok(plan_for(ctx, owner, rule, issued_on))
+}
+
+/// A plan for a new document of `owner` under `rule`, with a generated id and object key.
+pub fn plan_for(
+    ctx: &TenantCtx,
+    owner: DocOwner,
+    rule: DocumentRule,
+    issued_on: Option<NaiveDate>,
+) -> UploadPlan {
     let document_id = Uuid::now_v7();
-    Ok(UploadPlan {
+    UploadPlan {
         tenant_id: ctx.tenant_id(),
-        application_id: a.id,
+        owner,
         document_id,
         storage_key: storage_key(ctx.tenant_id(), document_id),
         rule,
         issued_on,
-    })
+    }
 }
 
-async fn live_count(
+/// The documents of one owner, oldest first.
+pub(crate) fn of_owner(owner: DocOwner) -> sea_orm::Select<document::Entity> {
+    let q = document::Entity::find();
+    match owner {
+        DocOwner::Application(id) => q.filter(document::Column::ApplicationId.eq(id)),
+        DocOwner::Child(id) => q.filter(document::Column::ChildId.eq(id)),
+        DocOwner::Pair(id) => q
+            .filter(document::Column::PairId.eq(id))
+            .filter(document::Column::MeetingId.is_null()),
+        DocOwner::Meeting { meeting, .. } => q.filter(document::Column::MeetingId.eq(meeting)),
+    }
+    .order_by_asc(document::Column::CreatedAt)
+}
+
+/// The documents of one owner as views, oldest first.
+pub(crate) async fn views_of(
     conn: &impl ConnectionTrait,
-    application_id: Uuid,
+    owner: DocOwner,
+) -> Result<Vec<DocumentView>> {
+    Ok(of_owner(owner)
+        .all(conn)
+        .await?
+        .iter()
+        .map(doc_view)
+        .collect())
+}
+
+/// Retires the live documents of `owner` of `doc_type` that a new file replaces (a renewed
+/// consent, a new scan after a failed one): they stop counting and keep their history.
+pub(crate) async fn retire_live(
+    txn: &impl ConnectionTrait,
+    owner: DocOwner,
     doc_type: &str,
-) -> Result<u32> {
-    Ok(document::Entity::find()
-        .filter(document::Column::ApplicationId.eq(application_id))
+    only: Option<Uuid>,
+) -> Result<()> {
+    let rows = of_owner(owner)
+        .filter(document::Column::DocType.eq(doc_type))
+        .all(txn)
+        .await?;
+    for d in rows {
+        let live = DocStatus::parse(&d.status).is_some_and(DocStatus::is_live);
+        if !live || only.is_some_and(|id| id != d.id) {
+            continue;
+        }
+        let mut am = d.into_active_model();
+        am.status = Set(DocStatus::Rejected.as_str().to_string());
+        am.review_reason = Set(Some("replaced".into()));
+        let d = am.update(txn).await?;
+        event(txn, &d, None, "replaced", None).await?;
+    }
+    Ok(())
+}
+
+async fn live_count(conn: &impl ConnectionTrait, owner: DocOwner, doc_type: &str) -> Result<u32> {
+    Ok(of_owner(owner)
         .filter(document::Column::DocType.eq(doc_type))
         .all(conn)
         .await?
@@ -994,8 +1056,11 @@ pub async fn record_upload(
     plan: &UploadPlan,
     file: &StoredFile,
 ) -> Result<DocumentView> {
+    let DocOwner::Application(application_id) = plan.owner else {
+        return Err(Error::NotFound);
+    };
     let txn = ctx.write(db).await?;
-    own_application(&txn, ctx, plan.application_id).await?;
+    own_application(&txn, ctx, application_id).await?;
     let d = insert_document(&txn, ctx, plan, file).await?;
     txn.commit().await?;
     Ok(doc_view(&d))
@@ -1010,14 +1075,23 @@ pub(crate) async fn insert_document(
     plan: &UploadPlan,
     file: &StoredFile,
 ) -> Result<document::Model> {
-    if live_count(txn, plan.application_id, &plan.rule.doc_type).await? >= plan.rule.max_count {
+    if live_count(txn, plan.owner, &plan.rule.doc_type).await? >= plan.rule.max_count {
         return Err(Error::Conflict("error-document-count".into()));
     }
     let now = Utc::now();
+    let (application_id, child_id, pair_id, meeting_id) = match plan.owner {
+        DocOwner::Application(a) => (Some(a), None, None, None),
+        DocOwner::Child(c) => (None, Some(c), None, None),
+        DocOwner::Pair(p) => (None, None, Some(p), None),
+        DocOwner::Meeting { pair, meeting } => (None, None, Some(pair), Some(meeting)),
+    };
     let d = document::ActiveModel {
         id: Set(plan.document_id),
         tenant_id: Set(plan.tenant_id),
-        application_id: Set(plan.application_id),
+        application_id: Set(application_id),
+        child_id: Set(child_id),
+        pair_id: Set(pair_id),
+        meeting_id: Set(meeting_id),
         doc_type: Set(plan.rule.doc_type.clone()),
         status: Set(DocStatus::Uploaded.as_str().to_string()),
         original_name: Set(display_name(&file.original_name)),
@@ -1082,9 +1156,96 @@ pub async fn get_document(
 ) -> Result<DocumentView> {
     let txn = ctx.read(db).await?;
     let d = find_document(&txn, ctx, id).await?;
-    visible_application(&txn, ctx, d.application_id).await?;
+    visible_document(&txn, ctx, &d).await?;
     txn.commit().await?;
     Ok(doc_view(&d))
+}
+
+/// Who may read a document's details: an application's applicant and the staff covering its
+/// region; for a child's or a pair's document, the staff who follow children in its region
+/// (never committee members) and whoever uploaded it (a mentor sees their own attachments).
+async fn visible_document(
+    conn: &impl ConnectionTrait,
+    ctx: &TenantCtx,
+    d: &document::Model,
+) -> Result<()> {
+    if let Some(a) = d.application_id {
+        visible_application(conn, ctx, a).await?;
+        return Ok(());
+    }
+    if d.uploaded_by == ctx.actor.user_id {
+        return Ok(());
+    }
+    let place = place_of(conn, d).await?;
+    if ctx.covers_region(place.readers, place.region_id) {
+        Ok(())
+    } else {
+        Err(refusal(ctx))
+    }
+}
+
+/// Staff who read the documents of children's records (their region).
+const RECORD_READERS: [Role; 3] = [Role::TenantAdmin, Role::Coordinator, Role::Psychologist];
+
+/// Where a document belongs: its region, who reads it there, who it is about (the applicant
+/// or the child), the programme, and its page in the portal.
+struct Place {
+    region_id: Option<Uuid>,
+    readers: &'static [Role],
+    application: Option<application::Model>,
+    subject: String,
+    programme_id: Option<Uuid>,
+    path: String,
+}
+
+async fn place_of(conn: &impl ConnectionTrait, d: &document::Model) -> Result<Place> {
+    use crate::matching::entity::{child, pair};
+    let slug = tenant_of(conn, d.tenant_id).await?.slug;
+    if let Some(id) = d.application_id {
+        let a = application::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let subject = user::Entity::find_by_id(a.applicant_id)
+            .one(conn)
+            .await?
+            .map(|u| u.full_name)
+            .unwrap_or_default();
+        return Ok(Place {
+            region_id: a.region_id,
+            readers: &READERS,
+            subject,
+            programme_id: Some(a.programme_id),
+            path: format!("/t/{slug}/applications/{}", a.id),
+            application: Some(a),
+        });
+    }
+    let (child_id, programme_id, path) = if let Some(id) = d.pair_id {
+        let p = pair::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .ok_or(Error::NotFound)?;
+        (
+            p.child_id,
+            Some(p.programme_id),
+            format!("/t/{slug}/pairs/{}", p.id),
+        )
+    } else {
+        let id = d.child_id.ok_or(Error::NotFound)?;
+        (id, None, format!("/t/{slug}/children/{id}"))
+    };
+    let c = child::Entity::find_by_id(child_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(Place {
+        region_id: Some(c.region_id),
+        readers: &RECORD_READERS,
+        application: None,
+        subject: format!("{} {}.", c.first_name, c.last_initial),
+        programme_id,
+        path,
+    })
 }
 
 async fn find_document(
@@ -1128,16 +1289,21 @@ pub async fn check_task(
     if d.status != DocStatus::Uploaded.as_str() {
         return Ok(None);
     }
-    let a = application::Entity::find_by_id(d.application_id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let rule = rules_of(&txn, a.programme_id)
-        .await?
-        .into_iter()
-        .find(|r| r.doc_type == d.doc_type)
-        // Files staff upload (a signed contract) have their own rule.
-        .or_else(|| crate::selection::contracts::staff_rule(&d.doc_type));
+    let programme_rule = match d.application_id {
+        Some(id) => {
+            let a = application::Entity::find_by_id(id)
+                .one(&txn)
+                .await?
+                .ok_or(Error::NotFound)?;
+            rules_of(&txn, a.programme_id)
+                .await?
+                .into_iter()
+                .find(|r| r.doc_type == d.doc_type)
+        }
+        None => None,
+    };
+    // Files no programme lists (a signed contract, a consent, an attachment) have their own.
+    let rule = programme_rule.or_else(|| record_rule(&d.doc_type));
     txn.commit().await?;
     Ok(Some(CheckTask {
         storage_key: d.storage_key,
@@ -1214,12 +1380,22 @@ pub async fn record_check(
     Ok(true)
 }
 
+/// The rule of a document type that is not a programme's: the files staff and mentors
+/// attach to contracts, children's records, pairs and meetings.
+pub fn record_rule(doc_type: &str) -> Option<DocumentRule> {
+    crate::selection::contracts::staff_rule(doc_type)
+        .or_else(|| crate::matching::record_rule(doc_type))
+        .or_else(|| crate::support::record_rule(doc_type))
+}
+
 // ---------------------------------------------------------------- review
 
 fn review_label(rules: &[DocumentRule], doc_type: &str, locale: Locale) -> String {
     rules
         .iter()
         .find(|r| r.doc_type == doc_type)
+        .cloned()
+        .or_else(|| record_rule(doc_type))
         .map(|r| r.labels.get(locale).to_string())
         .unwrap_or_else(|| doc_type.to_string())
 }
@@ -1265,26 +1441,28 @@ pub async fn review_queue(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Ve
         .await?;
     let mut out = Vec::new();
     for d in docs {
-        let Some(a) = application::Entity::find_by_id(d.application_id)
-            .one(&txn)
-            .await?
-        else {
-            continue;
-        };
-        if !ctx.covers_region(&REVIEWERS, a.region_id) {
+        // A meeting's attachments are checked by the worker only: no one reviews them.
+        if d.meeting_id.is_some() {
             continue;
         }
-        let p = programme::Entity::find_by_id(a.programme_id)
-            .one(&txn)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let rules = rules_of(&txn, p.id).await?;
-        let applicant = user::Entity::find_by_id(a.applicant_id)
-            .one(&txn)
-            .await?
-            .map(|u| u.full_name)
-            .unwrap_or_default();
-        let region_name = match a.region_id {
+        let place = place_of(&txn, &d).await?;
+        if !ctx.covers_region(&REVIEWERS, place.region_id) {
+            continue;
+        }
+        let (rules, programme_name) = match place.programme_id {
+            Some(id) => {
+                let p = programme::Entity::find_by_id(id)
+                    .one(&txn)
+                    .await?
+                    .ok_or(Error::NotFound)?;
+                (
+                    rules_of(&txn, p.id).await?,
+                    json::<Texts>(&p.names).get(ctx.actor.locale).to_string(),
+                )
+            }
+            None => (Vec::new(), String::new()),
+        };
+        let region_name = match place.region_id {
             Some(r) => region::Entity::find_by_id(r)
                 .one(&txn)
                 .await?
@@ -1294,8 +1472,9 @@ pub async fn review_queue(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Ve
         out.push(ReviewItem {
             doc_label: review_label(&rules, &d.doc_type, ctx.actor.locale),
             document: doc_view(&d),
-            applicant_name: applicant,
-            programme_name: json::<Texts>(&p.names).get(ctx.actor.locale).to_string(),
+            applicant_name: place.subject,
+            programme_name,
+            subject_path: place.path,
             region_name,
             history: history(&txn, d.id).await?,
         });
@@ -1326,11 +1505,8 @@ pub async fn review_document(
     }
     let txn = ctx.write(db).await?;
     let d = find_document(&txn, ctx, id).await?;
-    let a = application::Entity::find_by_id(d.application_id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if !ctx.covers_region(&REVIEWERS, a.region_id) {
+    let place = place_of(&txn, &d).await?;
+    if d.meeting_id.is_some() || !ctx.covers_region(&REVIEWERS, place.region_id) {
         return Err(Error::Forbidden);
     }
     match DocStatus::parse(&d.status) {
@@ -1369,7 +1545,10 @@ pub async fn review_document(
         None,
     )
     .await?;
-    if status == DocStatus::Rejected {
+    // The applicant is told; staff see a refused consent or permission on the record's page.
+    if status == DocStatus::Rejected
+        && let Some(a) = place.application
+    {
         let applicant = user::Entity::find_by_id(a.applicant_id)
             .one(&txn)
             .await?
@@ -1408,7 +1587,7 @@ pub async fn document_history(
 ) -> Result<Vec<DocumentEvent>> {
     let txn = ctx.read(db).await?;
     let d = find_document(&txn, ctx, id).await?;
-    visible_application(&txn, ctx, d.application_id).await?;
+    visible_document(&txn, ctx, &d).await?;
     let h = history(&txn, d.id).await?;
     txn.commit().await?;
     Ok(h)
@@ -1435,11 +1614,8 @@ pub async fn authorize_download(
     ctx.require_any(&READERS)?;
     let txn = ctx.write(db).await?;
     let d = find_document(&txn, ctx, id).await?;
-    let a = application::Entity::find_by_id(d.application_id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if !ctx.covers_region(&READERS, a.region_id) {
+    let place = place_of(&txn, &d).await?;
+    if !ctx.covers_region(place.readers, place.region_id) {
         return Err(Error::Forbidden);
     }
     let out = if preview {

@@ -16,8 +16,10 @@ use crate::accounts::Role;
 use crate::accounts::entity::user;
 use crate::error::{Error, Result};
 use crate::recruitment::entity::{application, document, programme};
-use crate::recruitment::service::{StoredFile, UploadPlan, doc_view, insert_document, storage_key};
-use crate::recruitment::{DocStatus, DocumentRule, Texts};
+use crate::recruitment::service::{
+    StoredFile, UploadPlan, doc_view, insert_document, plan_for, retire_live,
+};
+use crate::recruitment::{DocOwner, DocStatus, DocumentRule, Texts};
 use crate::tenancy::audit;
 use crate::tenancy::context::TenantCtx;
 
@@ -27,21 +29,17 @@ pub const SIGNED_CONTRACT: &str = "signed_contract";
 /// What the signed scan may be: a PDF or a photo, up to 20 MB, one file.
 pub fn scan_rule() -> DocumentRule {
     DocumentRule {
-        doc_type: SIGNED_CONTRACT.into(),
-        labels: Texts {
-            kk: "Қол қойылған келісімшарт".into(),
-            ru: "Подписанный договор".into(),
-            en: "Signed contract".into(),
-        },
-        accepted_types: vec![
-            "application/pdf".into(),
-            "image/jpeg".into(),
-            "image/png".into(),
-        ],
-        max_bytes: 20 * 1024 * 1024,
-        max_count: 1,
-        validity_months: None,
         required: true,
+        ..crate::recruitment::attachment_rule(
+            SIGNED_CONTRACT,
+            Texts {
+                kk: "Қол қойылған келісімшарт".into(),
+                ru: "Подписанный договор".into(),
+                en: "Signed contract".into(),
+            },
+            20,
+            1,
+        )
     }
 }
 
@@ -231,15 +229,12 @@ pub async fn plan_scan(db: &DatabaseConnection, ctx: &TenantCtx, id: Uuid) -> Re
     if c.signed_at.is_some() {
         return Err(Error::Conflict("error-contract-signed".into()));
     }
-    let document_id = Uuid::now_v7();
-    Ok(UploadPlan {
-        tenant_id: ctx.tenant_id(),
-        application_id: c.application_id,
-        document_id,
-        rule: scan_rule(),
-        issued_on: None,
-        storage_key: storage_key(ctx.tenant_id(), document_id),
-    })
+    Ok(plan_for(
+        ctx,
+        DocOwner::Application(c.application_id),
+        scan_rule(),
+        None,
+    ))
 }
 
 /// Records the stored scan (its verification job queued with it) and links it to the contract.
@@ -257,13 +252,8 @@ pub async fn record_scan(
         return Err(Error::Conflict("error-contract-signed".into()));
     }
     // The previous scan stops counting against the one-file limit.
-    if let Some(old) = c.document_id
-        && let Some(d) = document::Entity::find_by_id(old).one(&txn).await?
-    {
-        let mut am = d.into_active_model();
-        am.status = Set(DocStatus::Rejected.as_str().to_string());
-        am.review_reason = Set(Some("replaced".into()));
-        am.update(&txn).await?;
+    if let Some(old) = c.document_id {
+        retire_live(&txn, plan.owner, SIGNED_CONTRACT, Some(old)).await?;
     }
     let d = insert_document(&txn, ctx, plan, file).await?;
     let mut am = c.into_active_model();

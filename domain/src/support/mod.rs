@@ -15,6 +15,28 @@ pub mod service;
 #[cfg(feature = "server")]
 pub mod sessions;
 
+/// The document type of a meeting protocol's attachment (a photo, a drawing, a scan).
+pub const MEETING_ATTACHMENT: &str = "meeting_attachment";
+/// How many files one protocol may carry.
+pub const ATTACHMENTS_PER_MEETING: u32 = 5;
+
+/// The rule of a protocol's attachments: checked by the worker (photos lose their metadata,
+/// location included), not reviewed by anyone.
+pub fn record_rule(doc_type: &str) -> Option<crate::recruitment::DocumentRule> {
+    (doc_type == MEETING_ATTACHMENT).then(|| {
+        crate::recruitment::attachment_rule(
+            MEETING_ATTACHMENT,
+            crate::recruitment::Texts {
+                kk: "Хаттамаға тіркеме".into(),
+                ru: "Вложение к протоколу".into(),
+                en: "Protocol attachment".into(),
+            },
+            20,
+            ATTACHMENTS_PER_MEETING,
+        )
+    })
+}
+
 /// When the next meeting is due after `since` (the last meeting, or the start of the pair):
 /// a week later for a weekly cadence, the same day of the next month for a monthly one (the
 /// last day of that month when it is shorter, e.g. 31 January → 28 or 29 February).
@@ -225,6 +247,9 @@ pub struct MeetingView {
     /// Until when the mentor may still correct it.
     pub editable_until: chrono::DateTime<chrono::Utc>,
     pub locked: bool,
+    /// Files attached through the document pipeline, oldest first.
+    #[serde(default)]
+    pub attachments: Vec<crate::recruitment::DocumentView>,
 }
 
 /// A youth group's session, as one of its mentors logs it (one per group per month).

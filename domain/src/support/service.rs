@@ -16,8 +16,12 @@ use crate::accounts::entity::{membership, user};
 use crate::error::{Error, Result};
 use crate::matching::entity::{child, pair};
 use crate::matching::pairs::{self, ACTIVE, FOLLOWERS};
+use crate::recruitment::DocOwner;
+use crate::recruitment::entity::document;
 use crate::recruitment::entity::programme;
-use crate::recruitment::service::tenant_today;
+use crate::recruitment::service::{
+    StoredFile, UploadPlan, doc_view, insert_document, plan_for, tenant_today,
+};
 use crate::tenancy::audit;
 use crate::tenancy::context::TenantCtx;
 use crate::tenancy::entity::region;
@@ -38,7 +42,31 @@ pub(crate) fn meeting_view(m: &meeting::Model) -> MeetingView {
         logged_at: m.created_at,
         editable_until: m.created_at + chrono::Duration::days(MEETING_EDIT_DAYS),
         locked: !meeting_editable(m.created_at, now),
+        attachments: Vec::new(),
     }
+}
+
+/// Protocols with their attachments (one query for all of them).
+async fn with_attachments(
+    conn: &impl ConnectionTrait,
+    rows: &[meeting::Model],
+) -> Result<Vec<MeetingView>> {
+    let docs = document::Entity::find()
+        .filter(document::Column::MeetingId.is_in(rows.iter().map(|m| m.id)))
+        .order_by_asc(document::Column::CreatedAt)
+        .all(conn)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|m| MeetingView {
+            attachments: docs
+                .iter()
+                .filter(|d| d.meeting_id == Some(m.id))
+                .map(doc_view)
+                .collect(),
+            ..meeting_view(m)
+        })
+        .collect())
 }
 
 /// The mentor's own active pair, or `NotFound` (someone else's mentee is not theirs to log).
@@ -109,17 +137,8 @@ pub async fn update_meeting(
     id: Uuid,
     input: &MeetingInput,
 ) -> Result<MeetingView> {
-    ctx.require_any(&[Role::Mentor])?;
     let txn = ctx.write(db).await?;
-    let m = meeting::Entity::find_by_id(id)
-        .filter(meeting::Column::TenantId.eq(ctx.tenant_id()))
-        .filter(meeting::Column::MentorId.eq(ctx.actor.user_id))
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if !meeting_editable(m.created_at, Utc::now()) {
-        return Err(Error::Conflict("error-meeting-locked".into()));
-    }
+    let m = own_open_meeting(&txn, ctx, id).await?;
     if input.pair_id != m.pair_id {
         return Err(Error::invalid("pair_id", "error-meeting-pair"));
     }
@@ -145,8 +164,84 @@ pub async fn update_meeting(
         Some(serde_json::json!({ "meeting": m.id })),
     )
     .await?;
+    let view = with_attachments(&txn, std::slice::from_ref(&m))
+        .await?
+        .remove(0);
     txn.commit().await?;
-    Ok(meeting_view(&m))
+    Ok(view)
+}
+
+/// The mentor's own protocol, still open for changes (a locked one is refused unchanged).
+async fn own_open_meeting(
+    conn: &impl ConnectionTrait,
+    ctx: &TenantCtx,
+    id: Uuid,
+) -> Result<meeting::Model> {
+    ctx.require_any(&[Role::Mentor])?;
+    let m = meeting::Entity::find_by_id(id)
+        .filter(meeting::Column::TenantId.eq(ctx.tenant_id()))
+        .filter(meeting::Column::MentorId.eq(ctx.actor.user_id))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !meeting_editable(m.created_at, Utc::now()) {
+        return Err(Error::Conflict("error-meeting-locked".into()));
+    }
+    own_active_pair(conn, ctx, m.pair_id).await?;
+    Ok(m)
+}
+
+/// Where a file attached to the mentor's open protocol goes (checked before any byte).
+pub async fn plan_attachment(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    meeting_id: Uuid,
+) -> Result<UploadPlan> {
+    let txn = ctx.read(db).await?;
+    let m = own_open_meeting(&txn, ctx, meeting_id).await?;
+    txn.commit().await?;
+    let rule = record_rule(MEETING_ATTACHMENT).ok_or(Error::NotFound)?;
+    Ok(plan_for(
+        ctx,
+        DocOwner::Meeting {
+            pair: m.pair_id,
+            meeting: m.id,
+        },
+        rule,
+        None,
+    ))
+}
+
+/// Records a stored attachment (its check queued with it); a sixth live file is refused.
+pub async fn record_attachment(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    meeting_id: Uuid,
+    plan: &UploadPlan,
+    file: &StoredFile,
+) -> Result<crate::recruitment::DocumentView> {
+    let txn = ctx.write(db).await?;
+    let m = own_open_meeting(&txn, ctx, meeting_id).await?;
+    let owner = DocOwner::Meeting {
+        pair: m.pair_id,
+        meeting: m.id,
+    };
+    if plan.owner != owner {
+        return Err(Error::NotFound);
+    }
+    let d = insert_document(&txn, ctx, plan, file).await?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "meeting.attachment_uploaded",
+        "pair",
+        Some(m.pair_id),
+        Some(serde_json::json!({ "meeting": m.id, "document": d.id })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(doc_view(&d))
 }
 
 /// A pair's protocols, newest first: its mentor, or staff of its region.
@@ -163,8 +258,9 @@ pub async fn list_meetings(
         .order_by_desc(meeting::Column::CreatedAt)
         .all(&txn)
         .await?;
+    let views = with_attachments(&txn, &rows).await?;
     txn.commit().await?;
-    Ok(rows.iter().map(meeting_view).collect())
+    Ok(views)
 }
 
 /// Active pairs of the actor's region that missed their programme's cadence, the latest

@@ -137,6 +137,8 @@ pub struct ChildPageData {
     pub can_propose: bool,
     pub can_decide: bool,
     pub is_admin: bool,
+    /// Coordinators and admins attach the signed consent.
+    pub can_register: bool,
 }
 
 #[server(endpoint = "child_page")]
@@ -158,6 +160,7 @@ pub async fn child_page(slug: String, id: Uuid) -> Result<ChildPageData, AppErro
         suggestions,
         matches,
         can_propose: ctx.has(Role::TenantAdmin) || ctx.has(Role::Coordinator),
+        can_register: ctx.has(Role::TenantAdmin) || ctx.has(Role::Coordinator),
         can_decide: ctx.has(Role::Psychologist),
         is_admin: ctx.has(Role::TenantAdmin),
     })
@@ -310,6 +313,8 @@ pub struct PairPageData {
     pub can_log: bool,
     /// Coordinators and admins close pairs and grant guest visits.
     pub can_manage: bool,
+    /// Staff (not the mentor) download the pair's files.
+    pub is_staff: bool,
 }
 
 #[server(endpoint = "pair_page")]
@@ -325,6 +330,7 @@ pub async fn pair_page(slug: String, id: Uuid) -> Result<PairPageData, AppError>
     Ok(PairPageData {
         can_log: active && pair.mentor_id == ctx.actor.user_id,
         can_manage: active && (ctx.has(Role::TenantAdmin) || ctx.has(Role::Coordinator)),
+        is_staff: ctx.has_any(&domain::matching::pairs::FOLLOWERS),
         pair,
         meetings,
     })
@@ -560,8 +566,11 @@ pub async fn concern_action_form(
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConsultationsData {
     pub consultations: Vec<ConsultationView>,
-    /// Pairs of the region, for the form's choice.
+    /// Who a consultation may be with, for the form's choice: the region's active pairs, their
+    /// mentors, and children (in a pair or waiting).
     pub pairs: Vec<(Uuid, String)>,
+    pub mentors: Vec<(Uuid, String)>,
+    pub children: Vec<(Uuid, String)>,
 }
 
 #[server(endpoint = "consultations_page")]
@@ -571,15 +580,38 @@ pub async fn consultations_page(slug: String) -> Result<ConsultationsData, AppEr
     let ctx = tenant_ctx(&s, &slug).await?;
     let db = &state().db;
     let consultations = domain::support::service::list_consultations(db, &ctx).await?;
-    let pairs = domain::matching::pairs::list_pairs(db, &ctx)
+    let active: Vec<_> = domain::matching::pairs::list_pairs(db, &ctx)
         .await?
         .into_iter()
         .filter(|p| p.status == domain::matching::pairs::ACTIVE)
+        .collect();
+    let pairs = active
+        .iter()
         .map(|p| (p.id, format!("{} · {}", p.child_name, p.mentor_name)))
         .collect();
+    let mut mentors: Vec<(Uuid, String)> = active
+        .iter()
+        .map(|p| (p.mentor_id, p.mentor_name.clone()))
+        .collect();
+    mentors.sort_by(|a, b| a.1.cmp(&b.1));
+    mentors.dedup();
+    let mut children: Vec<(Uuid, String)> = active
+        .iter()
+        .map(|p| (p.child_id, p.child_name.clone()))
+        .chain(
+            domain::matching::service::list_waiting_children(db, &ctx)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c.name)),
+        )
+        .collect();
+    children.sort_by(|a, b| a.1.cmp(&b.1));
+    children.dedup();
     Ok(ConsultationsData {
         consultations,
         pairs,
+        mentors,
+        children,
     })
 }
 
@@ -587,7 +619,7 @@ pub async fn consultations_page(slug: String) -> Result<ConsultationsData, AppEr
 pub async fn record_consultation_form(
     csrf: String,
     slug: String,
-    pair: String,
+    subject: String,
     scheduled_at: String,
     held: Option<String>,
     notes: String,
@@ -604,10 +636,14 @@ pub async fn record_consultation_form(
         .ok_or_else(|| {
             AppError::Domain(domain::Error::invalid("scheduled_at", "error-date-invalid"))
         })?;
+    // `pair:<id>`, `mentor:<id>` or `child:<id>`: whom the consultation is with.
+    let (kind, id) = subject.split_once(':').unwrap_or(("", ""));
+    let id = optional("subject", id, "error-consultation-subject")?;
+    let pick = |k: &str| if kind == k { id } else { None };
     let input = domain::support::ConsultationInput {
-        mentor_id: None,
-        child_id: None,
-        pair_id: optional("pair_id", &pair, "error-consultation-subject")?,
+        mentor_id: pick("mentor"),
+        child_id: pick("child"),
+        pair_id: pick("pair"),
         scheduled_at,
         held: held.as_deref() == Some("yes"),
         notes,

@@ -11,6 +11,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::*;
 use crate::errors::{ErrorNote, loaded};
 use crate::forms::{date, when};
+use crate::recruitment::{document_line, upload_form};
 use crate::session::use_session;
 
 fn key(prefix: &str, value: &str) -> String {
@@ -58,6 +59,11 @@ fn severity_class(s: Severity) -> &'static str {
     } else {
         "badge"
     }
+}
+
+/// The translated reason a plain (script-less) upload was refused, from the address.
+fn upload_error() -> Option<String> {
+    use_query_map().read_untracked().get("upload_error")
 }
 
 pub(super) fn notice(l: Locale, pairs: &[(&str, &str)]) -> Option<String> {
@@ -189,7 +195,8 @@ pub fn ChildPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let info = session.await.unwrap_or_default();
                 let l = info.locale;
-                let note = notice(l, &[("registered", "child-registered"), ("proposed", "match-proposed"), ("decided", "match-decided")]);
+                let note = notice(l, &[("registered", "child-registered"), ("proposed", "match-proposed"), ("decided", "match-decided"), ("uploaded", "document-uploaded")]);
+                let upload_error = upload_error();
                 match loaded(data.await, l) {
                     Err(v) => v,
                     Ok(d) => {
@@ -200,6 +207,7 @@ pub fn ChildPage() -> impl IntoView {
                             <section class="card" id="child">
                                 <h1>{format!("{} {}.", c.first_name, c.last_initial)}</h1>
                                 {note.map(|n| view! { <p class="ok" role="status" id="child-notice">{n}</p> })}
+                                {upload_error.map(|m| view! { <p class="error" role="alert">{m}</p> })}
                                 {move || propose.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 {move || decide.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 {move || erase.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
@@ -228,6 +236,24 @@ pub fn ChildPage() -> impl IntoView {
                                         <button type="submit" class="danger">{l.t("child-erase")}</button>
                                     </form>
                                 })}
+                            </section>
+                            <section class="card" id="consent">
+                                <h2>{l.t("consent-document")}</h2>
+                                {c.consent_documents.is_empty().then(|| view! { <p class="muted">{l.t("consent-document-none")}</p> })}
+                                <ul class="documents">
+                                    {c.consent_documents.iter().map(|doc| view! {
+                                        {document_line(l, doc)}
+                                        <li class="muted"><a href=format!("/t/{}/documents/{}/file", slug(), doc.id) rel="external">{l.t("review-download")}</a></li>
+                                    }).collect_view()}
+                                </ul>
+                                {d.can_register.then(|| upload_form(
+                                    l,
+                                    format!("/t/{}/children/{}/consent", slug(), c.id),
+                                    csrf.clone(),
+                                    l.t("consent-document-upload"),
+                                    Vec::new(),
+                                    "consent-form",
+                                ))}
                             </section>
                             {(c.status == "waiting").then(|| view! {
                                 <section class="card">
@@ -424,7 +450,8 @@ pub fn PairPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let info = session.await.unwrap_or_default();
                 let l = info.locale;
-                let note = notice(l, &[("logged", "meeting-logged"), ("corrected", "meeting-corrected"), ("closed", "pair-closed-notice"), ("granted", "guest-granted"), ("concern", "concern-raised")]);
+                let note = notice(l, &[("logged", "meeting-logged"), ("corrected", "meeting-corrected"), ("closed", "pair-closed-notice"), ("granted", "guest-granted"), ("concern", "concern-raised"), ("uploaded", "document-uploaded")]);
+                let upload_error = upload_error();
                 match loaded(data.await, l) {
                     Err(v) => v,
                     Ok(d) => {
@@ -442,6 +469,7 @@ pub fn PairPage() -> impl IntoView {
                                 <p class="muted">{p.programme_name.clone()}</p>
                                 <h1>{format!("{} · {}", p.child_name, p.mentor_name)}</h1>
                                 {note.map(|n| view! { <p class="ok" role="status" id="pair-notice">{n}</p> })}
+                                {upload_error.map(|m| view! { <p class="error" role="alert">{m}</p> })}
                                 {move || log.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 {move || correct.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 {move || close.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
@@ -460,7 +488,23 @@ pub fn PairPage() -> impl IntoView {
                                     <h2>{l.t("guest-title")}</h2>
                                     <ul id="guest-visits">
                                         {p.guest_visits.iter().map(|g| view! {
-                                            <li>{format!("{} – {}", date(g.from_on), date(g.until_on))}" · "{l.t_args("guest-approved-by", &[("name", g.approved_by.clone())])}" "{g.note.clone()}</li>
+                                            <li data-visits=g.id.to_string()>{format!("{} – {}", date(g.from_on), date(g.until_on))}" · "{l.t_args("guest-approved-by", &[("name", g.approved_by.clone())])}" "{g.note.clone()}
+                                                {match &g.document {
+                                                    Some(doc) => view! {
+                                                        <ul class="documents">{document_line(l, doc)}</ul>
+                                                        {d.is_staff.then(|| view! { <a href=format!("/t/{}/documents/{}/file", slug(), doc.id) rel="external">{l.t("review-download")}</a> })}
+                                                    }.into_any(),
+                                                    None => view! { " " <span class="badge error">{l.t("guest-permission-missing")}</span> }.into_any(),
+                                                }}
+                                                {d.can_manage.then(|| upload_form(
+                                                    l,
+                                                    format!("/t/{}/pairs/{}/guest-permission", slug(), p.id),
+                                                    info.csrf.clone(),
+                                                    l.t("guest-permission-upload"),
+                                                    vec![("visits", g.id.to_string())],
+                                                    "guest-permission-form",
+                                                ))}
+                                            </li>
                                         }).collect_view()}
                                     </ul>
                                 })}
@@ -502,6 +546,22 @@ pub fn PairPage() -> impl IntoView {
                                             {(!m.issues.is_empty()).then(|| view! { <p>{l.t("meeting-issues")}": "{m.issues.clone()}</p> })}
                                             {(!m.agreements.is_empty()).then(|| view! { <p>{l.t("meeting-agreements")}": "{m.agreements.clone()}</p> })}
                                             {(!m.next_steps.is_empty()).then(|| view! { <p>{l.t("meeting-next-steps")}": "{m.next_steps.clone()}</p> })}
+                                            {(!m.attachments.is_empty()).then(|| view! {
+                                                <ul class="documents attachments">
+                                                    {m.attachments.iter().map(|doc| view! {
+                                                        {document_line(l, doc)}
+                                                        {d.is_staff.then(|| view! { <li class="muted"><a href=format!("/t/{}/documents/{}/file", slug(), doc.id) rel="external">{l.t("review-download")}</a></li> })}
+                                                    }).collect_view()}
+                                                </ul>
+                                            })}
+                                            {(d.can_log && !m.locked).then(|| upload_form(
+                                                l,
+                                                format!("/t/{}/pairs/{}/attachments", slug(), m.pair_id),
+                                                info.csrf.clone(),
+                                                l.t("meeting-attach"),
+                                                vec![("meeting", m.id.to_string())],
+                                                "attachment-form",
+                                            ))}
                                             // The mentor corrects an open protocol; the form says until when.
                                             {(d.can_log && !m.locked).then(|| {
                                                 let hidden = hidden_for_meetings.clone();
@@ -664,9 +724,17 @@ pub fn ConsultationsPage() -> impl IntoView {
                             <form method="post" action=RecordConsultationForm::PATH class="form" id="record-consultation">
                                 <input type="hidden" name="csrf" value=info.csrf.clone()/>
                                 <input type="hidden" name="slug" value=slug()/>
-                                <label>{l.t("consultation-pair")}
-                                    <select name="pair">
-                                        {d.pairs.iter().map(|(id, name)| view! { <option value=id.to_string()>{name.clone()}</option> }).collect_view()}
+                                <label>{l.t("consultation-with")}
+                                    <select name="subject">
+                                        <optgroup label=l.t("consultation-pair")>
+                                            {d.pairs.iter().map(|(id, name)| view! { <option value=format!("pair:{id}")>{name.clone()}</option> }).collect_view()}
+                                        </optgroup>
+                                        <optgroup label=l.t("consultation-mentor")>
+                                            {d.mentors.iter().map(|(id, name)| view! { <option value=format!("mentor:{id}")>{name.clone()}</option> }).collect_view()}
+                                        </optgroup>
+                                        <optgroup label=l.t("consultation-child")>
+                                            {d.children.iter().map(|(id, name)| view! { <option value=format!("child:{id}")>{name.clone()}</option> }).collect_view()}
+                                        </optgroup>
                                     </select>
                                 </label>
                                 <label>{l.t("consultation-when")}<input type="datetime-local" name="scheduled_at" required/></label>

@@ -10,6 +10,7 @@
 #![allow(clippy::too_many_arguments)]
 
 mod pages;
+pub(crate) use pages::{document_line, upload_form};
 
 pub use pages::{
     ApplicationPage, ProgrammeEditPage, ProgrammePage, ProgrammesAdminPage, ProgrammesPage,

@@ -292,6 +292,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
 /// A history line's action in the reader's language (the actions are document statuses).
 fn event_label(l: Locale, action: &str) -> String {
     match DocStatus::parse(action) {
+        None if action == "replaced" => l.t("doc-event-replaced"),
         Some(DocStatus::Uploaded) => l.t("doc-event-uploaded"),
         Some(status) => l.t(&status.label_key()),
         None => action.to_string(),
@@ -314,13 +315,20 @@ fn status_class(s: DocStatus) -> &'static str {
     }
 }
 
-fn document_line(l: Locale, d: &DocumentView) -> impl IntoView + use<> {
+pub(crate) fn document_line(l: Locale, d: &DocumentView) -> impl IntoView + use<> {
     let reasons: Vec<String> = d
         .reasons
         .iter()
         .map(|r| l.t(&format!("reason-{}", r.replace('_', "-"))))
         .collect();
-    let review = d.review_reason.clone();
+    // A file a newer one replaced says so, in the reader's language.
+    let review = d.review_reason.clone().map(|r| {
+        if r == "replaced" {
+            l.t("doc-event-replaced")
+        } else {
+            r
+        }
+    });
     view! {
         <li class="document" data-status=d.status.as_str()>
             <span class=status_class(d.status)>{l.t(&d.status.label_key())}</span>" "
@@ -329,6 +337,28 @@ fn document_line(l: Locale, d: &DocumentView) -> impl IntoView + use<> {
             {(!reasons.is_empty()).then(|| view! { <ul class="reasons">{reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul> })}
             {review.map(|r| view! { <p class="muted">{l.t("doc-review-reason")}": "{r}</p> })}
         </li>
+    }
+}
+
+/// A file upload sent with a progress bar by `UPLOAD_SCRIPT` (a plain post without script):
+/// `fields` go before the file, so the server knows where it belongs before reading it.
+pub(crate) fn upload_form(
+    l: Locale,
+    action: String,
+    csrf: String,
+    label: String,
+    fields: Vec<(&'static str, String)>,
+    id: &'static str,
+) -> impl IntoView + use<> {
+    view! {
+        <form method="post" action=action enctype="multipart/form-data" class="upload" data-upload="" data-failed=l.t("error-upload-interrupted") id=id>
+            <input type="hidden" name="csrf" value=csrf/>
+            {fields.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
+            <label>{label}<input type="file" name="file" required accept="application/pdf,image/jpeg,image/png"/></label>
+            <button type="submit">{l.t("application-upload")}</button>
+            <progress hidden max="100" value="0"></progress>
+            <span class="upload-status" aria-live="polite"></span>
+        </form>
     }
 }
 
@@ -512,7 +542,7 @@ pub fn ReviewPage() -> impl IntoView {
                                     <ul class="documents">{document_line(l, &d)}</ul>
                                     {d.has_preview.then(|| view! { <img class="preview" alt=l.t("review-preview") src=format!("{file}?preview=true")/> })}
                                     <p><a href=file.clone()>{l.t("review-download")}</a>" · "
-                                       <a href=format!("/t/{}/applications/{}", slug(), d.application_id)>{l.t("review-application")}</a></p>
+                                       <a href=item.subject_path.clone()>{l.t(if d.application_id.is_some() { "review-application" } else { "review-record" })}</a></p>
                                     <details>
                                         <summary>{l.t("review-history")}</summary>
                                         <ul>{item.history.iter().map(|h| view! {

@@ -491,14 +491,14 @@ fn contract_section(
                 })}
                 {k.signed_at.map(|t| view! { <p class="ok" id="contract-signed">{l.t_args("candidate-contract-signed-at", &[("when", when(t))])}</p> })}
                 {(manage && unsigned).then(|| view! {
-                    <form method="post" action=format!("/t/{slug}/candidates/{id}/contract/scan") enctype="multipart/form-data" class="upload" data-upload="" data-failed=l.t("error-upload-interrupted") id="scan-form">
-                        <input type="hidden" name="csrf" value=csrf.clone()/>
-                        <input type="hidden" name="contract" value=k.id.to_string()/>
-                        <label>{l.t("candidate-contract-scan")}<input type="file" name="file" required accept="application/pdf,image/jpeg,image/png"/></label>
-                        <button type="submit">{l.t("application-upload")}</button>
-                        <progress hidden max="100" value="0"></progress>
-                        <span class="upload-status" aria-live="polite"></span>
-                    </form>
+                    {crate::recruitment::upload_form(
+                        l,
+                        format!("/t/{slug}/candidates/{id}/contract/scan"),
+                        csrf.clone(),
+                        l.t("candidate-contract-scan"),
+                        vec![("contract", k.id.to_string())],
+                        "scan-form",
+                    )}
                 })}
                 {(manage && unsigned).then(|| view! {
                     <form method="post" action=SignContractPage::PATH class="form inline" id="sign-form">

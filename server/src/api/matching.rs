@@ -2,8 +2,9 @@
 //! matches and the psychologist's decision, pairs, guest visits, mentors' profiles.
 
 use axum::Json;
+use axum::extract::multipart::Multipart;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use domain::matching::groups::{GroupInput, GroupMemberInput, GroupMentorInput, GroupView};
 use domain::matching::{
     ChildExport, ChildInput, ChildView, ClosePairInput, GuestVisitsInput, GuestVisitsView,
@@ -11,6 +12,7 @@ use domain::matching::{
     Suggestion, WaitingChild,
 };
 use domain::matching::{groups, pairs, service};
+use domain::recruitment::DocumentView;
 use frontend::state::AppState;
 use uuid::Uuid;
 
@@ -201,6 +203,51 @@ pub async fn grant_guest_visits(
     Ok((
         StatusCode::CREATED,
         Json(pairs::grant_guest_visits(&state.db, &ctx, id, &body).await?),
+    ))
+}
+
+/// Uploads a child's signed consent (multipart field `file`: PDF, JPEG or PNG, up to 20 MB;
+/// coordinators of the child's region, admins). It replaces the previous consent file and
+/// goes through the same checks and verification job as applicants' documents.
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/children/{id}/consent", operation_id = "upload_consent", tag = "matching",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    request_body(content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 201, body = DocumentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn upload_consent(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> ApiResult<(StatusCode, Json<DocumentView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::matching::api_consent(&state, &ctx, id, &headers, multipart).await?),
+    ))
+}
+
+/// Uploads the signed permission of a grant of guest visits (multipart field `file`: PDF,
+/// JPEG or PNG, up to 20 MB; coordinators of the pair's region, admins; the pair active).
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/guest-visits/{id}/permission", operation_id = "upload_guest_permission", tag = "matching",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    request_body(content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 201, body = GuestVisitsView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn upload_guest_permission(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> ApiResult<(StatusCode, Json<GuestVisitsView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::matching::api_guest_permission(&state, &ctx, id, &headers, multipart).await?),
     ))
 }
 

@@ -191,6 +191,9 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
             OpenApiRouter::new()
                 .routes(routes!(recruitment::upload_document))
                 .routes(routes!(selection::upload_contract_scan))
+                .routes(routes!(matching::upload_consent))
+                .routes(routes!(matching::upload_guest_permission))
+                .routes(routes!(support::upload_meeting_attachment))
                 .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
         .split_for_parts()

@@ -1,8 +1,10 @@
 //! Support through the API: meeting protocols, the overdue list, consultations and concerns.
 
 use axum::Json;
+use axum::extract::multipart::Multipart;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use domain::recruitment::DocumentView;
 use domain::support::service;
 use domain::support::{
     ConcernActionInput, ConcernInput, ConcernView, ConsultationInput, ConsultationView,
@@ -13,6 +15,28 @@ use uuid::Uuid;
 
 use super::{ApiActor, ApiJson};
 use crate::errors::{ApiResult, ErrorBody};
+
+/// The mentor attaches a file to their open protocol (multipart field `file`: PDF, JPEG or PNG,
+/// up to 20 MB, at most 5 per protocol). Photos lose their metadata in the worker's check.
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/meetings/{id}/attachments", operation_id = "upload_meeting_attachment", tag = "support",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    request_body(content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 201, body = DocumentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn upload_meeting_attachment(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> ApiResult<(StatusCode, Json<DocumentView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::support::api_attachment(&state, &ctx, id, &headers, multipart).await?),
+    ))
+}
 
 /// The mentor logs a meeting with their mentee.
 #[utoipa::path(post, path = "/api/v1/t/{tenant}/meetings", operation_id = "log_meeting", tag = "support",
