@@ -416,13 +416,19 @@ pub async fn last_meetings(
     conn: &impl ConnectionTrait,
     tenant_id: Uuid,
 ) -> Result<HashMap<Uuid, NaiveDate>> {
-    let rows = meeting::Entity::find()
+    use sea_orm::QuerySelect;
+    // One row per pair, read from the (tenant, pair, held_on) index: a tenant with half a
+    // million protocols does not send them all to the server to keep one date per pair.
+    let rows: Vec<(Uuid, NaiveDate)> = meeting::Entity::find()
+        .select_only()
+        .column(meeting::Column::PairId)
+        .column_as(meeting::Column::HeldOn.max(), "last")
         .filter(meeting::Column::TenantId.eq(tenant_id))
+        .group_by(meeting::Column::PairId)
+        .into_tuple()
         .all(conn)
         .await?;
-    Ok(crate::support::latest_by_owner(
-        rows.into_iter().map(|m| (m.pair_id, m.held_on)),
-    ))
+    Ok(rows.into_iter().collect())
 }
 
 /// Pairs with what their lists show. `today` is the organisation's date.

@@ -49,20 +49,6 @@ pub fn next_due(cadence: Cadence, since: NaiveDate) -> NaiveDate {
     }
 }
 
-/// The latest date per owner (a pair's meetings, a group's sessions): what `standing` counts
-/// from.
-pub fn latest_by_owner(
-    rows: impl IntoIterator<Item = (uuid::Uuid, NaiveDate)>,
-) -> std::collections::HashMap<uuid::Uuid, NaiveDate> {
-    let mut out = std::collections::HashMap::new();
-    for (owner, day) in rows {
-        out.entry(owner)
-            .and_modify(|d: &mut NaiveDate| *d = (*d).max(day))
-            .or_insert(day);
-    }
-    out
-}
-
 /// Where a pair stands against its cadence on a given day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
@@ -478,20 +464,6 @@ mod tests {
             mood: Mood::Good,
             next_steps: String::new(),
         }
-    }
-
-    #[test]
-    fn the_latest_date_is_kept_per_owner_whatever_the_order() {
-        let (a, b) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
-        let latest = latest_by_owner([
-            (a, d(2026, 3, 1)),
-            (b, d(2026, 1, 9)),
-            (a, d(2026, 5, 2)),
-            (a, d(2026, 4, 30)),
-        ]);
-        assert_eq!(latest.len(), 2);
-        assert_eq!(latest[&a], d(2026, 5, 2));
-        assert_eq!(latest[&b], d(2026, 1, 9));
     }
 
     #[test]

@@ -424,13 +424,17 @@ pub(crate) async fn last_sessions(
     conn: &impl ConnectionTrait,
     groups: &[Uuid],
 ) -> Result<HashMap<Uuid, NaiveDate>> {
-    let rows = group_session::Entity::find()
+    use sea_orm::QuerySelect;
+    let rows: Vec<(Uuid, NaiveDate)> = group_session::Entity::find()
+        .select_only()
+        .column(group_session::Column::GroupId)
+        .column_as(group_session::Column::HeldOn.max(), "last")
         .filter(group_session::Column::GroupId.is_in(groups.iter().copied()))
+        .group_by(group_session::Column::GroupId)
+        .into_tuple()
         .all(conn)
         .await?;
-    Ok(crate::support::latest_by_owner(
-        rows.into_iter().map(|s| (s.group_id, s.held_on)),
-    ))
+    Ok(rows.into_iter().collect())
 }
 
 /// Groups with their members, mentors and standing. `today` is the organisation's date.
