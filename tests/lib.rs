@@ -20,6 +20,14 @@ pub const DEMO_TENANT: &str = "almaty-mentors";
 pub const DEMO_PROGRAMME: &str = "mentors-2027";
 
 /// Answers that meet every rule of the demo programme, in `region`.
+/// Today where the demo tenants are (Asia/Almaty, UTC+5). Dates the services compare with
+/// "today" are the tenant's, so a test built on the UTC date fails in the evening.
+pub fn demo_today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Almaty)
+        .date_naive()
+}
+
 pub fn eligible_answers(region: &str) -> serde_json::Value {
     serde_json::json!({
         "date_of_birth": "1988-04-12",
@@ -292,7 +300,7 @@ impl TestApp {
             .json()
             .await
             .unwrap();
-        let recent = (chrono::Utc::now().date_naive() - chrono::Days::new(10)).to_string();
+        let recent = (demo_today() - chrono::Days::new(10)).to_string();
         let mut documents = Vec::new();
         for d in programme["required_documents"].as_array().unwrap() {
             let doc_type = d["doc_type"].as_str().unwrap();

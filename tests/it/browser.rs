@@ -313,7 +313,7 @@ async fn an_applicant_checks_registers_applies_uploads_with_progress_and_submits
         .next()
         .unwrap()
         .to_string();
-    let recent = (chrono::Utc::now().date_naive() - chrono::Days::new(5)).to_string();
+    let recent = (ustaz_tests::demo_today() - chrono::Days::new(5)).to_string();
     for doc_type in [
         "education",
         "youth_work",
@@ -479,7 +479,7 @@ async fn a_candidate_goes_from_submitted_application_to_active_mentor_and_signs_
         .post(
             "/api/v1/t/almaty-mentors/cohorts",
             json!({"kind": "school", "title": "Школа наставников", "programme_id": programme["id"],
-                   "starts_on": chrono::Utc::now().date_naive().to_string(), "days": 2,
+                   "starts_on": ustaz_tests::demo_today().to_string(), "days": 2,
                    "academic_hours": 16, "place": "Алматы", "trainers": [trainer], "capacity": 20,
                    "min_days": 1}),
         )

@@ -12,7 +12,7 @@ const T: &str = DEMO_TENANT;
 
 /// The dated documents of the demo programme need an issue date; a recent one.
 fn recent() -> String {
-    (chrono::Utc::now().date_naive() - chrono::Days::new(10)).to_string()
+    (ustaz_tests::demo_today() - chrono::Days::new(10)).to_string()
 }
 
 fn upload_path(app_id: &str, doc_type: &str, issued_on: Option<&str>) -> String {
@@ -330,7 +330,7 @@ async fn bad_files_are_refused_each_with_its_reason_and_nothing_else_is_lost() {
     );
 
     // A police clearance older than three months, and one without its date.
-    let old = (chrono::Utc::now().date_naive() - chrono::Days::new(120)).to_string();
+    let old = (ustaz_tests::demo_today() - chrono::Days::new(120)).to_string();
     let res = api
         .upload(
             &upload_path(&id, "police_clearance", Some(&old)),

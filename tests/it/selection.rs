@@ -443,7 +443,7 @@ async fn school(app: TestApp) {
         .json()
         .await
         .unwrap();
-    let yesterday = (chrono::Utc::now().date_naive() - chrono::Days::new(1)).to_string();
+    let yesterday = (ustaz_tests::demo_today() - chrono::Days::new(1)).to_string();
     let school = |capacity: u32, hours: u32| {
         json!({"kind": "school", "title": "School of Mentors, spring", "programme_id": programme["id"],
                "starts_on": yesterday, "days": 2, "academic_hours": hours, "place": "Almaty, Abay 10",
@@ -1001,7 +1001,7 @@ async fn a_signed_contract_makes_an_active_mentor() {
     without_school(&app).await;
     let id = through_interview(&app, &coordinator, &psychologist, "signer@example.kz").await;
     let contract_path = format!("{}/contract", candidate_path(&id));
-    let start = (chrono::Utc::now().date_naive() + chrono::Days::new(7)).to_string();
+    let start = (ustaz_tests::demo_today() + chrono::Days::new(7)).to_string();
     // Not selected yet.
     refused(
         coordinator

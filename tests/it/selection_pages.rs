@@ -283,7 +283,7 @@ async fn cohorts_are_created_filled_attended_and_their_seats_emailed_from_the_pa
         .await
         .unwrap();
     let programme_id = programme["id"].as_str().unwrap().to_string();
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = ustaz_tests::demo_today().to_string();
 
     let (c, csrf) = signed_in(&app, "coordinator@almaty-mentors.demo").await;
     let list = format!("/t/{T}/cohorts");
