@@ -73,7 +73,16 @@ pub struct Options {
     pub in_process_worker: bool,
     /// S3-compatible storage instead of a local directory.
     pub s3: Option<domain::storage::S3Settings>,
+    /// An SMTP server instead of the `.eml` folder.
+    pub smtp_url: Option<String>,
+    /// When the in-process scheduler ticks (cron, seconds first). By default it does not tick
+    /// during a test, so tests that run scheduled work call `worker::schedule::run_due`
+    /// themselves and nothing runs behind their back.
+    pub schedule: Option<String>,
 }
+
+/// A schedule whose next tick is decades away.
+pub const NEVER: &str = "0 0 0 1 1 * 2100";
 
 impl TestApp {
     /// An embedded-default app: SQLite, in-process worker, e-mails to files, demo data.
@@ -109,6 +118,8 @@ impl TestApp {
             s3_bucket: opts.s3.as_ref().map(|s| s.bucket.clone()),
             s3_access_key: opts.s3.as_ref().map(|s| s.access_key.clone()),
             s3_secret_key: opts.s3.as_ref().map(|s| s.secret_key.clone()),
+            smtp_url: opts.smtp_url,
+            schedule: opts.schedule.unwrap_or_else(|| NEVER.into()),
             ..Config::default()
         };
         let listener = tokio::net::TcpListener::bind(config.addr)
@@ -195,17 +206,7 @@ impl TestApp {
         };
         entries
             .flatten()
-            .filter_map(|e| {
-                let raw = std::fs::read(e.path()).ok()?;
-                let msg = mail_parser::MessageParser::default().parse(&raw)?;
-                let to = msg.to()?.first()?.address()?.to_string();
-                Some(Email {
-                    to,
-                    subject: msg.subject().unwrap_or_default().to_string(),
-                    text: msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
-                    html: msg.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
-                })
-            })
+            .filter_map(|e| Email::parse(&std::fs::read(e.path()).ok()?))
             .collect()
     }
 
@@ -372,6 +373,109 @@ pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The `List-Unsubscribe` header of reminders.
+    pub list_unsubscribe: Option<String>,
+}
+
+impl Email {
+    pub fn parse(raw: &[u8]) -> Option<Email> {
+        let msg = mail_parser::MessageParser::default().parse(raw)?;
+        let to = msg.to()?.first()?.address()?.to_string();
+        Some(Email {
+            to,
+            subject: msg.subject().unwrap_or_default().to_string(),
+            text: msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+            html: msg.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
+            list_unsubscribe: msg
+                .header_raw("List-Unsubscribe")
+                .map(|v| v.trim().to_string()),
+        })
+    }
+}
+
+/// A real SMTP server (aiosmtpd, installed by `cargo xtask test`) writing what it receives to
+/// a Maildir; it can be stopped and started again on the same port and folder.
+pub struct SmtpServer {
+    python: String,
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+impl SmtpServer {
+    /// Starts one, or `None` (after a loud notice) when aiosmtpd is not available.
+    pub async fn start() -> Option<SmtpServer> {
+        let python = service("USTAZ_TEST_AIOSMTPD", "SMTP (aiosmtpd)")?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut s = SmtpServer {
+            python,
+            port,
+            dir: tempfile::tempdir().expect("temp dir"),
+            child: None,
+        };
+        s.up().await;
+        Some(s)
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server (again) and waits until it accepts connections.
+    pub async fn up(&mut self) {
+        let child = std::process::Command::new(&self.python)
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{}", self.port))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(self.dir.path().join("maildir"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("aiosmtpd starts");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("aiosmtpd did not listen on {}", self.port);
+    }
+
+    /// Stops the server; mail sent meanwhile is refused at the connection.
+    pub fn down(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Every message the server received.
+    pub fn messages(&self) -> Vec<Email> {
+        let root = self.dir.path().join("maildir");
+        ["new", "cur"]
+            .iter()
+            .flat_map(|d| {
+                std::fs::read_dir(root.join(d))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+            })
+            .filter_map(|e| Email::parse(&std::fs::read(e.path()).ok()?))
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.down();
+    }
 }
 
 /// Pulls `token=…` out of a link in an e-mail.

@@ -38,6 +38,10 @@ pub struct EmailJob {
     pub to: String,
     pub locale: Locale,
     pub message: EmailMessage,
+    /// Reminders carry the path that turns their topic off for the recipient (a link in the
+    /// footer and the `List-Unsubscribe` header); other messages have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe: Option<String>,
 }
 
 /// What an e-mail says; `crate::mail` renders it in the recipient's language. Links are paths;
@@ -103,6 +107,17 @@ pub enum EmailMessage {
         tenant_name: String,
         path: String,
     },
+    /// A meeting protocol (or a group's monthly session) is overdue: to the mentor
+    /// (`mentor_name` is `None`), or to a coordinator, naming the mentor. It names no child.
+    ProtocolOverdue {
+        tenant_name: String,
+        mentor_name: Option<String>,
+        group_name: Option<String>,
+        /// The missed due date, dd.mm.yyyy.
+        due: String,
+        days: u32,
+        path: String,
+    },
 }
 
 pub mod outbox {
@@ -125,17 +140,45 @@ pub mod outbox {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-pub mod email_delivery {
+/// One row per scheduled run and period: the claim that makes a schedule fire once per period.
+pub mod schedule_run {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "email_deliveries")]
+    #[sea_orm(table_name = "schedule_runs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub run_key: String,
+        pub ran_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// One row per e-mail, from its first attempt: the claim that lets one worker send it.
+pub mod email {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "emails")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub dedupe_key: String,
         pub recipient: String,
         pub subject: String,
-        pub sent_at: DateTimeUtc,
+        /// The `EmailJob` as JSON.
+        pub payload: String,
+        /// One of `super::Delivery`'s names.
+        pub status: String,
+        pub attempts: i32,
+        pub last_error: Option<String>,
+        pub next_attempt_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub sent_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -203,32 +246,217 @@ pub async fn backlog(db: &DatabaseConnection) -> Result<u64> {
     Ok(outbox::Entity::find().count(db).await?)
 }
 
-/// Whether an e-mail with this key went out already.
-pub async fn was_delivered(db: &DatabaseConnection, dedupe_key: &str) -> Result<bool> {
-    Ok(email_delivery::Entity::find_by_id(dedupe_key.to_string())
-        .one(db)
-        .await?
-        .is_some())
+// ---------------------------------------------------------------- e-mail delivery
+//
+// At most once per dedupe key: a worker sends only after it inserted the key's row (or moved
+// it out of `retry` or `queued`) — one statement that only one worker can win. A send the SMTP
+// server refused or could not take goes to `retry` with the time of the next attempt, and
+// `requeue_due_emails` (the scheduler) hands it to the queue again. A worker that dies between
+// the claim and the server's answer leaves the row `sending`; after `SENDING_LEASE` it is marked
+// `uncertain` and not sent again, since the message may have gone out.
+
+/// Where one e-mail stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// A worker is sending it now.
+    Sending,
+    Sent,
+    /// The last attempt failed for a reason that may pass (the server down, a 4xx answer).
+    Retry,
+    /// Handed to the queue again for its next attempt.
+    Queued,
+    /// Refused for good (a 5xx answer, an address that is not one).
+    Failed,
+    /// A worker stopped between sending and recording; not sent again.
+    Uncertain,
 }
 
-/// Records that an e-mail went out. A second record of the same key is ignored.
-pub async fn record_delivery(
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Sending => "sending",
+            Delivery::Sent => "sent",
+            Delivery::Retry => "retry",
+            Delivery::Queued => "queued",
+            Delivery::Failed => "failed",
+            Delivery::Uncertain => "uncertain",
+        }
+    }
+}
+
+/// How long a claim may stay `sending` before it is presumed lost.
+pub const SENDING_LEASE: chrono::Duration = chrono::Duration::minutes(10);
+
+/// The pause before attempt `attempts + 1`: 2 s, 4 s, 8 s … at most 15 minutes.
+pub fn retry_delay(attempts: i32) -> chrono::Duration {
+    let exp = u32::try_from(attempts.clamp(1, 10)).unwrap_or(10);
+    chrono::Duration::seconds((1i64 << exp).min(15 * 60))
+}
+
+/// Claims `job` for sending. `true`: this caller sends it now (and must then call
+/// `email_sent` or `email_failed`); `false`: it was sent, or another worker has it.
+pub async fn claim_email(db: &DatabaseConnection, job: &EmailJob) -> Result<bool> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let now = Utc::now();
+    let row = email::ActiveModel {
+        dedupe_key: Set(job.dedupe_key.clone()),
+        recipient: Set(job.to.clone()),
+        subject: Set(String::new()),
+        payload: Set(serde_json::to_string(job).expect("jobs serialise")),
+        status: Set(Delivery::Sending.as_str().into()),
+        attempts: Set(1),
+        last_error: Set(None),
+        next_attempt_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        sent_at: Set(None),
+    };
+    // ON CONFLICT DO NOTHING: of two workers inserting the same key, one gets the row.
+    let inserted = email::Entity::insert(row)
+        .on_conflict_do_nothing()
+        .exec_without_returning(db)
+        .await?;
+    if matches!(inserted, sea_orm::TryInsertResult::Inserted(1)) {
+        return Ok(true);
+    }
+    let moved = email::Entity::update_many()
+        .col_expr(
+            email::Column::Status,
+            Expr::value(Delivery::Sending.as_str()),
+        )
+        .col_expr(
+            email::Column::Attempts,
+            Expr::col(email::Column::Attempts).add(1),
+        )
+        .col_expr(email::Column::UpdatedAt, Expr::value(now))
+        .filter(email::Column::DedupeKey.eq(job.dedupe_key.as_str()))
+        .filter(email::Column::Status.is_in([Delivery::Retry.as_str(), Delivery::Queued.as_str()]))
+        .exec(db)
+        .await?;
+    Ok(moved.rows_affected == 1)
+}
+
+/// Records that the claimed e-mail went out.
+pub async fn email_sent(db: &DatabaseConnection, dedupe_key: &str, subject: &str) -> Result<()> {
+    let now = Utc::now();
+    email::ActiveModel {
+        dedupe_key: Set(dedupe_key.to_string()),
+        subject: Set(subject.to_string()),
+        status: Set(Delivery::Sent.as_str().into()),
+        last_error: Set(None),
+        next_attempt_at: Set(None),
+        updated_at: Set(now),
+        sent_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: `retry` later when the failure may pass, `failed` for good.
+pub async fn email_failed(
     db: &DatabaseConnection,
     dedupe_key: &str,
-    recipient: &str,
-    subject: &str,
+    error: &str,
+    may_pass: bool,
 ) -> Result<()> {
-    let result = email_delivery::ActiveModel {
-        dedupe_key: Set(dedupe_key.to_string()),
-        recipient: Set(recipient.to_string()),
-        subject: Set(subject.to_string()),
-        sent_at: Set(Utc::now()),
+    let now = Utc::now();
+    let Some(row) = email::Entity::find_by_id(dedupe_key.to_string())
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let status = if may_pass {
+        Delivery::Retry
+    } else {
+        Delivery::Failed
+    };
+    email::ActiveModel {
+        dedupe_key: Set(row.dedupe_key),
+        status: Set(status.as_str().into()),
+        last_error: Set(Some(error.chars().take(1000).collect())),
+        next_attempt_at: Set(may_pass.then(|| now + retry_delay(row.attempts))),
+        updated_at: Set(now),
+        ..Default::default()
     }
-    .insert(db)
-    .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(e) if db::is_unique_violation(&e) => Ok(()),
-        Err(e) => Err(e.into()),
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Hands every e-mail whose next attempt is due back to the queue (through the outbox, in one
+/// transaction with the row's move to `queued`), and marks claims older than `SENDING_LEASE`
+/// `uncertain`. Returns how many were queued again.
+pub async fn requeue_due_emails(db: &DatabaseConnection) -> Result<usize> {
+    use sea_orm::sea_query::Expr;
+    let now = Utc::now();
+    let txn = db::write(db, Scope::System).await?;
+    let stale = email::Entity::update_many()
+        .col_expr(
+            email::Column::Status,
+            Expr::value(Delivery::Uncertain.as_str()),
+        )
+        .col_expr(email::Column::UpdatedAt, Expr::value(now))
+        .filter(email::Column::Status.eq(Delivery::Sending.as_str()))
+        .filter(email::Column::UpdatedAt.lt(now - SENDING_LEASE))
+        .exec(&txn)
+        .await?;
+    if stale.rows_affected > 0 {
+        tracing::error!(
+            emails = stale.rows_affected,
+            "e-mails left mid-send by a stopped worker: marked uncertain, not sent again"
+        );
     }
+    let due = email::Entity::find()
+        .filter(email::Column::Status.eq(Delivery::Retry.as_str()))
+        .filter(email::Column::NextAttemptAt.lte(now))
+        .order_by_asc(email::Column::NextAttemptAt)
+        .limit(500)
+        .all(&txn)
+        .await?;
+    let mut queued = 0;
+    for row in due {
+        let Ok(job) = serde_json::from_str::<EmailJob>(&row.payload) else {
+            tracing::error!(key = %row.dedupe_key, "unreadable e-mail payload left in retry");
+            continue;
+        };
+        email::ActiveModel {
+            dedupe_key: Set(row.dedupe_key),
+            status: Set(Delivery::Queued.as_str().into()),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .update(&txn)
+        .await?;
+        enqueue(&txn, &Job::SendEmail(job)).await?;
+        queued += 1;
+    }
+    txn.commit().await?;
+    Ok(queued)
+}
+
+/// Where the e-mail with this key stands (tests and the operator).
+pub async fn email_status(
+    db: &DatabaseConnection,
+    dedupe_key: &str,
+) -> Result<Option<email::Model>> {
+    Ok(email::Entity::find_by_id(dedupe_key.to_string())
+        .one(db)
+        .await?)
+}
+
+/// Claims the scheduled run `run_key` (e.g. `reminders:<tenant>:<date>`) inside the caller's
+/// transaction: `true` for exactly one caller, however many workers tick at once. Run the
+/// work in the same transaction, so a run that fails gives its claim back.
+pub async fn claim_run(conn: &impl ConnectionTrait, run_key: &str) -> Result<bool> {
+    let inserted = schedule_run::Entity::insert(schedule_run::ActiveModel {
+        run_key: Set(run_key.to_string()),
+        ran_at: Set(Utc::now()),
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(conn)
+    .await?;
+    Ok(matches!(inserted, sea_orm::TryInsertResult::Inserted(1)))
 }

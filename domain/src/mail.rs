@@ -9,10 +9,18 @@ pub struct RenderedEmail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Where a mail program turns this kind of e-mail off with one POST (`List-Unsubscribe`).
+    pub unsubscribe_url: Option<String>,
 }
 
-/// Renders `message` for `locale`; `public_url` (no trailing slash) prefixes links.
-pub fn render(message: &EmailMessage, locale: Locale, public_url: &str) -> RenderedEmail {
+/// Renders `message` for `locale`; `public_url` (no trailing slash) prefixes links. A reminder's
+/// `unsubscribe` path adds the link that turns its topic off.
+pub fn render(
+    message: &EmailMessage,
+    locale: Locale,
+    public_url: &str,
+    unsubscribe: Option<&str>,
+) -> RenderedEmail {
     let base = public_url.trim_end_matches('/');
     let (subject, body, link_label, path) = match message {
         EmailMessage::Invitation {
@@ -157,6 +165,44 @@ pub fn render(message: &EmailMessage, locale: Locale, public_url: &str) -> Rende
                 path,
             )
         }
+        EmailMessage::ProtocolOverdue {
+            tenant_name,
+            mentor_name,
+            group_name,
+            due,
+            days,
+            path,
+        } => {
+            let who = if mentor_name.is_some() {
+                "coordinator"
+            } else {
+                "mentor"
+            };
+            let what = match group_name {
+                Some(g) => locale.t_args("email-overdue-what-group", &[("group", g.clone())]),
+                None => locale.t(&format!(
+                    "email-overdue-what-pair-{}",
+                    if mentor_name.is_some() {
+                        "staff"
+                    } else {
+                        "mentor"
+                    }
+                )),
+            };
+            let args = [
+                ("tenant", tenant_name.clone()),
+                ("mentor", mentor_name.clone().unwrap_or_default()),
+                ("what", what),
+                ("due", due.clone()),
+                ("days", days.to_string()),
+            ];
+            (
+                locale.t_args(&format!("email-overdue-{who}-subject"), &args),
+                locale.t_args(&format!("email-overdue-{who}-body"), &args),
+                locale.t("email-overdue-action"),
+                path,
+            )
+        }
         EmailMessage::PasswordReset { path } => (
             locale.t("email-reset-subject"),
             locale.t("email-reset-body"),
@@ -166,11 +212,29 @@ pub fn render(message: &EmailMessage, locale: Locale, public_url: &str) -> Rende
     };
     let link = format!("{base}{path}");
     let footer = locale.t("email-footer");
-    let text = format!("{body}\n\n{link_label}: {link}\n\n-- \n{footer}\n");
+    let unsubscribe = unsubscribe.map(|p| {
+        (
+            locale.t("email-unsubscribe"),
+            format!("{base}{p}"),
+            format!("{base}/api/v1{p}"),
+        )
+    });
+    let (text_unsub, html_unsub) = match &unsubscribe {
+        Some((label, url, _)) => (
+            format!("{label}: {url}\n"),
+            format!(
+                "<p style=\"color:#666\"><a href=\"{}\">{}</a></p>",
+                escape(url),
+                escape(label)
+            ),
+        ),
+        None => (String::new(), String::new()),
+    };
+    let text = format!("{body}\n\n{link_label}: {link}\n\n-- \n{footer}\n{text_unsub}");
     let html = format!(
         "<!doctype html><html lang=\"{lang}\"><body style=\"font-family:sans-serif\">\
          <p>{body}</p><p><a href=\"{link}\">{link_label}</a></p><hr><p style=\"color:#666\">{footer}</p>\
-         </body></html>",
+         {html_unsub}</body></html>",
         lang = locale.code(),
         body = escape(&body),
         link = escape(&link),
@@ -181,6 +245,9 @@ pub fn render(message: &EmailMessage, locale: Locale, public_url: &str) -> Rende
         subject,
         text,
         html,
+        // The page asks before it acts (link scanners open links); the header's one-click POST
+        // goes to the API, which acts at once (RFC 8058).
+        unsubscribe_url: unsubscribe.map(|(_, _, one_click)| one_click),
     }
 }
 
@@ -205,7 +272,7 @@ mod tests {
             path: "/accept-invitation?token=abc".into(),
         };
         for locale in Locale::ALL {
-            let r = render(&msg, locale, "https://ustaz.example/");
+            let r = render(&msg, locale, "https://ustaz.example/", None);
             assert!(
                 r.subject.contains("Dara <Almaty>"),
                 "{locale}: {}",
@@ -219,8 +286,8 @@ mod tests {
             assert!(!r.html.contains("<Almaty>"));
         }
         assert_ne!(
-            render(&msg, Locale::Kk, "x").subject,
-            render(&msg, Locale::En, "x").subject
+            render(&msg, Locale::Kk, "x", None).subject,
+            render(&msg, Locale::En, "x", None).subject
         );
     }
 }

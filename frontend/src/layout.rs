@@ -51,6 +51,7 @@ pub fn Header() -> impl IntoView {
                                 {(follows || mentor).then(|| view! { <a href=format!("/t/{s}/concerns") id="nav-concerns">{l.t("nav-concerns")}</a> })}
                                 {roles.contains(&Role::Psychologist).then(|| view! { <a href=format!("/t/{s}/consultations") id="nav-consultations">{l.t("nav-consultations")}</a> })}
                                 {mentor.then(|| view! { <a href=format!("/t/{s}/me") id="nav-account">{l.t("nav-account")}</a> })}
+                                <a href=format!("/t/{s}/notifications") id="nav-notifications">{l.t("nav-notifications")}</a>
                                 <a href=format!("/t/{s}/apply")>{l.t("nav-programmes")}</a>
                             })}
                             {info.user.as_ref().map(|u| view! {

@@ -91,6 +91,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/platform") view=tenancy::PlatformPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug") view=tenancy::DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/staff") view=accounts::StaffPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/notifications") view=accounts::NotificationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/unsubscribe") view=accounts::UnsubscribePage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/regions") view=tenancy::RegionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/institutions") view=tenancy::InstitutionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/register") view=recruitment::RegisterPage ssr=SsrMode::Async/>

@@ -11,6 +11,7 @@ mod m20261124_000001_children;
 mod m20261125_000001_pairs;
 mod m20261126_000001_groups;
 mod m20261127_000001_record_documents;
+mod m20261128_000001_notifications;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_pairs::Migration),
             Box::new(m20261126_000001_groups::Migration),
             Box::new(m20261127_000001_record_documents::Migration),
+            Box::new(m20261128_000001_notifications::Migration),
         ]
     }
 }
@@ -41,6 +43,7 @@ pub const TENANT_OWNED_TABLES: &[&[&str]] = &[
     m20261124_000001_children::CHILDREN_TENANT_TABLES,
     m20261125_000001_pairs::PAIRS_TENANT_TABLES,
     m20261126_000001_groups::GROUPS_TENANT_TABLES,
+    m20261128_000001_notifications::NOTIFICATIONS_TENANT_TABLES,
 ];
 
 /// Enables row-level security with the tenant policy on `tables` (PostgreSQL only).

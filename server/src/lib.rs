@@ -137,11 +137,17 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
             4,
             stop_rx.clone(),
         )));
-        background.push(tokio::spawn(worker::selection::results_day_loop(
-            db.clone(),
-            Duration::from_secs(60),
-            stop_rx.clone(),
-        )));
+        let scheduler = worker::schedule::Scheduler {
+            db: db.clone(),
+            reminder_hour: config.reminder_hour,
+        };
+        let (cron, stop_scheduler) = (config.schedule.clone(), stop_rx.clone());
+        background.push(tokio::spawn(async move {
+            if let Err(e) = worker::schedule::run_scheduler(scheduler, &cron, stop_scheduler).await
+            {
+                tracing::error!(error = %e, "the scheduler stopped");
+            }
+        }));
     }
 
     let mut leptos_options = get_configuration(None)?.leptos_options;

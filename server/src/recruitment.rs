@@ -549,6 +549,19 @@ fn programme_from_form(
                     .map_err(|_| Error::invalid("committee_quorum", "error-committee-quorum"))?,
             },
         },
+        reminders: {
+            let days = |name: &str, default: u32| match one(name).trim() {
+                "" => Ok(default),
+                d => d
+                    .parse()
+                    .map_err(|_| Error::invalid("reminders", "error-reminder-range")),
+            };
+            let d = domain::support::ReminderDelays::default();
+            domain::support::ReminderDelays {
+                mentor_days: days("reminder_mentor_days", d.mentor_days)?,
+                coordinator_days: days("reminder_coordinator_days", d.coordinator_days)?,
+            }
+        },
     };
     Ok((one("original"), input))
 }

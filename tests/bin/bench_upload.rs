@@ -616,22 +616,10 @@ async fn verification_token(outbox: &Path) -> anyhow::Result<String> {
     for _ in 0..300 {
         for entry in std::fs::read_dir(outbox).into_iter().flatten().flatten() {
             let raw = std::fs::read(entry.path())?;
-            let Some(msg) = mail_parser::MessageParser::default().parse(&raw) else {
+            let Some(email) = ustaz_tests::Email::parse(&raw) else {
                 continue;
             };
-            let to = msg
-                .to()
-                .and_then(|a| a.first())
-                .and_then(|a| a.address())
-                .unwrap_or_default();
-            let text = msg.body_text(0).unwrap_or_default();
-            if to == APPLICANT && text.contains("/verify-email?token=") {
-                let email = ustaz_tests::Email {
-                    to: to.to_string(),
-                    subject: String::new(),
-                    text: text.into_owned(),
-                    html: String::new(),
-                };
+            if email.to == APPLICANT && email.text.contains("/verify-email?token=") {
                 return Ok(ustaz_tests::token_from(&email, "/verify-email"));
             }
         }

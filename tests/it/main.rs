@@ -4,6 +4,7 @@
 
 mod accounts;
 mod browser;
+mod email;
 mod groups;
 mod jobs;
 mod matching;
@@ -12,5 +13,6 @@ mod postgres;
 mod record_documents;
 mod recruitment;
 mod refusals;
+mod reminders;
 mod selection;
 mod selection_pages;

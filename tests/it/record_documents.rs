@@ -10,6 +10,7 @@ use worker::recruitment::fixtures;
 
 use crate::refusals::pair_of;
 use crate::selection::{audit_count, ok, refused};
+use crate::selection_pages::{location, signed_in};
 
 const T: &str = DEMO_TENANT;
 
@@ -507,17 +508,6 @@ async fn page_upload(
         .send()
         .await
         .unwrap()
-}
-
-async fn signed_in(app: &TestApp, email: &str) -> (Browser, String) {
-    let b = app.browser();
-    b.login(email).await;
-    let csrf = b.csrf().await;
-    (b, csrf)
-}
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers()["location"].to_str().unwrap().to_string()
 }
 
 #[tokio::test]

@@ -57,6 +57,21 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
         ),
         ("post", "/api/v1/auth/accept-invitation", Who::Public, None),
         ("get", "/api/v1/me", Who::SignedIn, None),
+        // Each member's own reminder switches: any role; strangers refused.
+        (
+            "get",
+            "/api/v1/t/{tenant}/me/notifications",
+            Who::Tenant { lower: None },
+            None,
+        ),
+        (
+            "put",
+            "/api/v1/t/{tenant}/me/notifications",
+            Who::Tenant { lower: None },
+            Some(json!({"topics": [{"topic": "reports", "enabled": false}]})),
+        ),
+        // The token in the link is the proof (tests in `reminders`).
+        ("post", "/api/v1/unsubscribe", Who::Public, None),
         ("get", "/api/v1/t/{tenant}/users", admin_only, None),
         (
             "patch",
@@ -698,6 +713,8 @@ fn page_table() -> Vec<(&'static str, Who)> {
             },
         ),
         ("/activate", Who::Public),
+        ("/t/{slug}/notifications", Who::Tenant { lower: None }),
+        ("/unsubscribe", Who::Public),
     ]
 }
 
@@ -717,6 +734,13 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
         ("/api/preview_invitation", Who::Public, vec![]),
         ("/api/accept_invitation", Who::Public, vec![]),
         ("/api/dashboard", t(None), vec![]),
+        ("/api/notifications_page", t(None), vec![]),
+        ("/api/save_notifications", t(None), vec![]),
+        (
+            "/api/unsubscribe",
+            Who::Public,
+            vec![("token", "forged"), ("topic", "reports")],
+        ),
         ("/api/staff_page", t(Some(ALMATY_MENTOR)), vec![]),
         (
             "/api/invite_staff",

@@ -13,7 +13,7 @@ use crate::selection::{
 const T: &str = DEMO_TENANT;
 
 /// The path of a redirect's `location`.
-fn location(res: &reqwest::Response) -> String {
+pub(crate) fn location(res: &reqwest::Response) -> String {
     let l = res.headers()["location"].to_str().unwrap().to_string();
     match l.split_once("://") {
         Some((_, rest)) => rest[rest.find('/').unwrap()..].to_string(),
@@ -22,7 +22,7 @@ fn location(res: &reqwest::Response) -> String {
 }
 
 /// Posts a form from `from` and returns the page the redirect leads to (status, html).
-async fn submit(
+pub(crate) async fn submit(
     b: &Browser,
     from: &str,
     action: &str,
@@ -40,7 +40,7 @@ async fn submit(
     (to, html)
 }
 
-async fn signed_in(app: &TestApp, email: &str) -> (Browser, String) {
+pub(crate) async fn signed_in(app: &TestApp, email: &str) -> (Browser, String) {
     let b = app.browser();
     b.login(email).await;
     let csrf = b.csrf().await;

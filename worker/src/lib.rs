@@ -3,14 +3,15 @@
 //! runs any number of `worker` processes on one Redis.
 //!
 //! Every job is safe to run twice: the queue may hand a job over again after a crash, and the
-//! outbox relay may enqueue a job twice. Side effects carry dedupe keys.
+//! outbox relay may enqueue a job twice. Side effects carry dedupe keys. Scheduled work
+//! (`schedule`) claims its period, so it runs once however many workers tick.
 
 pub mod mail;
 pub mod outbox;
 pub mod queue;
 pub mod recruitment;
 pub mod runner;
-pub mod selection;
+pub mod schedule;
 pub mod settings;
 
 pub use queue::JobQueue;

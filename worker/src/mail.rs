@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use domain::jobs::{self, EmailJob};
+use domain::mail::RenderedEmail;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::DatabaseConnection;
@@ -28,23 +30,41 @@ impl Mailer {
         ))
     }
 
-    async fn send(&self, message: Message) -> anyhow::Result<()> {
+    /// Sends one message. The error says whether trying again later may succeed.
+    async fn send(&self, message: Message) -> Result<(), SendError> {
         match self {
             Mailer::Files(dir) => {
                 let id = AsyncFileTransport::<Tokio1Executor>::new(dir)
                     .send(message)
-                    .await?;
+                    .await
+                    .map_err(|e| SendError {
+                        may_pass: true,
+                        message: e.to_string(),
+                    })?;
                 tracing::info!(file = %dir.join(format!("{id}.eml")).display(), "e-mail written");
             }
             Mailer::Smtp(t) => {
-                t.send(message).await?;
+                t.send(message).await.map_err(|e| SendError {
+                    // A 5xx answer will not change; the server down, a timeout or a 4xx may.
+                    may_pass: !e.is_permanent(),
+                    message: e.to_string(),
+                })?;
             }
         }
         Ok(())
     }
 }
 
-/// Renders and sends one e-mail job, unless its key was delivered already.
+/// Why a message did not go out.
+#[derive(Debug)]
+pub struct SendError {
+    pub may_pass: bool,
+    pub message: String,
+}
+
+/// Renders and sends one e-mail job, at most once per dedupe key (`domain::jobs::claim_email`).
+/// A failed attempt is recorded for a later retry (or for good) and is not an error of the
+/// job: the scheduler hands the message to the queue again when its next attempt is due.
 pub async fn send_email(
     db: &DatabaseConnection,
     mailer: &Mailer,
@@ -52,21 +72,61 @@ pub async fn send_email(
     public_url: &str,
     job: &EmailJob,
 ) -> anyhow::Result<()> {
-    if jobs::was_delivered(db, &job.dedupe_key).await? {
-        tracing::info!(key = %job.dedupe_key, "e-mail already delivered; skipped");
+    if !jobs::claim_email(db, job).await? {
+        tracing::info!(key = %job.dedupe_key, "e-mail sent already or being sent; skipped");
         return Ok(());
     }
-    let rendered = domain::mail::render(&job.message, job.locale, public_url);
-    let message = Message::builder()
+    let rendered = domain::mail::render(
+        &job.message,
+        job.locale,
+        public_url,
+        job.unsubscribe.as_deref(),
+    );
+    let message = match build(from, job, &rendered) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(key = %job.dedupe_key, error = %e, "e-mail cannot be built; not retried");
+            jobs::email_failed(db, &job.dedupe_key, &e.to_string(), false).await?;
+            return Ok(());
+        }
+    };
+    match mailer.send(message).await {
+        Ok(()) => {
+            jobs::email_sent(db, &job.dedupe_key, &rendered.subject).await?;
+            tracing::info!(key = %job.dedupe_key, "e-mail sent");
+        }
+        Err(e) => {
+            tracing::warn!(key = %job.dedupe_key, error = %e.message, may_pass = e.may_pass, "e-mail not sent");
+            jobs::email_failed(db, &job.dedupe_key, &e.message, e.may_pass).await?;
+        }
+    }
+    Ok(())
+}
+
+fn build(from: &str, job: &EmailJob, rendered: &RenderedEmail) -> anyhow::Result<Message> {
+    let mut builder = Message::builder()
         .from(from.parse::<Mailbox>()?)
         .to(job.to.parse::<Mailbox>()?)
         .subject(&rendered.subject)
-        .multipart(MultiPart::alternative_plain_html(
-            rendered.text.clone(),
-            rendered.html.clone(),
-        ))?;
-    mailer.send(message).await?;
-    jobs::record_delivery(db, &job.dedupe_key, &job.to, &rendered.subject).await?;
-    tracing::info!(key = %job.dedupe_key, "e-mail sent");
-    Ok(())
+        // Lets the receiving side see duplicates as such, should one ever slip through.
+        .message_id(Some(format!(
+            "<{}@ustaz>",
+            domain::accounts::tokens::hash_token(&job.dedupe_key)
+        )));
+    if let Some(url) = &rendered.unsubscribe_url {
+        // RFC 8058: mail programs show an "unsubscribe" button that posts to the link.
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{url}>"),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".into(),
+            ));
+    }
+    Ok(builder.multipart(MultiPart::alternative_plain_html(
+        rendered.text.clone(),
+        rendered.html.clone(),
+    ))?)
 }

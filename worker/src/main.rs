@@ -62,11 +62,16 @@ async fn main() -> anyhow::Result<()> {
         pause_before_recording: Duration::ZERO,
     };
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(worker::selection::results_day_loop(
-        db.clone(),
-        Duration::from_secs(60),
-        stop_rx.clone(),
-    ));
+    let scheduler = worker::schedule::Scheduler {
+        db: db.clone(),
+        reminder_hour: config.reminder_hour,
+    };
+    let (cron, stop_scheduler) = (config.schedule.clone(), stop_rx.clone());
+    tokio::spawn(async move {
+        if let Err(e) = worker::schedule::run_scheduler(scheduler, &cron, stop_scheduler).await {
+            tracing::error!(error = %e, "the scheduler stopped");
+        }
+    });
     let relay = tokio::spawn(worker::outbox::relay_loop(
         db,
         queue.clone(),

@@ -63,6 +63,10 @@ pub struct Config {
     /// `heartbeat × missed_heartbeats` is presumed dead and its jobs are run again.
     pub worker_heartbeat_secs: u64,
     pub worker_missed_heartbeats: usize,
+    /// When workers tick for scheduled work (cron, seconds first; `USTAZ_SCHEDULE`).
+    pub schedule: String,
+    /// The tenant-local hour from which each day's reminders go out.
+    pub reminder_hour: u32,
 }
 
 impl Default for Config {
@@ -91,6 +95,8 @@ impl Default for Config {
             clamd_addr: None,
             worker_heartbeat_secs: 10,
             worker_missed_heartbeats: 6,
+            schedule: "0 * * * * *".into(),
+            reminder_hour: 9,
         }
     }
 }
@@ -146,6 +152,17 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
+        if let Err(e) = <cron::Schedule as std::str::FromStr>::from_str(&self.schedule) {
+            return Err(ConfigError::Invalid(format!(
+                "USTAZ_SCHEDULE {:?} is not a cron expression (seconds first): {e}",
+                self.schedule
+            )));
+        }
+        if self.reminder_hour > 23 {
+            return Err(ConfigError::Invalid(
+                "USTAZ_REMINDER_HOUR is an hour of the day, 0 to 23".into(),
+            ));
+        }
         if self.mode == Mode::Production {
             let db = self
                 .database_url
@@ -251,6 +268,8 @@ impl fmt::Debug for Config {
             .field("s3_endpoint", &self.s3_endpoint)
             .field("s3_bucket", &self.s3_bucket)
             .field("clamd_addr", &self.clamd_addr)
+            .field("schedule", &self.schedule)
+            .field("reminder_hour", &self.reminder_hour)
             .finish_non_exhaustive()
     }
 }

@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 
 /// 0.17 needs a newer rustc than the machine's 1.95.
 const S3S_FS_VERSION: &str = "0.14.1";
+const AIOSMTPD_VERSION: &str = "1.4.6";
 const CARGO_LEPTOS_VERSION: &str = "0.3.6";
 /// npm's binaryen; Debian's 108 silently breaks the bundle (see docs/ARCHITECTURE.md).
 const BINARYEN_VERSION: &str = "132";
@@ -232,6 +233,10 @@ const OWN_ARTIFACTS: &[&str] = &[
 /// harness, a binary and the binary's tests), and a CI clone at another path has its own: eight
 /// keeps both checkouts' current builds (fewer made each run delete what the other needs).
 const KEEP_BUILDS: usize = 8;
+/// Incremental sessions are the bulk (up to 6 GB each for the server and the test binary; 43 GB
+/// in all filled the disk again): fewer are kept, at the price of a longer build after
+/// switching between the checkout and a CI clone.
+const KEEP_INCREMENTAL: usize = 4;
 
 /// Removes stale builds of our own crates from the persistent target directory.
 ///
@@ -299,7 +304,12 @@ fn prune_dir(dir: &Path, incremental: bool) -> u64 {
     for hashes in groups.into_values() {
         let mut builds: Vec<_> = hashes.into_values().collect();
         builds.sort_by_key(|b| std::cmp::Reverse(b.0));
-        for (_, paths) in builds.into_iter().skip(KEEP_BUILDS) {
+        let keep = if incremental {
+            KEEP_INCREMENTAL
+        } else {
+            KEEP_BUILDS
+        };
+        for (_, paths) in builds.into_iter().skip(keep) {
             for path in paths {
                 freed += size_of(&path);
                 let _ = if path.is_dir() {
@@ -531,6 +541,51 @@ fn s3_server() -> Service {
     s
 }
 
+/// The SMTP server the e-mail suites start per test: aiosmtpd from PyPI (a real RFC 5321
+/// server writing what it receives to a Maildir), in a virtual environment of its own.
+fn smtp_server() -> Service {
+    let mut s = Service {
+        name: "SMTP (aiosmtpd)",
+        env: "USTAZ_TEST_AIOSMTPD",
+        value: None,
+        why_not: String::new(),
+    };
+    if let Ok(python) = env::var("USTAZ_TEST_AIOSMTPD") {
+        s.value = Some(python);
+        return s;
+    }
+    let venv = tools_dir().join("aiosmtpd");
+    let python = venv.join("bin/python");
+    let ready = || {
+        output(Command::new(&python).args(["-c", "import aiosmtpd; print(aiosmtpd.__version__)"]))
+            .is_some_and(|v| v.trim() == AIOSMTPD_VERSION)
+    };
+    if !ready() {
+        say(&format!(
+            "installing aiosmtpd {AIOSMTPD_VERSION} into {} (seconds, once)",
+            venv.display()
+        ));
+        let Some(python3) = which("python3") else {
+            s.why_not = "python3 is not on PATH".into();
+            return s;
+        };
+        let installed =
+            status(Command::new(python3).args(["-m", "venv"]).arg(&venv)).and_then(|_| {
+                status(Command::new(venv.join("bin/pip")).args([
+                    "install",
+                    "--quiet",
+                    &format!("aiosmtpd=={AIOSMTPD_VERSION}"),
+                ]))
+            });
+        if let Err(e) = installed {
+            s.why_not = format!("aiosmtpd could not be installed: {e}");
+            return s;
+        }
+    }
+    s.value = Some(python.display().to_string());
+    s
+}
+
 fn test(extra: &[String]) -> Result<()> {
     let ci = env::var("CI").is_ok_and(|v| v == "true" || v == "1");
     prune_target();
@@ -543,6 +598,7 @@ fn test(extra: &[String]) -> Result<()> {
         redis(&mut children),
         browser(&mut children),
         s3_server(),
+        smtp_server(),
     ];
     let mut skipped = Vec::new();
     for s in &services {

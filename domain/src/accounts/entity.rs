@@ -163,3 +163,27 @@ pub mod login_failure {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// A person's reminder switches in one tenant (`accounts::notifications`).
+pub mod notification_preference {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "notification_preferences")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: Uuid,
+        /// Comma-separated topics turned off.
+        pub disabled: String,
+        #[sea_orm(unique)]
+        pub unsubscribe_token: String,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -10,6 +10,7 @@ use crate::error::Error;
 
 #[cfg(feature = "server")]
 pub mod entity;
+pub mod notifications;
 #[cfg(feature = "server")]
 pub mod service;
 #[cfg(feature = "server")]

@@ -502,6 +502,7 @@ pub(crate) async fn create_invitation(
     jobs::enqueue(
         conn,
         &Job::SendEmail(EmailJob {
+            unsubscribe: None,
             dedupe_key: format!("invitation:{id}"),
             to: email.as_str().to_string(),
             locale,
@@ -709,6 +710,7 @@ pub async fn request_password_reset(db: &DatabaseConnection, email: &str) -> Res
         jobs::enqueue(
             &txn,
             &Job::SendEmail(EmailJob {
+                unsubscribe: None,
                 dedupe_key: format!("password-reset:{id}"),
                 to: u.email.clone(),
                 locale: u.locale.parse().unwrap_or_default(),
@@ -816,6 +818,7 @@ pub async fn register(
         jobs::enqueue(
             &txn,
             &Job::SendEmail(EmailJob {
+                unsubscribe: None,
                 dedupe_key: format!("already-registered:{}:{}", u.id, Uuid::now_v7()),
                 to: u.email.clone(),
                 locale: u.locale.parse().unwrap_or_default(),
@@ -888,6 +891,7 @@ async fn send_verification(
     jobs::enqueue(
         conn,
         &Job::SendEmail(EmailJob {
+            unsubscribe: None,
             dedupe_key: format!("verify-email:{id}"),
             to: email.to_string(),
             locale,

@@ -376,6 +376,7 @@ pub async fn decide_match(
             crate::jobs::enqueue(
                 &txn,
                 &crate::jobs::Job::SendEmail(crate::jobs::EmailJob {
+                    unsubscribe: None,
                     dedupe_key: format!("match-approved:{}", m.id),
                     to: person.email,
                     locale: person.locale.parse().unwrap_or(crate::Locale::Ru),

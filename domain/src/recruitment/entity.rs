@@ -41,6 +41,10 @@ pub mod programme {
         pub results_at: DateTimeUtc,
         pub contract_months: i32,
         pub meeting_cadence: String,
+        /// Days late before the overdue-protocol reminder goes to the mentor, then to the
+        /// region's coordinators.
+        pub mentor_reminder_days: i32,
+        pub coordinator_reminder_days: i32,
         /// JSON array of `selection::StageKind`.
         pub stages: String,
         pub committee_rule: String,

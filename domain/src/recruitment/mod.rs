@@ -263,6 +263,7 @@ pub struct ProgrammeView {
     /// The selection stages, in order.
     pub stages: Vec<crate::selection::StageKind>,
     pub committee: crate::selection::CommitteeRule,
+    pub reminders: crate::support::ReminderDelays,
     pub eligibility: Eligibility,
     pub regions: Vec<crate::tenancy::RegionView>,
     pub required_documents: Vec<DocumentRule>,
@@ -291,6 +292,10 @@ pub struct ProgrammeInput {
     /// How the committee decides (default: simple majority, quorum 3).
     #[serde(default)]
     pub committee: crate::selection::CommitteeRule,
+    /// When an overdue protocol is reminded (default: the mentor after 2 days, the
+    /// coordinators after 7).
+    #[serde(default)]
+    pub reminders: crate::support::ReminderDelays,
 }
 
 fn default_stages() -> Vec<crate::selection::StageKind> {
@@ -332,6 +337,7 @@ impl ProgrammeInput {
         }
         crate::selection::check_stages(&self.stages)?;
         self.committee.check()?;
+        self.reminders.check()?;
         let e = &self.eligibility;
         if e.min_age > 99
             || e.min_residence_months > 600
@@ -1089,8 +1095,21 @@ mod tests {
             meeting_cadence: Cadence::Weekly,
             stages: default_stages(),
             committee: Default::default(),
+            reminders: Default::default(),
         };
         assert!(p.validate().is_ok());
+        p.reminders.coordinator_days = p.reminders.mentor_days;
+        assert_eq!(
+            p.validate().unwrap_err(),
+            Error::invalid("reminders", "error-reminder-order"),
+            "the coordinator is reminded after the mentor"
+        );
+        p.reminders.coordinator_days = 91;
+        assert_eq!(
+            p.validate().unwrap_err(),
+            Error::invalid("reminders", "error-reminder-range")
+        );
+        p.reminders = Default::default();
         p.closes_on = d("2027-03-01");
         assert_eq!(
             p.validate().unwrap_err(),

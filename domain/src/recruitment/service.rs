@@ -67,6 +67,14 @@ pub fn tenant_today(t: &tenant::Model) -> NaiveDate {
     Utc::now().with_timezone(&tz_of(t)).date_naive()
 }
 
+/// A programme's overdue-protocol reminder delays as stored (never below one day).
+fn reminder_delays_of(p: &programme::Model) -> crate::support::ReminderDelays {
+    crate::support::ReminderDelays {
+        mentor_days: p.mentor_reminder_days.max(1) as u32,
+        coordinator_days: p.coordinator_reminder_days.max(1) as u32,
+    }
+}
+
 fn local_date(t: &tenant::Model, at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&tz_of(t)).date_naive()
 }
@@ -154,6 +162,7 @@ async fn programme_view(
         meeting_cadence: Cadence::parse(&p.meeting_cadence).unwrap_or_default(),
         stages: crate::selection::service::stages_of(p),
         committee: crate::selection::service::committee_rule_of(p),
+        reminders: reminder_delays_of(p),
         eligibility: json(&p.eligibility),
         regions: regions_of(conn, p.id).await?,
         required_documents: rules_of(conn, p.id).await?,
@@ -236,6 +245,7 @@ pub async fn programme_input(
         meeting_cadence: Cadence::parse(&p.meeting_cadence).unwrap_or_default(),
         stages: crate::selection::service::stages_of(&p),
         committee: crate::selection::service::committee_rule_of(&p),
+        reminders: reminder_delays_of(&p),
     })
 }
 
@@ -278,6 +288,7 @@ pub async fn programme_template(
         meeting_cadence: Cadence::Weekly,
         stages: crate::selection::DEFAULT_STAGES.to_vec(),
         committee: Default::default(),
+        reminders: Default::default(),
     })
 }
 
@@ -348,6 +359,8 @@ async fn save_programme(
         stages: Set(serde_json::to_string(&input.stages).expect("serialises")),
         committee_rule: Set(input.committee.majority.as_str().to_string()),
         committee_quorum: Set(input.committee.quorum as i32),
+        mentor_reminder_days: Set(input.reminders.mentor_days as i32),
+        coordinator_reminder_days: Set(input.reminders.coordinator_days as i32),
         results_announced_at: Set(existing.as_ref().and_then(|p| p.results_announced_at)),
         created_at: Set(existing.as_ref().map(|p| p.created_at).unwrap_or(now)),
         updated_at: Set(now),
@@ -1562,6 +1575,7 @@ pub async fn review_document(
         jobs::enqueue(
             &txn,
             &Job::SendEmail(EmailJob {
+                unsubscribe: None,
                 dedupe_key: format!("document-rejected:{}", d.id),
                 to: applicant.email,
                 locale,

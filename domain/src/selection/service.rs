@@ -1021,6 +1021,7 @@ async fn seat_email(
     crate::jobs::enqueue(
         conn,
         &crate::jobs::Job::SendEmail(crate::jobs::EmailJob {
+            unsubscribe: None,
             dedupe_key: format!(
                 "cohort-seat:{}:{}:{}",
                 member.id,

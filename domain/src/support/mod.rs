@@ -11,6 +11,8 @@ use crate::recruitment::Cadence;
 #[cfg(feature = "server")]
 pub mod entity;
 #[cfg(feature = "server")]
+pub mod reminders;
+#[cfg(feature = "server")]
 pub mod service;
 #[cfg(feature = "server")]
 pub mod sessions;
@@ -93,6 +95,38 @@ pub fn standing(
             due,
             days: u32::try_from(days).unwrap_or(u32::MAX),
         }
+    }
+}
+
+/// When the overdue-protocol reminder goes out, per programme: to the mentor once a pair or
+/// group is `mentor_days` late, to the region's coordinators once `coordinator_days` late.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ReminderDelays {
+    pub mentor_days: u32,
+    pub coordinator_days: u32,
+}
+
+impl Default for ReminderDelays {
+    fn default() -> Self {
+        ReminderDelays {
+            mentor_days: 2,
+            coordinator_days: 7,
+        }
+    }
+}
+
+impl ReminderDelays {
+    /// Each delay 1–90 days, the coordinator's the longer: the mentor is asked first.
+    pub fn check(&self) -> Result<(), crate::Error> {
+        let range = 1..=90;
+        if !range.contains(&self.mentor_days) || !range.contains(&self.coordinator_days) {
+            return Err(crate::Error::invalid("reminders", "error-reminder-range"));
+        }
+        if self.coordinator_days <= self.mentor_days {
+            return Err(crate::Error::invalid("reminders", "error-reminder-order"));
+        }
+        Ok(())
     }
 }
 
@@ -322,6 +356,7 @@ pub struct OverduePair {
     pub mentor_id: uuid::Uuid,
     pub mentor_name: String,
     pub region_id: uuid::Uuid,
+    pub programme_id: uuid::Uuid,
     pub last_meeting: Option<NaiveDate>,
     pub due: NaiveDate,
     pub days_late: u32,

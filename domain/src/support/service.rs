@@ -280,6 +280,21 @@ pub async fn list_overdue_pairs(
     Ok(out)
 }
 
+/// Each programme's meeting cadence (`default` for one stored wrongly).
+pub(crate) async fn cadences(
+    conn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    default: Cadence,
+) -> Result<std::collections::HashMap<Uuid, Cadence>> {
+    Ok(programme::Entity::find()
+        .filter(programme::Column::TenantId.eq(tenant_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, Cadence::parse(&p.meeting_cadence).unwrap_or(default)))
+        .collect())
+}
+
 /// Every overdue active pair of a tenant on `today` (also for reminders and reports).
 pub async fn overdue_pairs(
     conn: &impl ConnectionTrait,
@@ -287,18 +302,7 @@ pub async fn overdue_pairs(
     today: chrono::NaiveDate,
 ) -> Result<Vec<OverduePair>> {
     let last = pairs::last_meetings(conn, tenant_id).await?;
-    let cadences: std::collections::HashMap<Uuid, Cadence> = programme::Entity::find()
-        .filter(programme::Column::TenantId.eq(tenant_id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|p| {
-            (
-                p.id,
-                Cadence::parse(&p.meeting_cadence).unwrap_or(Cadence::Weekly),
-            )
-        })
-        .collect();
+    let cadences = cadences(conn, tenant_id, Cadence::Weekly).await?;
     let mut out = Vec::new();
     for p in pair::Entity::find()
         .filter(pair::Column::TenantId.eq(tenant_id))
@@ -323,6 +327,7 @@ pub async fn overdue_pairs(
                 mentor_id: p.mentor_id,
                 mentor_name: mentor.map(|u| u.full_name).unwrap_or_default(),
                 region_id: p.region_id,
+                programme_id: p.programme_id,
                 last_meeting,
                 due,
                 days_late: days,
@@ -624,6 +629,7 @@ pub async fn raise_concern(
         crate::jobs::enqueue(
             &txn,
             &crate::jobs::Job::SendEmail(crate::jobs::EmailJob {
+                unsubscribe: None,
                 dedupe_key: format!("concern:{}:{}", c.id, person.id),
                 to: person.email.clone(),
                 locale: person.locale.parse().unwrap_or(crate::Locale::Ru),
@@ -653,7 +659,7 @@ pub async fn raise_concern(
 }
 
 /// Active members of a tenant holding one of `roles` whose scope covers `region_id`.
-async fn region_staff(
+pub(crate) async fn region_staff(
     conn: &impl ConnectionTrait,
     tenant_id: Uuid,
     region_id: Uuid,

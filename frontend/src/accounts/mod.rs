@@ -1,8 +1,10 @@
 //! Sign-in, sign-out, language, password reset, invitations and the staff page.
 
+mod notifications;
 mod pages;
 mod staff;
 
+pub use notifications::{NotificationsPage, UnsubscribePage};
 pub use pages::{AcceptInvitationPage, ForgotPasswordPage, LoginPage, ResetPasswordPage};
 pub use staff::{StaffPage, parse_region};
 

@@ -2,6 +2,9 @@ use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use domain::Locale;
+use domain::accounts::notifications::{
+    self, NotificationPreferences, PreferencesInput, Unsubscribed,
+};
 use domain::accounts::service;
 use domain::accounts::{InvitationView, Role, StaffMember};
 use frontend::state::AppState;
@@ -10,7 +13,7 @@ use std::net::SocketAddr;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ApiActor, ApiJson};
+use super::{ApiActor, ApiJson, ApiQuery};
 use crate::errors::{ApiResult, ErrorBody};
 
 #[derive(Deserialize, ToSchema)]
@@ -220,4 +223,58 @@ pub async fn create_invitation(
     let ctx = actor.in_tenant(&state, &tenant).await?;
     let inv = service::invite(&state.db, &ctx, &body.email, body.role, body.region_id).await?;
     Ok((StatusCode::CREATED, Json(inv)))
+}
+
+// ---------------------------------------------------------------- reminder preferences
+
+/// The signed-in person's e-mail reminders in this organisation, every topic on or off.
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/me/notifications", operation_id = "get_notification_preferences", tag = "accounts",
+    security(("bearer" = [])), params(("tenant" = String, Path)),
+    responses((status = 200, body = NotificationPreferences), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_notification_preferences(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<NotificationPreferences>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(
+        notifications::service::get_preferences(&state.db, &ctx).await?,
+    ))
+}
+
+/// Turns reminder topics on or off for the signed-in person (topics not listed stay as they
+/// are). Each person changes only their own.
+#[utoipa::path(put, path = "/api/v1/t/{tenant}/me/notifications", operation_id = "set_notification_preferences", tag = "accounts",
+    security(("bearer" = [])), params(("tenant" = String, Path)), request_body = PreferencesInput,
+    responses((status = 200, body = NotificationPreferences), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_notification_preferences(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+    ApiJson(body): ApiJson<PreferencesInput>,
+) -> ApiResult<Json<NotificationPreferences>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(
+        notifications::service::set_preferences(&state.db, &ctx, &body).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct UnsubscribeQuery {
+    pub token: String,
+    pub topic: String,
+}
+
+/// The one-click unsubscribe of a reminder's `List-Unsubscribe` header (RFC 8058): turns the
+/// topic off for the person the link was sent to. No sign-in: the token is the proof.
+#[utoipa::path(post, path = "/api/v1/unsubscribe", operation_id = "unsubscribe", tag = "accounts",
+    params(UnsubscribeQuery),
+    responses((status = 200, body = Unsubscribed), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn unsubscribe(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<UnsubscribeQuery>,
+) -> ApiResult<Json<Unsubscribed>> {
+    Ok(Json(
+        notifications::service::unsubscribe(&state.db, &q.token, &q.topic).await?,
+    ))
 }

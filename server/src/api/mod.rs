@@ -94,6 +94,11 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(accounts::login))
         .routes(routes!(accounts::me))
+        .routes(routes!(
+            accounts::get_notification_preferences,
+            accounts::set_notification_preferences
+        ))
+        .routes(routes!(accounts::unsubscribe))
         .routes(routes!(accounts::request_password_reset))
         .routes(routes!(accounts::reset_password))
         .routes(routes!(accounts::accept_invitation))

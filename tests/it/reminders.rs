@@ -1,0 +1,337 @@
+//! Scheduled reminders and the preferences that govern them (issue 6): the overdue-protocol
+//! reminder runs once per tenant and day however many workers tick, reaches the mentor first
+//! and the coordinators later, once per missed due date, and not those who unsubscribed.
+
+use serde_json::{Value, json};
+use ustaz_tests::{DEMO_TENANT, TestApp, token_from};
+use worker::schedule::{Scheduler, run_due};
+
+use crate::pairs::pair_began_days_ago;
+use crate::refusals::pair_of;
+use crate::selection::{ok, refused};
+use crate::selection_pages::{signed_in, submit};
+
+const MENTOR: &str = "mentor@almaty-mentors.demo";
+const COORDINATOR: &str = "coordinator@almaty-mentors.demo";
+
+fn scheduler(app: &TestApp) -> Scheduler {
+    Scheduler {
+        db: app.db.clone(),
+        reminder_hour: 0,
+    }
+}
+
+/// Waits for the overdue-protocol reminder to `to` about `path`.
+async fn wait_for_reminder(app: &TestApp, to: &str, path: &str) -> ustaz_tests::Email {
+    for _ in 0..150 {
+        if let Some(e) = app
+            .outbox()
+            .into_iter()
+            .find(|e| e.to == to && e.text.contains(path) && e.subject.contains("ротокол"))
+        {
+            return e;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no reminder to {to} about {path}: {:?}", app.outbox());
+}
+
+/// Overdue-protocol reminders to `to` that link to `path`, once the queue is idle (the mentor
+/// also had the match e-mail, which links to the pair too).
+async fn reminders_to(app: &TestApp, to: &str, path: &str) -> usize {
+    for _ in 0..100 {
+        let idle = domain::jobs::backlog(&app.db).await.unwrap() == 0;
+        if idle {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The worker polls every 300 ms; give it time to take what the relay handed over.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    app.outbox()
+        .iter()
+        .filter(|e| e.to == to && e.text.contains(path) && e.subject.contains("ротокол"))
+        .count()
+}
+
+#[tokio::test]
+async fn an_overdue_protocol_reminds_the_mentor_first_then_the_coordinators_once_each() {
+    let app = TestApp::sqlite().await;
+    let (_, _, pair) = pair_of(&app).await;
+    // Weekly cadence: begun 10 days ago with no meeting, the pair is 3 days late.
+    pair_began_days_ago(&app, &pair, 10).await;
+    let s = scheduler(&app);
+    let now = chrono::Utc::now();
+
+    // Two workers tick at once, and again: each tenant's day runs once.
+    let (a, b) = tokio::join!(run_due(&s, now), run_due(&s, now));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.reminder_runs + b.reminder_runs, 2, "{a:?} {b:?}");
+    assert_eq!(run_due(&s, now).await.unwrap().reminder_runs, 0);
+
+    let path = format!("/t/{DEMO_TENANT}/pairs/{pair}");
+    let first = wait_for_reminder(&app, MENTOR, &path).await;
+    assert!(
+        first.subject.contains("Просрочен протокол"),
+        "{}",
+        first.subject
+    );
+    assert!(first.text.contains("дней просрочки: 3"), "{}", first.text);
+    assert!(
+        first
+            .list_unsubscribe
+            .as_deref()
+            .is_some_and(|h| h.contains("/api/v1/unsubscribe?token=")),
+        "{:?}",
+        first.list_unsubscribe
+    );
+    assert_eq!(reminders_to(&app, MENTOR, &path).await, 1);
+    assert_eq!(
+        reminders_to(&app, COORDINATOR, &path).await,
+        0,
+        "the coordinators wait for the longer delay"
+    );
+
+    // Five days later (8 late): the coordinators are told, naming the mentor; the mentor
+    // is not reminded twice of the same missed meeting.
+    let later = now + chrono::Duration::days(5);
+    assert_eq!(run_due(&s, later).await.unwrap().reminder_runs, 2);
+    let told = wait_for_reminder(&app, COORDINATOR, &path).await;
+    assert!(told.text.contains("Тәлімгер / Mentor"), "{}", told.text);
+    assert!(
+        ["Алия", "Ерлан"]
+            .iter()
+            .all(|n| !told.text.contains(n) && !told.html.contains(n)),
+        "no child's name"
+    );
+    assert_eq!(reminders_to(&app, MENTOR, &path).await, 1);
+
+    // The mentor unsubscribes with one click (the header's POST): a new missed date reaches
+    // the coordinators only.
+    let token = token_from(&first, "/unsubscribe");
+    let api = app.api();
+    let res = api
+        .post(
+            &format!("/api/v1/unsubscribe?token={token}&topic=protocol_overdue"),
+            json!({}),
+        )
+        .await;
+    let body = ok(res, 200).await;
+    assert_eq!(body["topic"], "protocol_overdue");
+    assert_eq!(body["tenant_name"], "Almaty Mentors Foundation");
+    let mentor = app.api_as(MENTOR).await;
+    let prefs = ok(
+        mentor
+            .get(&format!("/api/v1/t/{DEMO_TENANT}/me/notifications"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(enabled(&prefs, "protocol_overdue"), Some(false));
+    assert_eq!(enabled(&prefs, "reports"), Some(true));
+    pair_began_days_ago(&app, &pair, 30).await;
+    let even_later = now + chrono::Duration::days(6);
+    assert_eq!(run_due(&s, even_later).await.unwrap().reminder_runs, 2);
+    let _ = app.wait_for_email(COORDINATOR, "дней просрочки: 29").await;
+    assert_eq!(reminders_to(&app, MENTOR, &path).await, 1, "unsubscribed");
+    assert_eq!(reminders_to(&app, COORDINATOR, &path).await, 2);
+}
+
+fn enabled(prefs: &Value, topic: &str) -> Option<bool> {
+    prefs["topics"]
+        .as_array()?
+        .iter()
+        .find(|t| t["topic"] == topic)
+        .and_then(|t| t["enabled"].as_bool())
+}
+
+#[tokio::test]
+async fn preferences_are_each_persons_own_and_bad_input_is_refused() {
+    let app = TestApp::sqlite().await;
+    let path = format!("/api/v1/t/{DEMO_TENANT}/me/notifications");
+    let mentor = app.api_as(MENTOR).await;
+    let set = ok(
+        mentor
+            .put(
+                &path,
+                json!({"topics": [{"topic": "reports", "enabled": false}]}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(enabled(&set, "reports"), Some(false));
+    assert_eq!(enabled(&set, "protocol_overdue"), Some(true));
+    // A change of one topic keeps the others.
+    let set = ok(
+        mentor
+            .put(
+                &path,
+                json!({"topics": [{"topic": "tomorrow", "enabled": false}]}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(enabled(&set, "reports"), Some(false));
+    assert_eq!(enabled(&set, "tomorrow"), Some(false));
+    // Someone else's switches are their own.
+    let coordinator = app.api_as(COORDINATOR).await;
+    let theirs = ok(coordinator.get(&path).await, 200).await;
+    assert_eq!(enabled(&theirs, "reports"), Some(true));
+
+    for (bad, code) in [
+        (
+            json!({"topics": [{"topic": "lottery", "enabled": false}]}),
+            "error-bad-request",
+        ),
+        (
+            json!({"topics": [{"topic": "reports", "enabled": false}, {"topic": "reports", "enabled": true}]}),
+            "error-topic-twice",
+        ),
+        (
+            json!({"topics": [{"topic": "reports", "enabled": "no"}]}),
+            "error-bad-request",
+        ),
+        (
+            json!({"topics": [], "user_id": "someone-else"}),
+            "error-bad-request",
+        ),
+    ] {
+        refused(mentor.put(&path, bad).await, 422, code).await;
+    }
+    let after = ok(mentor.get(&path).await, 200).await;
+    assert_eq!(after, set, "nothing saved by a refused change");
+
+    // Another tenant's admin and an anonymous caller are refused.
+    let stranger = app.api_as("admin@karaganda-partner.demo").await;
+    refused(stranger.get(&path).await, 404, "error-not-found").await;
+    refused(
+        stranger
+            .put(
+                &path,
+                json!({"topics": [{"topic": "reports", "enabled": false}]}),
+            )
+            .await,
+        404,
+        "error-not-found",
+    )
+    .await;
+    refused(app.api().get(&path).await, 401, "error-unauthenticated").await;
+
+    // A forged unsubscribe token or an unknown topic changes nothing.
+    refused(
+        app.api()
+            .post("/api/v1/unsubscribe?token=forged&topic=reports", json!({}))
+            .await,
+        404,
+        "error-not-found",
+    )
+    .await;
+    refused(
+        app.api()
+            .post("/api/v1/unsubscribe?token=forged&topic=lottery", json!({}))
+            .await,
+        422,
+        "error-topic-unknown",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_notifications_and_unsubscribe_pages_work_without_script() {
+    let app = TestApp::sqlite().await;
+    let (b, csrf) = signed_in(&app, COORDINATOR).await;
+    let page = format!("/t/{DEMO_TENANT}/notifications");
+    let html = b.get(&page).await.text().await.unwrap();
+    assert!(html.contains("id=\"notifications-form\""), "{html}");
+    assert!(html.contains("Просроченные протоколы встреч"));
+    // Only "reports" stays ticked.
+    let (to, html) = submit(
+        &b,
+        &page,
+        "/api/save_notifications",
+        &[
+            ("csrf", &csrf),
+            ("slug", DEMO_TENANT),
+            ("enabled[6]", "reports"),
+        ],
+    )
+    .await;
+    assert!(to.contains("saved=1"), "{to}");
+    assert!(html.contains("Выбор сохранён."));
+    let coordinator = app.api_as(COORDINATOR).await;
+    let prefs = ok(
+        coordinator
+            .get(&format!("/api/v1/t/{DEMO_TENANT}/me/notifications"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(enabled(&prefs, "reports"), Some(true));
+    assert_eq!(enabled(&prefs, "protocol_overdue"), Some(false));
+    // A wrong form token saves nothing.
+    let (to, _) = submit(
+        &b,
+        &page,
+        "/api/save_notifications",
+        &[("csrf", "wrong"), ("slug", DEMO_TENANT)],
+    )
+    .await;
+    assert!(to.contains("__err"), "{to}");
+    assert_eq!(
+        ok(
+            coordinator
+                .get(&format!("/api/v1/t/{DEMO_TENANT}/me/notifications"))
+                .await,
+            200
+        )
+        .await,
+        prefs
+    );
+
+    // The unsubscribe link: the page asks, the button acts.
+    let token = {
+        use domain::accounts::entity::notification_preference as pref;
+        use sea_orm::EntityTrait;
+        pref::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .remove(0)
+            .unsubscribe_token
+    };
+    let link = format!("/unsubscribe?token={token}&topic=reports");
+    let anonymous = app.browser();
+    let html = anonymous.get(&link).await.text().await.unwrap();
+    assert!(html.contains("id=\"unsubscribe-form\""), "{html}");
+    let unchanged = ok(
+        coordinator
+            .get(&format!("/api/v1/t/{DEMO_TENANT}/me/notifications"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        enabled(&unchanged, "reports"),
+        Some(true),
+        "opening the link changes nothing"
+    );
+    let (to, html) = submit(
+        &anonymous,
+        &link,
+        "/api/unsubscribe",
+        &[("token", &token), ("topic", "reports")],
+    )
+    .await;
+    assert!(to.contains("done=1"), "{to}");
+    assert!(html.contains("id=\"unsubscribed\""), "{html}");
+    let after = ok(
+        coordinator
+            .get(&format!("/api/v1/t/{DEMO_TENANT}/me/notifications"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(enabled(&after, "reports"), Some(false));
+}
