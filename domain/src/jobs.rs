@@ -118,6 +118,54 @@ pub enum EmailMessage {
         days: u32,
         path: String,
     },
+    /// Something happens tomorrow: a consultation with the psychologist, or a training day.
+    Tomorrow {
+        tenant_name: String,
+        event: TomorrowEvent,
+        /// dd.mm.yyyy, and HH:MM when the event has a time.
+        date: String,
+        time: Option<String>,
+        place: String,
+        path: String,
+    },
+    /// The applicant's draft is still not submitted and the window closes soon.
+    ApplicationIncomplete {
+        tenant_name: String,
+        programme_name: String,
+        closes_on: String,
+        path: String,
+    },
+    /// One of the applicant's documents stops being valid soon.
+    DocumentExpiring {
+        tenant_name: String,
+        document: String,
+        expires_on: String,
+        path: String,
+    },
+    /// A pair's term or a mentor's contract ends within 60 days: to the mentor
+    /// (`mentor_name` is `None`) or to a coordinator, naming the mentor.
+    TermEnding {
+        tenant_name: String,
+        contract: bool,
+        mentor_name: Option<String>,
+        ends_on: String,
+        days: u32,
+        path: String,
+    },
+    /// Candidates wait for the committee member's vote.
+    VotesPending {
+        tenant_name: String,
+        count: u32,
+        path: String,
+    },
+}
+
+/// What a "tomorrow" reminder is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TomorrowEvent {
+    Consultation,
+    TrainingDay { title: String, day: u32, days: u32 },
 }
 
 pub mod outbox {

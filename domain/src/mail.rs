@@ -2,7 +2,7 @@
 //! plain-text part and an HTML part. Texts come from the i18n catalogue.
 
 use crate::i18n::Locale;
-use crate::jobs::EmailMessage;
+use crate::jobs::{EmailMessage, TomorrowEvent};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedEmail {
@@ -200,6 +200,126 @@ pub fn render(
                 locale.t_args(&format!("email-overdue-{who}-subject"), &args),
                 locale.t_args(&format!("email-overdue-{who}-body"), &args),
                 locale.t("email-overdue-action"),
+                path,
+            )
+        }
+        EmailMessage::Tomorrow {
+            tenant_name,
+            event,
+            date,
+            time,
+            place,
+            path,
+        } => {
+            let mut args = vec![
+                ("tenant", tenant_name.clone()),
+                ("date", date.clone()),
+                ("time", time.clone().unwrap_or_default()),
+                ("place", place.clone()),
+            ];
+            let which = match event {
+                TomorrowEvent::Consultation => "consultation",
+                TomorrowEvent::TrainingDay { title, day, days } => {
+                    args.extend([
+                        ("title", title.clone()),
+                        ("day", day.to_string()),
+                        ("days", days.to_string()),
+                    ]);
+                    "training"
+                }
+            };
+            (
+                locale.t_args(&format!("email-tomorrow-{which}-subject"), &args),
+                locale.t_args(&format!("email-tomorrow-{which}-body"), &args),
+                locale.t("email-open-action"),
+                path,
+            )
+        }
+        EmailMessage::ApplicationIncomplete {
+            tenant_name,
+            programme_name,
+            closes_on,
+            path,
+        } => {
+            let args = [
+                ("tenant", tenant_name.clone()),
+                ("programme", programme_name.clone()),
+                ("date", closes_on.clone()),
+            ];
+            (
+                locale.t_args("email-incomplete-subject", &args),
+                locale.t_args("email-incomplete-body", &args),
+                locale.t("email-incomplete-action"),
+                path,
+            )
+        }
+        EmailMessage::DocumentExpiring {
+            tenant_name,
+            document,
+            expires_on,
+            path,
+        } => {
+            let args = [
+                ("tenant", tenant_name.clone()),
+                ("document", document.clone()),
+                ("date", expires_on.clone()),
+            ];
+            (
+                locale.t_args("email-expiring-subject", &args),
+                locale.t_args("email-expiring-body", &args),
+                locale.t("email-incomplete-action"),
+                path,
+            )
+        }
+        EmailMessage::TermEnding {
+            tenant_name,
+            contract,
+            mentor_name,
+            ends_on,
+            days,
+            path,
+        } => {
+            let what = format!(
+                "email-term-{}-{}",
+                if *contract { "contract" } else { "pair" },
+                if mentor_name.is_some() {
+                    "staff"
+                } else {
+                    "mentor"
+                }
+            );
+            let args = [
+                ("tenant", tenant_name.clone()),
+                (
+                    "what",
+                    locale.t_args(
+                        &what,
+                        &[("mentor", mentor_name.clone().unwrap_or_default())],
+                    ),
+                ),
+                ("date", ends_on.clone()),
+                ("days", days.to_string()),
+            ];
+            (
+                locale.t_args("email-term-subject", &args),
+                locale.t_args("email-term-body", &args),
+                locale.t("email-open-action"),
+                path,
+            )
+        }
+        EmailMessage::VotesPending {
+            tenant_name,
+            count,
+            path,
+        } => {
+            let args = [
+                ("tenant", tenant_name.clone()),
+                ("count", count.to_string()),
+            ];
+            (
+                locale.t_args("email-votes-subject", &args),
+                locale.t_args("email-votes-body", &args),
+                locale.t("email-votes-action"),
                 path,
             )
         }

@@ -335,3 +335,230 @@ async fn the_notifications_and_unsubscribe_pages_work_without_script() {
     .await;
     assert_eq!(enabled(&after, "reports"), Some(false));
 }
+
+/// Sets a column of one row through its entity (the scenario's dates).
+macro_rules! set {
+    ($app:expr, $entity:path, $id:expr, |$am:ident| $change:expr) => {{
+        use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
+        use $entity as e;
+        let txn = domain::db::write(&$app.db, domain::db::Scope::System)
+            .await
+            .unwrap();
+        let mut $am = e::Entity::find_by_id($id)
+            .one(&txn)
+            .await
+            .unwrap()
+            .unwrap()
+            .into_active_model();
+        $change;
+        $am.update(&txn).await.unwrap();
+        txn.commit().await.unwrap();
+    }};
+}
+
+fn count(app: &TestApp, to: &str, subject: &str) -> usize {
+    app.outbox()
+        .iter()
+        .filter(|e| e.to == to && e.subject.contains(subject))
+        .count()
+}
+
+#[tokio::test]
+async fn the_daily_run_reminds_of_tomorrow_ending_terms_votes_drafts_and_expiring_documents() {
+    use sea_orm::Set;
+    let app = TestApp::sqlite().await;
+    let today = ustaz_tests::demo_today();
+    let tomorrow = today + chrono::Days::new(1);
+
+    // A pair whose term ends in 30 days, with a consultation tomorrow at 10:00 (Almaty).
+    let (_, _, pair) = pair_of(&app).await;
+    let pair_id: uuid::Uuid = pair.parse().unwrap();
+    set!(app, domain::matching::entity::pair, pair_id, |am| am
+        .ends_on =
+        Set(today + chrono::Days::new(30)));
+    let psychologist = app.api_as("psychologist@almaty-mentors.demo").await;
+    let at = tomorrow
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+        .and_local_timezone(chrono_tz::Asia::Almaty)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    ok(
+        psychologist
+            .post(
+                &format!("/api/v1/t/{DEMO_TENANT}/consultations"),
+                json!({"pair_id": pair, "scheduled_at": at, "notes": "Тревожность"}),
+            )
+            .await,
+        201,
+    )
+    .await;
+
+    // A two-day training that starts tomorrow, with the demo trainer.
+    let admin = app.api_as("admin@almaty-mentors.demo").await;
+    let staff = ok(
+        admin.get(&format!("/api/v1/t/{DEMO_TENANT}/users")).await,
+        200,
+    )
+    .await;
+    let trainer = staff
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == "trainer@almaty-mentors.demo")
+        .unwrap()["user_id"]
+        .clone();
+    let coordinator = app.api_as(COORDINATOR).await;
+    ok(
+        coordinator
+            .post(
+                &format!("/api/v1/t/{DEMO_TENANT}/cohorts"),
+                json!({"kind": "training", "title": "Тренинг: доверие", "starts_on": tomorrow,
+                       "days": 2, "academic_hours": 8, "place": "Абая 10", "trainers": [trainer],
+                       "capacity": 10, "min_days": 1}),
+            )
+            .await,
+        201,
+    )
+    .await;
+
+    // A draft in a window that closes in two days, and a submitted application whose police
+    // clearance expires in ten days and that waits for the committee.
+    let (_, draft) = app.draft_application("draft@example.kz", "en").await;
+    let (_, submitted, documents) = app.submitted_application("expiring@example.kz", "ru").await;
+    let programme = {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        domain::recruitment::entity::programme::Entity::find()
+            .filter(domain::recruitment::entity::programme::Column::Slug.eq("mentors-2027"))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    set!(
+        app,
+        domain::recruitment::entity::programme,
+        programme.id,
+        |am| am.closes_at = Set(chrono::Utc::now() + chrono::Duration::days(2))
+    );
+    let police = {
+        use sea_orm::EntityTrait;
+        let mut found = None;
+        for id in &documents {
+            let d = domain::recruitment::entity::document::Entity::find_by_id(
+                id.parse::<uuid::Uuid>().unwrap(),
+            )
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+            if d.doc_type == "police_clearance" {
+                found = Some(d);
+            }
+        }
+        found.expect("a police clearance")
+    };
+    let rule = ok(
+        app.api()
+            .get(&format!("/api/v1/t/{DEMO_TENANT}/programmes/mentors-2027"))
+            .await,
+        200,
+    )
+    .await["required_documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["doc_type"] == "police_clearance")
+        .unwrap()["validity_months"]
+        .as_u64()
+        .unwrap() as u32;
+    let expires = today + chrono::Days::new(10);
+    set!(
+        app,
+        domain::recruitment::entity::document,
+        police.id,
+        |am| am.issued_on = Set(Some(expires - chrono::Months::new(rule)))
+    );
+    let submitted_id: uuid::Uuid = submitted.parse().unwrap();
+    set!(
+        app,
+        domain::recruitment::entity::application,
+        submitted_id,
+        |am| {
+            am.stage = Set(Some("committee".into()));
+            am.stage_status = Set(Some("open".into()));
+        }
+    );
+
+    let s = scheduler(&app);
+    let now = chrono::Utc::now();
+    assert_eq!(run_due(&s, now).await.unwrap().reminder_runs, 2);
+    let pair_path = format!("/t/{DEMO_TENANT}/pairs/{pair}");
+    let ending = app.wait_for_email(COORDINATOR, "через 30 дн.").await;
+    assert!(ending.text.contains(&pair_path), "{}", ending.text);
+    assert!(
+        ending.text.contains("Тәлімгер / Mentor"),
+        "the mentor is named"
+    );
+    let own = app.wait_for_email(MENTOR, "ваша наставническая пара").await;
+    assert!(own.subject.contains("Заканчивается"), "{}", own.subject);
+    let consult = app
+        .wait_for_email("psychologist@almaty-mentors.demo", "10:00")
+        .await;
+    assert!(
+        consult.subject.contains("консультация"),
+        "{}",
+        consult.subject
+    );
+    assert!(!consult.text.contains("Тревожность"), "no notes in e-mail");
+    let _ = app.wait_for_email(MENTOR, "10:00").await;
+    let training = app
+        .wait_for_email("trainer@almaty-mentors.demo", "Тренинг: доверие")
+        .await;
+    assert!(training.text.contains("Абая 10"), "{}", training.text);
+    assert!(training.subject.contains("день 1"), "{}", training.subject);
+    let incomplete = app.wait_for_email("draft@example.kz", &draft).await;
+    assert!(
+        incomplete.subject.contains("not submitted"),
+        "{}",
+        incomplete.subject
+    );
+    let expiring = app
+        .wait_for_email(
+            "expiring@example.kz",
+            &expires.format("%d.%m.%Y").to_string(),
+        )
+        .await;
+    assert!(
+        expiring.subject.contains("истекает"),
+        "{}",
+        expiring.subject
+    );
+    let votes = app
+        .wait_for_email("committee@almaty-mentors.demo", "голоса в комиссии: 1")
+        .await;
+    assert!(votes.text.contains("/candidates"));
+
+    // The next day: the training's second day; nothing said twice.
+    assert_eq!(
+        run_due(&s, now + chrono::Duration::days(1))
+            .await
+            .unwrap()
+            .reminder_runs,
+        2
+    );
+    let _ = app
+        .wait_for_email("trainer@almaty-mentors.demo", "День 2 из 2")
+        .await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(count(&app, COORDINATOR, "Заканчивается"), 1);
+    assert_eq!(count(&app, MENTOR, "Заканчивается"), 1);
+    assert_eq!(count(&app, MENTOR, "консультация"), 1);
+    assert_eq!(count(&app, "draft@example.kz", "not submitted"), 1);
+    assert_eq!(count(&app, "expiring@example.kz", "истекает"), 1);
+    assert_eq!(
+        count(&app, "committee@almaty-mentors.demo", "ждут вашего голоса"),
+        1,
+        "one summary a week"
+    );
+}

@@ -2,7 +2,9 @@
 //! minute by default); on each tick it
 //! - hands e-mails whose next attempt is due back to the queue (`domain::jobs`),
 //! - announces the results of programmes whose results day has come (`selection::results`),
-//! - runs each tenant's daily reminders once the tenant's local clock passes the reminder hour.
+//! - runs each tenant's daily reminders once the tenant's local clock passes the reminder hour:
+//!   overdue protocols, tomorrow's consultations and training days, pair terms and contracts
+//!   ending, committee votes waiting, drafts before the window closes, documents expiring.
 //!
 //! Work that must happen once per period claims the period in `schedule_runs` in the same
 //! transaction as the work (`domain::jobs::claim_run`), so it fires once however many workers
@@ -61,13 +63,30 @@ pub async fn run_due(s: &Scheduler, now: DateTime<Utc>) -> anyhow::Result<TickRe
             txn.rollback().await?;
             continue;
         }
-        let queued = domain::support::reminders::protocol_overdue(&txn, &t, today).await?;
+        let queued = daily_reminders(&txn, &t, today).await?;
         txn.commit().await?;
         report.reminder_runs += 1;
         report.reminders_queued += queued;
         tracing::info!(tenant = %t.slug, %today, reminders = queued, "daily reminders queued");
     }
     Ok(report)
+}
+
+/// Every room's reminders for one tenant's day, in the transaction that claimed the day.
+async fn daily_reminders(
+    txn: &impl sea_orm::ConnectionTrait,
+    t: &tenant::Model,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<usize> {
+    use domain::{matching, recruitment, selection, support};
+    Ok(support::reminders::protocol_overdue(txn, t, today).await?
+        + support::reminders::consultations_tomorrow(txn, t, today).await?
+        + selection::reminders::training_days_tomorrow(txn, t, today).await?
+        + selection::reminders::contracts_ending(txn, t, today).await?
+        + selection::reminders::votes_pending(txn, t, today).await?
+        + matching::reminders::pairs_ending(txn, t, today).await?
+        + recruitment::reminders::applications_incomplete(txn, t, today).await?
+        + recruitment::reminders::documents_expiring(txn, t, today).await?)
 }
 
 async fn on_tick(tick: Tick, s: Data<Scheduler>) -> Result<(), BoxDynError> {

@@ -11,7 +11,12 @@ pub mod groups;
 #[cfg(feature = "server")]
 pub mod pairs;
 #[cfg(feature = "server")]
+pub mod reminders;
+#[cfg(feature = "server")]
 pub mod service;
+
+/// How long before a pair's term or a mentor's contract ends its people are told.
+pub const TERM_NOTICE_DAYS: u64 = 60;
 
 /// The document type of a child's consent (signed by the institution or the guardian).
 pub const CONSENT: &str = "consent";

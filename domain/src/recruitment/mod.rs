@@ -15,6 +15,8 @@ use crate::i18n::Locale;
 #[cfg(feature = "server")]
 pub mod entity;
 #[cfg(feature = "server")]
+pub mod reminders;
+#[cfg(feature = "server")]
 pub mod service;
 
 // ---------------------------------------------------------------- programmes
@@ -231,14 +233,21 @@ impl DocumentRule {
 
     /// Whether a document issued on `issued_on` is still valid on `today`.
     pub fn is_current(&self, issued_on: NaiveDate, today: NaiveDate) -> bool {
-        match self.validity_months {
-            None => true,
-            Some(m) => issued_on
-                .checked_add_months(Months::new(m))
-                .is_some_and(|expires| expires >= today),
-        }
+        self.validity_months.is_none()
+            || expires_on(self.validity_months, issued_on).is_some_and(|e| e >= today)
     }
 }
+
+/// The last day a document issued on `issued_on` is valid, for a validity of `months` (none:
+/// it does not expire).
+pub fn expires_on(months: Option<u32>, issued_on: NaiveDate) -> Option<NaiveDate> {
+    months.and_then(|m| issued_on.checked_add_months(Months::new(m)))
+}
+
+/// How many days before a document expires, or before the window closes on a draft, the
+/// applicant is reminded.
+pub const DOCUMENT_NOTICE_DAYS: u64 = 30;
+pub const DRAFT_NOTICE_DAYS: u64 = 3;
 
 /// A programme as everyone sees it (the public list, the application pages, the API).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

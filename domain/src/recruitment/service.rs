@@ -36,7 +36,7 @@ const READERS: [Role; 4] = [
 
 // ---------------------------------------------------------------- time
 
-fn tz_of(t: &tenant::Model) -> chrono_tz::Tz {
+pub(crate) fn tz_of(t: &tenant::Model) -> chrono_tz::Tz {
     t.time_zone.parse().unwrap_or(chrono_tz::Asia::Almaty)
 }
 

@@ -15,6 +15,8 @@ pub mod contracts;
 #[cfg(feature = "server")]
 pub mod entity;
 #[cfg(feature = "server")]
+pub mod reminders;
+#[cfg(feature = "server")]
 pub mod results;
 #[cfg(feature = "server")]
 pub mod service;

@@ -681,7 +681,7 @@ pub async fn cast_vote(
 
 // ---------------------------------------------------------------- cohorts
 
-fn trainers_of(c: &cohort::Model) -> Vec<Uuid> {
+pub(crate) fn trainers_of(c: &cohort::Model) -> Vec<Uuid> {
     serde_json::from_str(&c.trainers).unwrap_or_default()
 }
 

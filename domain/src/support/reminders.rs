@@ -11,15 +11,16 @@ use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use super::entity::consultation;
 use super::service::{cadences, overdue_pairs, region_staff};
 use super::standing;
 use crate::accounts::Role;
 use crate::accounts::entity::user;
 use crate::accounts::notifications::Topic;
-use crate::accounts::notifications::service::reminder_link;
+use crate::accounts::notifications::service::remind;
 use crate::error::Result;
-use crate::jobs::{self, EmailJob, EmailMessage, Job};
-use crate::matching::entity::{group_mentor, youth_group};
+use crate::jobs::{EmailMessage, TomorrowEvent};
+use crate::matching::entity::{group_mentor, pair, youth_group};
 use crate::matching::groups::service::last_sessions;
 use crate::recruitment::Cadence;
 use crate::recruitment::entity::programme;
@@ -94,7 +95,7 @@ pub async fn protocol_overdue(
                     path: l.path.clone(),
                 };
                 let key = format!("protocol-overdue:{}:{}:mentor:{}", l.subject, l.due, m.id);
-                queued += remind(conn, t.id, m, key, message).await?;
+                queued += remind(conn, t.id, m, Topic::ProtocolOverdue, key, message).await?;
             }
         }
         if days >= i64::from(coordinator_after) {
@@ -117,37 +118,11 @@ pub async fn protocol_overdue(
                     "protocol-overdue:{}:{}:coordinator:{}",
                     l.subject, l.due, c.id
                 );
-                queued += remind(conn, t.id, &c, key, message).await?;
+                queued += remind(conn, t.id, &c, Topic::ProtocolOverdue, key, message).await?;
             }
         }
     }
     Ok(queued)
-}
-
-/// Queues one reminder unless its recipient turned the topic off; 1 when queued.
-async fn remind(
-    conn: &impl ConnectionTrait,
-    tenant_id: Uuid,
-    to: &user::Model,
-    dedupe_key: String,
-    message: EmailMessage,
-) -> Result<usize> {
-    let Some(unsubscribe) = reminder_link(conn, tenant_id, to.id, Topic::ProtocolOverdue).await?
-    else {
-        return Ok(0);
-    };
-    jobs::enqueue(
-        conn,
-        &Job::SendEmail(EmailJob {
-            dedupe_key,
-            to: to.email.clone(),
-            locale: to.locale.parse().unwrap_or(crate::Locale::Ru),
-            message,
-            unsubscribe: Some(unsubscribe),
-        }),
-    )
-    .await?;
-    Ok(1)
 }
 
 /// Active groups that missed their monthly session, with their current mentors.
@@ -198,4 +173,63 @@ async fn overdue_groups(
         }
     }
     Ok(out)
+}
+
+/// Tomorrow's consultations (scheduled, not yet held): the psychologist and the mentor
+/// concerned are reminded the day before. The e-mail names no child and shows no notes.
+pub async fn consultations_tomorrow(
+    conn: &impl ConnectionTrait,
+    t: &tenant::Model,
+    today: NaiveDate,
+) -> Result<usize> {
+    let tz = crate::recruitment::service::tz_of(t);
+    let tomorrow = today + chrono::Days::new(1);
+    // A window wide enough for any zone; the local date decides.
+    let from = tomorrow.and_time(chrono::NaiveTime::MIN).and_utc() - chrono::Duration::days(1);
+    let until = from + chrono::Duration::days(3);
+    let due: Vec<consultation::Model> = consultation::Entity::find()
+        .filter(consultation::Column::TenantId.eq(t.id))
+        .filter(consultation::Column::Status.eq("scheduled"))
+        .filter(consultation::Column::ScheduledAt.gte(from))
+        .filter(consultation::Column::ScheduledAt.lt(until))
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter(|c| c.scheduled_at.with_timezone(&tz).date_naive() == tomorrow)
+        .collect();
+    let mut queued = 0;
+    for c in due {
+        let mentor = match (c.mentor_id, c.pair_id) {
+            (Some(m), _) => Some(m),
+            (None, Some(p)) => pair::Entity::find_by_id(p)
+                .one(conn)
+                .await?
+                .map(|p| p.mentor_id),
+            _ => None,
+        };
+        let local = c.scheduled_at.with_timezone(&tz);
+        let recipients = [
+            (c.psychologist_id, format!("/t/{}/consultations", t.slug)),
+            (mentor, format!("/t/{}/pairs", t.slug)),
+        ];
+        for (who, path) in recipients {
+            let Some(u) = (match who {
+                Some(id) => user::Entity::find_by_id(id).one(conn).await?,
+                None => None,
+            }) else {
+                continue;
+            };
+            let message = EmailMessage::Tomorrow {
+                tenant_name: t.name.clone(),
+                event: TomorrowEvent::Consultation,
+                date: local.format("%d.%m.%Y").to_string(),
+                time: Some(local.format("%H:%M").to_string()),
+                place: String::new(),
+                path,
+            };
+            let key = format!("tomorrow:consultation:{}:{}", c.id, u.id);
+            queued += remind(conn, t.id, &u, Topic::Tomorrow, key, message).await?;
+        }
+    }
+    Ok(queued)
 }

@@ -137,3 +137,30 @@ async fn ensure_row(
         .await?
         .ok_or(Error::NotFound)
 }
+
+/// Queues one reminder about `topic` to `to` in the caller's transaction, unless they turned
+/// the topic off; returns 1 when queued. The dedupe key makes a second queueing a no-op.
+pub(crate) async fn remind(
+    conn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    to: &crate::accounts::entity::user::Model,
+    topic: Topic,
+    dedupe_key: String,
+    message: crate::jobs::EmailMessage,
+) -> Result<usize> {
+    let Some(unsubscribe) = reminder_link(conn, tenant_id, to.id, topic).await? else {
+        return Ok(0);
+    };
+    crate::jobs::enqueue(
+        conn,
+        &crate::jobs::Job::SendEmail(crate::jobs::EmailJob {
+            dedupe_key,
+            to: to.email.clone(),
+            locale: to.locale.parse().unwrap_or(crate::Locale::Ru),
+            message,
+            unsubscribe: Some(unsubscribe),
+        }),
+    )
+    .await?;
+    Ok(1)
+}
