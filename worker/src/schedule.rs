@@ -58,18 +58,37 @@ pub async fn run_due(s: &Scheduler, now: DateTime<Utc>) -> anyhow::Result<TickRe
             continue;
         }
         let today = local.date_naive();
-        let txn = db::write(&s.db, Scope::Tenant(t.id)).await?;
-        if !domain::jobs::claim_run(&txn, &format!("reminders:{}:{today}", t.id)).await? {
-            txn.rollback().await?;
-            continue;
+        // One tenant whose run fails must not keep the others from theirs: its claim is given
+        // back (the transaction rolls back) and the next tick tries it again.
+        match tenant_day(&s.db, &t, today).await {
+            Ok(None) => {}
+            Ok(Some(queued)) => {
+                report.reminder_runs += 1;
+                report.reminders_queued += queued;
+                tracing::info!(tenant = %t.slug, %today, reminders = queued, "daily reminders queued");
+            }
+            Err(e) => {
+                tracing::error!(tenant = %t.slug, %today, error = %e, "daily reminders failed; the next tick retries")
+            }
         }
-        let queued = daily_reminders(&txn, &t, today).await?;
-        txn.commit().await?;
-        report.reminder_runs += 1;
-        report.reminders_queued += queued;
-        tracing::info!(tenant = %t.slug, %today, reminders = queued, "daily reminders queued");
     }
     Ok(report)
+}
+
+/// Claims and runs one tenant's day: `None` when another run has it already.
+async fn tenant_day(
+    db: &DatabaseConnection,
+    t: &tenant::Model,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<Option<usize>> {
+    let txn = db::write(db, Scope::Tenant(t.id)).await?;
+    if !domain::jobs::claim_run(&txn, &format!("reminders:{}:{today}", t.id)).await? {
+        txn.rollback().await?;
+        return Ok(None);
+    }
+    let queued = daily_reminders(&txn, t, today).await?;
+    txn.commit().await?;
+    Ok(Some(queued))
 }
 
 /// Every room's reminders for one tenant's day, in the transaction that claimed the day.
