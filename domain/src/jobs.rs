@@ -29,6 +29,11 @@ pub enum Job {
         tenant_id: Uuid,
         document_id: Uuid,
     },
+    /// Compute a report's figures, write its PDF, CSV and XLSX to object storage, tell admins.
+    GenerateReport {
+        tenant_id: Uuid,
+        report_id: Uuid,
+    },
 }
 
 /// One e-mail to one person. `dedupe_key` makes sending idempotent: a key is delivered once.
@@ -105,6 +110,13 @@ pub enum EmailMessage {
     /// pair's page is behind the sign-in.
     MatchApproved {
         tenant_name: String,
+        path: String,
+    },
+    /// A monthly, quarterly or requested report is ready on the reports page (tenant admins).
+    ReportReady {
+        tenant_name: String,
+        /// The period as people read it (`01.10.2026–31.10.2026`).
+        period: String,
         path: String,
     },
     /// A meeting protocol (or a group's monthly session) is overdue: to the mentor
@@ -240,6 +252,7 @@ impl Job {
         match self {
             Job::SendEmail(_) => "send_email",
             Job::VerifyDocument { .. } => "verify_document",
+            Job::GenerateReport { .. } => "generate_report",
         }
     }
 }

@@ -3,13 +3,14 @@
 //! translations are compiled.
 //!
 //! Rooms: `accounts`, `tenancy`, `recruitment`, `selection`, `matching` (for now the ranking
-//! of mentors for a child), `support` (for now the overdue rule), and later `reports`.
+//! of mentors for a child), `support` (for now the overdue rule), `reports`.
 
 pub mod accounts;
 pub mod error;
 pub mod i18n;
 pub mod matching;
 pub mod recruitment;
+pub mod reports;
 pub mod selection;
 pub mod support;
 pub mod tenancy;

@@ -156,6 +156,19 @@ pub fn render(
                 path,
             )
         }
+        EmailMessage::ReportReady {
+            tenant_name,
+            period,
+            path,
+        } => {
+            let args = [("tenant", tenant_name.clone()), ("period", period.clone())];
+            (
+                locale.t_args("email-report-subject", &args),
+                locale.t_args("email-report-body", &args),
+                locale.t("email-report-action"),
+                path,
+            )
+        }
         EmailMessage::MatchApproved { tenant_name, path } => {
             let args = [("tenant", tenant_name.clone())];
             (

@@ -20,6 +20,7 @@ pub mod forms;
 pub mod layout;
 pub mod matching;
 pub mod recruitment;
+pub mod reports;
 pub mod selection;
 pub mod session;
 pub mod tenancy;
@@ -92,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/t/:slug") view=tenancy::DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/staff") view=accounts::StaffPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/notifications") view=accounts::NotificationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/reports") view=reports::ReportsPage ssr=SsrMode::Async/>
                     <Route path=path!("/unsubscribe") view=accounts::UnsubscribePage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/regions") view=tenancy::RegionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/institutions") view=tenancy::InstitutionsPage ssr=SsrMode::Async/>

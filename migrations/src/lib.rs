@@ -12,6 +12,7 @@ mod m20261125_000001_pairs;
 mod m20261126_000001_groups;
 mod m20261127_000001_record_documents;
 mod m20261128_000001_notifications;
+mod m20261129_000001_reports;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_groups::Migration),
             Box::new(m20261127_000001_record_documents::Migration),
             Box::new(m20261128_000001_notifications::Migration),
+            Box::new(m20261129_000001_reports::Migration),
         ]
     }
 }
@@ -44,6 +46,7 @@ pub const TENANT_OWNED_TABLES: &[&[&str]] = &[
     m20261125_000001_pairs::PAIRS_TENANT_TABLES,
     m20261126_000001_groups::GROUPS_TENANT_TABLES,
     m20261128_000001_notifications::NOTIFICATIONS_TENANT_TABLES,
+    m20261129_000001_reports::REPORTS_TENANT_TABLES,
 ];
 
 /// Enables row-level security with the tenant policy on `tables` (PostgreSQL only).

@@ -6,6 +6,7 @@ pub mod errors;
 pub mod http;
 pub mod matching;
 pub mod recruitment;
+pub mod reports;
 pub mod selection;
 pub mod support;
 pub mod telemetry;
@@ -231,6 +232,10 @@ pub fn router(state: AppState, queue: JobQueue, max_body_bytes: usize) -> Router
         .route(
             "/t/{tenant}/documents/{id}/file",
             get(recruitment::page_download),
+        )
+        .route(
+            "/t/{tenant}/reports/{id}/files/{format}",
+            get(reports::page_download),
         )
         .route(
             "/t/{tenant}/children/{id}/export",

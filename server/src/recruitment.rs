@@ -115,7 +115,7 @@ pub async fn store_with<T>(
     recorded
 }
 
-fn internal(what: &str, msg: &str) -> Error {
+pub(crate) fn internal(what: &str, msg: &str) -> Error {
     let reference = Uuid::now_v7().to_string();
     tracing::error!(%reference, what, error = msg, "internal error");
     Error::Internal { reference }
@@ -316,7 +316,7 @@ pub(crate) fn who_asks(
 
 /// `Content-Disposition: attachment` with an ASCII fallback and the UTF-8 name (RFC 6266), so
 /// Cyrillic and Kazakh names survive and nothing in the name can break the header.
-fn attachment(name: &str) -> HeaderValue {
+pub(crate) fn attachment(name: &str) -> HeaderValue {
     let ascii: String = name
         .chars()
         .map(|c| {

@@ -729,3 +729,113 @@ async fn a_mentor_logs_a_meeting_and_the_coordinator_sees_the_pair_back_on_track
     wait_text(&c, &yesterday.format("%d.%m.%Y").to_string()).await;
     c.close().await.unwrap();
 }
+
+/// Fetches a link of the page with the browser's own session: (status, content type, first
+/// bytes).
+async fn fetch_link(c: &Client, css: &str) -> (u64, String, Vec<u8>) {
+    let script = format!(
+        "const done = arguments[arguments.length - 1];
+         const a = document.querySelector('{css}');
+         fetch(a.href).then(r => r.arrayBuffer().then(b =>
+             done([r.status, r.headers.get('content-type'), Array.from(new Uint8Array(b.slice(0, 8))), b.byteLength])))
+           .catch(e => done([0, String(e), [], 0]));"
+    );
+    let v = c.execute_async(&script, vec![]).await.unwrap();
+    let bytes = v[2]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_u64().unwrap() as u8)
+        .collect();
+    assert!(v[3].as_u64().unwrap() > 100, "{css}: {v}");
+    (
+        v[0].as_u64().unwrap(),
+        v[1].as_str().unwrap_or_default().to_string(),
+        bytes,
+    )
+}
+
+#[tokio::test]
+async fn an_admin_asks_for_a_report_watches_its_progress_and_downloads_the_pdf_and_xlsx() {
+    let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser (Chromium)") else {
+        return;
+    };
+    // No worker in the app: the test moves the report along itself, so each step of the
+    // progress can be seen on the page.
+    let app = TestApp::spawn(ustaz_tests::Options {
+        seed: true,
+        in_process_worker: false,
+        ..Default::default()
+    })
+    .await;
+    let admin = "admin@almaty-mentors.demo";
+    let c = chromium(&webdriver).await;
+    sign_in(&c, &app, admin, PASSWORD).await;
+
+    // The dashboard draws this month's figures.
+    c.goto(&format!("{}/t/almaty-mentors", app.url))
+        .await
+        .unwrap();
+    // (Its figures are the demo's, mostly under five: the bars may be hidden, the charts are drawn.)
+    wait_for(
+        &c,
+        "#dashboard-charts figure.chart[data-chart=funnel] svg text",
+    )
+    .await;
+
+    click(&c, "#nav-reports").await;
+    wait_for(&c, "#report-form").await;
+    hydrated(&c).await;
+    set_values(
+        &c,
+        "#report-form",
+        &[("from", "2025-03-01"), ("to", "2025-03-31")],
+    )
+    .await;
+    click(&c, "#report-form button[type=submit]").await;
+    wait_for(&c, "#reports tr[data-status=queued] progress").await;
+
+    let api = app.api_as(admin).await;
+    let list: serde_json::Value = api
+        .get("/api/v1/t/almaty-mentors/reports")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id: uuid::Uuid = list[0]["id"].as_str().unwrap().parse().unwrap();
+    let tenant_id = {
+        use domain::tenancy::entity::tenant;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        tenant::Entity::find()
+            .filter(tenant::Column::Slug.eq("almaty-mentors"))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    // Part way: the page follows without being reloaded.
+    domain::reports::service::start(&app.db, tenant_id, id)
+        .await
+        .unwrap()
+        .expect("the report is waiting");
+    domain::reports::service::progress(&app.db, tenant_id, id, 40)
+        .await
+        .unwrap();
+    wait_for(&c, "#reports tr[data-status=running] progress[value='40']").await;
+
+    // Done: the files are offered.
+    let storage = app.config.open_storage().await.unwrap();
+    worker::reports::generate_report(&app.db, &storage, tenant_id, id, Duration::ZERO)
+        .await
+        .unwrap();
+    wait_for(&c, "#reports tr[data-status=done] a.file-pdf").await;
+    let (status, content_type, head) = fetch_link(&c, "#reports a.file-pdf").await;
+    assert_eq!((status, content_type.as_str()), (200, "application/pdf"));
+    assert!(head.starts_with(b"%PDF-"));
+    let (status, content_type, head) = fetch_link(&c, "#reports a.file-xlsx").await;
+    assert_eq!(status, 200);
+    assert!(content_type.contains("spreadsheetml"), "{content_type}");
+    assert!(head.starts_with(b"PK"));
+    c.close().await.unwrap();
+}

@@ -14,5 +14,6 @@ mod record_documents;
 mod recruitment;
 mod refusals;
 mod reminders;
+mod reports;
 mod selection;
 mod selection_pages;

@@ -462,6 +462,21 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
             not_trainer,
             None,
         ),
+        // Reports: tenant admins only.
+        (
+            "post",
+            "/api/v1/t/{tenant}/reports",
+            admin_only,
+            Some(json!({"from": "2025-03-01", "to": "2025-03-31"})),
+        ),
+        ("get", "/api/v1/t/{tenant}/reports", admin_only, None),
+        ("get", "/api/v1/t/{tenant}/reports/{id}", admin_only, None),
+        (
+            "get",
+            "/api/v1/t/{tenant}/reports/{id}/files/{format}",
+            admin_only,
+            None,
+        ),
         ("get", "/api/v1/platform/tenants", Who::Operator, None),
         (
             "post",
@@ -714,6 +729,12 @@ fn page_table() -> Vec<(&'static str, Who)> {
         ),
         ("/activate", Who::Public),
         ("/t/{slug}/notifications", Who::Tenant { lower: None }),
+        (
+            "/t/{slug}/reports",
+            Who::Tenant {
+                lower: Some(ALMATY_MENTOR),
+            },
+        ),
         ("/unsubscribe", Who::Public),
     ]
 }
@@ -735,6 +756,12 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
         ("/api/accept_invitation", Who::Public, vec![]),
         ("/api/dashboard", t(None), vec![]),
         ("/api/notifications_page", t(None), vec![]),
+        ("/api/reports_page", t(Some(ALMATY_MENTOR)), vec![]),
+        (
+            "/api/request_report",
+            t(Some(ALMATY_MENTOR)),
+            vec![("from", "2025-03-01"), ("to", "2025-03-31")],
+        ),
         ("/api/save_notifications", t(None), vec![]),
         (
             "/api/unsubscribe",
@@ -1194,6 +1221,7 @@ async fn every_api_operation_is_in_the_table_and_refuses_strangers_and_lower_rol
             .replace("{stage}", "documents")
             .replace("{member}", &membership)
             .replace("{mentor}", &membership)
+            .replace("{format}", "pdf")
             .replace("{id}", id);
         let body = body.map(|b| {
             serde_json::from_str::<Value>(

@@ -10,6 +10,7 @@ pub mod mail;
 pub mod outbox;
 pub mod queue;
 pub mod recruitment;
+pub mod reports;
 pub mod runner;
 pub mod schedule;
 pub mod settings;

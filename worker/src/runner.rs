@@ -50,6 +50,19 @@ async fn handle(job: Job, state: Data<WorkerState>, attempt: Attempt) -> Result<
             )
             .await
         }
+        Job::GenerateReport {
+            tenant_id,
+            report_id,
+        } => {
+            crate::reports::generate_report(
+                &state.db,
+                &state.storage,
+                *tenant_id,
+                *report_id,
+                state.pause_before_recording,
+            )
+            .await
+        }
     };
     if let Err(e) = &result {
         tracing::warn!(kind = job.kind(), attempt = attempt.current(), error = %e, "job failed; the queue retries it");

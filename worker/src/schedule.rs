@@ -87,6 +87,10 @@ async fn tenant_day(
         return Ok(None);
     }
     let queued = daily_reminders(&txn, t, today).await?;
+    let reports = domain::reports::service::schedule_due(&txn, t, today).await?;
+    if reports > 0 {
+        tracing::info!(tenant = %t.slug, reports, "scheduled reports queued");
+    }
     txn.commit().await?;
     Ok(Some(queued))
 }

@@ -12,6 +12,8 @@ pub struct DashboardData {
     pub tenant_name: String,
     pub counts: DashboardCounts,
     pub roles: Vec<Role>,
+    /// This month's figures as tables for the charts (tenant admins only).
+    pub charts: Option<(domain::reports::Period, Vec<domain::reports::Table>)>,
 }
 
 #[server(endpoint = "dashboard")]
@@ -20,10 +22,15 @@ pub async fn dashboard(slug: String) -> Result<DashboardData, AppError> {
     let s = session()?;
     let ctx = tenant_ctx(&s, &slug).await?;
     let counts = domain::tenancy::service::dashboard(&state().db, &ctx).await?;
+    let charts = match ctx.require_admin() {
+        Ok(()) => Some(domain::reports::service::dashboard_tables(&state().db, &ctx).await?),
+        Err(_) => None,
+    };
     Ok(DashboardData {
         tenant_name: ctx.tenant.name.clone(),
         counts,
         roles: ctx.roles_sorted(),
+        charts,
     })
 }
 
@@ -168,6 +175,7 @@ pub fn DashboardPage() -> impl IntoView {
                                     }).collect_view()}
                                 </div>
                             </section>
+                            {d.charts.map(|(period, tables)| view! { <crate::reports::DashboardCharts period tables locale=l/> })}
                         }.into_any()
                     }
                 }

@@ -19,6 +19,7 @@ use crate::errors::ApiError;
 mod accounts;
 mod matching;
 mod recruitment;
+mod reports;
 mod selection;
 mod support;
 mod tenancy;
@@ -82,7 +83,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "Ustaz API", version = "1", description = "Mentorship programmes: the same operations as the portal, for partners' own tools. Errors are `{error, message, field}` with a stable `error` code."),
     modifiers(&BearerAuth),
-    tags((name = "accounts"), (name = "tenancy"), (name = "recruitment"), (name = "selection"), (name = "matching"), (name = "support"))
+    tags((name = "accounts"), (name = "tenancy"), (name = "recruitment"), (name = "selection"), (name = "matching"), (name = "support"), (name = "reports"))
 )]
 struct ApiDoc;
 
@@ -172,6 +173,9 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(support::log_meeting))
         .routes(routes!(support::update_meeting))
         .routes(routes!(support::list_meetings))
+        .routes(routes!(reports::request_report, reports::list_reports))
+        .routes(routes!(reports::get_report))
+        .routes(routes!(reports::download_report))
         .routes(routes!(support::list_overdue_pairs))
         .routes(routes!(
             support::record_consultation,
