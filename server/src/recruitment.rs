@@ -115,7 +115,7 @@ pub async fn store_with<T>(
     recorded
 }
 
-pub(crate) fn internal(what: &str, msg: &str) -> Error {
+fn internal(what: &str, msg: &str) -> Error {
     let reference = Uuid::now_v7().to_string();
     tracing::error!(%reference, what, error = msg, "internal error");
     Error::Internal { reference }
@@ -316,7 +316,7 @@ pub(crate) fn who_asks(
 
 /// `Content-Disposition: attachment` with an ASCII fallback and the UTF-8 name (RFC 6266), so
 /// Cyrillic and Kazakh names survive and nothing in the name can break the header.
-pub(crate) fn attachment(name: &str) -> HeaderValue {
+fn attachment(name: &str) -> HeaderValue {
     let ascii: String = name
         .chars()
         .map(|c| {
@@ -343,9 +343,20 @@ pub async fn download(
     preview: bool,
 ) -> Result<Response, Error> {
     let d = service::authorize_download(&state.db, ctx, document_id, preview).await?;
+    stored_attachment(state, &d.storage_key, &d.content_type, &d.file_name).await
+}
+
+/// A stored object as a download: `Content-Disposition: attachment`, `nosniff`, not cached,
+/// and sandboxed should a browser open it anyway. Callers check who may have it first.
+pub(crate) async fn stored_attachment(
+    state: &AppState,
+    storage_key: &str,
+    content_type: &str,
+    file_name: &str,
+) -> Result<Response, Error> {
     let (size, stream) = state
         .storage
-        .get_stream(&d.storage_key)
+        .get_stream(storage_key)
         .await
         .map_err(|e| match e {
             domain::storage::StorageError::NotFound => Error::NotFound,
@@ -355,11 +366,11 @@ pub async fn download(
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&d.content_type)
+        HeaderValue::from_str(content_type)
             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-    h.insert(header::CONTENT_DISPOSITION, attachment(&d.file_name));
+    h.insert(header::CONTENT_DISPOSITION, attachment(file_name));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

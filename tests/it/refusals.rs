@@ -490,7 +490,7 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
 }
 
 /// A valid programme, for the admin-only programme routes (the region is filled in later).
-fn programme_body(slug: &str) -> Value {
+pub(crate) fn programme_body(slug: &str) -> Value {
     json!({
         "slug": slug,
         "names": {"kk": "", "ru": "", "en": "Probe"},

@@ -289,6 +289,31 @@ async fn the_notifications_and_unsubscribe_pages_work_without_script() {
         .await,
         prefs
     );
+    // A topic that does not exist is refused with its message, and nothing changes.
+    let (to, html) = submit(
+        &b,
+        &page,
+        "/api/save_notifications",
+        &[
+            ("csrf", &csrf),
+            ("slug", DEMO_TENANT),
+            ("enabled[0]", "protocol_overdue"),
+            ("enabled[1]", "horoscope"),
+        ],
+    )
+    .await;
+    assert!(to.contains("__err"), "{to}");
+    assert!(!html.contains("Выбор сохранён."), "{html}");
+    assert_eq!(
+        ok(
+            coordinator
+                .get(&format!("/api/v1/t/{DEMO_TENANT}/me/notifications"))
+                .await,
+            200
+        )
+        .await,
+        prefs
+    );
 
     // The unsubscribe link: the page asks, the button acts.
     let token = {
@@ -560,5 +585,61 @@ async fn the_daily_run_reminds_of_tomorrow_ending_terms_votes_drafts_and_expirin
         count(&app, "committee@almaty-mentors.demo", "ждут вашего голоса"),
         1,
         "one summary a week"
+    );
+}
+
+#[tokio::test]
+async fn bad_reminder_delays_of_a_programme_are_refused_and_nothing_changes() {
+    let app = TestApp::sqlite().await;
+    let admin = app.api_as("admin@almaty-mentors.demo").await;
+    let regions = ok(
+        admin.get(&format!("/api/v1/t/{DEMO_TENANT}/regions")).await,
+        200,
+    )
+    .await;
+    let mut body = crate::refusals::programme_body("reminder-probe");
+    body["region_ids"] = json!([regions[0]["id"]]);
+    let bad = [
+        // The coordinators are reminded after the mentor, never at the same time.
+        (
+            json!({"mentor_days": 7, "coordinator_days": 7}),
+            "error-reminder-order",
+        ),
+        (
+            json!({"mentor_days": 0, "coordinator_days": 7}),
+            "error-reminder-range",
+        ),
+        (
+            json!({"mentor_days": 2, "coordinator_days": 91}),
+            "error-reminder-range",
+        ),
+    ];
+    let collection = format!("/api/v1/t/{DEMO_TENANT}/programmes");
+    let path = format!("{collection}/reminder-probe");
+    // Creating with bad delays creates nothing.
+    let mut wrong = body.clone();
+    wrong["reminders"] = bad[0].0.clone();
+    refused(admin.post(&collection, wrong).await, 422, bad[0].1).await;
+    refused(admin.get(&path).await, 404, "error-not-found").await;
+
+    let before = ok(admin.post(&collection, body.clone()).await, 201).await;
+    assert_eq!(
+        before["reminders"],
+        json!({"mentor_days": 2, "coordinator_days": 7}),
+        "{before}"
+    );
+    for (reminders, code) in bad {
+        let mut changed = body.clone();
+        changed["reminders"] = reminders;
+        let e = refused(admin.put(&path, changed).await, 422, code).await;
+        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
+        assert_eq!(ok(admin.get(&path).await, 200).await, before);
+    }
+    let mut changed = body.clone();
+    changed["reminders"] = json!({"mentor_days": 3, "coordinator_days": 10});
+    let after = ok(admin.put(&path, changed).await, 200).await;
+    assert_eq!(
+        after["reminders"],
+        json!({"mentor_days": 3, "coordinator_days": 10})
     );
 }

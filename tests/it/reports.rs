@@ -285,7 +285,8 @@ async fn seed_march(db: &sea_orm::DatabaseConnection) -> domain::tenancy::entity
         updated_at: Set(since),
     };
     // Waiting at the end of March: 5 in the north since 2 February (local midnight), 58 days
-    // each; 1 in the south; one from April is left out.
+    // each (and a sixth matched only in April, below); 1 in the south; one from April is left
+    // out.
     let feb2 = "2025-02-01T19:00:00Z".parse::<DateTime<Utc>>().unwrap();
     for (region, since) in [
         (north, feb2),
@@ -307,9 +308,12 @@ async fn seed_march(db: &sea_orm::DatabaseConnection) -> domain::tenancy::entity
     // term completed; 1 in the south closed on 15 March as the child moved.
     let mentors: Vec<Uuid> = (0..4).map(|_| next_person.next().unwrap()).collect();
     let mut pair_no = 0;
-    let mut new_pair = async |region: Uuid, closed: Option<(NaiveDate, &str)>| {
+    let mut new_pair = async |region: Uuid,
+                              closed: Option<(NaiveDate, &str)>,
+                              starts: NaiveDate,
+                              waiting_since: DateTime<Utc>| {
         pair_no += 1;
-        let c = new_child(region, "matched", at(2024, 12, 1))
+        let c = new_child(region, "matched", waiting_since)
             .insert(&txn)
             .await
             .unwrap();
@@ -341,27 +345,37 @@ async fn seed_march(db: &sea_orm::DatabaseConnection) -> domain::tenancy::entity
             mentor_id: Set(mentor),
             programme_id: Set(prog.id),
             match_id: Set(m.id),
-            starts_on: Set(day(2025, 1, 10)),
+            starts_on: Set(starts),
             ends_on: Set(day(2027, 1, 10)),
             status: Set(if closed.is_some() { "closed" } else { "active" }.into()),
             closed_on: Set(closed.map(|c| c.0)),
             close_reason: Set(closed.map(|c| c.1.to_string())),
             close_note: Set(None),
             closed_by: Set(None),
-            created_at: Set(at(2025, 1, 10)),
+            created_at: Set(starts.and_hms_opt(6, 0, 0).unwrap().and_utc()),
         }
         .insert(&txn)
         .await
         .unwrap()
     };
+    let jan10 = day(2025, 1, 10);
+    let dec1 = at(2024, 12, 1);
     let mut active = Vec::new();
     for _ in 0..8 {
-        active.push(new_pair(north, None).await);
+        active.push(new_pair(north, None, jan10, dec1).await);
     }
     for _ in 0..5 {
-        new_pair(north, Some((day(2025, 3, 20), "term_completed"))).await;
+        new_pair(
+            north,
+            Some((day(2025, 3, 20), "term_completed")),
+            jan10,
+            dec1,
+        )
+        .await;
     }
-    let moved = new_pair(south, Some((day(2025, 3, 15), "child_moved"))).await;
+    let moved = new_pair(south, Some((day(2025, 3, 15), "child_moved")), jan10, dec1).await;
+    // Waiting since 2 February and matched in April: still waiting at the end of March.
+    new_pair(north, None, day(2025, 4, 5), feb2).await;
     let met = |p: &domain::matching::entity::pair::Model, on: NaiveDate| meeting::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tid),
@@ -476,7 +490,7 @@ async fn known_answers(db: &sea_orm::DatabaseConnection) {
         (north.pairs, north.pairs_on_track, north.meetings),
         (8, 6, 14)
     );
-    assert_eq!((north.children_waiting, north.waiting_days), (5, 5 * 58));
+    assert_eq!((north.children_waiting, north.waiting_days), (6, 6 * 58));
     let south = &f.activity[s];
     assert_eq!(
         (south.pairs, south.meetings, south.children_waiting),

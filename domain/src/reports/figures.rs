@@ -341,7 +341,8 @@ pub async fn compute(
             .map(|a| a.mentor_id),
     );
 
-    // Children waiting at the period's end, and for how long (up to then, or up to now).
+    // Children waiting at the period's end, and for how long (up to then, or up to now): those
+    // waiting still, and those matched since whose pair came after the period.
     #[derive(FromQueryResult)]
     struct Waiting {
         region_id: Uuid,
@@ -349,8 +350,10 @@ pub async fn compute(
     }
     let waiting: Vec<Waiting> = query(
         conn,
-        "SELECT region_id, waiting_since FROM children \
-         WHERE tenant_id = $1 AND status = $2 AND waiting_since < $3",
+        "SELECT c.region_id AS region_id, c.waiting_since AS waiting_since FROM children c \
+         WHERE c.tenant_id = $1 AND c.waiting_since < $3 AND (c.status = $2 OR EXISTS ( \
+           SELECT 1 FROM pairs p WHERE p.tenant_id = $1 AND p.child_id = c.id \
+           AND p.created_at >= $3 AND p.created_at >= c.waiting_since))",
         vec![
             tid.into(),
             crate::matching::service::WAITING.into(),
