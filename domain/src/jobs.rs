@@ -140,6 +140,17 @@ pub enum EmailMessage {
         place: String,
         path: String,
     },
+    /// A candidate is invited to a stage met in person (the psychological test, the
+    /// interview): when and where.
+    Appointment {
+        tenant_name: String,
+        stage: crate::selection::StageKind,
+        /// dd.mm.yyyy and HH:MM, where the organisation is.
+        date: String,
+        time: String,
+        place: String,
+        path: String,
+    },
     /// The applicant's draft is still not submitted and the window closes soon.
     ApplicationIncomplete {
         tenant_name: String,
@@ -177,7 +188,15 @@ pub enum EmailMessage {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TomorrowEvent {
     Consultation,
-    TrainingDay { title: String, day: u32, days: u32 },
+    TrainingDay {
+        title: String,
+        day: u32,
+        days: u32,
+    },
+    /// A candidate's psychological test or interview.
+    Appointment {
+        stage: crate::selection::StageKind,
+    },
 }
 
 pub mod outbox {

@@ -156,6 +156,28 @@ pub fn render(
                 path,
             )
         }
+        EmailMessage::Appointment {
+            tenant_name,
+            stage,
+            date,
+            time,
+            place,
+            path,
+        } => {
+            let args = [
+                ("tenant", tenant_name.clone()),
+                ("stage", locale.t(&stage.label_key())),
+                ("date", date.clone()),
+                ("time", time.clone()),
+                ("place", place.clone()),
+            ];
+            (
+                locale.t_args("email-appointment-subject", &args),
+                locale.t_args("email-appointment-body", &args),
+                locale.t("email-open-action"),
+                path,
+            )
+        }
         EmailMessage::ReportReady {
             tenant_name,
             period,
@@ -239,6 +261,10 @@ pub fn render(
                         ("days", days.to_string()),
                     ]);
                     "training"
+                }
+                TomorrowEvent::Appointment { stage } => {
+                    args.push(("stage", locale.t(&stage.label_key())));
+                    "appointment"
                 }
             };
             (

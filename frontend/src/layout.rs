@@ -40,6 +40,7 @@ pub fn Header() -> impl IntoView {
                                 {admin.then(|| view! { <a href=format!("/t/{s}/staff")>{l.t("nav-staff")}</a> })}
                                 {admin.then(|| view! { <a href=format!("/t/{s}/programmes")>{l.t("nav-programmes-admin")}</a> })}
                                 {admin.then(|| view! { <a href=format!("/t/{s}/reports") id="nav-reports">{l.t("nav-reports")}</a> })}
+                                {admin.then(|| view! { <a href=format!("/t/{s}/grants") id="nav-grants">{l.t("nav-grants")}</a> })}
                                 {staff.then(|| view! { <a href=format!("/t/{s}/regions")>{l.t("nav-regions")}</a> })}
                                 {staff.then(|| view! { <a href=format!("/t/{s}/institutions")>{l.t("nav-institutions")}</a> })}
                                 {reviewer.then(|| view! { <a href=format!("/t/{s}/review")>{l.t("nav-review")}</a> })}

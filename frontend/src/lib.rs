@@ -94,6 +94,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/t/:slug/staff") view=accounts::StaffPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/notifications") view=accounts::NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/reports") view=reports::ReportsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/grants") view=reports::grants::GrantsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/grants/:grant") view=reports::grants::GrantPage ssr=SsrMode::Async/>
                     <Route path=path!("/unsubscribe") view=accounts::UnsubscribePage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/regions") view=tenancy::RegionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/institutions") view=tenancy::InstitutionsPage ssr=SsrMode::Async/>

@@ -13,6 +13,8 @@ mod m20261126_000001_groups;
 mod m20261127_000001_record_documents;
 mod m20261128_000001_notifications;
 mod m20261129_000001_reports;
+mod m20261130_000001_grants;
+mod m20261130_000002_appointments;
 
 pub struct Migrator;
 
@@ -30,6 +32,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_record_documents::Migration),
             Box::new(m20261128_000001_notifications::Migration),
             Box::new(m20261129_000001_reports::Migration),
+            Box::new(m20261130_000001_grants::Migration),
+            Box::new(m20261130_000002_appointments::Migration),
         ]
     }
 }
@@ -47,6 +51,7 @@ pub const TENANT_OWNED_TABLES: &[&[&str]] = &[
     m20261126_000001_groups::GROUPS_TENANT_TABLES,
     m20261128_000001_notifications::NOTIFICATIONS_TENANT_TABLES,
     m20261129_000001_reports::REPORTS_TENANT_TABLES,
+    m20261130_000001_grants::GRANTS_TENANT_TABLES,
 ];
 
 /// Enables row-level security with the tenant policy on `tables` (PostgreSQL only).

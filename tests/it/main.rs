@@ -5,6 +5,7 @@
 mod accounts;
 mod browser;
 mod email;
+mod grants;
 mod groups;
 mod jobs;
 mod matching;

@@ -199,6 +199,12 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
         ),
         (
             "post",
+            "/api/v1/t/{tenant}/candidates/{id}/stages/{stage}/appointment",
+            staff_only,
+            Some(json!({"at": "2030-01-01T10:00:00", "place": "Probe"})),
+        ),
+        (
+            "post",
             "/api/v1/t/{tenant}/candidates/{id}/votes",
             staff_only,
             Some(json!({"vote": "approve"})),
@@ -477,6 +483,30 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
             admin_only,
             None,
         ),
+        // Grants: tenant admins only.
+        (
+            "post",
+            "/api/v1/t/{tenant}/grants",
+            admin_only,
+            Some(
+                json!({"funder": "Probe", "title": "Probe", "starts_on": "2026-01-01",
+                        "ends_on": "2026-12-31", "amount": 1, "currency": "KZT",
+                        "targets": [{"metric": "pairs_started", "target": 10}]}),
+            ),
+        ),
+        ("get", "/api/v1/t/{tenant}/grants", admin_only, None),
+        (
+            "get",
+            "/api/v1/t/{tenant}/grants/{id}/progress",
+            admin_only,
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/t/{tenant}/grants/{id}/report",
+            admin_only,
+            Some(json!({})),
+        ),
         ("get", "/api/v1/platform/tenants", Who::Operator, None),
         (
             "post",
@@ -735,6 +765,18 @@ fn page_table() -> Vec<(&'static str, Who)> {
                 lower: Some(ALMATY_MENTOR),
             },
         ),
+        (
+            "/t/{slug}/grants",
+            Who::Tenant {
+                lower: Some(ALMATY_MENTOR),
+            },
+        ),
+        (
+            "/t/{slug}/grants/{grant}",
+            Who::Tenant {
+                lower: Some(ALMATY_MENTOR),
+            },
+        ),
         ("/unsubscribe", Who::Public),
     ]
 }
@@ -761,6 +803,32 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
             "/api/request_report",
             t(Some(ALMATY_MENTOR)),
             vec![("from", "2025-03-01"), ("to", "2025-03-31")],
+        ),
+        ("/api/grants_page", t(Some(ALMATY_MENTOR)), vec![]),
+        (
+            "/api/create_grant",
+            t(Some(ALMATY_MENTOR)),
+            vec![
+                ("funder", "Probe"),
+                ("title", "Probe"),
+                ("starts_on", "2026-01-01"),
+                ("ends_on", "2026-12-31"),
+                ("amount", "1"),
+                ("currency", "KZT"),
+                ("metric[0]", "pairs_started"),
+                ("target[0]", "10"),
+                ("note[0]", ""),
+            ],
+        ),
+        (
+            "/api/grant_page",
+            t(Some(ALMATY_MENTOR)),
+            vec![("id", "APPLICATION")],
+        ),
+        (
+            "/api/request_funder_report",
+            t(Some(ALMATY_MENTOR)),
+            vec![("id", "APPLICATION")],
         ),
         ("/api/save_notifications", t(None), vec![]),
         (
@@ -882,6 +950,16 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
                 ("score", ""),
                 ("notes", ""),
                 ("reason", ""),
+            ],
+        ),
+        (
+            "/api/schedule_appointment",
+            t(Some(ALMATY_MENTOR)),
+            vec![
+                ("id", "APPLICATION"),
+                ("stage", "interview"),
+                ("at", "2030-01-01T10:00"),
+                ("place", "Probe"),
             ],
         ),
         (
@@ -1326,6 +1404,22 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
             .as_str()
             .unwrap()
             .to_string();
+    let grant = app
+        .api_as("admin@almaty-mentors.demo")
+        .await
+        .post(
+            "/api/v1/t/almaty-mentors/grants",
+            json!({"funder": "Probe", "title": "Probe", "starts_on": "2026-01-01",
+                   "ends_on": "2026-12-31", "amount": 1, "currency": "KZT",
+                   "targets": [{"metric": "pairs_started", "target": 10}]}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let psychologist = app.browser();
     psychologist.login("psychologist@almaty-mentors.demo").await;
     let stranger = app.browser();
@@ -1341,6 +1435,7 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
             .replace("{child}", &child)
             .replace("{pair}", &pair)
             .replace("{group}", &group)
+            .replace("{grant}", &grant)
             .replace("{id}", &application);
         match who {
             Who::Public | Who::SignedIn => {

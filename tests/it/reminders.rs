@@ -643,3 +643,150 @@ async fn bad_reminder_delays_of_a_programme_are_refused_and_nothing_changes() {
         json!({"mentor_days": 3, "coordinator_days": 10})
     );
 }
+
+/// A psychological test given a time and place: bad appointments refused with nothing changed,
+/// the candidate invited by e-mail at once, and reminded the day before with the region's
+/// psychologist, once however often the day runs.
+#[tokio::test]
+async fn an_appointment_invites_the_candidate_and_reminds_them_and_the_psychologist_the_day_before()
+{
+    use crate::selection::{advance, candidate_path, documents_passed};
+    let app = TestApp::sqlite().await;
+    let coordinator = app.api_as(COORDINATOR).await;
+    let email = "appointment@example.kz";
+    let id = documents_passed(&app, &coordinator, email).await;
+    ok(advance(&coordinator, &id, "psych_test").await, 201).await;
+    let url = |stage: &str| format!("{}/stages/{stage}/appointment", candidate_path(&id));
+    let tomorrow = ustaz_tests::demo_today() + chrono::Days::new(1);
+    let good = json!({"at": format!("{tomorrow}T10:00:00"), "place": "Офис, каб. 3"});
+
+    for (stage, body, status, code) in [
+        (
+            "psych_test",
+            json!({"at": "2020-01-01T10:00:00", "place": "Офис"}),
+            422,
+            "error-appointment-past",
+        ),
+        (
+            "psych_test",
+            json!({"at": format!("{tomorrow}T10:00:00"), "place": "  "}),
+            422,
+            "error-appointment-place",
+        ),
+        ("documents", good.clone(), 409, "error-stage-no-appointment"),
+        ("interview", good.clone(), 409, "error-stage-not-open"),
+    ] {
+        refused(coordinator.post(&url(stage), body).await, status, code).await;
+    }
+    let res = coordinator
+        .post(
+            &url("psych_test"),
+            json!({"at": format!("{tomorrow}T10:00"), "place": "Офис", "room": 3}),
+        )
+        .await;
+    assert_eq!(res.status(), 422, "an unknown field, or no seconds");
+    // A psychologist (not a manager) and another tenant's admin are refused.
+    let psychologist = app.api_as("psychologist@almaty-mentors.demo").await;
+    refused(
+        psychologist.post(&url("psych_test"), good.clone()).await,
+        403,
+        "error-forbidden",
+    )
+    .await;
+    let other = app.api_as("admin@karaganda-partner.demo").await;
+    let theirs = url("psych_test").replace(DEMO_TENANT, "karaganda-partner");
+    refused(
+        other.post(&theirs, good.clone()).await,
+        404,
+        "error-not-found",
+    )
+    .await;
+    let v = ok(coordinator.get(&candidate_path(&id)).await, 200).await;
+    let record = |v: &Value| {
+        v["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["stage"] == "psych_test")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(record(&v)["scheduled_at"], Value::Null, "nothing set yet");
+    assert!(
+        app.outbox()
+            .iter()
+            .all(|e| !(e.to == email && e.subject.contains("Психологическое"))),
+        "no invitation for a refused appointment"
+    );
+
+    let v = ok(
+        coordinator.post(&url("psych_test"), good.clone()).await,
+        200,
+    )
+    .await;
+    let r = record(&v);
+    assert_eq!(
+        r["scheduled_local"],
+        format!("{} 10:00", tomorrow.format("%d.%m.%Y"))
+    );
+    assert_eq!(r["place"], "Офис, каб. 3");
+    let invitation = app
+        .wait_for_email(email, &format!("/t/{DEMO_TENANT}/applications/{id}"))
+        .await;
+    assert!(
+        invitation.subject.contains("Психологическое тестирование"),
+        "{}",
+        invitation.subject
+    );
+    assert!(invitation.text.contains("10:00"), "{}", invitation.text);
+    assert!(
+        invitation.text.contains("Офис, каб. 3"),
+        "{}",
+        invitation.text
+    );
+
+    // The day before: the candidate and the region's psychologist, once each.
+    let s = scheduler(&app);
+    let now = chrono::Utc::now();
+    let (a, b) = tokio::join!(run_due(&s, now), run_due(&s, now));
+    a.unwrap();
+    b.unwrap();
+    let reminded = |to: &'static str| {
+        let app = &app;
+        async move {
+            for _ in 0..50 {
+                if domain::jobs::backlog(&app.db).await.unwrap() == 0 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            app.outbox()
+                .iter()
+                .filter(|e| {
+                    e.to == to
+                        && e.subject
+                            .starts_with("Завтра: Психологическое тестирование")
+                })
+                .count()
+        }
+    };
+    assert_eq!(reminded(email).await, 1, "{:?}", app.outbox());
+    assert_eq!(
+        reminded("psychologist@almaty-mentors.demo").await,
+        1,
+        "{:?}",
+        app.outbox()
+    );
+    let psy = app
+        .outbox()
+        .into_iter()
+        .find(|e| e.to == "psychologist@almaty-mentors.demo" && e.subject.starts_with("Завтра"))
+        .unwrap();
+    assert!(
+        psy.text
+            .contains(&format!("/t/{DEMO_TENANT}/candidates/{id}")),
+        "{}",
+        psy.text
+    );
+}

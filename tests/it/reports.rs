@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use crate::selection::{ok, refused};
 
-const ADMIN: &str = "admin@almaty-mentors.demo";
-const NORTH: &str = "Отчёт Север";
-const SOUTH: &str = "Отчёт Юг";
+pub(crate) const ADMIN: &str = "admin@almaty-mentors.demo";
+pub(crate) const NORTH: &str = "Отчёт Север";
+pub(crate) const SOUTH: &str = "Отчёт Юг";
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -35,7 +35,9 @@ fn march() -> Period {
 
 /// Writes a data set with known figures for March 2025 into the demo tenant, in two regions of
 /// its own. Rows outside the month are there to be left out.
-async fn seed_march(db: &sea_orm::DatabaseConnection) -> domain::tenancy::entity::tenant::Model {
+pub(crate) async fn seed_march(
+    db: &sea_orm::DatabaseConnection,
+) -> domain::tenancy::entity::tenant::Model {
     use domain::accounts::entity::user;
     use domain::matching::entity::{child, pair, proposal};
     use domain::recruitment::entity::{application, document, programme};
@@ -155,6 +157,8 @@ async fn seed_march(db: &sea_orm::DatabaseConnection) -> domain::tenancy::entity
                 score: Set(None),
                 notes: Set(None),
                 reason: Set(None),
+                scheduled_at: Set(None),
+                place: Set(None),
             }
             .insert(&txn)
             .await
@@ -570,7 +574,7 @@ async fn report_figures_match_a_seeded_data_set_on_postgres() {
 }
 
 /// Waits until the report is done (or failed) and returns it.
-async fn finished(api: &ustaz_tests::Api, id: &str) -> Value {
+pub(crate) async fn finished(api: &ustaz_tests::Api, id: &str) -> Value {
     for _ in 0..200 {
         let r = ok(
             api.get(&format!("/api/v1/t/{DEMO_TENANT}/reports/{id}"))
@@ -788,6 +792,69 @@ async fn bad_report_requests_and_other_people_are_refused() {
     .await;
 }
 
+/// The reports page's form, as a browser without script posts it: a date that is not one and a
+/// period backwards are refused with their message in the admin's language (Russian), nothing
+/// is asked for; a good period is.
+#[tokio::test]
+async fn bad_dates_on_the_reports_page_are_refused_in_the_admins_language() {
+    let app = TestApp::sqlite().await;
+    let (b, csrf) = crate::selection_pages::signed_in(&app, ADMIN).await;
+    let page = format!("/t/{DEMO_TENANT}/reports");
+    let api = app.api_as(ADMIN).await;
+    let base = format!("/api/v1/t/{DEMO_TENANT}/reports");
+    for (from, to, message) in [
+        (
+            "2025-13-01",
+            "2025-03-31",
+            "Введите дату (день, месяц и год).",
+        ),
+        ("2025-03-01", "", "Введите дату (день, месяц и год)."),
+        (
+            "2025-03-31",
+            "2025-03-01",
+            "Период заканчивается раньше, чем начинается.",
+        ),
+    ] {
+        let (to_page, html) = crate::selection_pages::submit(
+            &b,
+            &page,
+            "/api/request_report",
+            &[
+                ("csrf", &csrf),
+                ("slug", DEMO_TENANT),
+                ("from", from),
+                ("to", to),
+            ],
+        )
+        .await;
+        assert!(to_page.contains("__err"), "{from}..{to}: {to_page}");
+        assert!(html.contains(message), "{from}..{to}: {html}");
+    }
+    assert_eq!(
+        ok(api.get(&base).await, 200).await,
+        json!([]),
+        "nothing asked for"
+    );
+    let (to_page, html) = crate::selection_pages::submit(
+        &b,
+        &page,
+        "/api/request_report",
+        &[
+            ("csrf", &csrf),
+            ("slug", DEMO_TENANT),
+            ("from", "2025-03-01"),
+            ("to", "2025-03-31"),
+        ],
+    )
+    .await;
+    assert!(!to_page.contains("__err"), "{to_page}");
+    assert!(!html.contains("role=\"alert\""), "{html}");
+    let list = ok(api.get(&base).await, 200).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["from"], "2025-03-01");
+    assert_eq!(list[0]["to"], "2025-03-31");
+}
+
 #[tokio::test]
 async fn monthly_and_quarterly_reports_are_scheduled_once_per_period() {
     let app = TestApp::spawn(Options {
@@ -856,4 +923,240 @@ async fn monthly_and_quarterly_reports_are_scheduled_once_per_period() {
         + usize::from(Period::quarter_before(tomorrow) != quarter);
     let expected = (2 + new_periods) * tenants;
     assert_eq!(again.len(), expected);
+}
+
+/// Personal data of the partner organisation, written in March 2025: children waiting with
+/// their names, applicants with theirs, a region and a cohort with a title. None of it may
+/// appear in the lead's network report; only its counts.
+async fn seed_partner(db: &sea_orm::DatabaseConnection) -> (String, Vec<String>) {
+    use domain::accounts::entity::user;
+    use domain::matching::entity::child;
+    use domain::recruitment::entity::{application, programme};
+    use domain::selection::entity::cohort;
+    use domain::tenancy::entity::{region, tenant};
+    let txn = domain::db::write(db, domain::db::Scope::System)
+        .await
+        .unwrap();
+    let t = tenant::Entity::find()
+        .filter(tenant::Column::Slug.eq("karaganda-partner"))
+        .one(&txn)
+        .await
+        .unwrap()
+        .unwrap();
+    let region_id = Uuid::now_v7();
+    let region_name = "Тайный район партнёра";
+    region::ActiveModel {
+        id: Set(region_id),
+        tenant_id: Set(t.id),
+        name: Set(region_name.into()),
+        created_at: Set(at(2025, 1, 1)),
+    }
+    .insert(&txn)
+    .await
+    .unwrap();
+    let mut secrets = vec![region_name.to_string()];
+    for i in 0..6 {
+        let name = format!("Секретбала{i}");
+        child::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(t.id),
+            region_id: Set(region_id),
+            institution_id: Set(None),
+            first_name: Set(name.clone()),
+            last_initial: Set("Щ".into()),
+            date_of_birth: Set(day(2013, 1, 1)),
+            gender: Set("m".into()),
+            languages: Set("[]".into()),
+            interests: Set("[]".into()),
+            needs: Set(Some("Секретная нужда".into())),
+            preferred_mentor_gender: Set(None),
+            consent_by: Set("institution".into()),
+            consent_name: Set("Интернат партнёра".into()),
+            consent_on: Set(day(2025, 1, 1)),
+            status: Set("waiting".into()),
+            waiting_since: Set(at(2025, 3, 2)),
+            created_by: Set(None),
+            created_at: Set(at(2025, 3, 2)),
+            updated_at: Set(at(2025, 3, 2)),
+        }
+        .insert(&txn)
+        .await
+        .unwrap();
+        secrets.push(name);
+    }
+    secrets.push("Секретная нужда".into());
+    let template = user::Entity::find()
+        .filter(user::Column::Email.eq("mentor@karaganda-partner.demo"))
+        .one(&txn)
+        .await
+        .unwrap()
+        .unwrap();
+    // The partner's own programme (a copy of the lead's), for its applications.
+    let lead_programme = programme::Entity::find()
+        .filter(programme::Column::Slug.eq("mentors-2027"))
+        .one(&txn)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut copy = lead_programme.clone();
+    copy.id = Uuid::now_v7();
+    copy.tenant_id = t.id;
+    copy.slug = "partner-secret-programme".into();
+    let prog = Some(
+        copy.into_active_model()
+            .reset_all()
+            .insert(&txn)
+            .await
+            .unwrap(),
+    );
+    for i in 0..2 {
+        let mut u = template.clone();
+        u.id = Uuid::now_v7();
+        u.email = format!("partner-applicant-{i}@example.org");
+        u.full_name = format!("Заявительница Секретова {i}");
+        secrets.push(u.email.clone());
+        secrets.push(u.full_name.clone());
+        let u = u
+            .into_active_model()
+            .reset_all()
+            .insert(&txn)
+            .await
+            .unwrap();
+        if let Some(p) = &prog {
+            application::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                tenant_id: Set(t.id),
+                programme_id: Set(p.id),
+                applicant_id: Set(u.id),
+                region_id: Set(Some(region_id)),
+                status: Set("submitted".into()),
+                answers: Set(r#"{"about": "Секретный ответ"}"#.into()),
+                created_at: Set(at(2025, 3, 3)),
+                updated_at: Set(at(2025, 3, 3)),
+                submitted_at: Set(Some(at(2025, 3, 3))),
+                stage: Set(None),
+                stage_status: Set(None),
+                outcome: Set("pending".into()),
+            }
+            .insert(&txn)
+            .await
+            .unwrap();
+        }
+    }
+    secrets.push("Секретный ответ".into());
+    cohort::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(t.id),
+        programme_id: Set(None),
+        region_id: Set(Some(region_id)),
+        kind: Set("school".into()),
+        title: Set("Тайная школа партнёра".into()),
+        starts_on: Set(day(2025, 3, 20)),
+        days: Set(2),
+        academic_hours: Set(16),
+        place: Set("Секретный адрес".into()),
+        trainers: Set("[]".into()),
+        capacity: Set(20),
+        min_days: Set(2),
+        created_at: Set(at(2025, 3, 1)),
+    }
+    .insert(&txn)
+    .await
+    .unwrap();
+    secrets.push("Тайная школа партнёра".into());
+    secrets.push("Секретный адрес".into());
+    txn.commit().await.unwrap();
+    (t.name, secrets)
+}
+
+#[tokio::test]
+async fn a_lead_organisation_sees_its_network_in_counts_and_no_partners_personal_data() {
+    let app = TestApp::sqlite().await;
+    seed_march(&app.db).await;
+    let (partner, secrets) = seed_partner(&app.db).await;
+    let admin = app.api_as(ADMIN).await;
+    let base = format!("/api/v1/t/{DEMO_TENANT}/reports");
+    let r = ok(
+        admin
+            .post(
+                &base,
+                json!({"from": "2025-03-01", "to": "2025-03-31", "network": true}),
+            )
+            .await,
+        202,
+    )
+    .await;
+    assert_eq!(r["kind"], "network");
+    let r = finished(&admin, r["id"].as_str().unwrap()).await;
+    assert_eq!(r["status"], "done", "{r}");
+    let url = |format: &str| {
+        r["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["format"] == format)
+            .unwrap()["url"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let csv = admin.get(&url("csv")).await.text().await.unwrap();
+    let l = domain::Locale::Ru;
+    let line =
+        |row: &str, column: &str, value: &str| format!("network,{},{column},{value}", l.t(row));
+    let lead = "Almaty Mentors Foundation";
+    // The partner's six children waiting are counted; its two applications are withheld, and
+    // with them the lead's nine (else the total of eleven would give them away).
+    for expected in [
+        line("report-col-children-waiting", &partner, "6"),
+        line("report-funnel-submitted", &partner, "<5"),
+        line("report-funnel-submitted", lead, "<5"),
+        line("report-funnel-submitted", &l.t("report-total"), "11"),
+        line("report-col-children-waiting", lead, "7"),
+        line("network-row-meetings", lead, "15"),
+    ] {
+        assert!(csv.contains(&expected), "{expected}\n{csv}");
+    }
+    let xlsx = admin.get(&url("xlsx")).await.bytes().await.unwrap();
+    assert!(xlsx.starts_with(b"PK"));
+    for secret in &secrets {
+        assert!(!csv.contains(secret.as_str()), "{secret} in\n{csv}");
+    }
+    // Nor the lead's own regions or cohorts: a network report is counts per organisation.
+    for detail in [NORTH, SOUTH, "Весенняя школа"] {
+        assert!(!csv.contains(detail), "{detail} in\n{csv}");
+    }
+
+    // The partner has no network; a coordinator of the lead asks for nothing.
+    let other = app.api_as("admin@karaganda-partner.demo").await;
+    refused(
+        other
+            .post(
+                "/api/v1/t/karaganda-partner/reports",
+                json!({"from": "2025-03-01", "to": "2025-03-31", "network": true}),
+            )
+            .await,
+        422,
+        "error-report-no-partners",
+    )
+    .await;
+    let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
+    refused(
+        coordinator
+            .post(
+                &base,
+                json!({"from": "2025-03-01", "to": "2025-03-31", "network": true}),
+            )
+            .await,
+        403,
+        "error-forbidden",
+    )
+    .await;
+    // The partner's admin does not see the lead's reports.
+    refused(
+        other.get(&format!("/api/v1/t/{DEMO_TENANT}/reports")).await,
+        404,
+        "error-not-found",
+    )
+    .await;
 }

@@ -105,6 +105,7 @@ async fn daily_reminders(
     Ok(support::reminders::protocol_overdue(txn, t, today).await?
         + support::reminders::consultations_tomorrow(txn, t, today).await?
         + selection::reminders::training_days_tomorrow(txn, t, today).await?
+        + selection::reminders::appointments_tomorrow(txn, t, today).await?
         + selection::reminders::contracts_ending(txn, t, today).await?
         + selection::reminders::votes_pending(txn, t, today).await?
         + matching::reminders::pairs_ending(txn, t, today).await?

@@ -264,6 +264,37 @@ pub async fn set_locale(db: &DatabaseConnection, user_id: Uuid, locale: Locale) 
     Ok(())
 }
 
+/// A tenant's active members holding one of `roles`, by name; with a region, only those of that
+/// region or of the whole organisation (a membership without a region). The one answer to
+/// "who is told" (admins of a report, a region's coordinators of a concern) and "who can be
+/// chosen" (mentors for a group, trainers for a cohort). Someone holding two of the roles is
+/// listed once.
+pub async fn members_with_roles(
+    conn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    roles: &[Role],
+    region_id: Option<Uuid>,
+) -> Result<Vec<user::Model>> {
+    let mut ids: Vec<Uuid> = membership::Entity::find()
+        .filter(membership::Column::TenantId.eq(tenant_id))
+        .filter(membership::Column::Active.eq(true))
+        .filter(membership::Column::Role.is_in(roles.iter().map(|r| r.as_str())))
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter(|m| region_id.is_none() || m.region_id.is_none() || m.region_id == region_id)
+        .map(|m| m.user_id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .order_by_asc(user::Column::FullName)
+        .order_by_asc(user::Column::Email)
+        .all(conn)
+        .await?)
+}
+
 /// The tenant's people (tenant admin).
 pub async fn list_staff(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<StaffMember>> {
     ctx.require_admin()?;

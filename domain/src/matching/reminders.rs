@@ -12,9 +12,9 @@ use crate::accounts::Role;
 use crate::accounts::entity::user;
 use crate::accounts::notifications::Topic;
 use crate::accounts::notifications::service::remind;
+use crate::accounts::service::members_with_roles;
 use crate::error::Result;
 use crate::jobs::EmailMessage;
-use crate::support::service::region_staff;
 use crate::tenancy::entity::tenant;
 
 /// Queues today's pair-term reminders of one tenant; returns how many.
@@ -54,7 +54,7 @@ pub async fn pairs_ending(
             message(None),
         )
         .await?;
-        for c in region_staff(conn, t.id, p.region_id, &[Role::Coordinator]).await? {
+        for c in members_with_roles(conn, t.id, &[Role::Coordinator], Some(p.region_id)).await? {
             let m = message(Some(mentor.full_name.clone()));
             queued += remind(conn, t.id, &c, Topic::TermEnding, key(&c), m).await?;
         }

@@ -25,8 +25,9 @@ use crate::support::entity::meeting;
 use crate::support::{Severity, standing};
 use crate::tenancy::entity::{region, tenant};
 
-/// Midnight at the start of `date` where the tenant is, as UTC.
-fn day_start(t: &tenant::Model, date: NaiveDate) -> DateTime<Utc> {
+/// Midnight at the start of `date` where the tenant is, as UTC (public for the benchmark, which
+/// sends the same statements).
+pub fn day_start(t: &tenant::Model, date: NaiveDate) -> DateTime<Utc> {
     let tz = crate::recruitment::service::tz_of(t);
     let naive = date.and_hms_opt(0, 0, 0).unwrap_or_default();
     tz.from_local_datetime(&naive)
@@ -35,7 +36,7 @@ fn day_start(t: &tenant::Model, date: NaiveDate) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-async fn query<T: FromQueryResult>(
+pub(crate) async fn query<T: FromQueryResult>(
     conn: &impl ConnectionTrait,
     sql: &str,
     values: Vec<Value>,

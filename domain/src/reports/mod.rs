@@ -10,6 +10,7 @@ pub mod chart;
 pub mod entity;
 #[cfg(feature = "server")]
 pub mod figures;
+pub mod grants;
 #[cfg(feature = "server")]
 pub mod service;
 
@@ -36,19 +37,27 @@ pub enum ReportKind {
     Quarterly,
     /// Asked for on demand, for any period.
     Custom,
+    /// A grant's progress against its targets, for its funder.
+    Funder,
+    /// A lead organisation's figures with its partners', side by side.
+    Network,
 }
 
 impl ReportKind {
-    pub const ALL: [ReportKind; 3] = [
+    pub const ALL: [ReportKind; 5] = [
         ReportKind::Monthly,
         ReportKind::Quarterly,
         ReportKind::Custom,
+        ReportKind::Funder,
+        ReportKind::Network,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
             ReportKind::Monthly => "monthly",
             ReportKind::Quarterly => "quarterly",
             ReportKind::Custom => "custom",
+            ReportKind::Funder => "funder",
+            ReportKind::Network => "network",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -59,6 +68,8 @@ impl ReportKind {
             ReportKind::Monthly => "report-kind-monthly",
             ReportKind::Quarterly => "report-kind-quarterly",
             ReportKind::Custom => "report-kind-custom",
+            ReportKind::Funder => "report-kind-funder",
+            ReportKind::Network => "report-kind-network",
         }
     }
 }
@@ -148,6 +159,10 @@ pub struct ReportRequest {
     pub to: NaiveDate,
     #[serde(default)]
     pub locale: Option<Locale>,
+    /// A lead organisation's network report: its figures and each partner's side by side (no
+    /// partner's regions, cohorts or people).
+    #[serde(default)]
+    pub network: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,6 +191,8 @@ pub struct ReportView {
     pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The files, once done.
     pub links: Vec<ReportLink>,
+    /// A funder report's grant.
+    pub grant_id: Option<Uuid>,
 }
 
 /// A period of the tenant's calendar: from `from` up to, not including, `to`.
@@ -246,7 +263,9 @@ impl Period {
             ReportKind::Quarterly => {
                 format!("{}-Q{}", self.from.year(), self.from.month0() / 3 + 1)
             }
-            ReportKind::Custom => format!("{}_{}", self.from, self.last_day()),
+            ReportKind::Custom | ReportKind::Funder | ReportKind::Network => {
+                format!("{}_{}", self.from, self.last_day())
+            }
         }
     }
 }
@@ -264,6 +283,8 @@ pub enum Cell {
     Suppressed,
     /// Nothing to show (an average of nobody).
     Empty,
+    /// Words, not a figure (a grant's funder, its period).
+    Text(String),
 }
 
 impl Cell {
@@ -300,7 +321,7 @@ impl Cell {
         match self {
             Cell::Count(n) => Some(*n),
             Cell::Percent(n) | Cell::Days(n) => Some(u64::from(*n)),
-            Cell::Suppressed | Cell::Empty => None,
+            Cell::Suppressed | Cell::Empty | Cell::Text(_) => None,
         }
     }
 
@@ -312,6 +333,7 @@ impl Cell {
             Cell::Days(n) => n.to_string(),
             Cell::Suppressed => format!("<{SMALL_CELL}"),
             Cell::Empty => "—".to_string(),
+            Cell::Text(s) => s.clone(),
         }
     }
 }
@@ -657,6 +679,140 @@ impl Figures {
             protect_totals(t);
         }
         tables
+    }
+}
+
+/// A lead organisation's network report: each organisation's figures of the same period, the
+/// lead's first. Only counts per organisation are presented, never a region, a cohort or a
+/// person of a partner, and every cell under five is suppressed as in any report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkFigures {
+    pub period: Period,
+    pub organisations: Vec<(String, Figures)>,
+}
+
+impl NetworkFigures {
+    pub fn tables(&self, l: Locale) -> Vec<Table> {
+        let orgs = &self.organisations;
+        let step = |f: &Figures, step: FunnelStep| -> u64 {
+            f.funnel
+                .iter()
+                .filter(|(s, _)| *s == step)
+                .map(|(_, v)| sum(v.iter().copied()))
+                .sum()
+        };
+        let activity = |f: &Figures, pick: fn(&RegionActivity) -> u64| -> u64 {
+            sum(f.activity.iter().map(pick))
+        };
+        type Measure<'a> = Box<dyn Fn(&Figures) -> u64 + 'a>;
+        let measures: Vec<(&str, Measure)> = vec![
+            (
+                "report-funnel-submitted",
+                Box::new(|f: &Figures| step(f, FunnelStep::Submitted)),
+            ),
+            (
+                "report-funnel-selected",
+                Box::new(|f: &Figures| step(f, FunnelStep::Selected)),
+            ),
+            (
+                "network-row-trained",
+                Box::new(|f: &Figures| sum(f.cohorts.iter().map(|c| c.completed))),
+            ),
+            (
+                "report-active-mentors",
+                Box::new(|f: &Figures| f.active_mentors),
+            ),
+            (
+                "report-active-pairs",
+                Box::new(|f: &Figures| activity(f, |r| r.pairs)),
+            ),
+            (
+                "report-active-groups",
+                Box::new(|f: &Figures| activity(f, |r| r.groups)),
+            ),
+            (
+                "network-row-meetings",
+                Box::new(|f: &Figures| activity(f, |r| r.meetings + r.group_sessions)),
+            ),
+            (
+                "report-col-children-waiting",
+                Box::new(|f: &Figures| activity(f, |r| r.children_waiting)),
+            ),
+            (
+                "network-row-closures",
+                Box::new(|f: &Figures| sum(f.closures.iter().map(|c| c.1))),
+            ),
+            (
+                "network-row-concerns-opened",
+                Box::new(|f: &Figures| sum(f.concerns.iter().map(|c| c.1))),
+            ),
+            (
+                "network-row-concerns-resolved",
+                Box::new(|f: &Figures| sum(f.concerns.iter().map(|c| c.2))),
+            ),
+        ];
+        let mut columns = vec![l.t("report-col-what")];
+        columns.extend(orgs.iter().map(|(name, _)| name.clone()));
+        columns.push(l.t("report-total"));
+        let mut overview = Table {
+            key: "network".into(),
+            title: l.t("report-network"),
+            columns,
+            rows: measures
+                .iter()
+                .map(|(key, measure)| {
+                    let values: Vec<u64> = orgs.iter().map(|(_, f)| measure(f)).collect();
+                    let mut cells: Vec<Cell> = values.iter().map(|n| Cell::count(*n)).collect();
+                    cells.push(Cell::count(sum(values)));
+                    row(l.t(key), cells)
+                })
+                .collect(),
+            chart_column: Some(orgs.len()),
+            total_column: true,
+        };
+        protect_totals(&mut overview);
+
+        // Shares and averages per organisation: how well each keeps to its cadence, and how
+        // long its children wait.
+        let share_cells = |pairs: u64, on_track: u64, waiting: u64, days: u64| {
+            vec![
+                Cell::count(pairs),
+                Cell::percent(on_track, pairs),
+                Cell::count(waiting),
+                Cell::average_days(days, waiting),
+            ]
+        };
+        let mut all = (0, 0, 0, 0);
+        let mut rows: Vec<Row> = orgs
+            .iter()
+            .map(|(name, f)| {
+                let v = (
+                    activity(f, |r| r.pairs),
+                    activity(f, |r| r.pairs_on_track),
+                    activity(f, |r| r.children_waiting),
+                    activity(f, |r| r.waiting_days),
+                );
+                all = (all.0 + v.0, all.1 + v.1, all.2 + v.2, all.3 + v.3);
+                row(name.clone(), share_cells(v.0, v.1, v.2, v.3))
+            })
+            .collect();
+        rows.push(total_row(l, share_cells(all.0, all.1, all.2, all.3)));
+        let mut cadence = Table {
+            key: "network-cadence".into(),
+            title: l.t("report-network-cadence"),
+            columns: vec![
+                l.t("report-col-organisation"),
+                l.t("report-col-pairs"),
+                l.t("report-col-cadence"),
+                l.t("report-col-children-waiting"),
+                l.t("report-col-average-wait"),
+            ],
+            rows,
+            chart_column: Some(1),
+            total_column: false,
+        };
+        protect_totals(&mut cadence);
+        vec![overview, cadence]
     }
 }
 

@@ -12,8 +12,8 @@ use super::entity::report;
 use super::{Period, ReportFormat, ReportKind, ReportStatus};
 pub use super::{ReportLink, ReportRequest, ReportView};
 use crate::accounts::Role;
-use crate::accounts::entity::{membership, user};
 use crate::accounts::notifications::Topic;
+use crate::accounts::service::members_with_roles;
 use crate::db::{self, Scope};
 use crate::error::{Error, Result};
 use crate::i18n::Locale;
@@ -62,6 +62,7 @@ fn view(slug: &str, r: &report::Model) -> ReportView {
         created_at: r.created_at,
         finished_at: r.finished_at,
         links,
+        grant_id: r.grant_id,
     }
 }
 
@@ -73,17 +74,30 @@ fn key_of(r: &report::Model, format: ReportFormat) -> Option<&str> {
     }
 }
 
-/// A new report row and its job, in the caller's transaction. `run_key` (scheduled reports)
-/// makes a second insert for the same period a no-op: `None` then.
-async fn insert(
-    conn: &impl ConnectionTrait,
+/// What a new report is.
+struct NewReport {
     tenant_id: Uuid,
     kind: ReportKind,
     period: Period,
     locale: Locale,
     requested_by: Option<Uuid>,
+    /// Scheduled reports: makes a second insert for the same period a no-op.
     run_key: Option<String>,
-) -> Result<Option<report::Model>> {
+    grant_id: Option<Uuid>,
+}
+
+/// A new report row and its job, in the caller's transaction; `None` when its `run_key` was
+/// already there.
+async fn insert(conn: &impl ConnectionTrait, new: NewReport) -> Result<Option<report::Model>> {
+    let NewReport {
+        tenant_id,
+        kind,
+        period,
+        locale,
+        requested_by,
+        run_key,
+        grant_id,
+    } = new;
     let row = report::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
@@ -102,6 +116,7 @@ async fn insert(
         created_at: Set(Utc::now()),
         started_at: Set(None),
         finished_at: Set(None),
+        grant_id: Set(grant_id),
     };
     let id = row.id.clone().unwrap();
     // The conflict to ignore is a period already scheduled (`run_key`), not the new id.
@@ -136,14 +151,109 @@ pub async fn request_report(
         None => ctx.actor.locale,
     };
     let txn = ctx.write(db).await?;
+    let kind = if input.network {
+        // Only a lead organisation has a network to report on.
+        if partners(&txn, ctx.tenant_id()).await?.is_empty() {
+            return Err(Error::invalid("network", "error-report-no-partners"));
+        }
+        ReportKind::Network
+    } else {
+        ReportKind::Custom
+    };
     let r = insert(
         &txn,
-        ctx.tenant_id(),
-        ReportKind::Custom,
+        NewReport {
+            tenant_id: ctx.tenant_id(),
+            kind,
+            period,
+            locale,
+            requested_by: Some(ctx.actor.user_id),
+            run_key: None,
+            grant_id: None,
+        },
+    )
+    .await?
+    .ok_or(Error::NotFound)?;
+    txn.commit().await?;
+    Ok(view(&ctx.tenant.slug, &r))
+}
+
+/// The organisations whose lead is `lead`, by name.
+pub async fn partners(conn: &impl ConnectionTrait, lead: Uuid) -> Result<Vec<tenant::Model>> {
+    Ok(tenant::Entity::find()
+        .filter(tenant::Column::LeadTenantId.eq(lead))
+        .order_by_asc(tenant::Column::Name)
+        .all(conn)
+        .await?)
+}
+
+/// Whether the tenant leads a network (the reports page offers the network report then).
+pub async fn leads_network(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<bool> {
+    ctx.require_admin()?;
+    let txn = ctx.read(db).await?;
+    let any = !partners(&txn, ctx.tenant_id()).await?.is_empty();
+    txn.commit().await?;
+    Ok(any)
+}
+
+/// A network report's figures (the worker): the lead's own and each partner's, each computed
+/// in that organisation's own scope, then presented side by side as counts only.
+pub async fn network_figures(
+    db: &DatabaseConnection,
+    lead: &tenant::Model,
+    period: Period,
+    l: Locale,
+) -> Result<super::NetworkFigures> {
+    let members = {
+        let txn = db::read(db, Scope::System).await?;
+        let p = partners(&txn, lead.id).await?;
+        txn.commit().await?;
+        p
+    };
+    let mut organisations = Vec::with_capacity(members.len() + 1);
+    for t in std::iter::once(lead).chain(members.iter()) {
+        let txn = db::read(db, Scope::Tenant(t.id)).await?;
+        let f = super::figures::compute(&txn, t, period, l).await?;
+        txn.commit().await?;
+        organisations.push((t.name.clone(), f));
+    }
+    Ok(super::NetworkFigures {
         period,
-        locale,
-        Some(ctx.actor.user_id),
-        None,
+        organisations,
+    })
+}
+
+/// Asks for a grant's funder report (tenant admins): its progress from the grant's first day
+/// to today (or its last day, once it has ended), made by the worker like any report.
+pub async fn request_funder_report(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    grant_id: Uuid,
+    locale: Option<Locale>,
+) -> Result<ReportView> {
+    ctx.require_admin()?;
+    let txn = ctx.write(db).await?;
+    let g = super::grants::service::find(&txn, ctx.tenant_id(), grant_id).await?;
+    let today = tenant_today(&ctx.tenant);
+    if g.starts_on > today {
+        return Err(Error::Conflict("error-grant-not-started".into()));
+    }
+    let last = super::grants::service::as_of(&g, today);
+    let period = Period {
+        from: g.starts_on,
+        to: last.succ_opt().unwrap_or(last),
+    };
+    let r = insert(
+        &txn,
+        NewReport {
+            tenant_id: ctx.tenant_id(),
+            kind: ReportKind::Funder,
+            period,
+            locale: locale.unwrap_or(ctx.actor.locale),
+            requested_by: Some(ctx.actor.user_id),
+            run_key: None,
+            grant_id: Some(g.id),
+        },
     )
     .await?
     .ok_or(Error::NotFound)?;
@@ -244,10 +354,16 @@ pub async fn schedule_due(
             continue;
         }
         let run_key = format!("{}:{}:{}", kind.as_str(), t.id, period.key(kind));
-        if insert(conn, t.id, kind, period, locale, None, Some(run_key))
-            .await?
-            .is_some()
-        {
+        let new = NewReport {
+            tenant_id: t.id,
+            kind,
+            period,
+            locale,
+            requested_by: None,
+            run_key: Some(run_key),
+            grant_id: None,
+        };
+        if insert(conn, new).await?.is_some() {
             queued += 1;
         }
     }
@@ -262,6 +378,8 @@ pub struct Work {
     pub period: Period,
     pub locale: Locale,
     pub kind: ReportKind,
+    /// A funder report's grant.
+    pub grant_id: Option<Uuid>,
 }
 
 /// The worker takes the report: `None` when it is already done or failed (a job handed over
@@ -294,6 +412,7 @@ pub async fn start(
         period: period_of(&r),
         locale: r.locale.parse().unwrap_or(Locale::Ru),
         kind: ReportKind::parse(&r.kind).unwrap_or(ReportKind::Custom),
+        grant_id: r.grant_id,
     };
     let mut am: report::ActiveModel = r.into();
     am.status = Set(ReportStatus::Running.as_str().into());
@@ -353,7 +472,7 @@ pub async fn finish(db: &DatabaseConnection, w: &Work) -> Result<()> {
     am.xlsx_key = Set(Some(storage_key(tid, w.report_id, ReportFormat::Xlsx)));
     am.finished_at = Set(Some(Utc::now()));
     am.update(&txn).await?;
-    for admin in admins(&txn, tid).await? {
+    for admin in members_with_roles(&txn, tid, &[Role::TenantAdmin], None).await? {
         crate::accounts::notifications::service::remind(
             &txn,
             tid,
@@ -400,23 +519,6 @@ pub async fn fail(
 }
 
 /// The tenant's active admins.
-async fn admins(conn: &impl ConnectionTrait, tenant_id: Uuid) -> Result<Vec<user::Model>> {
-    let ids: Vec<Uuid> = membership::Entity::find()
-        .filter(membership::Column::TenantId.eq(tenant_id))
-        .filter(membership::Column::Active.eq(true))
-        .filter(membership::Column::Role.eq(Role::TenantAdmin.as_str()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .order_by_asc(user::Column::Email)
-        .all(conn)
-        .await?)
-}
-
 /// The figures and tables of the current month so far, for the dashboard's charts (tenant
 /// admins).
 pub async fn dashboard_tables(

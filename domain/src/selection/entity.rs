@@ -19,6 +19,9 @@ pub mod stage_result {
         pub score: Option<i32>,
         pub notes: Option<String>,
         pub reason: Option<String>,
+        /// When and where the candidate is expected (stages met in person).
+        pub scheduled_at: Option<DateTimeUtc>,
+        pub place: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

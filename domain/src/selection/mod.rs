@@ -79,6 +79,11 @@ impl StageKind {
         matches!(self, StageKind::PsychTest | StageKind::Interview)
     }
 
+    /// Stages the candidate comes to at a time and place (an appointment).
+    pub fn is_appointment(self) -> bool {
+        matches!(self, StageKind::PsychTest | StageKind::Interview)
+    }
+
     /// Stages that end with a score (0–100).
     pub fn has_score(self) -> bool {
         self.is_psychological()
@@ -730,6 +735,22 @@ pub struct StageRecord {
     /// Psychologists' notes exist but are not for this reader.
     pub notes_hidden: bool,
     pub reason: Option<String>,
+    /// The appointment, for stages met in person (and as read where the organisation is,
+    /// `01.12.2026 10:00`).
+    pub scheduled_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub scheduled_local: Option<String>,
+    pub place: Option<String>,
+}
+
+/// When and where a candidate is expected for a stage met in person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AppointmentInput {
+    /// Date and time where the organisation is, e.g. `2026-12-01T10:00:00`.
+    pub at: chrono::NaiveDateTime,
+    /// Up to 200 characters, e.g. the office's address and room.
+    pub place: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

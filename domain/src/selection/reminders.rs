@@ -1,5 +1,5 @@
 //! The selection room's reminders: tomorrow's training days (to the enrolled candidates and
-//! the trainers), contracts ending within `matching::TERM_NOTICE_DAYS` (to the mentor and the
+//! the trainers), tomorrow's appointments (to the candidate and the region's psychologists), contracts ending within `matching::TERM_NOTICE_DAYS` (to the mentor and the
 //! region's coordinators), and committee votes still to cast (one summary a week to each
 //! member who has candidates waiting for their vote).
 
@@ -16,11 +16,11 @@ use crate::accounts::Role;
 use crate::accounts::entity::{membership, user};
 use crate::accounts::notifications::Topic;
 use crate::accounts::notifications::service::remind;
+use crate::accounts::service::members_with_roles;
 use crate::error::Result;
 use crate::jobs::{EmailMessage, TomorrowEvent};
 use crate::matching::TERM_NOTICE_DAYS;
 use crate::recruitment::entity::application;
-use crate::support::service::region_staff;
 use crate::tenancy::entity::tenant;
 
 /// Tomorrow's day of every cohort that runs then: its enrolled candidates and its trainers.
@@ -83,6 +83,67 @@ pub async fn training_days_tomorrow(
     Ok(queued)
 }
 
+/// Tomorrow's appointments (psychological tests, interviews) still open: the candidate and
+/// the psychologists of the candidate's region, once per appointment time.
+pub async fn appointments_tomorrow(
+    conn: &impl ConnectionTrait,
+    t: &tenant::Model,
+    today: NaiveDate,
+) -> Result<usize> {
+    use super::entity::stage_result;
+    let tz = crate::recruitment::service::tz_of(t);
+    let tomorrow = today + chrono::Days::new(1);
+    let start = |d: NaiveDate| {
+        let midnight = d.and_hms_opt(0, 0, 0).unwrap_or_default();
+        chrono::TimeZone::from_local_datetime(&tz, &midnight)
+            .earliest()
+            .map(|x| x.with_timezone(&chrono::Utc))
+    };
+    let (Some(from), Some(to)) = (start(tomorrow), start(tomorrow + chrono::Days::new(1))) else {
+        return Ok(0);
+    };
+    let records = stage_result::Entity::find()
+        .filter(stage_result::Column::TenantId.eq(t.id))
+        .filter(stage_result::Column::Status.eq(StageStatus::Open.as_str()))
+        .filter(stage_result::Column::ScheduledAt.gte(from))
+        .filter(stage_result::Column::ScheduledAt.lt(to))
+        .all(conn)
+        .await?;
+    let mut queued = 0;
+    for r in records {
+        let (Ok(stage), Some(at)) = (StageKind::parse(&r.stage), r.scheduled_at) else {
+            continue;
+        };
+        let Some(app) = application::Entity::find_by_id(r.application_id)
+            .one(conn)
+            .await?
+        else {
+            continue;
+        };
+        let local = at.with_timezone(&tz);
+        let message = |path: String| EmailMessage::Tomorrow {
+            tenant_name: t.name.clone(),
+            event: TomorrowEvent::Appointment { stage },
+            date: local.format("%d.%m.%Y").to_string(),
+            time: Some(local.format("%H:%M").to_string()),
+            place: r.place.clone().unwrap_or_default(),
+            path,
+        };
+        let mut people: Vec<(user::Model, String)> = Vec::new();
+        if let Some(u) = user::Entity::find_by_id(app.applicant_id).one(conn).await? {
+            people.push((u, format!("/t/{}/applications/{}", t.slug, app.id)));
+        }
+        for u in members_with_roles(conn, t.id, &[Role::Psychologist], app.region_id).await? {
+            people.push((u, format!("/t/{}/candidates/{}", t.slug, app.id)));
+        }
+        for (u, path) in people {
+            let key = format!("tomorrow:stage:{}:{}:{}", r.id, at.timestamp(), u.id);
+            queued += remind(conn, t.id, &u, Topic::Tomorrow, key, message(path)).await?;
+        }
+    }
+    Ok(queued)
+}
+
 /// Signed contracts ending within the notice period: the mentor and the coordinators of the
 /// candidate's region, once per end date.
 pub async fn contracts_ending(
@@ -121,7 +182,7 @@ pub async fn contracts_ending(
         let Some(region) = region else {
             continue;
         };
-        for c in region_staff(conn, t.id, region, &[Role::Coordinator]).await? {
+        for c in members_with_roles(conn, t.id, &[Role::Coordinator], Some(region)).await? {
             let m = message(
                 Some(mentor.full_name.clone()),
                 format!("/t/{}/candidates/{}", t.slug, k.application_id),

@@ -15,6 +15,7 @@ use super::entity::{attendance, cohort, cohort_member, committee_vote, stage_res
 use super::*;
 use crate::accounts::Role;
 use crate::accounts::entity::{membership, user};
+use crate::accounts::service::members_with_roles;
 use crate::db;
 use crate::error::{Error, Result, Unmet};
 use crate::recruitment::entity::{application, document, programme, required_document};
@@ -316,6 +317,13 @@ async fn candidate_view(
                 notes: if hidden { None } else { r.notes.clone() },
                 notes_hidden: hidden,
                 reason: r.reason.clone(),
+                scheduled_at: r.scheduled_at,
+                scheduled_local: r.scheduled_at.map(|at| {
+                    at.with_timezone(&crate::recruitment::service::tz_of(&ctx.tenant))
+                        .format("%d.%m.%Y %H:%M")
+                        .to_string()
+                }),
+                place: r.place.clone(),
             })
         })
         .collect();
@@ -413,6 +421,8 @@ async fn insert_stage(
         score: Set(None),
         notes: Set(None),
         reason: Set(None),
+        scheduled_at: Set(None),
+        place: Set(None),
     }
     .insert(conn)
     .await
@@ -534,6 +544,87 @@ pub async fn record_stage_result(
         Some(serde_json::json!({ "stage": stage.as_str(), "decision": decision.as_str() })),
     )
     .await?;
+    let view = candidate_view(
+        &txn,
+        ctx,
+        &Candidate {
+            app,
+            programme: c.programme,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Sets when and where the candidate is expected for an open stage met in person (the
+/// psychological test, the interview), in the organisation's time, and e-mails the candidate
+/// the invitation; the day before, the scheduler reminds them and the region's psychologists.
+/// Setting it again moves the appointment (and invites again). Coordinators of the region,
+/// admins.
+pub async fn schedule_stage(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    id: Uuid,
+    stage: StageKind,
+    input: &AppointmentInput,
+) -> Result<CandidateView> {
+    let txn = ctx.write(db).await?;
+    let c = candidate(&txn, ctx, id, &MANAGERS).await?;
+    if !stage.is_appointment() {
+        return Err(Error::Conflict("error-stage-no-appointment".into()));
+    }
+    let place = input.place.trim().to_string();
+    if place.is_empty() || place.chars().count() > 200 || place.chars().any(char::is_control) {
+        return Err(Error::invalid("place", "error-appointment-place"));
+    }
+    let tz = crate::recruitment::service::tz_of(&ctx.tenant);
+    let at = chrono::TimeZone::from_local_datetime(&tz, &input.at)
+        .earliest()
+        .ok_or_else(|| Error::invalid("at", "error-appointment-time"))?;
+    if at.with_timezone(&Utc) <= Utc::now() {
+        return Err(Error::invalid("at", "error-appointment-past"));
+    }
+    let record = open_record(&txn, c.app.id, stage).await?;
+    let record_id = record.id;
+    let mut am = record.into_active_model();
+    am.scheduled_at = Set(Some(at.with_timezone(&Utc)));
+    am.place = Set(Some(place.clone()));
+    am.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "stage.scheduled",
+        "stage_result",
+        Some(record_id),
+        Some(serde_json::json!({ "stage": stage.as_str(), "at": at.to_rfc3339() })),
+    )
+    .await?;
+    if let Some(applicant) = user::Entity::find_by_id(c.app.applicant_id)
+        .one(&txn)
+        .await?
+    {
+        crate::jobs::enqueue(
+            &txn,
+            &crate::jobs::Job::SendEmail(crate::jobs::EmailJob {
+                unsubscribe: None,
+                dedupe_key: format!("appointment:{record_id}:{}", at.timestamp()),
+                to: applicant.email.clone(),
+                locale: applicant.locale.parse().unwrap_or(crate::Locale::Ru),
+                message: crate::jobs::EmailMessage::Appointment {
+                    tenant_name: ctx.tenant.name.clone(),
+                    stage,
+                    date: at.format("%d.%m.%Y").to_string(),
+                    time: at.format("%H:%M").to_string(),
+                    place,
+                    path: format!("/t/{}/applications/{}", ctx.tenant.slug, c.app.id),
+                },
+            }),
+        )
+        .await?;
+    }
+    let app = refresh(&txn, &c).await?;
     let view = candidate_view(
         &txn,
         ctx,
@@ -721,19 +812,12 @@ pub async fn list_trainers(
 ) -> Result<Vec<(Uuid, String)>> {
     ctx.require_any(&MANAGERS)?;
     let txn = ctx.read(db).await?;
-    let ids: Vec<Uuid> = membership::Entity::find()
-        .filter(membership::Column::TenantId.eq(ctx.tenant_id()))
-        .filter(membership::Column::Role.eq(Role::Trainer.as_str()))
-        .filter(membership::Column::Active.eq(true))
-        .all(&txn)
+    let out = members_with_roles(&txn, ctx.tenant_id(), &[Role::Trainer], None)
         .await?
         .into_iter()
-        .map(|m| m.user_id)
+        .map(|u| (u.id, u.full_name))
         .collect();
-    let names = names_of(&txn, &ids).await?;
     txn.commit().await?;
-    let mut out: Vec<(Uuid, String)> = names.into_iter().collect();
-    out.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(out)
 }
 

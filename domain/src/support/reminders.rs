@@ -12,12 +12,13 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::entity::consultation;
-use super::service::{cadences, overdue_pairs, region_staff};
+use super::service::{cadences, overdue_pairs};
 use super::standing;
 use crate::accounts::Role;
 use crate::accounts::entity::user;
 use crate::accounts::notifications::Topic;
 use crate::accounts::notifications::service::remind;
+use crate::accounts::service::members_with_roles;
 use crate::error::Result;
 use crate::jobs::{EmailMessage, TomorrowEvent};
 use crate::matching::entity::{group_mentor, pair, youth_group};
@@ -105,7 +106,8 @@ pub async fn protocol_overdue(
                 .filter_map(|id| names.get(id).map(|u| u.full_name.clone()))
                 .collect::<Vec<_>>()
                 .join(", ");
-            for c in region_staff(conn, t.id, l.region_id, &[Role::Coordinator]).await? {
+            for c in members_with_roles(conn, t.id, &[Role::Coordinator], Some(l.region_id)).await?
+            {
                 let message = EmailMessage::ProtocolOverdue {
                     tenant_name: t.name.clone(),
                     mentor_name: Some(mentor_name.clone()),

@@ -12,7 +12,8 @@ use uuid::Uuid;
 use super::entity::{concern, consultation, meeting};
 use super::*;
 use crate::accounts::Role;
-use crate::accounts::entity::{membership, user};
+use crate::accounts::entity::user;
+use crate::accounts::service::members_with_roles;
 use crate::error::{Error, Result};
 use crate::matching::entity::{child, pair};
 use crate::matching::pairs::{self, ACTIVE, FOLLOWERS};
@@ -303,7 +304,7 @@ pub async fn overdue_pairs(
 ) -> Result<Vec<OverduePair>> {
     let last = pairs::last_meetings(conn, tenant_id).await?;
     let cadences = cadences(conn, tenant_id, Cadence::Weekly).await?;
-    let mut out = Vec::new();
+    let mut late = Vec::new();
     for p in pair::Entity::find()
         .filter(pair::Column::TenantId.eq(tenant_id))
         .filter(pair::Column::Status.eq(ACTIVE))
@@ -317,23 +318,39 @@ pub async fn overdue_pairs(
         let last_meeting = last.get(&p.id).copied();
         if let Standing::Overdue { due, days } = standing(cadence, p.starts_on, last_meeting, today)
         {
-            let c = child::Entity::find_by_id(p.child_id).one(conn).await?;
-            let mentor = user::Entity::find_by_id(p.mentor_id).one(conn).await?;
-            out.push(OverduePair {
-                pair_id: p.id,
-                child_name: c
-                    .map(|c| format!("{} {}.", c.first_name, c.last_initial))
-                    .unwrap_or_default(),
-                mentor_id: p.mentor_id,
-                mentor_name: mentor.map(|u| u.full_name).unwrap_or_default(),
-                region_id: p.region_id,
-                programme_id: p.programme_id,
-                last_meeting,
-                due,
-                days_late: days,
-            });
+            late.push((p, last_meeting, due, days));
         }
     }
+    // The names of the late pairs' children and mentors, in two queries (not two per pair).
+    let children: std::collections::HashMap<Uuid, String> = child::Entity::find()
+        .filter(child::Column::TenantId.eq(tenant_id))
+        .filter(child::Column::Id.is_in(late.iter().map(|l| l.0.child_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, format!("{} {}.", c.first_name, c.last_initial)))
+        .collect();
+    let mentors: std::collections::HashMap<Uuid, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(late.iter().map(|l| l.0.mentor_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.full_name))
+        .collect();
+    let mut out: Vec<OverduePair> = late
+        .into_iter()
+        .map(|(p, last_meeting, due, days)| OverduePair {
+            pair_id: p.id,
+            child_name: children.get(&p.child_id).cloned().unwrap_or_default(),
+            mentor_id: p.mentor_id,
+            mentor_name: mentors.get(&p.mentor_id).cloned().unwrap_or_default(),
+            region_id: p.region_id,
+            programme_id: p.programme_id,
+            last_meeting,
+            due,
+            days_late: days,
+        })
+        .collect();
     out.sort_by(|a, b| {
         b.days_late
             .cmp(&a.days_late)
@@ -618,11 +635,11 @@ pub async fn raise_concern(
         .await?
         .map(|r| r.name)
         .unwrap_or_default();
-    for person in region_staff(
+    for person in members_with_roles(
         &txn,
         tid,
-        region_id,
         &[Role::Psychologist, Role::Coordinator],
+        Some(region_id),
     )
     .await?
     {
@@ -656,31 +673,6 @@ pub async fn raise_concern(
     let view = concern_view(&txn, &c).await?;
     txn.commit().await?;
     Ok(view)
-}
-
-/// Active members of a tenant holding one of `roles` whose scope covers `region_id`.
-pub(crate) async fn region_staff(
-    conn: &impl ConnectionTrait,
-    tenant_id: Uuid,
-    region_id: Uuid,
-    roles: &[Role],
-) -> Result<Vec<user::Model>> {
-    let mut ids: Vec<Uuid> = membership::Entity::find()
-        .filter(membership::Column::TenantId.eq(tenant_id))
-        .filter(membership::Column::Active.eq(true))
-        .filter(membership::Column::Role.is_in(roles.iter().map(|r| r.as_str())))
-        .all(conn)
-        .await?
-        .into_iter()
-        .filter(|m| m.region_id.is_none() || m.region_id == Some(region_id))
-        .map(|m| m.user_id)
-        .collect();
-    ids.sort();
-    ids.dedup();
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(conn)
-        .await?)
 }
 
 /// Records an action taken on an open concern; `resolve` closes it, which needs at least one

@@ -1,5 +1,8 @@
 //! The reports room: the reports page (ask for a report, watch it being made, download its
-//! PDF, CSV and XLSX) and the dashboard's charts of the same figures.
+//! PDF, CSV and XLSX) and the dashboard's charts of the same figures; funders' grants
+//! (`grants`).
+
+pub mod grants;
 
 use chrono::NaiveDate;
 use domain::reports::ReportView;
@@ -10,12 +13,24 @@ use leptos_router::hooks::use_params_map;
 use crate::errors::{AppError, ErrorNote, loaded};
 use crate::session::use_session;
 
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReportsData {
+    pub reports: Vec<ReportView>,
+    /// The organisation leads a network: the network report is offered.
+    pub network: bool,
+}
+
 #[server(endpoint = "reports_page")]
-pub async fn reports_page(slug: String) -> Result<Vec<ReportView>, AppError> {
+pub async fn reports_page(slug: String) -> Result<ReportsData, AppError> {
     use crate::server::{session, state, tenant_ctx};
+    use domain::reports::service;
     let s = session()?;
     let ctx = tenant_ctx(&s, &slug).await?;
-    Ok(domain::reports::service::list_reports(&state().db, &ctx).await?)
+    let db = &state().db;
+    Ok(ReportsData {
+        reports: service::list_reports(db, &ctx).await?,
+        network: service::leads_network(db, &ctx).await?,
+    })
 }
 
 /// Asks for a report of the period between the form's two dates.
@@ -25,6 +40,7 @@ pub async fn request_report(
     slug: String,
     from: String,
     to: String,
+    network: Option<String>,
 ) -> Result<(), AppError> {
     use crate::server::{session_for_change, state, tenant_ctx};
     let s = session_for_change(&csrf)?;
@@ -37,6 +53,7 @@ pub async fn request_report(
         from: date("from", &from)?,
         to: date("to", &to)?,
         locale: None,
+        network: network.is_some_and(|v| v == "on" || v == "true"),
     };
     domain::reports::service::request_report(&state().db, &ctx, &input).await?;
     leptos_axum::redirect(&format!("/t/{slug}/reports"));
@@ -65,7 +82,7 @@ pub fn ReportsPage() -> impl IntoView {
         let busy = data
             .get()
             .and_then(|r| r.ok())
-            .is_some_and(|list| list.iter().any(|r| !r.status.is_finished()));
+            .is_some_and(|d| d.reports.iter().any(|r| !r.status.is_finished()));
         if busy {
             set_timeout(
                 move || tick.update(|t| *t += 1),
@@ -84,7 +101,7 @@ pub fn ReportsPage() -> impl IntoView {
                 let form_slug = s.clone();
                 match loaded(data.await, l) {
                     Err(error_view) => error_view,
-                    Ok(list) => view! {
+                    Ok(ReportsData { reports: list, network }) => view! {
                         <section class="card">
                             <h1>{l.t("reports-title")}</h1>
                             <p class="muted">{l.t("reports-intro")}</p>
@@ -96,6 +113,9 @@ pub fn ReportsPage() -> impl IntoView {
                                     <input type="hidden" name="slug" value=form_slug/>
                                     <label>{l.t("reports-from")}<input type="date" name="from" value=from.to_string() required/></label>
                                     <label>{l.t("reports-to")}<input type="date" name="to" value=to.to_string() required/></label>
+                                    {network.then(|| view! {
+                                        <label class="check"><input type="checkbox" name="network" value="on" id="report-network"/>{l.t("reports-network")}</label>
+                                    })}
                                     <button type="submit">{l.t("reports-request")}</button>
                                 </div>
                             </ActionForm>

@@ -271,6 +271,29 @@ pub async fn decide_stage(
     Ok(())
 }
 
+/// Sets the open stage's appointment (the psychological test, the interview): the date and
+/// time where the organisation is, and the place.
+#[server(endpoint = "schedule_appointment")]
+pub async fn schedule_appointment(
+    csrf: String,
+    slug: String,
+    id: Uuid,
+    stage: String,
+    at: String,
+    place: String,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let at = chrono::NaiveDateTime::parse_from_str(at.trim(), "%Y-%m-%dT%H:%M")
+        .map_err(|_| AppError::Domain(domain::Error::invalid("at", "error-appointment-time")))?;
+    let input = domain::selection::AppointmentInput { at, place };
+    domain::selection::service::schedule_stage(&state().db, &ctx, id, stage_of(&stage)?, &input)
+        .await?;
+    leptos_axum::redirect(&format!("/t/{slug}/candidates/{id}?scheduled=1"));
+    Ok(())
+}
+
 /// A committee member's vote with its comment.
 #[server(endpoint = "vote_on_candidate")]
 pub async fn vote_on_candidate(

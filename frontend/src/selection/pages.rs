@@ -245,6 +245,7 @@ pub fn CandidatePage() -> impl IntoView {
     let data = Resource::new(move || (slug(), id()), |(s, i)| candidate_page(s, i));
     let open = ServerAction::<OpenStage>::new();
     let decide = ServerAction::<DecideStage>::new();
+    let schedule = ServerAction::<ScheduleAppointment>::new();
     let vote = ServerAction::<VoteOnCandidate>::new();
     let enrol = ServerAction::<EnrolInCohort>::new();
     let contract = ServerAction::<MakeContract>::new();
@@ -256,7 +257,7 @@ pub fn CandidatePage() -> impl IntoView {
                 let l = info.locale;
                 let (notice, upload_error) = {
                     let q = query.read_untracked();
-                    let notice = [("saved", "candidate-saved"), ("voted", "candidate-voted"), ("enrolled", "candidate-enrolled"), ("uploaded", "candidate-scan-uploaded"), ("signed", "candidate-signed")]
+                    let notice = [("saved", "candidate-saved"), ("voted", "candidate-voted"), ("enrolled", "candidate-enrolled"), ("uploaded", "candidate-scan-uploaded"), ("signed", "candidate-signed"), ("scheduled", "candidate-scheduled")]
                         .into_iter()
                         .find(|(k, _)| q.get(k).is_some())
                         .map(|(_, key)| l.t(key));
@@ -271,6 +272,7 @@ pub fn CandidatePage() -> impl IntoView {
                         let errors = view! {
                             {move || open.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                             {move || decide.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                            {move || schedule.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                             {move || vote.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                             {move || enrol.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                             {move || contract.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
@@ -285,6 +287,7 @@ pub fn CandidatePage() -> impl IntoView {
                             }
                         };
                         let open_record = v.records.iter().find(|r| r.status == StageStatus::Open).cloned();
+                        let appointment = open_record.clone().filter(|r| r.stage.is_appointment() && d.can_manage);
                         let may_decide = open_record.as_ref().is_some_and(|r| {
                             if r.stage.is_psychological() { d.is_psychologist } else { r.stage != StageKind::Contract && d.can_manage }
                         });
@@ -320,6 +323,22 @@ pub fn CandidatePage() -> impl IntoView {
                                     _ => None,
                                 }}
                             </section>
+                            {appointment.map(|r| view! {
+                                <section class="card" id="appointment">
+                                    <h2>{l.t("appointment-title")}": "{l.t(&r.stage.label_key())}</h2>
+                                    <p id="appointment-now">{match r.scheduled_local.clone() {
+                                        Some(w) => format!("{w} · {}", r.place.clone().unwrap_or_default()),
+                                        None => l.t("appointment-none"),
+                                    }}</p>
+                                    <form method="post" action=ScheduleAppointment::PATH class="form inline" id="appointment-form">
+                                        {hidden()}
+                                        <input type="hidden" name="stage" value=r.stage.as_str()/>
+                                        <label>{l.t("appointment-at")}<input type="datetime-local" name="at" required/></label>
+                                        <label>{l.t("appointment-place")}<input type="text" name="place" maxlength="200" required/></label>
+                                        <button type="submit">{l.t("appointment-save")}</button>
+                                    </form>
+                                </section>
+                            })}
                             {match (open_record, may_decide) {
                                 (Some(r), true) => Some(view! {
                                     <section class="card">
@@ -435,6 +454,9 @@ fn stage_item(l: Locale, stage: StageKind, rec: Option<StageRecord>) -> impl Int
                 {r.notes.clone().map(|n| view! { <p class="notes">{n}</p> })}
                 {r.notes_hidden.then(|| view! { <p class="muted">{l.t("candidate-notes-hidden")}</p> })}
                 {r.reason.clone().map(|x| view! { <p>{l.t("candidate-reason")}": "{x}</p> })}
+                {r.scheduled_local.clone().filter(|_| r.status == StageStatus::Open).map(|w| view! {
+                    <p class="appointment">{l.t("appointment-title")}": "{w}" · "{r.place.clone().unwrap_or_default()}</p>
+                })}
             })}
         </li>
     }

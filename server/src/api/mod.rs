@@ -142,6 +142,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(selection::get_candidate))
         .routes(routes!(selection::advance_stage))
         .routes(routes!(selection::record_stage_result))
+        .routes(routes!(selection::schedule_stage))
         .routes(routes!(selection::cast_vote))
         .routes(routes!(selection::list_cohorts, selection::create_cohort))
         .routes(routes!(selection::get_cohort))
@@ -176,6 +177,9 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reports::request_report, reports::list_reports))
         .routes(routes!(reports::get_report))
         .routes(routes!(reports::download_report))
+        .routes(routes!(reports::create_grant, reports::list_grants))
+        .routes(routes!(reports::get_grant_progress))
+        .routes(routes!(reports::request_funder_report))
         .routes(routes!(support::list_overdue_pairs))
         .routes(routes!(
             support::record_consultation,

@@ -1,15 +1,17 @@
-//! Reports through the API: asking for one, following its progress, fetching its files.
+//! Reports through the API: asking for one, following its progress, fetching its files; and
+//! funders' grants with their progress and funder reports.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use domain::reports::grants::{self, GrantInput, GrantProgress, GrantView};
 use domain::reports::service;
 use domain::reports::{ReportRequest, ReportView};
 use frontend::state::AppState;
 use uuid::Uuid;
 
-use super::{ApiActor, ApiJson};
+use super::{ApiActor, ApiJson, ApiQuery};
 use crate::errors::{ApiResult, ErrorBody};
 
 /// Asks for a report of any period up to a year (tenant admins). The worker makes it; follow
@@ -69,4 +71,86 @@ pub async fn download_report(
 ) -> ApiResult<Response> {
     let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(crate::reports::download(&state, &ctx, id, &format).await?)
+}
+
+/// Records a funder's grant: period, amount, the programmes and regions it pays for (none: all)
+/// and its targets, each a measured metric with the funder's wording (tenant admins).
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/grants", operation_id = "create_grant", tag = "reports",
+    security(("bearer" = [])), request_body = GrantInput, params(("tenant" = String, Path)),
+    responses((status = 201, body = GrantView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_grant(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+    ApiJson(body): ApiJson<GrantInput>,
+) -> ApiResult<(StatusCode, Json<GrantView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    let g = grants::service::create_grant(&state.db, &ctx, &body).await?;
+    Ok((StatusCode::CREATED, Json(g)))
+}
+
+/// The tenant's grants, the latest first (tenant admins).
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/grants", operation_id = "list_grants", tag = "reports",
+    security(("bearer" = [])), params(("tenant" = String, Path)),
+    responses((status = 200, body = Vec<GrantView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn list_grants(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Vec<GrantView>>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(grants::service::list_grants(&state.db, &ctx).await?))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ProgressQuery {
+    /// Count up to this day (default today; never past the grant's last day).
+    pub as_of: Option<chrono::NaiveDate>,
+}
+
+/// A grant's progress against each target: achieved so far (people under five withheld),
+/// the share of the target, and what a steady pace would have reached by now (tenant admins).
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/grants/{id}/progress", operation_id = "get_grant_progress", tag = "reports",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path), ProgressQuery),
+    responses((status = 200, body = GrantProgress), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn get_grant_progress(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    ApiQuery(q): ApiQuery<ProgressQuery>,
+) -> ApiResult<Json<GrantProgress>> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(
+        grants::service::get_grant_progress(&state.db, &ctx, id, q.as_of).await?,
+    ))
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunderReportRequest {
+    /// The report's language (default: the caller's).
+    #[serde(default)]
+    pub locale: Option<domain::Locale>,
+}
+
+/// Asks for a grant's funder report: its progress from the grant's first day to today as a
+/// PDF with a chart, a CSV and an XLSX, made by the worker (tenant admins). Follow it with
+/// `get_report`.
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/grants/{id}/report", operation_id = "request_funder_report", tag = "reports",
+    security(("bearer" = [])), request_body = FunderReportRequest, params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 202, body = ReportView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn request_funder_report(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id)): Path<(String, Uuid)>,
+    ApiJson(body): ApiJson<FunderReportRequest>,
+) -> ApiResult<(StatusCode, Json<ReportView>)> {
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    let r = service::request_funder_report(&state.db, &ctx, id, body.locale).await?;
+    Ok((StatusCode::ACCEPTED, Json(r)))
 }

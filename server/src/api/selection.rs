@@ -10,8 +10,8 @@ use domain::selection::contracts::{self, ContractInput, ContractView};
 use domain::selection::results::{self, Activated, Announcement};
 use domain::selection::service;
 use domain::selection::{
-    AttendanceInput, CandidateFilter, CandidateRow, CandidateView, CohortInput, CohortSummary,
-    CohortView, StageKind, StageResultInput, Vote,
+    AppointmentInput, AttendanceInput, CandidateFilter, CandidateRow, CandidateView, CohortInput,
+    CohortSummary, CohortView, StageKind, StageResultInput, Vote,
 };
 use frontend::state::AppState;
 use serde::Deserialize;
@@ -92,6 +92,27 @@ pub async fn record_stage_result(
     let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         service::record_stage_result(&state.db, &ctx, id, stage, &body).await?,
+    ))
+}
+
+/// Sets when and where the candidate comes for an open psychological test or interview (the
+/// organisation's local time); the candidate is e-mailed the invitation and reminded, with the
+/// region's psychologists, the day before. Coordinators of the region, admins.
+#[utoipa::path(post, path = "/api/v1/t/{tenant}/candidates/{id}/stages/{stage}/appointment", operation_id = "schedule_stage", tag = "selection",
+    security(("bearer" = [])), request_body = AppointmentInput,
+    params(("tenant" = String, Path), ("id" = Uuid, Path), ("stage" = StageKind, Path)),
+    responses((status = 200, body = CandidateView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn schedule_stage(
+    State(state): State<AppState>,
+    actor: ApiActor,
+    Path((tenant, id, stage)): Path<(String, Uuid, String)>,
+    ApiJson(body): ApiJson<AppointmentInput>,
+) -> ApiResult<Json<CandidateView>> {
+    let stage = StageKind::parse(&stage)?;
+    let ctx = actor.in_tenant(&state, &tenant).await?;
+    Ok(Json(
+        service::schedule_stage(&state.db, &ctx, id, stage, &body).await?,
     ))
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::Utc;
 use domain::db::{self, Scope};
 use domain::reports::service::{self, Work, storage_key};
-use domain::reports::{ReportFormat, figures};
+use domain::reports::{ReportFormat, ReportKind, figures, grants};
 use domain::storage::Storage;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -53,17 +53,38 @@ async fn make(
         anyhow::Ok(())
     };
     step(10).await?;
-    let figures = {
+    let l = w.locale;
+    // A network report presents the lead's and its partners' counts; a funder report its
+    // grant's progress; every other report the tenant's figures.
+    let (tables, title) = if w.kind == ReportKind::Network {
+        let n = service::network_figures(db, &w.tenant, w.period, l).await?;
+        (n.tables(l), l.t(w.kind.label_key()))
+    } else {
         let txn = db::read(db, Scope::Tenant(tid)).await?;
-        let f = figures::compute(&txn, &w.tenant, w.period, w.locale).await?;
+        let out = match w.grant_id {
+            Some(grant_id) => {
+                let g = grants::service::find(&txn, tid, grant_id).await?;
+                let p =
+                    grants::service::progress(&txn, &w.tenant, &g, w.period.last_day(), l).await?;
+                let title = format!(
+                    "{}: {} ({})",
+                    l.t(w.kind.label_key()),
+                    p.grant.title,
+                    p.grant.funder
+                );
+                (p.tables(l), title)
+            }
+            None => {
+                let f = figures::compute(&txn, &w.tenant, w.period, l).await?;
+                (f.tables(l), l.t(w.kind.label_key()))
+            }
+        };
         txn.commit().await?;
-        f
+        out
     };
     step(40).await?;
-    let l = w.locale;
-    let tables = figures.tables(l);
     let heading = render::Heading {
-        title: l.t(w.kind.label_key()),
+        title,
         tenant: w.tenant.name.clone(),
         period: format!("{}: {}", l.t("report-period"), w.period.label()),
         generated: format!(

@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use super::*;
 use crate::accounts::Role;
-use crate::accounts::entity::{membership, user};
+use crate::accounts::entity::user;
+use crate::accounts::service::members_with_roles;
 use crate::error::{Error, Result};
 use crate::matching::entity::{group_member, group_mentor, youth_group};
 use crate::matching::pairs::{ACTIVE, FOLLOWERS, MANAGERS};
@@ -301,23 +302,13 @@ async fn active_mentors(
     conn: &impl ConnectionTrait,
     ctx: &TenantCtx,
 ) -> Result<Vec<(Uuid, String)>> {
-    let ids: Vec<Uuid> = membership::Entity::find()
-        .filter(membership::Column::TenantId.eq(ctx.tenant_id()))
-        .filter(membership::Column::Role.eq(Role::Mentor.as_str()))
-        .filter(membership::Column::Active.eq(true))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .order_by_asc(user::Column::FullName)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.full_name))
-        .collect())
+    Ok(
+        members_with_roles(conn, ctx.tenant_id(), &[Role::Mentor], None)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.full_name))
+            .collect(),
+    )
 }
 
 /// An active mentor of the organisation is assigned to an active group (again, if they were
