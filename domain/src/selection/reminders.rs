@@ -94,10 +94,7 @@ pub async fn appointments_tomorrow(
     let tz = crate::recruitment::service::tz_of(t);
     let tomorrow = today + chrono::Days::new(1);
     let start = |d: NaiveDate| {
-        let midnight = d.and_hms_opt(0, 0, 0).unwrap_or_default();
-        chrono::TimeZone::from_local_datetime(&tz, &midnight)
-            .earliest()
-            .map(|x| x.with_timezone(&chrono::Utc))
+        crate::recruitment::service::tenant_local_to_utc(t, d.and_time(chrono::NaiveTime::MIN))
     };
     let (Some(from), Some(to)) = (start(tomorrow), start(tomorrow + chrono::Days::new(1))) else {
         return Ok(0);

@@ -579,9 +579,9 @@ pub async fn schedule_stage(
         return Err(Error::invalid("place", "error-appointment-place"));
     }
     let tz = crate::recruitment::service::tz_of(&ctx.tenant);
-    let at = chrono::TimeZone::from_local_datetime(&tz, &input.at)
-        .earliest()
-        .ok_or_else(|| Error::invalid("at", "error-appointment-time"))?;
+    let at = crate::recruitment::service::tenant_local_to_utc(&ctx.tenant, input.at)
+        .ok_or_else(|| Error::invalid("at", "error-appointment-time"))?
+        .with_timezone(&tz);
     if at.with_timezone(&Utc) <= Utc::now() {
         return Err(Error::invalid("at", "error-appointment-past"));
     }
