@@ -222,6 +222,57 @@ async fn a_candidates_page_shows_the_history_and_keeps_psychologists_notes_priva
     let p_html = p.get(&page).await.text().await.unwrap();
     assert!(p_html.contains("id=\"decide-stage\""));
 
+    // The interview's appointment from the page: a time that is not one, and one in the past,
+    // are refused in the page's language with nothing set; a good one is shown.
+    assert!(html.contains("id=\"appointment-form\""), "{html}");
+    let appoint = |at: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("slug", T.to_string()),
+            ("id", id.clone()),
+            ("stage", "interview".to_string()),
+            ("at", at.to_string()),
+            ("place", "Абая 10, каб. 3".to_string()),
+        ]
+    };
+    let yesterday = format!("{}T10:00", ustaz_tests::demo_today() - chrono::Days::new(1));
+    let tomorrow = ustaz_tests::demo_today() + chrono::Days::new(1);
+    for (at, message) in [
+        (
+            "31.02.2027 10:00",
+            "Укажите дату и время (день, месяц, год, часы и минуты).",
+        ),
+        (
+            "2027-02-31T10:00",
+            "Укажите дату и время (день, месяц, год, часы и минуты).",
+        ),
+        (
+            yesterday.as_str(),
+            "Назначить можно только на будущее время.",
+        ),
+    ] {
+        let fields = appoint(at);
+        let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (to, html) = submit(&c, &page, "/api/schedule_appointment", &borrowed).await;
+        assert!(to.contains("__err"), "{at}: {to}");
+        assert!(html.contains(message), "{at}: {html}");
+        assert!(
+            html.contains("Время ещё не назначено."),
+            "{at}: nothing set"
+        );
+    }
+    let fields = appoint(&format!("{tomorrow}T15:30"));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (to, html) = submit(&c, &page, "/api/schedule_appointment", &borrowed).await;
+    assert!(!to.contains("__err"), "{to}");
+    assert!(
+        html.contains(&format!(
+            "{} 15:30 · Абая 10, каб. 3",
+            tomorrow.format("%d.%m.%Y")
+        )),
+        "{html}"
+    );
+
     // Without the score: refused, said in the page's language; with it, recorded.
     let decide = |score: &'static str| {
         vec![

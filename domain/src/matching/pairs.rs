@@ -20,9 +20,10 @@ use crate::accounts::entity::{membership, user};
 use crate::error::{Error, Result};
 use crate::recruitment::entity::{application, document, programme};
 use crate::recruitment::service::{
-    StoredFile, UploadPlan, doc_view, insert_document, plan_for, retire_live, tenant_today,
+    StoredFile, UploadPlan, doc_view, insert_document, plan_for, programme_name, retire_live,
+    tenant_today,
 };
-use crate::recruitment::{Answers, Cadence, DocOwner, ProgrammeKind, Texts};
+use crate::recruitment::{Answers, Cadence, DocOwner, ProgrammeKind};
 use crate::selection::Outcome;
 use crate::support::entity::meeting;
 use crate::tenancy::audit;
@@ -478,12 +479,7 @@ async fn pair_views(
             mentor_name: mentor.map(|u| u.full_name).unwrap_or_default(),
             region_id: p.region_id,
             programme_name: prog
-                .map(|x| {
-                    serde_json::from_str::<Texts>(&x.names)
-                        .unwrap_or_default()
-                        .get(ctx.actor.locale)
-                        .to_string()
-                })
+                .map(|x| programme_name(x, ctx.actor.locale))
                 .unwrap_or_default(),
             starts_on: p.starts_on,
             ends_on: p.ends_on,

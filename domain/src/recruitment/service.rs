@@ -41,7 +41,7 @@ pub(crate) fn tz_of(t: &tenant::Model) -> chrono_tz::Tz {
 }
 
 /// The instant `time` on `date` in the tenant's time zone.
-fn local_instant(t: &tenant::Model, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+pub fn local_instant(t: &tenant::Model, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
     let tz = tz_of(t);
     let naive = date.and_time(time);
     tz.from_local_datetime(&naive)
@@ -50,7 +50,6 @@ fn local_instant(t: &tenant::Model, date: NaiveDate, time: NaiveTime) -> DateTim
         .with_timezone(&Utc)
 }
 
-/// Today's date where the tenant is.
 /// A wall-clock time in the organisation's time zone, as UTC (the earlier of two at a DST
 /// fold; `None` in a spring-forward gap).
 pub fn tenant_local_to_utc(
@@ -63,6 +62,7 @@ pub fn tenant_local_to_utc(
         .map(|d| d.with_timezone(&Utc))
 }
 
+/// Today's date where the tenant is.
 pub fn tenant_today(t: &tenant::Model) -> NaiveDate {
     Utc::now().with_timezone(&tz_of(t)).date_naive()
 }
@@ -83,6 +83,11 @@ fn local_date(t: &tenant::Model, at: DateTime<Utc>) -> NaiveDate {
 
 fn json<T: serde::de::DeserializeOwned + Default>(raw: &str) -> T {
     serde_json::from_str(raw).unwrap_or_default()
+}
+
+/// A programme's name in `l` (its names are stored per language).
+pub fn programme_name(p: &programme::Model, l: Locale) -> String {
+    json::<Texts>(&p.names).get(l).to_string()
 }
 
 fn rule_of(m: &required_document::Model) -> DocumentRule {
@@ -1470,7 +1475,7 @@ pub async fn review_queue(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Ve
                     .ok_or(Error::NotFound)?;
                 (
                     rules_of(&txn, p.id).await?,
-                    json::<Texts>(&p.names).get(ctx.actor.locale).to_string(),
+                    programme_name(&p, ctx.actor.locale),
                 )
             }
             None => (Vec::new(), String::new()),
@@ -1580,7 +1585,7 @@ pub async fn review_document(
                 to: applicant.email,
                 locale,
                 message: EmailMessage::DocumentRejected {
-                    programme_name: json::<Texts>(&p.names).get(locale).to_string(),
+                    programme_name: programme_name(&p, locale),
                     document: review_label(&rules, &d.doc_type, locale),
                     reason: reason.unwrap_or_default().to_string(),
                     path: format!("/t/{}/apply/{}", ctx.tenant.slug, p.slug),

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect, Statement, Value,
@@ -28,12 +28,7 @@ use crate::tenancy::entity::{region, tenant};
 /// Midnight at the start of `date` where the tenant is, as UTC (public for the benchmark, which
 /// sends the same statements).
 pub fn day_start(t: &tenant::Model, date: NaiveDate) -> DateTime<Utc> {
-    let tz = crate::recruitment::service::tz_of(t);
-    let naive = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-    tz.from_local_datetime(&naive)
-        .earliest()
-        .unwrap_or_else(|| tz.from_utc_datetime(&naive))
-        .with_timezone(&Utc)
+    crate::recruitment::service::local_instant(t, date, chrono::NaiveTime::MIN)
 }
 
 pub(crate) async fn query<T: FromQueryResult>(

@@ -452,7 +452,6 @@ pub async fn advance_stage(
         stage,
     )?;
     let record = insert_stage(&txn, &c, stage, Some(ctx.actor.user_id)).await?;
-    let app = refresh(&txn, &c).await?;
     audit::record(
         &txn,
         Some(ctx.tenant_id()),
@@ -463,17 +462,7 @@ pub async fn advance_stage(
         Some(serde_json::json!({ "application_id": c.app.id, "stage": stage.as_str() })),
     )
     .await?;
-    let view = candidate_view(
-        &txn,
-        ctx,
-        &Candidate {
-            app,
-            programme: c.programme,
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(view)
+    committed_view(txn, ctx, c).await
 }
 
 /// Records the result of an open stage: the decision, score, notes and reason, with the
@@ -533,7 +522,6 @@ pub async fn record_stage_result(
         }
     }
     decide(&txn, ctx.actor.user_id, record, checked).await?;
-    let app = refresh(&txn, &c).await?;
     audit::record(
         &txn,
         Some(ctx.tenant_id()),
@@ -544,17 +532,7 @@ pub async fn record_stage_result(
         Some(serde_json::json!({ "stage": stage.as_str(), "decision": decision.as_str() })),
     )
     .await?;
-    let view = candidate_view(
-        &txn,
-        ctx,
-        &Candidate {
-            app,
-            programme: c.programme,
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(view)
+    committed_view(txn, ctx, c).await
 }
 
 /// Sets when and where the candidate is expected for an open stage met in person (the
@@ -624,6 +602,16 @@ pub async fn schedule_stage(
         )
         .await?;
     }
+    committed_view(txn, ctx, c).await
+}
+
+/// The end of every change to a candidate's stages: their application's stage refreshed from
+/// the records, the view the staff see, and the change committed.
+async fn committed_view(
+    txn: sea_orm::DatabaseTransaction,
+    ctx: &TenantCtx,
+    c: Candidate,
+) -> Result<CandidateView> {
     let app = refresh(&txn, &c).await?;
     let view = candidate_view(
         &txn,

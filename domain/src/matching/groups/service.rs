@@ -19,8 +19,8 @@ use crate::error::{Error, Result};
 use crate::matching::entity::{group_member, group_mentor, youth_group};
 use crate::matching::pairs::{ACTIVE, FOLLOWERS, MANAGERS};
 use crate::recruitment::entity::{programme, programme_region};
-use crate::recruitment::service::tenant_today;
-use crate::recruitment::{Cadence, ProgrammeKind, Texts};
+use crate::recruitment::service::{programme_name, tenant_today};
+use crate::recruitment::{Cadence, ProgrammeKind};
 use crate::support::entity::group_session;
 use crate::tenancy::audit;
 use crate::tenancy::context::TenantCtx;
@@ -274,13 +274,7 @@ pub async fn group_programmes(
         .all(&txn)
         .await?
         .into_iter()
-        .map(|p| {
-            let name = serde_json::from_str::<Texts>(&p.names)
-                .unwrap_or_default()
-                .get(ctx.actor.locale)
-                .to_string();
-            (p.id, name)
-        })
+        .map(|p| (p.id, programme_name(&p, ctx.actor.locale)))
         .collect();
     txn.commit().await?;
     Ok(out)
@@ -516,12 +510,7 @@ async fn group_views(
             region_name: regions.get(&g.region_id).cloned().unwrap_or_default(),
             programme_id: g.programme_id,
             programme_name: prog
-                .map(|p| {
-                    serde_json::from_str::<Texts>(&p.names)
-                        .unwrap_or_default()
-                        .get(ctx.actor.locale)
-                        .to_string()
-                })
+                .map(|p| programme_name(p, ctx.actor.locale))
                 .unwrap_or_default(),
             started_on: g.started_on,
             standing: (g.status == ACTIVE)

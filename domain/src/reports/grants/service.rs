@@ -18,9 +18,8 @@ use crate::accounts::Role;
 use crate::accounts::entity::membership;
 use crate::error::{Error, Result};
 use crate::i18n::Locale;
-use crate::recruitment::Texts;
 use crate::recruitment::entity::programme;
-use crate::recruitment::service::tenant_today;
+use crate::recruitment::service::{programme_name, tenant_today};
 use crate::reports::entity::{grant, grant_target};
 use crate::reports::figures::{day_start, query};
 use crate::tenancy::context::TenantCtx;
@@ -34,71 +33,85 @@ pub async fn grant_options(
 ) -> Result<(Vec<Named>, Vec<Named>)> {
     ctx.require_admin()?;
     let txn = ctx.read(db).await?;
-    let programmes = programme_names(&txn, ctx.tenant_id(), ctx.actor.locale).await?;
-    let regions = region_names(&txn, ctx.tenant_id()).await?;
+    let names = Names::load(&txn, ctx.tenant_id(), ctx.actor.locale).await?;
     txn.commit().await?;
-    Ok((programmes, regions))
+    Ok((names.programmes, names.regions))
 }
 
-async fn programme_names(
-    conn: &impl ConnectionTrait,
-    tenant_id: Uuid,
-    l: Locale,
-) -> Result<Vec<Named>> {
-    Ok(programme::Entity::find()
-        .filter(programme::Column::TenantId.eq(tenant_id))
-        .order_by_desc(programme::Column::OpensAt)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|p| Named {
-            id: p.id,
-            name: serde_json::from_str::<Texts>(&p.names)
-                .unwrap_or_default()
-                .get(l)
-                .to_string(),
-        })
-        .collect())
+/// The tenant's programme and region names, read once for any number of grants.
+struct Names {
+    programmes: Vec<Named>,
+    regions: Vec<Named>,
 }
 
-async fn region_names(conn: &impl ConnectionTrait, tenant_id: Uuid) -> Result<Vec<Named>> {
-    Ok(region::Entity::find()
-        .filter(region::Column::TenantId.eq(tenant_id))
-        .order_by_asc(region::Column::Name)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| Named {
-            id: r.id,
-            name: r.name,
+impl Names {
+    async fn load(conn: &impl ConnectionTrait, tenant_id: Uuid, l: Locale) -> Result<Self> {
+        let programmes = programme::Entity::find()
+            .filter(programme::Column::TenantId.eq(tenant_id))
+            .order_by_desc(programme::Column::OpensAt)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|p| Named {
+                id: p.id,
+                name: programme_name(&p, l),
+            })
+            .collect();
+        let regions = region::Entity::find()
+            .filter(region::Column::TenantId.eq(tenant_id))
+            .order_by_asc(region::Column::Name)
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| Named {
+                id: r.id,
+                name: r.name,
+            })
+            .collect();
+        Ok(Self {
+            programmes,
+            regions,
         })
-        .collect())
+    }
 }
 
 fn ids(json: &str) -> Vec<Uuid> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
-async fn view(conn: &impl ConnectionTrait, g: &grant::Model, l: Locale) -> Result<GrantView> {
-    let targets = grant_target::Entity::find()
-        .filter(grant_target::Column::TenantId.eq(g.tenant_id))
-        .filter(grant_target::Column::GrantId.eq(g.id))
+/// The targets of these grants, in their order, by grant (one query).
+async fn targets_of(
+    conn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    grants: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<TargetView>>> {
+    let mut out: HashMap<Uuid, Vec<TargetView>> = HashMap::new();
+    for t in grant_target::Entity::find()
+        .filter(grant_target::Column::TenantId.eq(tenant_id))
+        .filter(grant_target::Column::GrantId.is_in(grants.iter().copied()))
         .order_by_asc(grant_target::Column::Position)
         .all(conn)
         .await?
-        .into_iter()
-        .filter_map(|t| {
-            Some(TargetView {
-                metric: GrantMetric::parse(&t.metric)?,
+    {
+        if let Some(metric) = GrantMetric::parse(&t.metric) {
+            out.entry(t.grant_id).or_default().push(TargetView {
+                metric,
                 target: t.target.max(0) as u64,
                 note: t.note,
-            })
-        })
-        .collect();
-    let pick = |all: Vec<Named>, wanted: Vec<Uuid>| -> Vec<Named> {
-        all.into_iter().filter(|n| wanted.contains(&n.id)).collect()
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn view(g: &grant::Model, names: &Names, targets: Vec<TargetView>) -> GrantView {
+    let pick = |all: &[Named], wanted: Vec<Uuid>| -> Vec<Named> {
+        all.iter()
+            .filter(|n| wanted.contains(&n.id))
+            .cloned()
+            .collect()
     };
-    Ok(GrantView {
+    GrantView {
         id: g.id,
         funder: g.funder.clone(),
         title: g.title.clone(),
@@ -106,13 +119,16 @@ async fn view(conn: &impl ConnectionTrait, g: &grant::Model, l: Locale) -> Resul
         ends_on: g.ends_on,
         amount: g.amount,
         currency: g.currency.clone(),
-        programmes: pick(
-            programme_names(conn, g.tenant_id, l).await?,
-            ids(&g.programme_ids),
-        ),
-        regions: pick(region_names(conn, g.tenant_id).await?, ids(&g.region_ids)),
+        programmes: pick(&names.programmes, ids(&g.programme_ids)),
+        regions: pick(&names.regions, ids(&g.region_ids)),
         targets,
-    })
+    }
+}
+
+async fn view_one(conn: &impl ConnectionTrait, g: &grant::Model, l: Locale) -> Result<GrantView> {
+    let names = Names::load(conn, g.tenant_id, l).await?;
+    let mut targets = targets_of(conn, g.tenant_id, &[g.id]).await?;
+    Ok(view(g, &names, targets.remove(&g.id).unwrap_or_default()))
 }
 
 /// Records a funder's grant with its targets (tenant admins). Its programmes and regions must
@@ -143,7 +159,9 @@ pub async fn create_grant(
             "error-grant-programme-unknown",
         ));
     }
-    let known_regions: HashSet<Uuid> = region_names(&txn, tid)
+    let known_regions: HashSet<Uuid> = region::Entity::find()
+        .filter(region::Column::TenantId.eq(tid))
+        .all(&txn)
         .await?
         .into_iter()
         .map(|r| r.id)
@@ -190,7 +208,7 @@ pub async fn create_grant(
         None,
     )
     .await?;
-    let out = view(&txn, &g, ctx.actor.locale).await?;
+    let out = view_one(&txn, &g, ctx.actor.locale).await?;
     txn.commit().await?;
     Ok(out)
 }
@@ -205,11 +223,14 @@ pub async fn list_grants(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec
         .order_by_desc(grant::Column::Id)
         .all(&txn)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for g in &rows {
-        out.push(view(&txn, g, ctx.actor.locale).await?);
-    }
+    let names = Names::load(&txn, ctx.tenant_id(), ctx.actor.locale).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|g| g.id).collect();
+    let mut targets = targets_of(&txn, ctx.tenant_id(), &ids).await?;
     txn.commit().await?;
+    let out = rows
+        .iter()
+        .map(|g| view(g, &names, targets.remove(&g.id).unwrap_or_default()))
+        .collect();
     Ok(out)
 }
 
@@ -253,7 +274,7 @@ pub async fn progress(
     day: NaiveDate,
     l: Locale,
 ) -> Result<GrantProgress> {
-    let grant = view(conn, g, l).await?;
+    let grant = view_one(conn, g, l).await?;
     let scope = Scope {
         programmes: ids(&g.programme_ids),
         regions: ids(&g.region_ids),
