@@ -15,6 +15,7 @@ mod m20261128_000001_notifications;
 mod m20261129_000001_reports;
 mod m20261130_000001_grants;
 mod m20261130_000002_appointments;
+mod m20261201_000001_report_indexes;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_reports::Migration),
             Box::new(m20261130_000001_grants::Migration),
             Box::new(m20261130_000002_appointments::Migration),
+            Box::new(m20261201_000001_report_indexes::Migration),
         ]
     }
 }
