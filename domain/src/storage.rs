@@ -101,6 +101,9 @@ pub enum PutError {
     /// The client's stream failed (disconnect, malformed multipart, …).
     #[error("upload interrupted: {0}")]
     Body(String),
+    /// The body was longer or shorter than the length the client declared.
+    #[error("the file is not the {declared} bytes declared")]
+    SizeMismatch { declared: u64 },
     #[error("storage failed: {0}")]
     Storage(String),
 }
@@ -172,6 +175,48 @@ impl Storage {
                 put_s3(client, bucket, key, content_type, body, max_bytes).await
             }
         }
+    }
+
+    /// Streams a body whose length the client declared (`size`) into object `key`. On S3 it goes
+    /// up as one PutObject sent while the body is still arriving: no parts to hold in memory and
+    /// no multipart completion (which s3s-fs, for one, pays for with a second copy of the file).
+    /// The local backend stores it as `put_stream` does. A declared size over `max_bytes` is
+    /// refused before a byte is read; a body longer or shorter than declared is refused
+    /// (`PutError::SizeMismatch`) as soon as that is known, and nothing remains.
+    pub async fn put_sized<S, E>(
+        &self,
+        key: &str,
+        content_type: &str,
+        body: S,
+        size: u64,
+        max_bytes: u64,
+    ) -> Result<Stored, PutError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + Unpin,
+        E: Display,
+    {
+        check_key(key).map_err(PutError::Storage)?;
+        if size > max_bytes {
+            return Err(PutError::TooLarge { limit: max_bytes });
+        }
+        if size == 0 {
+            return Err(PutError::Empty);
+        }
+        let body = ExactSize {
+            inner: body,
+            left: size,
+            failed: false,
+        };
+        let stored = match self {
+            Storage::Local { root } => put_local(root, key, body, size).await,
+            Storage::S3 { client, bucket } => {
+                put_s3_sized(client, bucket, key, content_type, body, size).await
+            }
+        };
+        stored.map_err(|e| match e {
+            PutError::Body(m) if m == SIZE_MISMATCH => PutError::SizeMismatch { declared: size },
+            other => other,
+        })
     }
 
     /// Stores a small, already complete object (previews, thumbnails), atomically.
@@ -595,6 +640,46 @@ where
     }
 }
 
+/// The error `ExactSize` fails a body with.
+const SIZE_MISMATCH: &str = "body length differs from the declared length";
+
+/// Passes a body of declared length through, failing it (instead of ending it) as soon as it
+/// turns out longer or shorter, so every backend's error path discards what it stored.
+struct ExactSize<S> {
+    inner: S,
+    left: u64,
+    failed: bool,
+}
+
+impl<S, E> Stream for ExactSize<S>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: Display,
+{
+    type Item = Result<Bytes, String>;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::{Poll, ready};
+        if self.failed {
+            return Poll::Ready(None);
+        }
+        let error = match ready!(self.inner.poll_next_unpin(cx)) {
+            Some(Ok(chunk)) if chunk.len() as u64 <= self.left => {
+                self.left -= chunk.len() as u64;
+                return Poll::Ready(Some(Ok(chunk)));
+            }
+            None if self.left == 0 => return Poll::Ready(None),
+            Some(Ok(_)) | None => SIZE_MISMATCH.to_string(),
+            Some(Err(e)) => e.to_string(),
+        };
+        self.failed = true;
+        Poll::Ready(Some(Err(error)))
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Local backend
 
@@ -894,6 +979,124 @@ where
     }
 }
 
+/// How many chunks of a sized upload may wait between the client and S3.
+const SIZED_QUEUE: usize = 8;
+
+/// One PutObject of known length, its body fed from `body` while it is being sent, so receiving
+/// and sending overlap and only a few chunks are held at a time.
+async fn put_s3_sized<S, E>(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    content_type: &str,
+    mut body: S,
+    size: u64,
+) -> Result<Stored, PutError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: Display,
+{
+    let length = i64::try_from(size).map_err(|_| PutError::TooLarge {
+        limit: i64::MAX as u64,
+    })?;
+    let (tx, rx) = tokio::sync::mpsc::channel(SIZED_QUEUE);
+    let request = client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type(content_type)
+        .content_length(length)
+        .body(ByteStream::from_body_1_x(ChannelBody { rx, size }))
+        .send();
+    let mut upload = Spawned(tokio::spawn(request));
+    let mut tally = Tally::new(size);
+    let fed: Result<bool, PutError> = async {
+        while let Some(chunk) = next_chunk(&mut body).await? {
+            tally.add(&chunk)?;
+            let last = tally.size == size;
+            if last {
+                // The last bytes wait until the body is known to end here: with every declared
+                // byte sent, S3 keeps the object, and a longer body could no longer be refused.
+                // (`ExactSize` fails a body with more; only empty chunks pass.)
+                while next_chunk(&mut body).await?.is_some() {}
+            }
+            if tx.send(Ok(chunk)).await.is_err() {
+                // The request ended before its body (S3 refused or failed): its error is below.
+                return Ok(false);
+            }
+            if last {
+                break;
+            }
+        }
+        Ok(true)
+    }
+    .await;
+    match fed {
+        Ok(complete) => {
+            drop(tx);
+            upload
+                .finish()
+                .await?
+                .map_err(|e| PutError::Storage(s3_message(e)))?;
+            if !complete {
+                return Err(PutError::Storage(
+                    "the storage request ended before the upload".into(),
+                ));
+            }
+            Ok(tally.finish())
+        }
+        Err(e) => {
+            // Fail the request's body, so S3 never sees a whole object, and wait for its end.
+            let _ = tx.send(Err(io::Error::other("upload refused"))).await;
+            drop(tx);
+            let _ = upload.finish().await;
+            Err(e)
+        }
+    }
+}
+
+/// A request body fed through a channel by the task that reads the client's upload.
+struct ChannelBody {
+    rx: tokio::sync::mpsc::Receiver<Result<Bytes, io::Error>>,
+    size: u64,
+}
+
+impl http_body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, io::Error>>> {
+        self.rx
+            .poll_recv(cx)
+            .map(|item| item.map(|r| r.map(http_body::Frame::data)))
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.size)
+    }
+}
+
+/// A storage request on its own task. Dropped unfinished (an error, or the upload cancelled
+/// because the client went away), it cancels the request.
+struct Spawned<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Spawned<T> {
+    async fn finish(&mut self) -> Result<T, PutError> {
+        (&mut self.0)
+            .await
+            .map_err(|e| PutError::Storage(format!("storage task failed: {e}")))
+    }
+}
+
+impl<T> Drop for Spawned<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Uploads `buf` and the rest of `body` as parts, then completes the upload.
 ///
 /// One part is in flight while the next is read from the body, so the upload runs at the
@@ -945,7 +1148,7 @@ where
             .body(ByteStream::from(data));
         in_flight = Some(PartUpload {
             number,
-            task: tokio::spawn(request.send()),
+            task: Spawned(tokio::spawn(request.send())),
         });
     }
     client
@@ -964,11 +1167,10 @@ where
     Ok(())
 }
 
-/// A part being uploaded on its own task. Dropped unfinished (an error or a cancelled upload),
-/// it cancels the request, so nothing more is written after the multipart upload is aborted.
+/// A part being uploaded on its own task (cancelled if dropped unfinished).
 struct PartUpload {
     number: i32,
-    task: tokio::task::JoinHandle<
+    task: Spawned<
         Result<
             aws_sdk_s3::operation::upload_part::UploadPartOutput,
             SdkError<aws_sdk_s3::operation::upload_part::UploadPartError, HttpResponse>,
@@ -978,20 +1180,15 @@ struct PartUpload {
 
 impl PartUpload {
     async fn finish(mut self) -> Result<CompletedPart, PutError> {
-        let out = (&mut self.task)
-            .await
-            .map_err(|e| PutError::Storage(format!("part upload task failed: {e}")))?
+        let out = self
+            .task
+            .finish()
+            .await?
             .map_err(|e| PutError::Storage(s3_message(e)))?;
         Ok(CompletedPart::builder()
             .part_number(self.number)
             .set_e_tag(out.e_tag().map(str::to_owned))
             .build())
-    }
-}
-
-impl Drop for PartUpload {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 
@@ -1420,6 +1617,88 @@ mod tests {
         assert_eq!(fx.unfinished_uploads().await, 0);
     }
 
+    /// `put_sized`: the declared length is held to, before and while reading.
+    async fn check_sized(fx: &Fixture) {
+        let storage = fx.storage();
+        let body = data(20 * MIB, 6);
+        let first = key();
+        let (stream, pulled, total) = chunked(&body, None);
+        let stored = storage
+            .put_sized(
+                &first,
+                "application/pdf",
+                stream,
+                body.len() as u64,
+                25 * MIB as u64,
+            )
+            .await
+            .unwrap();
+        assert_eq!(pulled.load(Ordering::SeqCst), total);
+        assert_eq!(stored.size, body.len() as u64);
+        assert_eq!(stored.sha256, sha(&body));
+        assert_eq!(stored.head, body[..HEAD_LEN]);
+        assert_eq!(
+            storage.get_bytes(&first, 20 * MIB as u64).await.unwrap(),
+            body
+        );
+
+        // Longer than declared: stopped at the chunk that passes it; shorter: refused at the end.
+        for (len, declared) in [(3 * MIB, 2 * MIB), (2 * MIB, 3 * MIB)] {
+            let body = data(len, 7);
+            let key = key();
+            let (stream, pulled, _) = chunked(&body, None);
+            let err = storage
+                .put_sized(
+                    &key,
+                    "application/pdf",
+                    stream,
+                    declared as u64,
+                    25 * MIB as u64,
+                )
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, PutError::SizeMismatch { declared: d } if d == declared as u64),
+                "{len} for {declared}: {err}"
+            );
+            assert_eq!(
+                pulled.load(Ordering::SeqCst),
+                len.min(declared) / CHUNK + usize::from(len > declared)
+            );
+            assert!(!storage.exists(&key).await.unwrap());
+        }
+
+        // A declared size over the limit, or nothing, is refused before a byte is read.
+        for (declared, limit) in [(2 * MIB as u64, MIB as u64), (0, MIB as u64)] {
+            let (stream, pulled, _) = chunked(&body, None);
+            let err = storage
+                .put_sized(&key(), "application/pdf", stream, declared, limit)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, PutError::TooLarge { .. } | PutError::Empty),
+                "{err}"
+            );
+            assert_eq!(pulled.load(Ordering::SeqCst), 0);
+        }
+
+        // The client's stream failing half-way leaves nothing.
+        let key = key();
+        let (stream, _, _) = chunked(&body, Some(300));
+        let err = storage
+            .put_sized(&key, "application/pdf", stream, body.len() as u64, u64::MAX)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, PutError::Body(m) if m.contains("connection reset")),
+            "{err}"
+        );
+        assert!(!storage.exists(&key).await.unwrap());
+        assert_eq!(fx.unfinished_uploads().await, 0);
+        let tenant = key.split('/').take(2).collect::<Vec<_>>().join("/") + "/";
+        assert!(storage.list(&tenant).await.unwrap().is_empty());
+    }
+
     async fn check_bad_keys(fx: &Fixture) {
         let storage = fx.storage();
         let bad = [
@@ -1497,6 +1776,11 @@ mod tests {
     #[tokio::test]
     async fn local_empty() {
         check_empty(&Fixture::local()).await;
+    }
+
+    #[tokio::test]
+    async fn local_sized() {
+        check_sized(&Fixture::local()).await;
     }
 
     #[tokio::test]
@@ -1579,6 +1863,13 @@ mod tests {
     async fn s3_empty() {
         if let Some(fx) = Fixture::s3().await {
             check_empty(&fx).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn s3_sized() {
+        if let Some(fx) = Fixture::s3().await {
+            check_sized(&fx).await;
         }
     }
 

@@ -70,6 +70,7 @@ pub async fn store_with<T>(
     state: &AppState,
     plan: &UploadPlan,
     field: Field<'_>,
+    upload_length: Option<u64>,
     record: impl AsyncFnOnce(StoredFile) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let original_name = field.file_name().unwrap_or("document").to_string();
@@ -77,21 +78,29 @@ pub async fn store_with<T>(
         .content_type()
         .unwrap_or("application/octet-stream")
         .to_string();
-    let stored = state
-        .storage
-        .put_stream(
-            &plan.storage_key,
-            &declared_type,
-            Box::pin(field),
-            plan.rule.max_bytes,
-        )
-        .await
-        .map_err(|e| match e {
-            PutError::TooLarge { limit } => Error::TooLarge { limit },
-            PutError::Empty => Error::invalid("file", "error-file-empty"),
-            PutError::Body(_) => Error::invalid("file", "error-upload-interrupted"),
-            PutError::Storage(msg) => internal("storage", &msg),
-        })?;
+    let key = &plan.storage_key;
+    let limit = plan.rule.max_bytes;
+    let stored = match upload_length {
+        Some(size) => {
+            state
+                .storage
+                .put_sized(key, &declared_type, Box::pin(field), size, limit)
+                .await
+        }
+        None => {
+            state
+                .storage
+                .put_stream(key, &declared_type, Box::pin(field), limit)
+                .await
+        }
+    }
+    .map_err(|e| match e {
+        PutError::TooLarge { limit } => Error::TooLarge { limit },
+        PutError::Empty => Error::invalid("file", "error-file-empty"),
+        PutError::Body(_) => Error::invalid("file", "error-upload-interrupted"),
+        PutError::SizeMismatch { .. } => Error::invalid("file", "error-upload-length-differs"),
+        PutError::Storage(msg) => internal("storage", &msg),
+    })?;
     let detected = worker::recruitment::verify::sniff(&stored.head);
     let name = domain::recruitment::display_name(&original_name);
     let recorded = match check_file_type(&plan.rule, &name, detected) {
@@ -121,9 +130,6 @@ fn internal(what: &str, msg: &str) -> Error {
     Error::Internal { reference }
 }
 
-/// Reads the multipart body up to the `file` field, collecting the small fields before it
-/// (CSRF token, document code, date). A macro, not a function: the field borrows the body,
-/// and returning that borrow from a loop is beyond today's borrow checker.
 /// Streams `field` under an upload plan another room made (a contract's scan, a consent, a
 /// permission, a protocol's attachment): a declared body already over the limit is refused
 /// before a byte is read, then `record` writes the row; a refused file leaves nothing.
@@ -143,9 +149,42 @@ pub(crate) async fn store_planned<T>(
             limit: plan.rule.max_bytes,
         });
     }
-    store_with(state, plan, field, record).await
+    store_with(state, plan, field, upload_length(headers)?, record).await
 }
 
+/// The file's size in bytes as the client declares it in the `Upload-Length` header (the
+/// page's script always does; API clients may). With it the file goes to storage in one
+/// request while it arrives; a file of another size is refused.
+pub(crate) fn upload_length(headers: &HeaderMap) -> Result<Option<u64>, Error> {
+    let Some(value) = headers.get(UPLOAD_LENGTH) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Some)
+        .ok_or_else(|| Error::invalid("upload-length", "error-upload-length"))
+}
+
+/// The request header with the file's declared size.
+pub const UPLOAD_LENGTH: &str = "upload-length";
+
+/// The upload routes' optional header, for the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct UploadHeaders {
+    /// The file's size in bytes, if the client knows it. The server then streams the file to
+    /// storage in one request while it arrives (faster than in parts); a file of another size
+    /// is refused (422) and nothing is kept.
+    #[param(rename = "Upload-Length")]
+    upload_length: Option<u64>,
+}
+
+/// Reads the multipart body up to the `file` field, collecting the small fields before it
+/// (CSRF token, document code, date). A macro, not a function: the field borrows the body,
+/// and returning that borrow from a loop is beyond today's borrow checker.
 macro_rules! next_file {
     ($multipart:expr, $fields:expr) => {
         loop {

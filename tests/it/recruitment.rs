@@ -1018,7 +1018,61 @@ async fn uploads_stream_to_a_real_s3_server_and_refusals_leave_nothing_there() {
         .await
         .unwrap();
     assert_eq!(res.status(), 413);
+
+    // With its length declared (Upload-Length) a file goes up as one PutObject while it
+    // arrives; a length that is not a number, one over the limit, and one the file does not
+    // have are refused with their reasons and leave nothing.
+    let declared = |bytes: Vec<u8>, length: String| {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name("declared.pdf")
+            .mime_str("application/pdf")
+            .unwrap();
+        api.client
+            .post(format!(
+                "{}{}",
+                api.base,
+                upload_path(&id, "education", None)
+            ))
+            .bearer_auth(api.token.as_ref().unwrap())
+            .header("Upload-Length", length)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+    };
+    let pdf = fixtures::pdf(3);
+    for (length, status, error) in [
+        ("12 bytes".to_string(), 422, "error-upload-length"),
+        (
+            (pdf.len() - 1).to_string(),
+            422,
+            "error-upload-length-differs",
+        ),
+        (
+            (pdf.len() + 1).to_string(),
+            422,
+            "error-upload-length-differs",
+        ),
+        ((200 * 1024 * 1024).to_string(), 413, "error-file-too-large"),
+    ] {
+        let res = declared(pdf.clone(), length.clone()).await.unwrap();
+        assert_eq!(res.status(), status, "{length}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], error, "{length}: {body}");
+    }
+    let res = declared(pdf.clone(), pdf.len().to_string()).await.unwrap();
+    assert_eq!(res.status(), 201);
+    let sized: Value = res.json().await.unwrap();
+    assert_eq!(sized["size_bytes"], pdf.len() as u64, "{sized}");
+    let checked = api.checked_document(T, sized["id"].as_str().unwrap()).await;
+    assert_eq!(checked["status"], "auto_passed", "{checked}");
+
     let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
+    let file = coordinator
+        .get(&format!(
+            "/api/v1/t/{T}/documents/{}/file",
+            sized["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(file.bytes().await.unwrap().to_vec(), pdf);
     let file = coordinator
         .get(&format!(
             "/api/v1/t/{T}/documents/{}/file",
@@ -1026,8 +1080,8 @@ async fn uploads_stream_to_a_real_s3_server_and_refusals_leave_nothing_there() {
         ))
         .await;
     assert_eq!(file.bytes().await.unwrap().to_vec(), fixtures::pdf(2));
-    // Only the accepted document is on the server: no object and no unfinished upload of the
-    // refused one.
+    // Only the two accepted documents are on the server: no object and no unfinished upload of
+    // the refused ones.
     let files: Vec<String> = s3
         .files()
         .into_iter()
@@ -1035,7 +1089,7 @@ async fn uploads_stream_to_a_real_s3_server_and_refusals_leave_nothing_there() {
         .collect();
     assert_eq!(
         files.iter().filter(|f| f.contains("documents")).count(),
-        1,
+        2,
         "{files:?}"
     );
     assert!(!files.iter().any(|f| f.contains(".upload")), "{files:?}");

@@ -334,8 +334,8 @@ pub async fn review_document(
 }
 
 /// Progress bars for uploads, added to the page once. A form with `data-upload` is sent with
-/// XMLHttpRequest so its progress can be shown; the server answers JSON to requests carrying
-/// the CSRF header. Without this script the same form posts normally and the page reloads.
+/// XMLHttpRequest so its progress can be shown, with the file's size in `Upload-Length`; the
+/// server answers JSON to requests carrying the CSRF header. Without this script the same form posts normally and the page reloads.
 pub const UPLOAD_SCRIPT: &str = r#"
 document.addEventListener('submit', function (ev) {
   var f = ev.target;
@@ -350,6 +350,8 @@ document.addEventListener('submit', function (ev) {
   xhr.open('POST', f.action);
   xhr.setRequestHeader('x-csrf-token', f.querySelector('[name=csrf]').value);
   xhr.setRequestHeader('Accept', 'application/json');
+  // The file's size: the server then streams it to storage in one request as it arrives.
+  if (input.files.length === 1) xhr.setRequestHeader('Upload-Length', String(input.files[0].size));
   bar.hidden = false; bar.value = 0; out.classList.remove('error'); button.disabled = true;
   xhr.upload.onprogress = function (e) {
     if (!e.lengthComputable) return;

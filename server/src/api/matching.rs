@@ -210,7 +210,7 @@ pub async fn grant_guest_visits(
 /// coordinators of the child's region, admins). It replaces the previous consent file and
 /// goes through the same checks and verification job as applicants' documents.
 #[utoipa::path(post, path = "/api/v1/t/{tenant}/children/{id}/consent", operation_id = "upload_consent", tag = "matching",
-    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path), crate::recruitment::UploadHeaders),
     request_body(content_type = "multipart/form-data", description = "field `file`"),
     responses((status = 201, body = DocumentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
@@ -232,7 +232,7 @@ pub async fn upload_consent(
 /// Uploads the signed permission of a grant of guest visits (multipart field `file`: PDF,
 /// JPEG or PNG, up to 20 MB; coordinators of the pair's region, admins; the pair active).
 #[utoipa::path(post, path = "/api/v1/t/{tenant}/guest-visits/{id}/permission", operation_id = "upload_guest_permission", tag = "matching",
-    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path), crate::recruitment::UploadHeaders),
     request_body(content_type = "multipart/form-data", description = "field `file`"),
     responses((status = 201, body = GuestVisitsView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),

@@ -290,7 +290,7 @@ pub struct UploadForm {
 /// document's size limit (refused as soon as it is known), 415 when the bytes are not an
 /// accepted type or do not match the name, 409 when the slot is full, 422 for other reasons.
 #[utoipa::path(post, path = "/api/v1/t/{tenant}/applications/{id}/documents", operation_id = "upload_document", tag = "recruitment",
-    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path), UploadParams),
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path), UploadParams, crate::recruitment::UploadHeaders),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, body = DocumentView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),

@@ -318,7 +318,7 @@ pub async fn get_contract(
 /// Uploads the signed contract's scan (multipart field `file`: PDF, JPEG or PNG, up to 20 MB),
 /// through the same checks and verification job as applicants' documents.
 #[utoipa::path(post, path = "/api/v1/t/{tenant}/contracts/{id}/scan", operation_id = "upload_contract_scan", tag = "selection",
-    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path), crate::recruitment::UploadHeaders),
     request_body(content_type = "multipart/form-data", description = "field `file`"),
     responses((status = 201, body = ContractView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),

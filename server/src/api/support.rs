@@ -19,7 +19,7 @@ use crate::errors::{ApiResult, ErrorBody};
 /// The mentor attaches a file to their open protocol (multipart field `file`: PDF, JPEG or PNG,
 /// up to 20 MB, at most 5 per protocol). Photos lose their metadata in the worker's check.
 #[utoipa::path(post, path = "/api/v1/t/{tenant}/meetings/{id}/attachments", operation_id = "upload_meeting_attachment", tag = "support",
-    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path), crate::recruitment::UploadHeaders),
     request_body(content_type = "multipart/form-data", description = "field `file`"),
     responses((status = 201, body = DocumentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
