@@ -2,8 +2,8 @@
 //! (s3s-fs), against a direct aws-sdk-s3 upload of the same file to the same s3s-fs, in one run;
 //! plus the server's peak memory growth while it streams the upload. The server is measured
 //! with the file's size declared (`Upload-Length`: one PutObject) and without (multipart
-//! parts). Not a test: it prints a table (see docs/BENCHMARKS.md) and fails only when something does not work, never because a
-//! target is missed.
+//! parts). Not a test: it prints a table (see docs/BENCHMARKS.md) and fails only when
+//! something does not work, never because a target is missed.
 //!
 //! ```text
 //! cargo build --release -p server --bin server
