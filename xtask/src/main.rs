@@ -178,16 +178,20 @@ fn tools() -> Result<String> {
     Ok(path)
 }
 
-/// Builds the wasm bundle and styles into `target/site`, then the server.
+/// The command that builds the wasm bundle and styles into `target/site`. cargo-leptos builds
+/// the wasm in a target directory of its own (`<target>/front`), so it can run beside a native
+/// cargo build without waiting for that one's lock.
+fn bundle_command(path: &str) -> Command {
+    let mut cmd = Command::new(tools_dir().join("bin/cargo-leptos"));
+    cmd.args(["build", "--release", "--frontend-only"])
+        .current_dir(root())
+        .env("PATH", path);
+    cmd
+}
+
 fn build(path: &str) -> Result<()> {
     say("building the browser bundle (cargo leptos build --release --frontend-only)");
-    status(
-        Command::new(tools_dir().join("bin/cargo-leptos"))
-            .args(["build", "--release", "--frontend-only"])
-            .current_dir(root())
-            .env("PATH", path),
-    )?;
-    Ok(())
+    status(&mut bundle_command(path))
 }
 
 fn run() -> Result<()> {
@@ -250,7 +254,7 @@ fn prune_target() {
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"));
     let mut freed = 0u64;
-    for profile in ["release", "debug"] {
+    for profile in ["release", "debug", TEST_PROFILE] {
         let dir = target.join(profile);
         freed += prune_dir(&dir.join("deps"), false);
         freed += prune_dir(&dir.join("incremental"), true);
@@ -586,11 +590,13 @@ fn smtp_server() -> Service {
     s
 }
 
+/// The profile the tests build in (Cargo.toml says why).
+const TEST_PROFILE: &str = "ci";
+
 fn test(extra: &[String]) -> Result<()> {
     let ci = env::var("CI").is_ok_and(|v| v == "true" || v == "1");
     prune_target();
     let path = tools()?;
-    build(&path)?;
 
     let mut children = Vec::new();
     let services = [
@@ -610,22 +616,74 @@ fn test(extra: &[String]) -> Result<()> {
     for line in &skipped {
         eprintln!("\x1b[1;33m!!! {line}\x1b[0m");
     }
-    if ci && !skipped.is_empty() {
-        for c in &mut children {
+    let stop = |children: &mut Vec<Child>| {
+        for c in children {
             let _ = c.kill();
+            let _ = c.wait();
         }
+    };
+    if ci && !skipped.is_empty() {
+        stop(&mut children);
         bail!(
             "CI=true and {} service(s) missing: nothing may be skipped",
             skipped.len()
         );
     }
 
-    let mut cmd = Command::new("cargo");
-    cmd.args(["test", "--release", "--workspace", "--no-fail-fast"])
-        .args(extra)
-        .current_dir(root())
-        .env("PATH", &path)
-        .env("USTAZ_TEST_SITE_ROOT", root().join("target/site"));
+    // Arguments before `--` are cargo's (`-p`, `--test`), after it the test binaries'.
+    let split = extra.iter().position(|a| a == "--").unwrap_or(extra.len());
+    let (cargo_args, test_args) = extra.split_at(split);
+    let cargo_test = |no_run: bool| {
+        let mut cmd = Command::new("cargo");
+        cmd.args(["test", "--profile", TEST_PROFILE, "--workspace"])
+            .args(cargo_args)
+            .current_dir(root())
+            .env("PATH", &path)
+            .env("USTAZ_TEST_SITE_ROOT", root().join("target/site"));
+        if no_run {
+            cmd.arg("--no-run");
+        } else {
+            cmd.arg("--no-fail-fast").args(test_args);
+        }
+        cmd
+    };
+
+    // Build: the browser bundle (mostly one thread: fat LTO, then wasm-opt) beside the native
+    // test binaries (many), so the two cores stay busy.
+    let built = Instant::now();
+    let bundle_log = env::temp_dir().join(format!("ustaz-bundle-{}.log", std::process::id()));
+    say(&format!(
+        "building the browser bundle in the background (log: {})",
+        bundle_log.display()
+    ));
+    let log = std::fs::File::create(&bundle_log)?;
+    let mut bundle = bundle_command(&path)
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("cannot start cargo-leptos")?;
+    say(&format!("building the tests (profile `{TEST_PROFILE}`)"));
+    let native = status(&mut cargo_test(true));
+    let bundled = bundle.wait()?;
+    if !bundled.success() {
+        eprintln!("{}", std::fs::read_to_string(&bundle_log).unwrap_or_default());
+    }
+    let _ = std::fs::remove_file(&bundle_log);
+    if let Err(e) = native.and_then(|()| {
+        if bundled.success() {
+            Ok(())
+        } else {
+            bail!("the browser bundle failed to build ({bundled})")
+        }
+    }) {
+        stop(&mut children);
+        return Err(e);
+    }
+    let build_secs = built.elapsed().as_secs();
+    say(&format!("built in {build_secs} s"));
+
+    let ran = Instant::now();
+    let mut cmd = cargo_test(false);
     for s in &services {
         match &s.value {
             Some(v) => cmd.env(s.env, v),
@@ -636,12 +694,17 @@ fn test(extra: &[String]) -> Result<()> {
         cmd.env("USTAZ_TEST_REQUIRE_ALL", "1");
     }
     let result = status(&mut cmd);
-    for c in &mut children {
-        let _ = c.kill();
-        let _ = c.wait();
-    }
+    let test_secs = ran.elapsed().as_secs();
+    stop(&mut children);
     for line in &skipped {
         eprintln!("\x1b[1;33m!!! {line}\x1b[0m");
+    }
+    say(&format!(
+        "build {build_secs} s, tests {test_secs} s (profile `{TEST_PROFILE}`)"
+    ));
+    // `.ci/run` prints these at its very end, so the trend stays visible.
+    if let Some(file) = env::var_os("USTAZ_TIMINGS_FILE") {
+        let _ = std::fs::write(file, format!("build={build_secs}\ntests={test_secs}\n"));
     }
     result
 }
