@@ -79,6 +79,8 @@ pub struct Options {
     /// during a test, so tests that run scheduled work call `worker::schedule::run_due`
     /// themselves and nothing runs behind their back.
     pub schedule: Option<String>,
+    /// `USTAZ_TRUSTED_PROXIES`: whose `X-Forwarded-For` the server believes.
+    pub trusted_proxies: Option<String>,
 }
 
 /// A schedule whose next tick is decades away.
@@ -120,6 +122,7 @@ impl TestApp {
             s3_secret_key: opts.s3.as_ref().map(|s| s.secret_key.clone()),
             smtp_url: opts.smtp_url,
             schedule: opts.schedule.unwrap_or_else(|| NEVER.into()),
+            trusted_proxies: opts.trusted_proxies.unwrap_or_default(),
             ..Config::default()
         };
         let listener = tokio::net::TcpListener::bind(config.addr)
@@ -346,6 +349,23 @@ impl TestApp {
             .await
             .unwrap();
         p["regions"][0]["id"].as_str().unwrap().to_string()
+    }
+
+    /// The one integer a query answers (a count), read as system work.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        let txn = domain::db::read(&self.db, domain::db::Scope::System)
+            .await
+            .expect("a transaction");
+        let row = txn
+            .query_one_raw(sea_orm::Statement::from_string(
+                txn.get_database_backend(),
+                sql.to_string(),
+            ))
+            .await
+            .expect(sql)
+            .expect("one row");
+        txn.commit().await.expect(sql);
+        row.try_get_by_index::<i64>(0).expect(sql)
     }
 
     /// Runs a fixture statement as system work (on PostgreSQL row-level security would hide

@@ -16,6 +16,7 @@ mod m20261129_000001_reports;
 mod m20261130_000001_grants;
 mod m20261130_000002_appointments;
 mod m20261201_000001_report_indexes;
+mod m20261207_000001_throttle;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_grants::Migration),
             Box::new(m20261130_000002_appointments::Migration),
             Box::new(m20261201_000001_report_indexes::Migration),
+            Box::new(m20261207_000001_throttle::Migration),
         ]
     }
 }

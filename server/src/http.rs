@@ -1,10 +1,11 @@
 //! Request plumbing shared by pages and the API: who is asking (session cookie), in which
 //! language, from where, and the cross-site request check for cookie-authenticated changes.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::Locale;
@@ -12,6 +13,7 @@ use domain::accounts::service::{self, LiveSession};
 use frontend::accounts::{LANG_COOKIE, SESSION_COOKIE};
 use frontend::server::{ClientIp, RequestLocale, cookie_in as cookie};
 use frontend::state::AppState;
+use ipnet::IpNet;
 
 /// Resolves the session and language of page and server-function requests and records the
 /// user on the request's span. The API (`/api/v1`) authenticates with bearer tokens instead.
@@ -28,11 +30,6 @@ pub async fn request_context(
     {
         return next.run(req).await;
     }
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
     let session: Option<LiveSession> = match cookie(req.headers(), SESSION_COOKIE) {
         Some(c) => match service::resume_session(&state.db, &c).await {
             Ok(s) => s,
@@ -59,6 +56,60 @@ pub async fn request_context(
     }
     req.extensions_mut().insert(session);
     req.extensions_mut().insert(RequestLocale(locale));
+    next.run(req).await
+}
+
+/// Our own proxies (`USTAZ_TRUSTED_PROXIES`).
+#[derive(Clone, Debug, Default)]
+pub struct TrustedProxies(pub Arc<Vec<IpNet>>);
+
+impl TrustedProxies {
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|n| n.contains(&ip))
+    }
+
+    /// The client's address. A request from one of our proxies carries the client's address in
+    /// `X-Forwarded-For`, each proxy appending the address it was reached from: walking from
+    /// the right past our own proxies, the first other address is the client. Anything further
+    /// left was written by the client and is not believed, nor is the header of anyone who is
+    /// not one of our proxies.
+    pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        if !self.trusts(peer) {
+            return peer;
+        }
+        let hops: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        let mut client = peer;
+        for hop in hops.iter().rev() {
+            let Ok(ip) = hop.parse::<IpAddr>() else {
+                break;
+            };
+            client = ip;
+            if !self.trusts(ip) {
+                break;
+            }
+        }
+        client
+    }
+}
+
+/// Puts the client's address on every request ([`ClientIp`]): sign-in limits and the audit
+/// log count people, not the load balancer in front of them.
+pub async fn client_address(
+    State(trusted): State<TrustedProxies>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| trusted.client_ip(c.0.ip(), req.headers()).to_string())
+        .unwrap_or_else(|| "unknown".into());
     req.extensions_mut().insert(ClientIp(ip));
     next.run(req).await
 }

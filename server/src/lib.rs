@@ -161,7 +161,8 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
         secure_cookies: config.secure_cookies(),
         storage,
     };
-    let router = router(state, queue.clone(), config.max_body_bytes);
+    let trusted = http::TrustedProxies(std::sync::Arc::new(config.trusted_proxies()?));
+    let router = router(state, queue.clone(), config.max_body_bytes, trusted);
     Ok(App {
         router,
         db,
@@ -190,7 +191,12 @@ async fn readyz(State((db, queue)): State<(DatabaseConnection, JobQueue)>) -> im
 }
 
 /// The whole HTTP surface: pages, server functions, API, OpenAPI document, health checks.
-pub fn router(state: AppState, queue: JobQueue, max_body_bytes: usize) -> Router {
+pub fn router(
+    state: AppState,
+    queue: JobQueue,
+    max_body_bytes: usize,
+    trusted_proxies: http::TrustedProxies,
+) -> Router {
     let routes = generate_route_list(frontend::App);
     let (api, openapi) = api::router();
     let openapi_json = serde_json::to_value(&openapi).expect("the OpenAPI document serialises");
@@ -256,6 +262,11 @@ pub fn router(state: AppState, queue: JobQueue, max_body_bytes: usize) -> Router
             http::request_context,
         ))
         .layer(axum::middleware::from_fn(http::same_origin_writes))
+        // Outside `request_context`, which reads the address it sets.
+        .layer(axum::middleware::from_fn_with_state(
+            trusted_proxies,
+            http::client_address,
+        ))
         .with_state(state)
         .merge(health)
         .layer(DefaultBodyLimit::max(max_body_bytes))

@@ -3,6 +3,7 @@
 //! browser journey in Chromium.
 
 mod accounts;
+mod attacks;
 mod browser;
 mod email;
 mod grants;

@@ -57,6 +57,15 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
         ),
         ("post", "/api/v1/auth/accept-invitation", Who::Public, None),
         ("get", "/api/v1/me", Who::SignedIn, None),
+        // A person's own tokens: another's id is 404 (tests in `accounts`).
+        ("get", "/api/v1/me/tokens", Who::SignedIn, None),
+        ("delete", "/api/v1/me/tokens/{id}", Who::SignedIn, None),
+        (
+            "post",
+            "/api/v1/auth/verify-email/resend",
+            Who::Public,
+            None,
+        ),
         // Each member's own reminder switches: any role; strangers refused.
         (
             "get",
@@ -796,6 +805,7 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
         ("/api/reset_password", Who::Public, vec![]),
         ("/api/preview_invitation", Who::Public, vec![]),
         ("/api/accept_invitation", Who::Public, vec![]),
+        ("/api/resend_confirmation", Who::Public, vec![]),
         ("/api/dashboard", t(None), vec![]),
         ("/api/notifications_page", t(None), vec![]),
         ("/api/reports_page", t(Some(ALMATY_MENTOR)), vec![]),

@@ -45,6 +45,8 @@ pub async fn run_due(s: &Scheduler, now: DateTime<Utc>) -> anyhow::Result<TickRe
         programmes_announced: domain::selection::results::announce_due(&s.db).await?,
         ..Default::default()
     };
+    // Request counts older than any limit's window serve nothing (idempotent, any worker).
+    domain::accounts::throttle::prune(&s.db).await?;
     let tenants = {
         let txn = db::read(&s.db, Scope::System).await?;
         let all = tenant::Entity::find().all(&txn).await?;

@@ -67,6 +67,11 @@ pub struct Config {
     pub schedule: String,
     /// The tenant-local hour from which each day's reminders go out.
     pub reminder_hour: u32,
+    /// Our own reverse proxies and load balancers (`USTAZ_TRUSTED_PROXIES`: addresses or CIDR
+    /// ranges, comma-separated). Only a request from one of them has its `X-Forwarded-For`
+    /// believed; anyone else could write any address there. Empty: none, the socket's address
+    /// is the client's.
+    pub trusted_proxies: String,
 }
 
 impl Default for Config {
@@ -97,6 +102,7 @@ impl Default for Config {
             worker_missed_heartbeats: 6,
             schedule: "0 * * * * *".into(),
             reminder_hour: 9,
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -112,6 +118,23 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// [`Config::trusted_proxies`] parsed: a plain address is a range of one.
+    pub fn trusted_proxies(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.trusted_proxies
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::Invalid(format!(
+                            "USTAZ_TRUSTED_PROXIES: {s:?} is neither an address nor a CIDR range"
+                        ))
+                    })
+            })
+            .collect()
+    }
+
     /// Reads defaults → file → environment, then checks what the mode requires.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
@@ -163,6 +186,7 @@ impl Config {
                 "USTAZ_REMINDER_HOUR is an hour of the day, 0 to 23".into(),
             ));
         }
+        self.trusted_proxies()?;
         if self.mode == Mode::Production {
             let db = self
                 .database_url
@@ -270,6 +294,7 @@ impl fmt::Debug for Config {
             .field("clamd_addr", &self.clamd_addr)
             .field("schedule", &self.schedule)
             .field("reminder_hour", &self.reminder_hour)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -277,6 +302,25 @@ impl fmt::Debug for Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges_and_anything_else_is_refused() {
+        let c = Config {
+            trusted_proxies: "10.0.0.0/8, 127.0.0.1 ::1".into(),
+            ..Config::default()
+        };
+        let nets = c.trusted_proxies().unwrap();
+        assert_eq!(nets.len(), 3);
+        assert!(nets[0].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
+        assert_eq!(nets[1].prefix_len(), 32);
+        assert!(Config::default().trusted_proxies().unwrap().is_empty());
+        let bad = Config {
+            trusted_proxies: "10.0.0.0/8,proxy.local".into(),
+            ..Config::default()
+        };
+        let e = bad.check().unwrap_err().to_string();
+        assert!(e.contains("proxy.local"), "{e}");
+    }
 
     #[test]
     fn debug_redacts_secrets() {

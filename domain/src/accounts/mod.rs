@@ -14,6 +14,8 @@ pub mod notifications;
 #[cfg(feature = "server")]
 pub mod service;
 #[cfg(feature = "server")]
+pub mod throttle;
+#[cfg(feature = "server")]
 pub mod tokens;
 
 /// An e-mail address that has been checked; stored and compared in lower case.
@@ -234,8 +236,23 @@ pub struct InvitationPreview {
     pub tenant_name: String,
     pub email: String,
     pub role: Role,
-    /// The person already has a password (they keep it).
+    /// The address already has a confirmed account: accepting keeps its name and replaces its
+    /// password with the one chosen now.
     pub has_account: bool,
+}
+
+/// One of a person's API tokens as its owner sees it (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ApiTokenView {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Neither revoked nor expired.
+    pub active: bool,
 }
 
 #[cfg(test)]

@@ -11,9 +11,12 @@ use uuid::Uuid;
 use super::entity::{
     api_token, invitation, login_failure, membership, password_reset, session, user,
 };
-use super::tokens::{hash_password, hash_token, new_token, verify_against_dummy, verify_password};
+use super::throttle;
+use super::tokens::{
+    hash_password_async, hash_token, new_token, verify_against_dummy_async, verify_password_async,
+};
 use super::{
-    Email, InvitationPreview, InvitationView, MembershipView, Role, StaffMember,
+    ApiTokenView, Email, InvitationPreview, InvitationView, MembershipView, Role, StaffMember,
     validate_full_name, validate_new_password,
 };
 use crate::db::{self, Scope};
@@ -27,21 +30,52 @@ use crate::tenancy::entity::{region, tenant};
 /// How long a session lives without activity, and at most.
 pub const SESSION_IDLE: Duration = Duration::hours(2);
 pub const SESSION_ABSOLUTE: Duration = Duration::hours(12);
-/// Sign-in attempts: failures counted over this window…
+/// Sign-in failures are counted over this window.
 pub const LOGIN_WINDOW: Duration = Duration::minutes(15);
-/// …at most this many per account…
-pub const MAX_FAILURES_PER_ACCOUNT: u64 = 5;
-/// …and this many per address (an office shares one address, so it is higher).
-pub const MAX_FAILURES_PER_IP: u64 = 50;
+/// Failures of one account from one address before each further try must wait. Keyed on the
+/// pair, so a stranger guessing a psychologist's password from elsewhere does not lock her out.
+pub const FREE_FAILURES_PER_ACCOUNT: u64 = 5;
+/// Failures of one account from all addresses together before every address waits: guessing
+/// spread over many addresses is slowed too.
+pub const FREE_FAILURES_PER_ACCOUNT_ANYWHERE: u64 = 50;
+/// Failures from one address, whatever the accounts (an office shares one address, so it is
+/// higher; behind a proxy the address is the client's, see `USTAZ_TRUSTED_PROXIES`).
+pub const FREE_FAILURES_PER_IP: u64 = 50;
+/// The first wait after the free failures; it doubles with each further failure, up to
+/// [`MAX_LOGIN_DELAY`]. A delay, not a lock: the right password works again once it has passed.
+pub const FIRST_LOGIN_DELAY: Duration = Duration::minutes(1);
+pub const MAX_LOGIN_DELAY: Duration = Duration::minutes(15);
 pub const INVITATION_TTL: Duration = Duration::days(7);
 pub const RESET_TTL: Duration = Duration::hours(1);
 pub const API_TOKEN_TTL: Duration = Duration::days(30);
 
 // ---------------------------------------------------------------- sign-in
 
+/// How long someone must still wait after `failures` recent failures, the last at `last`, when
+/// `free` are allowed without waiting. `None`: they may try now.
+pub fn login_wait(
+    failures: u64,
+    free: u64,
+    last: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<u64> {
+    let last = last?;
+    if failures < free {
+        return None;
+    }
+    let doublings = (failures - free).min(16) as i32;
+    let delay = (FIRST_LOGIN_DELAY * 2i32.pow(doublings as u32)).min(MAX_LOGIN_DELAY);
+    let until = last + delay;
+    (now < until).then(|| (until - now).num_seconds().max(1) as u64)
+}
+
 /// Checks e-mail and password. An unknown e-mail and a wrong password give the same answer in
-/// the same time. Too many recent failures for the account or the address are refused before
-/// the password is even looked at.
+/// the same time. After a few failures each further try waits, longer each time (see
+/// [`login_wait`]), before the password is even looked at.
+///
+/// The attempt is written down *before* the password is checked, and each attempt is judged
+/// only by those written before it (ids are time-ordered): a burst of parallel guesses gets no
+/// more tries than the same guesses one after another.
 pub async fn authenticate(
     db: &DatabaseConnection,
     email: &str,
@@ -49,49 +83,42 @@ pub async fn authenticate(
     ip: &str,
 ) -> Result<Actor> {
     let email_key = email.trim().to_lowercase();
-    let since = Utc::now() - LOGIN_WINDOW;
-    let by_account = login_failure::Entity::find()
-        .filter(login_failure::Column::Email.eq(&email_key))
-        .filter(login_failure::Column::At.gt(since))
-        .count(db)
-        .await?;
-    let by_ip = login_failure::Entity::find()
-        .filter(login_failure::Column::Ip.eq(ip))
-        .filter(login_failure::Column::At.gt(since))
-        .count(db)
-        .await?;
-    if by_account >= MAX_FAILURES_PER_ACCOUNT || by_ip >= MAX_FAILURES_PER_IP {
+    if let Some(secs) = login_refusal(db, &email_key, ip, None).await? {
         return Err(Error::RateLimited {
-            retry_after_secs: LOGIN_WINDOW.num_seconds() as u64,
+            retry_after_secs: secs,
         });
     }
-
+    let attempt = Uuid::now_v7();
+    login_failure::ActiveModel {
+        id: Set(attempt),
+        email: Set(email_key.clone()),
+        ip: Set(ip.to_string()),
+        at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    if let Some(secs) = login_refusal(db, &email_key, ip, Some(attempt)).await? {
+        // Refused unchecked: not a failure of its own.
+        login_failure::Entity::delete_by_id(attempt)
+            .exec(db)
+            .await?;
+        return Err(Error::RateLimited {
+            retry_after_secs: secs,
+        });
+    }
     let found = user::Entity::find()
         .filter(user::Column::Email.eq(&email_key))
         .one(db)
         .await?;
-    let ok = match &found {
-        Some(u) => match &u.password_hash {
-            Some(phc) => verify_password(password, phc),
-            None => {
-                verify_against_dummy(password);
-                false
-            }
-        },
+    let ok = match found.as_ref().and_then(|u| u.password_hash.as_deref()) {
+        Some(phc) => verify_password_async(password, phc).await,
         None => {
-            verify_against_dummy(password);
+            verify_against_dummy_async(password).await;
             false
         }
     };
     if !ok {
-        login_failure::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            email: Set(email_key),
-            ip: Set(ip.to_string()),
-            at: Set(Utc::now()),
-        }
-        .insert(db)
-        .await?;
+        // The attempt's row stays: it is the failure.
         return Err(Error::invalid("credentials", "error-credentials"));
     }
     let user = found.expect("checked above");
@@ -100,7 +127,81 @@ pub async fn authenticate(
         .filter(login_failure::Column::Email.eq(&user.email))
         .exec(db)
         .await?;
+    // An address nobody has proven is not an account yet: whoever registered it first must not
+    // hold a session or a token that an invitation to the real owner could later empower. Said
+    // only to someone who knows the password, so it reveals nothing to a guesser.
+    if user.email_verified_at.is_none() {
+        return Err(Error::Conflict("error-email-unverified".into()));
+    }
     Ok(user.into())
+}
+
+/// The wait still due before a sign-in of `email` from `ip`, judged by the failures in the
+/// window (those written before `before`, when given).
+async fn login_refusal(
+    db: &DatabaseConnection,
+    email: &str,
+    ip: &str,
+    before: Option<Uuid>,
+) -> Result<Option<u64>> {
+    let now = Utc::now();
+    let recent = |cond: Condition| {
+        let mut q = login_failure::Entity::find()
+            .filter(login_failure::Column::At.gt(now - LOGIN_WINDOW))
+            .filter(cond);
+        if let Some(id) = before {
+            q = q.filter(login_failure::Column::Id.lt(id));
+        }
+        q
+    };
+    let mut waits = Vec::new();
+    for (cond, free) in [
+        (
+            Condition::all()
+                .add(login_failure::Column::Email.eq(email))
+                .add(login_failure::Column::Ip.eq(ip)),
+            FREE_FAILURES_PER_ACCOUNT,
+        ),
+        (
+            Condition::all().add(login_failure::Column::Email.eq(email)),
+            FREE_FAILURES_PER_ACCOUNT_ANYWHERE,
+        ),
+        (
+            Condition::all().add(login_failure::Column::Ip.eq(ip)),
+            FREE_FAILURES_PER_IP,
+        ),
+    ] {
+        let count = recent(cond.clone()).count(db).await?;
+        if count < free {
+            continue;
+        }
+        let last = recent(cond)
+            .order_by_desc(login_failure::Column::At)
+            .one(db)
+            .await?
+            .map(|f| f.at);
+        waits.extend(login_wait(count, free, last, now));
+    }
+    Ok(waits.into_iter().max())
+}
+
+/// Everything that lets a person in without the password: sessions and API tokens. Called when
+/// the password changes (reset, invitation, activation), so whoever held the old one is out.
+pub(crate) async fn end_all_access(conn: &impl ConnectionTrait, user_id: Uuid) -> Result<()> {
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------- sessions
@@ -213,13 +314,77 @@ pub async fn resolve_api_token(db: &DatabaseConnection, token: &str) -> Result<O
     else {
         return Ok(None);
     };
-    if t.revoked_at.is_some() || t.expires_at <= Utc::now() {
+    let now = Utc::now();
+    if t.revoked_at.is_some() || t.expires_at <= now {
         return Ok(None);
     }
-    Ok(user::Entity::find_by_id(t.user_id)
+    let user_id = t.user_id;
+    // The owner sees when a token was last used; written at most once a minute per token.
+    if t.last_used_at
+        .is_none_or(|at| now - at > Duration::minutes(1))
+    {
+        let mut am = t.into_active_model();
+        am.last_used_at = Set(Some(now));
+        am.update(db).await?;
+    }
+    Ok(user::Entity::find_by_id(user_id)
         .one(db)
         .await?
         .map(Actor::from))
+}
+
+/// The person's API tokens, newest first: live ones and those revoked or expired in the last
+/// 30 days (so the owner sees what just ended). Never the token itself.
+pub async fn list_api_tokens(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<ApiTokenView>> {
+    let since = Utc::now() - Duration::days(30);
+    let now = Utc::now();
+    let rows = api_token::Entity::find()
+        .filter(api_token::Column::UserId.eq(actor.user_id))
+        .filter(api_token::Column::ExpiresAt.gt(since))
+        .order_by_desc(api_token::Column::CreatedAt)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|t| t.revoked_at.is_none_or(|r| r > since))
+        .map(|t| ApiTokenView {
+            active: t.revoked_at.is_none() && t.expires_at > now,
+            id: t.id,
+            name: t.name,
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
+        })
+        .collect())
+}
+
+/// Revokes one of the person's own tokens. Someone else's token is not found.
+pub async fn revoke_api_token(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> Result<()> {
+    // A person's own tokens, whatever tenant they act in.
+    let txn = db::write(db, Scope::System).await?;
+    let t = api_token::Entity::find_by_id(id)
+        .filter(api_token::Column::UserId.eq(actor.user_id))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if t.revoked_at.is_none() {
+        let mut am = t.into_active_model();
+        am.revoked_at = Set(Some(Utc::now()));
+        am.update(&txn).await?;
+        audit::record(
+            &txn,
+            None,
+            Some(actor.user_id),
+            "api_token.revoked",
+            "api_token",
+            Some(id),
+            None,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------- memberships
@@ -615,7 +780,7 @@ pub async fn preview_invitation(db: &DatabaseConnection, token: &str) -> Result<
         .filter(user::Column::Email.eq(&inv.email))
         .one(&txn)
         .await?
-        .is_some_and(|u| u.password_hash.is_some());
+        .is_some_and(|u| u.password_hash.is_some() && u.email_verified_at.is_some());
     txn.commit().await?;
     Ok(InvitationPreview {
         tenant_name: t.name,
@@ -641,13 +806,23 @@ pub async fn accept_invitation(
         .one(&txn)
         .await?;
     let user = match existing {
-        Some(u) if u.password_hash.is_some() => u,
+        // Someone holds an account at this address. Only the invitee reads this link, so
+        // accepting proves the address: they choose the password now, and every session and
+        // token of the account ends. Whoever registered the address first (unverified) or
+        // knew an old password is out; a verified person keeps their name.
         Some(u) => {
             validate_new_password(password)?;
-            let name = validate_full_name(full_name)?;
+            let name = if u.email_verified_at.is_some() && full_name.trim().is_empty() {
+                u.full_name.clone()
+            } else {
+                validate_full_name(full_name)?
+            };
+            end_all_access(&txn, u.id).await?;
+            let verified_at = u.email_verified_at.unwrap_or_else(Utc::now);
             let mut am = u.into_active_model();
-            am.password_hash = Set(Some(hash_password(password)));
+            am.password_hash = Set(Some(hash_password_async(password).await));
             am.full_name = Set(name);
+            am.email_verified_at = Set(Some(verified_at));
             am.update(&txn).await?
         }
         None => {
@@ -658,7 +833,7 @@ pub async fn accept_invitation(
                 email: Set(inv.email.clone()),
                 full_name: Set(name),
                 locale: Set(locale.code().to_string()),
-                password_hash: Set(Some(hash_password(password))),
+                password_hash: Set(Some(hash_password_async(password).await)),
                 is_platform_admin: Set(false),
                 created_at: Set(Utc::now()),
                 // The invitation arrived at this address, so it is proven.
@@ -718,8 +893,20 @@ pub async fn accept_invitation(
 
 /// Sends a reset link if the address has an account. Answers the same either way, so the form
 /// cannot be used to find out who has an account.
-pub async fn request_password_reset(db: &DatabaseConnection, email: &str) -> Result<()> {
+pub async fn request_password_reset(db: &DatabaseConnection, email: &str, ip: &str) -> Result<()> {
     let email = Email::parse(email)?;
+    throttle::take_all(
+        db,
+        &[
+            ("mail", &format!("ip:{ip}"), throttle::MAIL_PER_IP),
+            (
+                "mail",
+                &format!("to:{}", email.as_str()),
+                throttle::MAIL_PER_ADDRESS,
+            ),
+        ],
+    )
+    .await?;
     let txn = db::write(db, Scope::System).await?;
     if let Some(u) = user::Entity::find()
         .filter(user::Column::Email.eq(email.as_str()))
@@ -756,7 +943,8 @@ pub async fn request_password_reset(db: &DatabaseConnection, email: &str) -> Res
     Ok(())
 }
 
-/// Sets a new password from a reset link. Single use; signs the person out everywhere.
+/// Sets a new password from a reset link. Single use; signs the person out everywhere and
+/// revokes their API tokens. The link arrived at the address, so it also proves it.
 pub async fn reset_password(
     db: &DatabaseConnection,
     token: &str,
@@ -780,16 +968,15 @@ pub async fn reset_password(
         .await?
         .ok_or(Error::NotFound)?;
     let user_id = u.id;
+    let verified_at = u.email_verified_at.unwrap_or_else(Utc::now);
     let mut am = u.into_active_model();
-    am.password_hash = Set(Some(hash_password(new_password)));
+    am.password_hash = Set(Some(hash_password_async(new_password).await));
+    am.email_verified_at = Set(Some(verified_at));
     am.update(&txn).await?;
     let mut rm = reset.into_active_model();
     rm.used_at = Set(Some(Utc::now()));
     rm.update(&txn).await?;
-    session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(user_id))
-        .exec(&txn)
-        .await?;
+    end_all_access(&txn, user_id).await?;
     login_failure::Entity::delete_many()
         .filter(
             Condition::all().add(login_failure::Column::Email.eq(am_email(&txn, user_id).await?)),
@@ -826,6 +1013,7 @@ pub const VERIFY_TTL: Duration = Duration::days(3);
 /// Registers an applicant (someone who will apply to a programme) and e-mails a verification
 /// link. An address that already has an account gets an e-mail saying so instead, and the
 /// caller sees the same answer, so the form does not reveal who has an account.
+#[allow(clippy::too_many_arguments)]
 pub async fn register(
     db: &DatabaseConnection,
     email: &str,
@@ -833,13 +1021,27 @@ pub async fn register(
     full_name: &str,
     locale: Locale,
     next: Option<&str>,
+    ip: &str,
 ) -> Result<()> {
     let email = Email::parse(email)?;
     let name = validate_full_name(full_name)?;
     let next = next.filter(|n| is_safe_next(n));
     validate_new_password(password)?;
+    // Counted before the hash: a flood is refused before it costs any.
+    throttle::take_all(
+        db,
+        &[
+            ("register", &format!("ip:{ip}"), throttle::REGISTER_PER_IP),
+            (
+                "mail",
+                &format!("to:{}", email.as_str()),
+                throttle::MAIL_PER_ADDRESS,
+            ),
+        ],
+    )
+    .await?;
     // Hash before the transaction: it is the slow part and holds no lock.
-    let phc = hash_password(password);
+    let phc = hash_password_async(password).await;
     let txn = db::write(db, Scope::System).await?;
     let existing = user::Entity::find()
         .filter(user::Column::Email.eq(email.as_str()))
@@ -937,7 +1139,8 @@ async fn send_verification(
     .await
 }
 
-/// Sends a fresh verification link to a signed-in person whose address is not yet verified.
+/// Sends a fresh verification link to a person whose address is not yet verified, at most three
+/// in ten minutes.
 pub async fn resend_verification(db: &DatabaseConnection, actor: &Actor) -> Result<()> {
     let txn = db::write(db, Scope::System).await?;
     let u = user::Entity::find_by_id(actor.user_id)
@@ -970,6 +1173,38 @@ pub async fn resend_verification(db: &DatabaseConnection, actor: &Actor) -> Resu
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Sends a fresh verification link to an address, from the sign-in page of someone who cannot
+/// sign in before confirming it. Answers the same whether or not the address has an account
+/// waiting for confirmation, so it reveals nothing.
+pub async fn resend_verification_to(db: &DatabaseConnection, email: &str, ip: &str) -> Result<()> {
+    let email = Email::parse(email)?;
+    throttle::take_all(
+        db,
+        &[
+            ("mail", &format!("ip:{ip}"), throttle::MAIL_PER_IP),
+            (
+                "mail",
+                &format!("to:{}", email.as_str()),
+                throttle::MAIL_PER_ADDRESS,
+            ),
+        ],
+    )
+    .await?;
+    let waiting = user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .filter(user::Column::EmailVerifiedAt.is_null())
+        .one(db)
+        .await?;
+    match waiting {
+        Some(u) => match resend_verification(db, &u.into()).await {
+            // Too many links already: the answer stays the same, the limit holds.
+            Err(Error::RateLimited { .. }) | Ok(()) => Ok(()),
+            Err(e) => Err(e),
+        },
+        None => Ok(()),
+    }
 }
 
 /// Marks the address verified from the e-mailed link. Single use and expiring; a link for an
@@ -1022,4 +1257,32 @@ pub async fn is_email_verified(conn: &impl ConnectionTrait, user_id: Uuid) -> Re
         .one(conn)
         .await?
         .is_some_and(|u| u.email_verified_at.is_some()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_waits_grow_after_the_free_failures_and_end() {
+        let now = Utc::now();
+        let last = Some(now - Duration::seconds(10));
+        // Under the free failures, or with none at all: no wait.
+        assert_eq!(login_wait(4, 5, last, now), None);
+        assert_eq!(login_wait(9, 5, None, now), None);
+        // The fifth failure: a minute from the last one (50 s left), then doubling.
+        assert_eq!(login_wait(5, 5, last, now), Some(50));
+        assert_eq!(login_wait(6, 5, last, now), Some(110));
+        assert_eq!(login_wait(7, 5, last, now), Some(230));
+        // Never more than the ceiling, however many failures.
+        assert_eq!(
+            login_wait(500, 5, last, now),
+            Some((MAX_LOGIN_DELAY.num_seconds() - 10) as u64)
+        );
+        // Once the wait has passed, the next try is allowed.
+        assert_eq!(
+            login_wait(5, 5, Some(now - Duration::minutes(2)), now),
+            None
+        );
+    }
 }

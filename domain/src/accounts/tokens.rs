@@ -47,6 +47,40 @@ pub fn verify_against_dummy(password: &str) {
     let _ = verify_password(password, phc);
 }
 
+/// Argon2 spends tens of milliseconds of CPU and 19 MiB on every hash. Run on the async threads,
+/// a flood of registrations or sign-ins would stall every other request; so it runs on the
+/// blocking pool, at most one per core at a time, and the rest wait their turn.
+async fn off_the_async_threads<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    });
+    let _permit = HASHING
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    tokio::task::spawn_blocking(work)
+        .await
+        .expect("argon2 does not panic")
+}
+
+/// [`hash_password`] off the async threads.
+pub async fn hash_password_async(password: &str) -> String {
+    let password = password.to_owned();
+    off_the_async_threads(move || hash_password(&password)).await
+}
+
+/// [`verify_password`] off the async threads.
+pub async fn verify_password_async(password: &str, phc: &str) -> bool {
+    let (password, phc) = (password.to_owned(), phc.to_owned());
+    off_the_async_threads(move || verify_password(&password, &phc)).await
+}
+
+/// [`verify_against_dummy`] off the async threads.
+pub async fn verify_against_dummy_async(password: &str) {
+    let password = password.to_owned();
+    off_the_async_threads(move || verify_against_dummy(&password)).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

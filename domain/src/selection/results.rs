@@ -14,7 +14,7 @@ use super::Outcome;
 use super::entity::{activation, results_notice};
 use crate::accounts::Role;
 use crate::accounts::entity::{membership, user};
-use crate::accounts::tokens::{hash_password, hash_token, new_token};
+use crate::accounts::tokens::{hash_password_async, hash_token, new_token};
 use crate::db::{self, Scope};
 use crate::error::{Error, Result};
 use crate::jobs::{self, EmailJob, EmailMessage, Job};
@@ -272,7 +272,7 @@ pub async fn activate(db: &DatabaseConnection, token: &str, password: &str) -> R
         .ok_or(Error::NotFound)?;
     let now = Utc::now();
     let mut am = person.clone().into_active_model();
-    am.password_hash = Set(Some(hash_password(password)));
+    am.password_hash = Set(Some(hash_password_async(password).await));
     // The link arrived at this address.
     am.email_verified_at = Set(Some(person.email_verified_at.unwrap_or(now)));
     am.update(&txn).await?;
@@ -280,11 +280,8 @@ pub async fn activate(db: &DatabaseConnection, token: &str, password: &str) -> R
     let mut am = a.clone().into_active_model();
     am.used_at = Set(Some(now));
     am.update(&txn).await?;
-    // A new password: sessions signed in with the old one end.
-    crate::accounts::entity::session::Entity::delete_many()
-        .filter(crate::accounts::entity::session::Column::UserId.eq(a.user_id))
-        .exec(&txn)
-        .await?;
+    // A new password: sessions and API tokens made with the old one end.
+    crate::accounts::service::end_all_access(&txn, a.user_id).await?;
     audit::record(
         &txn,
         Some(a.tenant_id),

@@ -60,6 +60,16 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Sends a new confirmation link from the sign-in page (no session: an unconfirmed account
+/// cannot have one). The same answer whether or not the address waits for confirmation.
+#[server(endpoint = "resend_confirmation")]
+pub async fn resend_confirmation(email: String) -> Result<(), AppError> {
+    use crate::server::{client_ip, state};
+    domain::accounts::service::resend_verification_to(&state().db, &email, &client_ip()).await?;
+    leptos_axum::redirect("/login?resent=1");
+    Ok(())
+}
+
 #[server(endpoint = "logout")]
 pub async fn logout(csrf: String) -> Result<(), AppError> {
     use crate::server::{session_for_change, set_cookie, state};
@@ -92,7 +102,8 @@ pub async fn set_language(lang: String, csrf: String) -> Result<(), AppError> {
 
 #[server(endpoint = "request_password_reset")]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    domain::accounts::service::request_password_reset(&crate::server::state().db, &email).await?;
+    use crate::server::{client_ip, state};
+    domain::accounts::service::request_password_reset(&state().db, &email, &client_ip()).await?;
     leptos_axum::redirect("/forgot-password?sent=1");
     Ok(())
 }

@@ -5,7 +5,10 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
-use super::{AcceptInvitation, Login, RequestPasswordReset, ResetPassword, preview_invitation};
+use super::{
+    AcceptInvitation, Login, RequestPasswordReset, ResendConfirmation, ResetPassword,
+    preview_invitation,
+};
 use crate::errors::ErrorNote;
 use crate::session::use_session;
 
@@ -26,6 +29,8 @@ pub fn LoginPage() -> impl IntoView {
                         Some(l.t("reset-done"))
                     } else if q.get("joined").is_some() {
                         Some(l.t("accept-done"))
+                    } else if q.get("resent").is_some() {
+                        Some(l.t("login-confirmation-resent"))
                     } else {
                         None
                     }
@@ -45,6 +50,18 @@ pub fn LoginPage() -> impl IntoView {
                             <button type="submit">{l.t("login-submit")}</button>
                         </form>
                         <p><a href="/forgot-password">{l.t("login-forgot")}</a></p>
+                        // An account not yet confirmed cannot sign in; it can ask for a new link.
+                        {move || action.value().get().and_then(|r| r.err()).filter(|e| {
+                            matches!(e.domain(), Some(domain::Error::Conflict(c)) if c == "error-email-unverified")
+                        }).map(|_| view! {
+                            <form method="post" action=ResendConfirmation::PATH class="form" id="resend-form">
+                                <p>{l.t("login-unconfirmed-help")}</p>
+                                <label>{l.t("login-email")}
+                                    <input type="email" name="email" required autocomplete="username"/>
+                                </label>
+                                <button type="submit">{l.t("login-resend")}</button>
+                            </form>
+                        })}
                     </section>
                 }
             })}
@@ -141,20 +158,21 @@ pub fn AcceptInvitationPage() -> impl IntoView {
                                 <form method="post" action=AcceptInvitation::PATH class="form" id="accept-form">
                                     <input type="hidden" name="token" value=token/>
                                     <p class="muted">{p.email.clone()}</p>
+                                    // Accepting proves the address, so the invitee always
+                                    // chooses the password; a confirmed account keeps its name.
                                     {if p.has_account {
                                         view! {
                                             <p>{l.t("accept-has-account")}</p>
                                             <input type="hidden" name="full_name" value=""/>
-                                            <input type="hidden" name="password" value=""/>
                                         }.into_any()
                                     } else {
                                         view! {
                                             <label>{l.t("accept-full-name")}<input type="text" name="full_name" required maxlength="120"/></label>
-                                            <label>{l.t("accept-password")}
-                                                <input type="password" name="password" required minlength="10" autocomplete="new-password"/>
-                                            </label>
                                         }.into_any()
                                     }}
+                                    <label>{l.t("accept-password")}
+                                        <input type="password" name="password" required minlength="10" autocomplete="new-password"/>
+                                    </label>
                                     <button type="submit">{l.t("accept-submit")}</button>
                                 </form>
                             </section>

@@ -186,11 +186,19 @@ pub async fn register(
     locale: String,
     next: String,
 ) -> Result<(), AppError> {
-    use crate::server::state;
+    use crate::server::{client_ip, state};
     let locale = locale.parse().unwrap_or_default();
     let next = Some(next.as_str()).filter(|n| !n.is_empty());
-    domain::accounts::service::register(&state().db, &email, &password, &full_name, locale, next)
-        .await?;
+    domain::accounts::service::register(
+        &state().db,
+        &email,
+        &password,
+        &full_name,
+        locale,
+        next,
+        &client_ip(),
+    )
+    .await?;
     leptos_axum::redirect("/register?sent=1");
     Ok(())
 }

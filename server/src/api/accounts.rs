@@ -1,15 +1,16 @@
+use axum::Extension;
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::Locale;
 use domain::accounts::notifications::{
     self, NotificationPreferences, PreferencesInput, Unsubscribed,
 };
 use domain::accounts::service;
-use domain::accounts::{InvitationView, Role, StaffMember};
+use domain::accounts::{ApiTokenView, InvitationView, Role, StaffMember};
+use frontend::server::ClientIp;
 use frontend::state::AppState;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -28,24 +29,60 @@ pub struct TokenResponse {
     pub token: String,
 }
 
-/// Exchanges e-mail and password for an API token. Rate-limited per account and address.
+/// Exchanges e-mail and password for an API token. Rate-limited per account and address. An
+/// account whose address is not confirmed yet gets no token (409 `error-email-unverified`).
 #[utoipa::path(post, path = "/api/v1/auth/login", operation_id = "login", tag = "accounts",
     request_body = LoginRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let actor = service::authenticate(
-        &state.db,
-        &body.email,
-        &body.password,
-        &addr.ip().to_string(),
-    )
-    .await?;
+    let actor = service::authenticate(&state.db, &body.email, &body.password, &ip).await?;
     let token = service::issue_api_token(&state.db, actor.user_id, "api login").await?;
     Ok(Json(TokenResponse { token }))
+}
+
+/// The caller's API tokens, newest first: live ones and those ended in the last 30 days.
+#[utoipa::path(get, path = "/api/v1/me/tokens", operation_id = "list_api_tokens", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ApiTokenView>), (status = 401, body = ErrorBody)))]
+pub async fn list_api_tokens(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<Vec<ApiTokenView>>> {
+    Ok(Json(service::list_api_tokens(&state.db, &actor).await?))
+}
+
+/// Revokes one of the caller's own API tokens (the one in use too). Another person's is 404.
+#[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", operation_id = "revoke_api_token", tag = "accounts", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The token's id from list_api_tokens")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_api_token(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    service::revoke_api_token(&state.db, &actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ResendRequest {
+    pub email: String,
+}
+
+/// Sends a new confirmation link to an address whose account waits for confirmation; answers
+/// 202 either way, so it reveals nothing. At most three links in ten minutes.
+#[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", operation_id = "resend_verification", tag = "accounts",
+    request_body = ResendRequest, responses((status = 202), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn resend_verification(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    ApiJson(body): ApiJson<ResendRequest>,
+) -> ApiResult<StatusCode> {
+    service::resend_verification_to(&state.db, &body.email, &ip).await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -92,12 +129,13 @@ pub struct ResetRequest {
 
 /// Sends a password-reset link if the address has an account; answers 202 either way.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", operation_id = "request_password_reset", tag = "accounts",
-    request_body = ResetRequest, responses((status = 202), (status = 422, body = ErrorBody)))]
+    request_body = ResetRequest, responses((status = 202), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn request_password_reset(
     State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     ApiJson(body): ApiJson<ResetRequest>,
 ) -> ApiResult<StatusCode> {
-    service::request_password_reset(&state.db, &body.email).await?;
+    service::request_password_reset(&state.db, &body.email, &ip).await?;
     Ok(StatusCode::ACCEPTED)
 }
 

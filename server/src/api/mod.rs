@@ -100,6 +100,9 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
             accounts::set_notification_preferences
         ))
         .routes(routes!(accounts::unsubscribe))
+        .routes(routes!(accounts::list_api_tokens))
+        .routes(routes!(accounts::revoke_api_token))
+        .routes(routes!(accounts::resend_verification))
         .routes(routes!(accounts::request_password_reset))
         .routes(routes!(accounts::reset_password))
         .routes(routes!(accounts::accept_invitation))

@@ -39,9 +39,10 @@ pub struct Accepted {
 /// has an account gets the same answer (and an e-mail saying so).
 #[utoipa::path(post, path = "/api/v1/auth/register", operation_id = "register", tag = "recruitment",
     request_body = RegisterRequest,
-    responses((status = 201, body = Accepted), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Accepted), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
+    axum::Extension(frontend::server::ClientIp(ip)): axum::Extension<frontend::server::ClientIp>,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
     domain::accounts::service::register(
@@ -51,6 +52,7 @@ pub async fn register(
         &body.full_name,
         body.locale,
         None,
+        &ip,
     )
     .await?;
     Ok((
