@@ -899,7 +899,7 @@ async fn programmes_are_managed_by_the_tenant_admin_only_with_specific_errors() 
 }
 
 #[tokio::test]
-async fn e_mail_verification_links_are_single_use_and_submission_needs_one() {
+async fn e_mail_verification_links_are_single_use_and_sign_in_needs_one() {
     let app = TestApp::sqlite().await;
     let res = app
         .api()
@@ -922,29 +922,20 @@ async fn e_mail_verification_links_are_single_use_and_submission_needs_one() {
         .wait_for_email("slow@example.kz", "/verify-email?token=")
         .await;
     let token = ustaz_tests::token_from(&mail, "/verify-email");
-    // Before verifying, a draft can be started but not submitted.
-    let api = app.api_as_with("slow@example.kz", "long-enough-pass").await;
-    let region = app.programme_region(T, DEMO_PROGRAMME).await;
-    let started: Value = api
+    // Before confirming, the account cannot sign in at all (so it cannot start applications
+    // or store files either); it is told why.
+    let res = app
+        .api()
         .post(
-            &format!("/api/v1/t/{T}/programmes/{DEMO_PROGRAMME}/applications"),
-            eligible_answers(&region),
+            "/api/v1/auth/login",
+            json!({"email": "slow@example.kz", "password": "long-enough-pass"}),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = started["id"].as_str().unwrap();
-    let res: Value = api
-        .post(
-            &format!("/api/v1/t/{T}/applications/{id}/submit"),
-            json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(res["reasons"][0]["code"], "missing-email-verification");
+        .await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "error-email-unverified"
+    );
 
     for (t, code) in [("nonsense", "error-verify-invalid")] {
         let res = app
@@ -961,6 +952,7 @@ async fn e_mail_verification_links_are_single_use_and_submission_needs_one() {
             .status(),
         200
     );
+    app.api_as_with("slow@example.kz", "long-enough-pass").await;
     let reused = app
         .api()
         .post("/api/v1/auth/verify-email", json!({"token": token}))

@@ -285,6 +285,7 @@ fn hidden_tests() -> Vec<String> {
     };
     let mut found = Vec::new();
     for f in rust_files(&[
+        "frontend/src",
         "server/src",
         "worker/src/main.rs",
         "tests/lib.rs",

@@ -895,6 +895,9 @@ mod tests {
         assert_eq!((p.from, p.to), (d(2026, 10, 1), d(2026, 11, 1)));
         assert_eq!(p.label(), "01.10.2026–31.10.2026");
         assert_eq!(p.key(ReportKind::Monthly), "2026-10");
+        // The reports form proposes it: its first and last day.
+        let p = Period::month_before(d(2026, 11, 22));
+        assert_eq!((p.from, p.last_day()), (d(2026, 10, 1), d(2026, 10, 31)));
         let p = Period::month_before(d(2026, 1, 20));
         assert_eq!((p.from, p.to), (d(2025, 12, 1), d(2026, 1, 1)));
         let q = Period::quarter_before(d(2026, 11, 22));

@@ -60,7 +60,7 @@ pub async fn request_report(
     Ok(())
 }
 
-/// The form's default period: last month.
+/// The form's default period: last month (its rule and test are `Period::month_before`'s).
 fn last_month(today: NaiveDate) -> (NaiveDate, NaiveDate) {
     let p = Period::month_before(today);
     (p.from, p.last_day())
@@ -198,16 +198,5 @@ pub fn DashboardCharts(
                 {tables.into_iter().map(|t| view! { <ChartFigure table=t/> }).collect_view()}
             </div>
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_form_proposes_last_month() {
-        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
-        assert_eq!(last_month(d(11, 22)), (d(10, 1), d(10, 31)));
     }
 }
