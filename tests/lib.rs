@@ -53,6 +53,33 @@ pub fn service(var: &str, suite: &str) -> Option<String> {
     }
 }
 
+/// Browser tests need the wasm bundle, which `cargo xtask test` may still be building when the
+/// tests start (the other tests need not wait for it). It names a file that holds the bundle's
+/// inputs once it is built, or `failed`.
+pub async fn wait_for_bundle() {
+    let (Ok(stamp), Ok(inputs)) = (
+        std::env::var("USTAZ_TEST_BUNDLE_STAMP"),
+        std::env::var("USTAZ_TEST_BUNDLE_INPUTS"),
+    ) else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    loop {
+        match std::fs::read_to_string(&stamp).map(|s| s.trim().to_string()) {
+            Ok(s) if s == inputs => return,
+            Ok(s) if s == "failed" => {
+                panic!("the browser bundle failed to build: see cargo xtask test's output")
+            }
+            _ => {}
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1800),
+            "the browser bundle was not ready within 30 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub url: String,

@@ -9,6 +9,7 @@ use serde_json::json;
 use ustaz_tests::{PASSWORD, TestApp, service, token_from};
 
 async fn chromium(webdriver: &str) -> Client {
+    ustaz_tests::wait_for_bundle().await;
     // Two TLS back-ends are linked (ring and aws-lc); the WebDriver client needs one chosen.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let profile = tempfile::tempdir().unwrap().keep();

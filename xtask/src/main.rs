@@ -94,10 +94,34 @@ fn locked_version(name: &str) -> Result<String> {
     bail!("{name} is not in Cargo.lock")
 }
 
+/// A cargo (or cargo-leptos) command without the variables `cargo run` gave xtask about itself
+/// (`CARGO_PKG_NAME=xtask`, `CARGO_MANIFEST_DIR`, …). Build scripts such as ring's watch some of
+/// them: inherited, they made every switch between `cargo xtask test` and a plain `cargo test`
+/// rebuild ring, rustls and all that uses them (five minutes here).
+fn cargo_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    for (key, _) in env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_MANIFEST_")
+            || [
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_RUSTC_CURRENT_DIR",
+            ]
+            .contains(&key.as_ref())
+        {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    cmd
+}
+
 /// `cargo install` of a tool into the tools folder, in a temporary target directory (not ours:
 /// it neither waits for nor clutters the project's build).
 fn cargo_install(args: &[&str]) -> Command {
-    let mut cmd = Command::new("cargo");
+    let mut cmd = cargo_command("cargo");
     cmd.arg("install")
         .args(args)
         .arg("--root")
@@ -193,7 +217,7 @@ fn tools() -> Result<String> {
 /// the wasm in a target directory of its own (`<target>/front`), so it can run beside a native
 /// cargo build without waiting for that one's lock.
 fn bundle_command(path: &str) -> Command {
-    let mut cmd = Command::new(tools_dir().join("bin/cargo-leptos"));
+    let mut cmd = cargo_command(tools_dir().join("bin/cargo-leptos"));
     cmd.args(["build", "--release", "--frontend-only"])
         .current_dir(root())
         .env("PATH", path);
@@ -206,9 +230,10 @@ fn build(path: &str) -> Result<()> {
         return Ok(());
     }
     say("building the browser bundle (cargo leptos build --release --frontend-only)");
+    let inputs = bundle_inputs();
     let _ = std::fs::remove_file(bundle_stamp());
     status(&mut bundle_command(path))?;
-    bundle_built();
+    bundle_built(inputs);
     Ok(())
 }
 
@@ -262,8 +287,10 @@ fn bundle_is_current() -> bool {
             .is_ok_and(|s| s.trim() == bundle_inputs().to_string())
 }
 
-fn bundle_built() {
-    let _ = std::fs::write(bundle_stamp(), bundle_inputs().to_string());
+/// Records that `target/site` was built from `inputs` (as [`bundle_inputs`] said when its build
+/// began: a file edited during the build makes the next run build again).
+fn bundle_built(inputs: u64) {
+    let _ = std::fs::write(bundle_stamp(), inputs.to_string());
 }
 
 /// Targets built with `test = false` or `doctest = false` (their Cargo.toml says why): a test
@@ -349,7 +376,7 @@ fn run() -> Result<()> {
     let path = tools()?;
     build(&path)?;
     say("building and starting the server (Ctrl-C stops it gracefully)");
-    let mut cmd = Command::new("cargo");
+    let mut cmd = cargo_command("cargo");
     cmd.args([
         "run",
         "--release",
@@ -785,7 +812,7 @@ fn test(extra: &[String]) -> Result<()> {
     let split = extra.iter().position(|a| a == "--").unwrap_or(extra.len());
     let (cargo_args, test_args) = extra.split_at(split);
     let cargo_test = |no_run: bool| {
-        let mut cmd = Command::new("cargo");
+        let mut cmd = cargo_command("cargo");
         cmd.args(["test", "--profile", TEST_PROFILE, "--workspace"])
             .args(cargo_args)
             .current_dir(root())
@@ -800,52 +827,26 @@ fn test(extra: &[String]) -> Result<()> {
     };
 
     // Build: the browser bundle (mostly one thread: fat LTO, then wasm-opt) beside the native
-    // test binaries (many), so the two cores stay busy.
+    // test binaries (many), so the two cores stay busy. The tests start as soon as the native
+    // binaries are built; only the browser tests wait for the bundle (`wait_for_bundle` in
+    // tests/lib.rs), so a single non-browser test after an edit does not wait for it at all.
     let built = Instant::now();
-    let bundle_log = env::temp_dir().join(format!("ustaz-bundle-{}.log", std::process::id()));
-    let mut bundle = if bundle_is_current() {
+    let bundle = if bundle_is_current() {
         say("the browser bundle is current (its inputs have not changed)");
         None
     } else {
-        say(&format!(
-            "building the browser bundle in the background (log: {})",
-            bundle_log.display()
-        ));
-        let _ = std::fs::remove_file(bundle_stamp());
-        let log = std::fs::File::create(&bundle_log)?;
-        Some(
-            bundle_command(&path)
-                .stdout(log.try_clone()?)
-                .stderr(log)
-                .spawn()
-                .context("cannot start cargo-leptos")?,
-        )
+        Some(Bundle::start(&path)?)
     };
     say(&format!("building the tests (profile `{TEST_PROFILE}`)"));
-    let native = status(&mut cargo_test(true));
-    let bundled = match bundle.as_mut() {
-        None => Ok(()),
-        Some(child) => {
-            let st = child.wait()?;
-            if st.success() {
-                bundle_built();
-                Ok(())
-            } else {
-                eprintln!(
-                    "{}",
-                    std::fs::read_to_string(&bundle_log).unwrap_or_default()
-                );
-                Err(anyhow::anyhow!("the browser bundle failed to build ({st})"))
-            }
+    if let Err(e) = status(&mut cargo_test(true)) {
+        if let Some(b) = bundle {
+            b.kill();
         }
-    };
-    let _ = std::fs::remove_file(&bundle_log);
-    if let Err(e) = native.and(bundled) {
         stop(&mut children);
         return Err(e);
     }
     let build_secs = built.elapsed().as_secs();
-    say(&format!("built in {build_secs} s"));
+    say(&format!("test binaries built in {build_secs} s"));
 
     let ran = Instant::now();
     let mut cmd = cargo_test(false);
@@ -858,18 +859,101 @@ fn test(extra: &[String]) -> Result<()> {
     if ci {
         cmd.env("USTAZ_TEST_REQUIRE_ALL", "1");
     }
+    // Most tests wait on sockets, a database or Chromium, not the CPU, and browser tests may
+    // wait for the bundle: twice the cores keeps both cores busy (libtest's default is one
+    // thread per core). A developer's own RUST_TEST_THREADS wins.
+    if env::var_os("RUST_TEST_THREADS").is_none() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        cmd.env("RUST_TEST_THREADS", (cores * 2).to_string());
+    }
+    let inputs = bundle.as_ref().map_or_else(bundle_inputs, |b| b.inputs);
+    cmd.env("USTAZ_TEST_BUNDLE_STAMP", bundle_stamp())
+        .env("USTAZ_TEST_BUNDLE_INPUTS", inputs.to_string());
     let result = status(&mut cmd);
     let test_secs = ran.elapsed().as_secs();
+    let bundled = bundle.map(Bundle::finish);
     stop(&mut children);
     for line in &skipped {
         eprintln!("\x1b[1;33m!!! {line}\x1b[0m");
     }
+    let bundle_secs = match &bundled {
+        Some(Ok(secs)) => format!("{secs}"),
+        Some(Err(_)) => "failed".into(),
+        None => "0".into(),
+    };
     say(&format!(
-        "build {build_secs} s, tests {test_secs} s (profile `{TEST_PROFILE}`)"
+        "test binaries built in {build_secs} s, tests ran {test_secs} s, browser bundle {bundle_secs} s beside them (profile `{TEST_PROFILE}`)"
     ));
     // `.ci/run` prints these at its very end, so the trend stays visible.
     if let Some(file) = env::var_os("USTAZ_TIMINGS_FILE") {
-        let _ = std::fs::write(file, format!("build={build_secs}\ntests={test_secs}\n"));
+        let _ = std::fs::write(
+            file,
+            format!("build={build_secs}\ntests={test_secs}\nbundle={bundle_secs}\n"),
+        );
     }
-    result
+    result.and(bundled.unwrap_or(Ok(0)).map(|_| ()))
+}
+
+/// The browser bundle being built in the background. When cargo-leptos ends, the stamp holds
+/// the bundle's inputs (or `failed`): browser tests wait for it.
+struct Bundle {
+    /// What it is being built from.
+    inputs: u64,
+    child: std::sync::Arc<std::sync::Mutex<Child>>,
+    waiter: std::thread::JoinHandle<Result<u64>>,
+}
+
+impl Bundle {
+    fn start(path: &str) -> Result<Bundle> {
+        let log = env::temp_dir().join(format!("ustaz-bundle-{}.log", std::process::id()));
+        say(&format!(
+            "building the browser bundle in the background (log: {})",
+            log.display()
+        ));
+        let inputs = bundle_inputs();
+        let _ = std::fs::remove_file(bundle_stamp());
+        let file = std::fs::File::create(&log)?;
+        let child = bundle_command(path)
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .spawn()
+            .context("cannot start cargo-leptos")?;
+        let child = std::sync::Arc::new(std::sync::Mutex::new(child));
+        let started = Instant::now();
+        let watched = child.clone();
+        let waiter = std::thread::spawn(move || {
+            let st = loop {
+                if let Some(st) = watched.lock().expect("not poisoned").try_wait()? {
+                    break st;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            };
+            let output = std::fs::read_to_string(&log).unwrap_or_default();
+            let _ = std::fs::remove_file(&log);
+            if st.success() {
+                bundle_built(inputs);
+                Ok(started.elapsed().as_secs())
+            } else {
+                let _ = std::fs::write(bundle_stamp(), "failed");
+                eprintln!("{output}");
+                bail!("the browser bundle failed to build ({st})")
+            }
+        });
+        Ok(Bundle {
+            inputs,
+            child,
+            waiter,
+        })
+    }
+
+    fn kill(self) {
+        let _ = self.child.lock().expect("not poisoned").kill();
+        let _ = self.waiter.join();
+    }
+
+    fn finish(self) -> Result<u64> {
+        self.waiter
+            .join()
+            .unwrap_or_else(|_| bail!("the bundle's watcher panicked"))
+    }
 }
