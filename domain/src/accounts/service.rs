@@ -895,18 +895,7 @@ pub async fn accept_invitation(
 /// cannot be used to find out who has an account.
 pub async fn request_password_reset(db: &DatabaseConnection, email: &str, ip: &str) -> Result<()> {
     let email = Email::parse(email)?;
-    throttle::take_all(
-        db,
-        &[
-            ("mail", &format!("ip:{ip}"), throttle::MAIL_PER_IP),
-            (
-                "mail",
-                &format!("to:{}", email.as_str()),
-                throttle::MAIL_PER_ADDRESS,
-            ),
-        ],
-    )
-    .await?;
+    throttle::take_mail(db, "mail", throttle::MAIL_PER_IP, ip, &email).await?;
     let txn = db::write(db, Scope::System).await?;
     if let Some(u) = user::Entity::find()
         .filter(user::Column::Email.eq(email.as_str()))
@@ -1028,18 +1017,7 @@ pub async fn register(
     let next = next.filter(|n| is_safe_next(n));
     validate_new_password(password)?;
     // Counted before the hash: a flood is refused before it costs any.
-    throttle::take_all(
-        db,
-        &[
-            ("register", &format!("ip:{ip}"), throttle::REGISTER_PER_IP),
-            (
-                "mail",
-                &format!("to:{}", email.as_str()),
-                throttle::MAIL_PER_ADDRESS,
-            ),
-        ],
-    )
-    .await?;
+    throttle::take_mail(db, "register", throttle::REGISTER_PER_IP, ip, &email).await?;
     // Hash before the transaction: it is the slow part and holds no lock.
     let phc = hash_password_async(password).await;
     let txn = db::write(db, Scope::System).await?;
@@ -1180,18 +1158,7 @@ pub async fn resend_verification(db: &DatabaseConnection, actor: &Actor) -> Resu
 /// waiting for confirmation, so it reveals nothing.
 pub async fn resend_verification_to(db: &DatabaseConnection, email: &str, ip: &str) -> Result<()> {
     let email = Email::parse(email)?;
-    throttle::take_all(
-        db,
-        &[
-            ("mail", &format!("ip:{ip}"), throttle::MAIL_PER_IP),
-            (
-                "mail",
-                &format!("to:{}", email.as_str()),
-                throttle::MAIL_PER_ADDRESS,
-            ),
-        ],
-    )
-    .await?;
+    throttle::take_mail(db, "mail", throttle::MAIL_PER_IP, ip, &email).await?;
     let waiting = user::Entity::find()
         .filter(user::Column::Email.eq(email.as_str()))
         .filter(user::Column::EmailVerifiedAt.is_null())

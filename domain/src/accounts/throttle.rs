@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::Email;
 use crate::error::{Error, Result};
 
 /// At most `max` requests in any `per`.
@@ -75,12 +76,17 @@ pub async fn take(db: &DatabaseConnection, action: &str, key: &str, limit: Limit
     })
 }
 
-/// [`take`] for each `(action, key, limit)`, the client's address first; the first refusal wins.
-pub async fn take_all(db: &DatabaseConnection, checks: &[(&str, &str, Limit)]) -> Result<()> {
-    for (action, key, limit) in checks {
-        take(db, action, key, *limit).await?;
-    }
-    Ok(())
+/// A request from `ip` that e-mails `to`: counted per client under `action`, and per recipient
+/// across every kind of e-mail a stranger can cause.
+pub async fn take_mail(
+    db: &DatabaseConnection,
+    action: &str,
+    per_ip: Limit,
+    ip: &str,
+    to: &Email,
+) -> Result<()> {
+    take(db, action, &format!("ip:{ip}"), per_ip).await?;
+    take(db, "mail", &format!("to:{}", to.as_str()), MAIL_PER_ADDRESS).await
 }
 
 /// Forgets what is older than any window, so the table stays small.
