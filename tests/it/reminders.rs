@@ -751,24 +751,29 @@ async fn an_appointment_invites_the_candidate_and_reminds_them_and_the_psycholog
     let (a, b) = tokio::join!(run_due(&s, now), run_due(&s, now));
     a.unwrap();
     b.unwrap();
+    // Waits for the first reminder (a loaded machine may take seconds), then a moment more in
+    // which a second one would show.
     let reminded = |to: &'static str| {
         let app = &app;
         async move {
-            for _ in 0..50 {
-                if domain::jobs::backlog(&app.db).await.unwrap() == 0 {
+            let count = || {
+                app.outbox()
+                    .iter()
+                    .filter(|e| {
+                        e.to == to
+                            && e.subject
+                                .starts_with("Завтра: Психологическое тестирование")
+                    })
+                    .count()
+            };
+            for _ in 0..300 {
+                if count() > 0 && domain::jobs::backlog(&app.db).await.unwrap() == 0 {
                     break;
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
             tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-            app.outbox()
-                .iter()
-                .filter(|e| {
-                    e.to == to
-                        && e.subject
-                            .starts_with("Завтра: Психологическое тестирование")
-                })
-                .count()
+            count()
         }
     };
     assert_eq!(reminded(email).await, 1, "{:?}", app.outbox());
