@@ -871,7 +871,18 @@ fn test(extra: &[String]) -> Result<()> {
         .env("USTAZ_TEST_BUNDLE_INPUTS", inputs.to_string());
     let result = status(&mut cmd);
     let test_secs = ran.elapsed().as_secs();
-    let bundled = bundle.map(Bundle::finish);
+    // A run of chosen tests that is over needs no bundle: a browser test among them would have
+    // waited for it. Stopped, not awaited (cargo keeps what it compiled for the next run).
+    let partial = !cargo_args.is_empty() || !test_args.is_empty();
+    let bundled = bundle.map(|b| {
+        if partial && b.running() {
+            say("no test that ran needed the browser bundle: its build stops here");
+            b.kill();
+            Ok(0)
+        } else {
+            b.finish()
+        }
+    });
     stop(&mut children);
     for line in &skipped {
         eprintln!("\x1b[1;33m!!! {line}\x1b[0m");
@@ -944,6 +955,10 @@ impl Bundle {
             child,
             waiter,
         })
+    }
+
+    fn running(&self) -> bool {
+        !self.waiter.is_finished()
     }
 
     fn kill(self) {
