@@ -120,24 +120,23 @@ fn cargo_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
 
 /// `cargo install` of a tool into the tools folder, in a temporary target directory (not ours:
 /// it neither waits for nor clutters the project's build).
+/// `cargo install` into the tools folder. The tools are programs that start other programs or
+/// serve tests, so their own speed hardly matters, while their build is most of a fresh
+/// machine's set-up: their release profiles (cargo-leptos: fat LTO and one codegen unit, 18 of
+/// the 21 minutes a fresh machine spent on tools) are traded for a build that takes a fraction
+/// of that. They share one target directory, kept in the tools folder, so the dependencies
+/// they have in common (tokio, hyper, serde, …) build once.
 fn cargo_install(args: &[&str]) -> Command {
     let mut cmd = cargo_command("cargo");
     cmd.arg("install")
         .args(args)
         .arg("--root")
         .arg(tools_dir())
-        .env_remove("CARGO_TARGET_DIR");
-    cmd
-}
-
-/// The same for a build tool whose own speed does not matter (it starts other programs): its
-/// release profile (cargo-leptos: fat LTO and one codegen unit, 18 of the 21 minutes a fresh
-/// machine spent on tools) is traded for a build that takes a fraction of that.
-fn cargo_install_quick(args: &[&str]) -> Command {
-    let mut cmd = cargo_install(args);
-    cmd.env("CARGO_PROFILE_RELEASE_LTO", "false")
+        .env("CARGO_TARGET_DIR", tools_dir().join("build"))
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
-        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1");
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false");
     cmd
 }
 
@@ -171,7 +170,7 @@ fn tools() -> Result<String> {
             "installing cargo-leptos {CARGO_LEPTOS_VERSION} into {} (several minutes, once)",
             dir.display()
         ));
-        status(&mut cargo_install_quick(&[
+        status(&mut cargo_install(&[
             &format!("cargo-leptos@{CARGO_LEPTOS_VERSION}"),
             "--locked",
         ]))?;
@@ -763,6 +762,8 @@ fn smtp_server() -> Service {
 
 /// The profile the tests build in (Cargo.toml says why).
 const TEST_PROFILE: &str = "ci";
+/// The prefix of the tests that drive Chromium over the browser bundle (`tests/it/browser.rs`).
+const BROWSER_TESTS: &str = "browser::";
 
 fn test(extra: &[String]) -> Result<()> {
     let ci = env::var("CI").is_ok_and(|v| v == "true" || v == "1");
@@ -774,7 +775,46 @@ fn test(extra: &[String]) -> Result<()> {
         );
     }
     prune_target();
-    let path = tools()?;
+
+    // Arguments before `--` are cargo's (`-p`, `--test`), after it the test binaries'.
+    let split = extra.iter().position(|a| a == "--").unwrap_or(extra.len());
+    let (cargo_args, test_args) = extra.split_at(split);
+    let cargo_test = |no_run: bool| {
+        let mut cmd = cargo_command("cargo");
+        cmd.args(["test", "--profile", TEST_PROFILE, "--workspace"])
+            .args(cargo_args)
+            .current_dir(root())
+            .env("USTAZ_TEST_SITE_ROOT", root().join("target/site"));
+        if no_run {
+            cmd.arg("--no-run");
+        } else {
+            cmd.arg("--no-fail-fast").args(test_args);
+        }
+        cmd
+    };
+
+    // Build, three things at once so both cores stay busy: the native test binaries (they need
+    // none of the tools, so they start first: on a fresh machine they build while the tools
+    // install), then the browser bundle (mostly one thread: fat LTO, then wasm-opt) once its
+    // tools are there. The tests start as soon as the native binaries are built; only the
+    // browser tests wait for the bundle (`wait_for_bundle` in tests/lib.rs), so a single
+    // non-browser test after an edit does not wait for it at all.
+    let built = Instant::now();
+    say(&format!("building the tests (profile `{TEST_PROFILE}`)"));
+    let mut native = cargo_test(true).spawn().context("cannot start cargo")?;
+    let path = match tools() {
+        Ok(path) => path,
+        Err(e) => {
+            let _ = native.kill();
+            return Err(e);
+        }
+    };
+    let bundle = if bundle_is_current() {
+        say("the browser bundle is current (its inputs have not changed)");
+        None
+    } else {
+        Some(Bundle::start(&path)?)
+    };
 
     let mut children = Vec::new();
     let services = [
@@ -800,45 +840,22 @@ fn test(extra: &[String]) -> Result<()> {
             let _ = c.wait();
         }
     };
-    if ci && !skipped.is_empty() {
-        stop(&mut children);
-        bail!(
+    let built_ok = native.wait().map_err(anyhow::Error::from).and_then(|st| {
+        if st.success() {
+            Ok(())
+        } else {
+            bail!("building the tests failed ({st})")
+        }
+    });
+    let refused = if ci && !skipped.is_empty() {
+        Err(anyhow::anyhow!(
             "CI=true and {} service(s) missing: nothing may be skipped",
             skipped.len()
-        );
-    }
-
-    // Arguments before `--` are cargo's (`-p`, `--test`), after it the test binaries'.
-    let split = extra.iter().position(|a| a == "--").unwrap_or(extra.len());
-    let (cargo_args, test_args) = extra.split_at(split);
-    let cargo_test = |no_run: bool| {
-        let mut cmd = cargo_command("cargo");
-        cmd.args(["test", "--profile", TEST_PROFILE, "--workspace"])
-            .args(cargo_args)
-            .current_dir(root())
-            .env("PATH", &path)
-            .env("USTAZ_TEST_SITE_ROOT", root().join("target/site"));
-        if no_run {
-            cmd.arg("--no-run");
-        } else {
-            cmd.arg("--no-fail-fast").args(test_args);
-        }
-        cmd
-    };
-
-    // Build: the browser bundle (mostly one thread: fat LTO, then wasm-opt) beside the native
-    // test binaries (many), so the two cores stay busy. The tests start as soon as the native
-    // binaries are built; only the browser tests wait for the bundle (`wait_for_bundle` in
-    // tests/lib.rs), so a single non-browser test after an edit does not wait for it at all.
-    let built = Instant::now();
-    let bundle = if bundle_is_current() {
-        say("the browser bundle is current (its inputs have not changed)");
-        None
+        ))
     } else {
-        Some(Bundle::start(&path)?)
+        Ok(())
     };
-    say(&format!("building the tests (profile `{TEST_PROFILE}`)"));
-    if let Err(e) = status(&mut cargo_test(true)) {
+    if let Err(e) = built_ok.and(refused) {
         if let Some(b) = bundle {
             b.kill();
         }
@@ -849,31 +866,49 @@ fn test(extra: &[String]) -> Result<()> {
     say(&format!("test binaries built in {build_secs} s"));
 
     let ran = Instant::now();
-    let mut cmd = cargo_test(false);
-    for s in &services {
-        match &s.value {
-            Some(v) => cmd.env(s.env, v),
-            None => cmd.env_remove(s.env),
-        };
-    }
-    if ci {
-        cmd.env("USTAZ_TEST_REQUIRE_ALL", "1");
-    }
-    // Most tests wait on sockets, a database or Chromium, not the CPU, and browser tests may
-    // wait for the bundle: twice the cores keeps both cores busy (libtest's default is one
-    // thread per core). A developer's own RUST_TEST_THREADS wins.
-    if env::var_os("RUST_TEST_THREADS").is_none() {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        cmd.env("RUST_TEST_THREADS", (cores * 2).to_string());
-    }
     let inputs = bundle.as_ref().map_or_else(bundle_inputs, |b| b.inputs);
-    cmd.env("USTAZ_TEST_BUNDLE_STAMP", bundle_stamp())
-        .env("USTAZ_TEST_BUNDLE_INPUTS", inputs.to_string());
-    let result = status(&mut cmd);
+    let test_run = |cmd: &mut Command| {
+        cmd.env("PATH", &path);
+        for s in &services {
+            match &s.value {
+                Some(v) => cmd.env(s.env, v),
+                None => cmd.env_remove(s.env),
+            };
+        }
+        if ci {
+            cmd.env("USTAZ_TEST_REQUIRE_ALL", "1");
+        }
+        // Most tests wait on sockets, a database or Chromium, not the CPU: twice the cores
+        // keeps both cores busy (libtest's default is one thread per core). A developer's own
+        // RUST_TEST_THREADS wins.
+        if env::var_os("RUST_TEST_THREADS").is_none() {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            cmd.env("RUST_TEST_THREADS", (cores * 2).to_string());
+        }
+        cmd.env("USTAZ_TEST_BUNDLE_STAMP", bundle_stamp())
+            .env("USTAZ_TEST_BUNDLE_INPUTS", inputs.to_string());
+        status(cmd)
+    };
+    let partial = !cargo_args.is_empty() || !test_args.is_empty();
+    let result = if !partial && bundle.as_ref().is_some_and(Bundle::running) {
+        // The browser tests would hold test threads while they wait for the bundle: everything
+        // else runs first, then they do.
+        say("the browser bundle is still building: the browser tests run after the others");
+        let others = test_run(cargo_test(false).args(["--", "--skip", BROWSER_TESTS]));
+        let browser = test_run(
+            cargo_command("cargo")
+                .args(["test", "--profile", TEST_PROFILE, "--workspace"])
+                .args(["--test", "it", "--", BROWSER_TESTS])
+                .current_dir(root())
+                .env("USTAZ_TEST_SITE_ROOT", root().join("target/site")),
+        );
+        others.and(browser)
+    } else {
+        test_run(&mut cargo_test(false))
+    };
     let test_secs = ran.elapsed().as_secs();
     // A run of chosen tests that is over needs no bundle: a browser test among them would have
     // waited for it. Stopped, not awaited (cargo keeps what it compiled for the next run).
-    let partial = !cargo_args.is_empty() || !test_args.is_empty();
     let bundled = bundle.map(|b| {
         if partial && b.running() {
             say("no test that ran needed the browser bundle: its build stops here");
