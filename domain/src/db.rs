@@ -91,6 +91,41 @@ async fn declare_scope(txn: &DatabaseTransaction, scope: Scope) -> Result<(), Db
     Ok(())
 }
 
+/// Refuses to serve as a PostgreSQL role for which row-level security is no wall: one that owns
+/// a table (an owner passes the policies unless they are forced, and may switch them off), a
+/// superuser, or a role with BYPASSRLS. The portal and the worker connect as a role that owns
+/// nothing; `server migrate` runs as the owner. SQLite has no roles: nothing to check.
+pub async fn check_app_role(db: &DatabaseConnection) -> Result<(), String> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT r.rolname::text, r.rolsuper, r.rolbypassrls, \
+                    (SELECT count(*) FROM pg_tables t \
+                      WHERE t.schemaname = 'public' AND t.tableowner = current_user)::bigint \
+               FROM pg_roles r WHERE r.rolname = current_user",
+        ))
+        .await
+        .map_err(|e| format!("cannot read the database role: {e}"))?
+        .ok_or("cannot read the database role")?;
+    let get = |i| row.try_get_by_index::<bool>(i).unwrap_or(true);
+    let name = row.try_get_by_index::<String>(0).unwrap_or_default();
+    let owned = row.try_get_by_index::<i64>(3).unwrap_or(1);
+    if get(1) || get(2) {
+        return Err(format!(
+            "the database role {name} is a superuser or has BYPASSRLS: row-level security would not apply. Connect as the application role (see deploy/README)"
+        ));
+    }
+    if owned > 0 {
+        return Err(format!(
+            "the database role {name} owns {owned} table(s): connect as the application role, which owns none; migrate as the owner (`server migrate --grant-to <app role>`)"
+        ));
+    }
+    Ok(())
+}
+
 /// Whether the database answers; used by `/readyz`.
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()

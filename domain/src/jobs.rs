@@ -392,11 +392,13 @@ pub async fn claim_email(db: &DatabaseConnection, job: &EmailJob) -> Result<bool
         sent_at: Set(None),
     };
     // ON CONFLICT DO NOTHING: of two workers inserting the same key, one gets the row.
+    let txn = db::write(db, Scope::System).await?;
     let inserted = email::Entity::insert(row)
         .on_conflict_do_nothing()
-        .exec_without_returning(db)
+        .exec_without_returning(&txn)
         .await?;
     if matches!(inserted, sea_orm::TryInsertResult::Inserted(1)) {
+        txn.commit().await?;
         return Ok(true);
     }
     let moved = email::Entity::update_many()
@@ -411,17 +413,29 @@ pub async fn claim_email(db: &DatabaseConnection, job: &EmailJob) -> Result<bool
         .col_expr(email::Column::UpdatedAt, Expr::value(now))
         .filter(email::Column::DedupeKey.eq(job.dedupe_key.as_str()))
         .filter(email::Column::Status.is_in([Delivery::Retry.as_str(), Delivery::Queued.as_str()]))
-        .exec(db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     Ok(moved.rows_affected == 1)
 }
+
+/// What an e-mail's row keeps of its message once it will not be sent again: nothing. The
+/// payload holds the links it carried (invitations, password resets, confirmations are one-time
+/// tokens); kept only while a retry may need it, so a copy of the database is no key to anyone's
+/// account. Recipient, subject and status stay, for the record.
+const SPENT_PAYLOAD: &str = "";
+
+/// How long the record of an e-mail that will not be sent again is kept.
+pub const EMAIL_RETENTION: chrono::Duration = chrono::Duration::days(90);
 
 /// Records that the claimed e-mail went out.
 pub async fn email_sent(db: &DatabaseConnection, dedupe_key: &str, subject: &str) -> Result<()> {
     let now = Utc::now();
+    let txn = db::write(db, Scope::System).await?;
     email::ActiveModel {
         dedupe_key: Set(dedupe_key.to_string()),
         subject: Set(subject.to_string()),
+        payload: Set(SPENT_PAYLOAD.into()),
         status: Set(Delivery::Sent.as_str().into()),
         last_error: Set(None),
         next_attempt_at: Set(None),
@@ -429,8 +443,9 @@ pub async fn email_sent(db: &DatabaseConnection, dedupe_key: &str, subject: &str
         sent_at: Set(Some(now)),
         ..Default::default()
     }
-    .update(db)
+    .update(&txn)
     .await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -442,8 +457,9 @@ pub async fn email_failed(
     may_pass: bool,
 ) -> Result<()> {
     let now = Utc::now();
+    let txn = db::write(db, Scope::System).await?;
     let Some(row) = email::Entity::find_by_id(dedupe_key.to_string())
-        .one(db)
+        .one(&txn)
         .await?
     else {
         return Ok(());
@@ -456,19 +472,26 @@ pub async fn email_failed(
     email::ActiveModel {
         dedupe_key: Set(row.dedupe_key),
         status: Set(status.as_str().into()),
+        payload: if may_pass {
+            sea_orm::ActiveValue::NotSet
+        } else {
+            Set(SPENT_PAYLOAD.into())
+        },
         last_error: Set(Some(error.chars().take(1000).collect())),
         next_attempt_at: Set(may_pass.then(|| now + retry_delay(row.attempts))),
         updated_at: Set(now),
         ..Default::default()
     }
-    .update(db)
+    .update(&txn)
     .await?;
+    txn.commit().await?;
     Ok(())
 }
 
 /// Hands every e-mail whose next attempt is due back to the queue (through the outbox, in one
-/// transaction with the row's move to `queued`), and marks claims older than `SENDING_LEASE`
-/// `uncertain`. Returns how many were queued again.
+/// transaction with the row's move to `queued`), marks claims older than `SENDING_LEASE`
+/// `uncertain`, and deletes the records of e-mails done with for longer than
+/// [`EMAIL_RETENTION`]. Returns how many were queued again.
 pub async fn requeue_due_emails(db: &DatabaseConnection) -> Result<usize> {
     use sea_orm::sea_query::Expr;
     let now = Utc::now();
@@ -478,6 +501,7 @@ pub async fn requeue_due_emails(db: &DatabaseConnection) -> Result<usize> {
             email::Column::Status,
             Expr::value(Delivery::Uncertain.as_str()),
         )
+        .col_expr(email::Column::Payload, Expr::value(SPENT_PAYLOAD))
         .col_expr(email::Column::UpdatedAt, Expr::value(now))
         .filter(email::Column::Status.eq(Delivery::Sending.as_str()))
         .filter(email::Column::UpdatedAt.lt(now - SENDING_LEASE))
@@ -513,6 +537,16 @@ pub async fn requeue_due_emails(db: &DatabaseConnection) -> Result<usize> {
         enqueue(&txn, &Job::SendEmail(job)).await?;
         queued += 1;
     }
+    // Records of e-mails that will not be sent again, past their retention.
+    email::Entity::delete_many()
+        .filter(email::Column::Status.is_in([
+            Delivery::Sent.as_str(),
+            Delivery::Failed.as_str(),
+            Delivery::Uncertain.as_str(),
+        ]))
+        .filter(email::Column::UpdatedAt.lt(now - EMAIL_RETENTION))
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     Ok(queued)
 }
@@ -522,9 +556,12 @@ pub async fn email_status(
     db: &DatabaseConnection,
     dedupe_key: &str,
 ) -> Result<Option<email::Model>> {
-    Ok(email::Entity::find_by_id(dedupe_key.to_string())
-        .one(db)
-        .await?)
+    let txn = db::read(db, Scope::System).await?;
+    let row = email::Entity::find_by_id(dedupe_key.to_string())
+        .one(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(row)
 }
 
 /// Claims the scheduled run `run_key` (e.g. `reminders:<tenant>:<date>`) inside the caller's

@@ -48,7 +48,10 @@ pub fn encode_query_value(s: &str) -> String {
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    let lang = crate::server::request_locale().code();
+    let lang = {
+        crate::server::content_security_policy();
+        crate::server::request_locale().code()
+    };
     #[cfg(not(feature = "ssr"))]
     let lang = "ru";
     view! {
@@ -62,7 +65,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <MetaTags/>
                 // Upload progress bars; delegated, so it serves pages reached by client-side
                 // navigation too.
-                <script inner_html=recruitment::UPLOAD_SCRIPT></script>
+                <script nonce=leptos::nonce::use_nonce() inner_html=recruitment::UPLOAD_SCRIPT></script>
             </head>
             <body>
                 <App/>

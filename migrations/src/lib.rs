@@ -17,6 +17,8 @@ mod m20261130_000001_grants;
 mod m20261130_000002_appointments;
 mod m20261201_000001_report_indexes;
 mod m20261207_000001_throttle;
+mod m20261207_000002_private_emails;
+mod m20261207_000003_check_attempts;
 
 pub struct Migrator;
 
@@ -38,6 +40,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_appointments::Migration),
             Box::new(m20261201_000001_report_indexes::Migration),
             Box::new(m20261207_000001_throttle::Migration),
+            Box::new(m20261207_000002_private_emails::Migration),
+            Box::new(m20261207_000003_check_attempts::Migration),
         ]
     }
 }
@@ -70,6 +74,7 @@ pub(crate) async fn isolate_tenants(
     for table in tables {
         conn.execute_unprepared(&format!(
             "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+             ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
              CREATE POLICY tenant_isolation ON {table}
                USING (current_setting('app.system', true) = 'on'
                       OR tenant_id::text = current_setting('app.tenant_id', true))

@@ -4,7 +4,7 @@
 //! Body: `{"error": "<i18n key>", "message": "<text in the caller's language>", "field": …}`.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::{Error, Locale};
@@ -68,6 +68,12 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
+impl From<PathRejection> for ApiError {
+    fn from(_: PathRejection) -> Self {
+        Error::invalid("path", "error-bad-path").into()
+    }
+}
+
 pub fn status_of(error: &Error) -> StatusCode {
     match error {
         Error::NotFound => StatusCode::NOT_FOUND,
@@ -77,6 +83,7 @@ pub fn status_of(error: &Error) -> StatusCode {
         Error::Invalid { code, .. } if code == "error-body-too-large" => {
             StatusCode::PAYLOAD_TOO_LARGE
         }
+        Error::Invalid { code, .. } if code == "error-bad-path" => StatusCode::NOT_FOUND,
         Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -123,3 +130,54 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Every refusal under `/api/v1/` in the documented body. Our handlers and extractors already
+/// answer so; this catches whatever answers before them or without them (a route that does not
+/// exist, a method a route does not have, a layer's own refusal), so a client never has to
+/// parse plain text. The status and the `Allow` and `Retry-After` headers stay as they were.
+/// (The portal's server functions, under `/api/` too, answer in their own encoding.)
+pub async fn api_refusals(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if !req.uri().path().starts_with("/api/v1/") {
+        return next.run(req).await;
+    }
+    let res = next.run(req).await;
+    let status = res.status();
+    let json = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let error = match status {
+        StatusCode::NOT_FOUND => Error::NotFound,
+        StatusCode::UNAUTHORIZED => Error::Unauthenticated,
+        StatusCode::FORBIDDEN => Error::Forbidden,
+        StatusCode::PAYLOAD_TOO_LARGE => Error::invalid("body", "error-body-too-large"),
+        StatusCode::METHOD_NOT_ALLOWED => Error::invalid("method", "error-method-not-allowed"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::invalid("body", "error-bad-content-type"),
+        s if s.is_server_error() => {
+            let reference = uuid::Uuid::now_v7().to_string();
+            tracing::error!(%reference, %status, "a refusal without a body of ours");
+            Error::Internal { reference }
+        }
+        _ => Error::invalid("body", "error-bad-request"),
+    };
+    let mut out = ApiError::from(error).into_response();
+    *out.status_mut() = status;
+    for name in [axum::http::header::ALLOW, axum::http::header::RETRY_AFTER] {
+        if let Some(v) = res.headers().get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
+}
+
+/// `/api/v1/…` that names no operation: 404 with its own code, so a client (and the test that
+/// holds the OpenAPI document against the routes) tells a wrong address from a missing record.
+pub async fn unknown_operation() -> Response {
+    let mut res = ApiError::from(Error::invalid("path", "error-unknown-operation")).into_response();
+    *res.status_mut() = StatusCode::NOT_FOUND;
+    res
+}

@@ -143,3 +143,149 @@ pub fn tenant_of(path: &str) -> Option<&str> {
     let rest = path.strip_prefix("/api/v1").unwrap_or(path);
     rest.strip_prefix("/t/")?.split('/').next()
 }
+
+/// Whether people reach us over https (`USTAZ_PUBLIC_URL`): browsers are then told to come
+/// back over https only.
+#[derive(Clone, Copy, Debug)]
+pub struct OverHttps(pub bool);
+
+/// Hardening headers on every response that has not set its own: no content-type sniffing, no
+/// framing (clickjacking), the address (which may hold a one-time token) never sent to another
+/// site, and, over https, Strict-Transport-Security. Pages set their own
+/// Content-Security-Policy with the response's nonce (`frontend::server::content_security_policy`);
+/// anything else may load nothing and run nothing.
+pub async fn security_headers(
+    State(https): State<OverHttps>,
+    req: Request,
+    next: Next,
+) -> Response {
+    use axum::http::HeaderValue;
+    let mut res = next.run(req).await;
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let h = res.headers_mut();
+    h.entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    h.entry(header::X_FRAME_OPTIONS)
+        .or_insert(HeaderValue::from_static("DENY"));
+    h.entry(header::REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("same-origin"));
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(if html {
+            // A page rendered without our shell (an error page): styles and our scripts only.
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        } else {
+            "default-src 'none'; frame-ancestors 'none'; sandbox"
+        }));
+    if https.0 {
+        h.entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert(HeaderValue::from_static(
+                "max-age=31536000; includeSubDomains",
+            ));
+    }
+    res
+}
+
+// ---------------------------------------------------------------- unread request bodies
+
+/// How much of a request body a refusal reads before answering, so the connection stays usable.
+const DRAIN_BYTES: usize = 256 * 1024;
+/// And for how long at most.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The request body, shared between the handler and [`finish_request_body`], which takes back
+/// what the handler left unread.
+struct SharedBody(Arc<std::sync::Mutex<Option<axum::body::Body>>>);
+
+impl http_body::Body for SharedBody {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, axum::Error>>> {
+        let mut slot = self.0.lock().expect("not poisoned");
+        match slot.as_mut() {
+            Some(body) => http_body::Body::poll_frame(std::pin::Pin::new(body), cx),
+            None => std::task::Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0
+            .lock()
+            .map(|s| s.as_ref().is_none_or(http_body::Body::is_end_stream))
+            .unwrap_or(true)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|s| s.as_ref().map(http_body::Body::size_hint))
+            .unwrap_or_default()
+    }
+}
+
+/// A request answered before its body was read (a 401 from the token check, a 404 for another
+/// tenant, a 413 by the declared length) left the rest of the body on the connection: the
+/// server then closed it, sometimes with a reset that failed the client's next request on it.
+/// Now the rest is read (up to [`DRAIN_BYTES`], within [`DRAIN_TIME`]) before the answer goes,
+/// and the connection stays open; a body larger than that gets `Connection: close`, so a
+/// well-behaved client opens a new connection instead of reusing a closing one.
+pub async fn finish_request_body(req: Request, next: Next) -> Response {
+    let has_body = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() != "0")
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    if !has_body {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let slot = Arc::new(std::sync::Mutex::new(Some(body)));
+    let req = Request::from_parts(parts, axum::body::Body::new(SharedBody(slot.clone())));
+    let mut res = next.run(req).await;
+    let rest = slot.lock().expect("not poisoned").take();
+    if let Some(mut rest) = rest
+        && !http_body::Body::is_end_stream(&rest)
+        && !drain(&mut rest).await
+    {
+        res.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    res
+}
+
+/// Reads and drops what is left of a body; `true` when it ended within the bounds.
+async fn drain(body: &mut axum::body::Body) -> bool {
+    let work = async {
+        let mut seen = 0usize;
+        loop {
+            let frame = std::future::poll_fn(|cx| {
+                http_body::Body::poll_frame(std::pin::Pin::new(&mut *body), cx)
+            })
+            .await;
+            match frame {
+                None => return true,
+                Some(Ok(frame)) => {
+                    seen += frame.data_ref().map_or(0, |d| d.len());
+                    if seen > DRAIN_BYTES {
+                        return false;
+                    }
+                }
+                Some(Err(_)) => return false,
+            }
+        }
+    };
+    tokio::time::timeout(DRAIN_TIME, work)
+        .await
+        .unwrap_or(false)
+}

@@ -104,6 +104,9 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
     if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
         migrate(&db).await?;
     }
+    domain::db::check_app_role(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
     if config.seed_demo {
         domain::seed::seed_demo(&db).await?;
     }
@@ -253,10 +256,15 @@ pub fn router(
         )
         .merge(api)
         .route(
+            "/api/v1/{*rest}",
+            axum::routing::any(errors::unknown_operation),
+        )
+        .route(
             "/api/openapi.json",
             get(move || async move { axum::Json(openapi_json.clone()) }),
         )
         .fallback(file_and_error_handler::<AppState, _>(frontend::shell))
+        .layer(axum::middleware::from_fn(errors::api_refusals))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             http::request_context,
@@ -266,6 +274,10 @@ pub fn router(
         .layer(axum::middleware::from_fn_with_state(
             trusted_proxies,
             http::client_address,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            http::OverHttps(state.secure_cookies),
+            http::security_headers,
         ))
         .with_state(state)
         .merge(health)
@@ -289,6 +301,8 @@ pub fn router(
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        // Outermost: it sees the body the handlers left unread once they have answered.
+        .layer(axum::middleware::from_fn(http::finish_request_body))
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops background work.

@@ -27,6 +27,7 @@ pub(crate) const MULTIPART_OVERHEAD: u64 = 64 * 1024;
 
 /// Where an upload goes and what the applicant said about it.
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadParams {
     /// The document code from the programme's list, e.g. `police_clearance`.
     pub doc_type: String,
@@ -191,7 +192,7 @@ macro_rules! next_file {
             let field = $multipart
                 .next_field()
                 .await
-                .map_err(|_| Error::invalid("file", "error-upload-interrupted"))?;
+                .map_err(|e| $crate::recruitment::multipart_refusal(&e))?;
             let Some(field) = field else {
                 break None;
             };
@@ -199,18 +200,51 @@ macro_rules! next_file {
             if name == "file" {
                 break Some(field);
             }
-            let value = field
-                .text()
-                .await
-                .map_err(|_| Error::invalid("file", "error-upload-interrupted"))?;
-            if value.len() > 200 || $fields.len() > 10 {
+            if $fields.len() >= $crate::recruitment::SMALL_FIELDS {
                 return Err(Error::invalid("body", "error-bad-request"));
             }
+            let value = $crate::recruitment::small_text(field).await?;
             $fields.push((name, value));
         }
     };
 }
 pub(crate) use next_file;
+
+/// How many small fields may come before the file, and how long each may be: a CSRF token, a
+/// document code and a date need far less.
+pub(crate) const SMALL_FIELDS: usize = 10;
+const SMALL_FIELD_BYTES: usize = 200;
+
+/// A small field before the file, read a chunk at a time and refused as soon as it is longer
+/// than it can be: a multi-gigabyte "field" is never held in memory.
+pub(crate) async fn small_text(mut field: Field<'_>) -> Result<String, Error> {
+    let mut value = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_refusal(&e))? {
+        if value.len() + chunk.len() > SMALL_FIELD_BYTES {
+            return Err(Error::invalid("body", "error-form-field-too-long"));
+        }
+        value.extend_from_slice(&chunk);
+    }
+    String::from_utf8(value).map_err(|_| Error::invalid("body", "error-bad-request"))
+}
+
+/// A multipart body that cannot be read, said in words the uploader can act on. The parser's
+/// errors are told apart by what it says of them (axum does not expose its kinds): a part whose
+/// headers cannot be read is almost always a file name with a control character (a NUL byte)
+/// in it; a body that is not multipart is the client's fault; the rest is a connection that
+/// broke off.
+pub(crate) fn multipart_refusal(e: &axum::extract::multipart::MultipartError) -> Error {
+    let what = e.body_text();
+    if what.contains("header") {
+        Error::invalid("file", "error-upload-file-name")
+    } else if what.contains("boundary") || what.contains("multipart/form-data") {
+        Error::invalid("body", "error-upload-not-multipart")
+    } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Error::invalid("body", "error-body-too-large")
+    } else {
+        Error::invalid("file", "error-upload-interrupted")
+    }
+}
 
 /// The file of a multipart upload sent to the API (small fields before it are ignored); a
 /// macro for the same reason as `next_file`.

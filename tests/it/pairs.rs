@@ -613,6 +613,65 @@ async fn a_waiting_child_is_matched_met_followed_and_the_pair_closed() {
         "Наставник тревожится из-за оценок"
     );
     assert_eq!(export["concerns"].as_array().unwrap().len(), 1);
+
+    // Her audit log (trust, hole 9): the export showed the consultation's notes, so it is a
+    // read of them; every list that showed her is there, with who read it. Only this
+    // tenant's admins read it, a page at a time.
+    ok(
+        coordinator.get(&format!("/api/v1/t/{T}/concerns")).await,
+        200,
+    )
+    .await;
+    ok(
+        mentor
+            .get(&format!("/api/v1/t/{T}/pairs/{pair}/meetings"))
+            .await,
+        200,
+    )
+    .await;
+    let audit = format!("/api/v1/t/{T}/children/{aliya}/audit");
+    let log = ok(admin.get(&format!("{audit}?limit=200")).await, 200).await;
+    let seen: Vec<(String, String)> = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["actor_email"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    for (action, who) in [
+        ("child.exported", "admin@almaty-mentors.demo"),
+        ("consultation.read", "admin@almaty-mentors.demo"),
+        ("pairs.listed", "admin@almaty-mentors.demo"),
+        ("concerns.listed", "coordinator@almaty-mentors.demo"),
+        ("meetings.listed", MENTOR),
+    ] {
+        assert!(
+            seen.contains(&(action.to_string(), who.to_string())),
+            "{action} by {who} missing: {seen:?}"
+        );
+    }
+    // Newest first, a page at a time, every event once.
+    let first = ok(admin.get(&format!("{audit}?limit=2")).await, 200).await;
+    assert_eq!(first["events"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().expect("more pages");
+    let second = ok(
+        admin.get(&format!("{audit}?limit=2&cursor={cursor}")).await,
+        200,
+    )
+    .await;
+    assert_ne!(first["events"][0]["id"], second["events"][0]["id"]);
+    assert!(first["events"][1]["at"].as_str() >= second["events"][0]["at"].as_str());
+    for bad in ["limit=0", "limit=201", "cursor=yesterday"] {
+        ok(admin.get(&format!("{audit}?{bad}")).await, 422).await;
+    }
+    ok(coordinator.get(&audit).await, 403).await;
+    let stranger = app.api_as("admin@karaganda-partner.demo").await;
+    ok(stranger.get(&audit).await, 404).await;
+    ok(app.api().get(&audit).await, 401).await;
     ok(
         coordinator
             .get(&format!("/api/v1/t/{T}/children/{aliya}/export"))

@@ -86,7 +86,8 @@ async fn row_level_security_is_the_second_wall() {
                 &conn,
                 &format!(
                     "SELECT count(*) FROM pg_class c JOIN pg_policy p ON p.polrelid = c.oid \
-                     WHERE c.relname = '{table}' AND c.relrowsecurity AND p.polname = 'tenant_isolation'"
+                     WHERE c.relname = '{table}' AND c.relrowsecurity AND c.relforcerowsecurity \
+                       AND p.polname = 'tenant_isolation'"
                 )
             )
             .await,
@@ -94,6 +95,25 @@ async fn row_level_security_is_the_second_wall() {
             "{table} has no row-level security"
         );
     }
+
+    // E-mails (their payloads once held one-time links) are the worker's alone: no tenant's
+    // transaction reads them, system work does.
+    let system = db::write(&conn, Scope::System).await.unwrap();
+    system
+        .execute_unprepared(
+            "INSERT INTO emails (dedupe_key, recipient, subject, payload, status, attempts, created_at, updated_at) \
+             VALUES ('rls-probe', 'a@b.kz', '', '{}', 'retry', 1, now(), now())",
+        )
+        .await
+        .unwrap();
+    system.commit().await.unwrap();
+    let txn = db::read(&conn, Scope::Tenant(almaty)).await.unwrap();
+    assert_eq!(count(&txn, "SELECT count(*) FROM emails").await, 0);
+    txn.commit().await.unwrap();
+    assert_eq!(count(&conn, "SELECT count(*) FROM emails").await, 0);
+    let system = db::read(&conn, Scope::System).await.unwrap();
+    assert_eq!(count(&system, "SELECT count(*) FROM emails").await, 1);
+    system.commit().await.unwrap();
 
     // And the application role cannot switch the wall off.
     let err = conn

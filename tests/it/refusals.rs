@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use ustaz_tests::TestApp;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Who {
+pub(crate) enum Who {
     /// Anyone, signed in or not.
     Public,
     /// Any signed-in person.
@@ -29,7 +29,7 @@ const PROBE_ID: &str = "00000000-0000-7000-8000-000000000001";
 const OTHER_TENANT_ADMIN: &str = "admin@karaganda-partner.demo";
 
 /// API operations: (method, path, who, a valid body for writes).
-fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
+pub(crate) fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
     let admin_only = Who::Tenant {
         lower: Some(ALMATY_MENTOR),
     };
@@ -94,6 +94,12 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
             "/api/v1/t/{tenant}/invitations",
             admin_only,
             Some(json!({"email": "probe@example.kz", "role": "trainer"})),
+        ),
+        (
+            "delete",
+            "/api/v1/t/{tenant}/invitations/{id}",
+            admin_only,
+            None,
         ),
         ("get", "/api/v1/t/{tenant}/regions", staff_only, None),
         (
@@ -304,6 +310,14 @@ fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>)> {
         (
             "get",
             "/api/v1/t/{tenant}/children/{id}/export",
+            Who::Tenant {
+                lower: Some(ALMATY_COORDINATOR),
+            },
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/t/{tenant}/children/{id}/audit",
             Who::Tenant {
                 lower: Some(ALMATY_COORDINATOR),
             },
@@ -608,7 +622,7 @@ pub(crate) async fn pair_of(app: &TestApp) -> (String, String, String) {
 }
 
 /// Sends one table row's request; the upload route gets a real multipart file.
-async fn send(
+pub(crate) async fn send(
     api: &ustaz_tests::Api,
     method: &str,
     path: &str,
@@ -869,6 +883,11 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
             "/api/set_member_active",
             t(Some(ALMATY_MENTOR)),
             vec![("membership_id", "MEMBERSHIP"), ("active", "true")],
+        ),
+        (
+            "/api/revoke_invitation",
+            t(Some(ALMATY_MENTOR)),
+            vec![("invitation_id", PROBE_ID)],
         ),
         ("/api/list_regions", t(Some(ALMATY_MENTOR)), vec![]),
         (

@@ -208,6 +208,7 @@ pub(crate) async fn seed_march(
             child_id: Set(None),
             pair_id: Set(None),
             meeting_id: Set(None),
+            check_attempts: Set(1),
         }
         .insert(&txn)
         .await

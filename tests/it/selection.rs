@@ -293,12 +293,12 @@ async fn a_candidate_passes_each_gate_in_order_with_assessor_score_and_private_n
     assert!(testing["decided_at"].is_string());
     assert!(audit_count(&app, "stage_notes.read").await > reads_before);
 
-    // The notes are the psychologists': the coordinator and the committee see that there are
-    // some, not what they say, and their reads are not logged as reads of the notes.
-    for reader in [
-        "coordinator@almaty-mentors.demo",
-        "committee@almaty-mentors.demo",
-    ] {
+    // The notes are the psychologists': the coordinator sees that there are some, not what
+    // they say, and the read is not logged as a read of the notes. The committee does not see
+    // the candidate at all before the committee stage (least privilege).
+    let committee = app.api_as("committee@almaty-mentors.demo").await;
+    assert_eq!(committee.get(&candidate_path(&id)).await.status(), 404);
+    for reader in ["coordinator@almaty-mentors.demo"] {
         let api = app.api_as(reader).await;
         let before = audit_count(&app, "stage_notes.read").await;
         let view = ok(api.get(&candidate_path(&id)).await, 200).await;
@@ -644,10 +644,10 @@ async fn committee(app: TestApp) {
     )
     .await;
     let votes = format!("{}/votes", candidate_path(&id));
-    refused(
+    // Before the committee stage the candidate is not the committee's to see, nor to vote on.
+    ok(
         committee.post(&votes, json!({"vote": "approve"})).await,
-        409,
-        "error-committee-not-open",
+        403,
     )
     .await;
     ok(advance(&coordinator, &id, "committee").await, 201).await;
@@ -775,7 +775,7 @@ async fn committee(app: TestApp) {
 
 /// Makes the demo programme one without a School of Mentors (the school has its own test):
 /// the committee follows the interview.
-async fn without_school(app: &TestApp) {
+pub(crate) async fn without_school(app: &TestApp) {
     app.execute(
         r#"UPDATE programmes SET stages = '["documents","psych_test","interview","committee","contract"]'"#,
     )

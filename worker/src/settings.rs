@@ -203,9 +203,16 @@ impl Config {
             self.smtp_url
                 .as_ref()
                 .ok_or(ConfigError::Missing("USTAZ_SMTP_URL"))?;
-            self.public_url
+            let public = self
+                .public_url
                 .as_ref()
                 .ok_or(ConfigError::Missing("USTAZ_PUBLIC_URL"))?;
+            // Sessions, passwords and one-time links cross the network: never in clear.
+            if !public.starts_with("https://") {
+                return Err(ConfigError::Invalid(
+                    "production mode needs an https:// USTAZ_PUBLIC_URL (sessions, passwords and e-mailed links must not travel in clear)".into(),
+                ));
+            }
             self.s3_bucket
                 .as_ref()
                 .ok_or(ConfigError::Missing("USTAZ_S3_BUCKET"))?;
@@ -366,5 +373,25 @@ mod tests {
         assert!(!format!("{c:?}").contains("sekrit"));
         let err = c.check().unwrap_err().to_string();
         assert!(err.contains("USTAZ_REDIS_URL"), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_a_public_url_in_clear() {
+        let c = |url: &str| Config {
+            mode: Mode::Production,
+            seed_demo: false,
+            database_url: Some("postgres://x@y/z".into()),
+            redis_url: Some("redis://r".into()),
+            smtp_url: Some("smtp://m".into()),
+            public_url: Some(url.into()),
+            s3_bucket: Some("b".into()),
+            ..Config::default()
+        };
+        let err = c("http://ustaz.example.kz")
+            .check()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("https://"), "{err}");
+        assert!(c("https://ustaz.example.kz").check().is_ok());
     }
 }

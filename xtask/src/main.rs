@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail};
 /// 0.17 needs a newer rustc than the machine's 1.95.
 const S3S_FS_VERSION: &str = "0.14.1";
 const AIOSMTPD_VERSION: &str = "1.4.6";
+const SCHEMATHESIS_VERSION: &str = "4.32.5";
 const CARGO_LEPTOS_VERSION: &str = "0.3.6";
 /// npm's binaryen; Debian's 108 silently breaks the bundle (see docs/ARCHITECTURE.md).
 const BINARYEN_VERSION: &str = "132";
@@ -760,6 +761,51 @@ fn smtp_server() -> Service {
     s
 }
 
+/// schemathesis from PyPI (the attacker's suite fuzzes the API with it), in a virtual
+/// environment of its own in the tools folder.
+fn schemathesis() -> Service {
+    let mut s = Service {
+        name: "API fuzzing (schemathesis)",
+        env: "USTAZ_TEST_SCHEMATHESIS",
+        value: None,
+        why_not: String::new(),
+    };
+    if let Ok(bin) = env::var("USTAZ_TEST_SCHEMATHESIS") {
+        s.value = Some(bin);
+        return s;
+    }
+    let venv = tools_dir().join("schemathesis");
+    let bin = venv.join("bin/schemathesis");
+    let ready = || {
+        output(Command::new(&bin).arg("--version"))
+            .is_some_and(|v| v.contains(SCHEMATHESIS_VERSION))
+    };
+    if !ready() {
+        say(&format!(
+            "installing schemathesis {SCHEMATHESIS_VERSION} into {} (a minute, once)",
+            venv.display()
+        ));
+        let Some(python3) = which("python3") else {
+            s.why_not = "python3 is not on PATH".into();
+            return s;
+        };
+        let installed =
+            status(Command::new(python3).args(["-m", "venv"]).arg(&venv)).and_then(|_| {
+                status(Command::new(venv.join("bin/pip")).args([
+                    "install",
+                    "--quiet",
+                    &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+                ]))
+            });
+        if let Err(e) = installed {
+            s.why_not = format!("schemathesis could not be installed: {e}");
+            return s;
+        }
+    }
+    s.value = Some(bin.display().to_string());
+    s
+}
+
 /// The profile the tests build in (Cargo.toml says why).
 const TEST_PROFILE: &str = "ci";
 /// The prefix of the tests that drive Chromium over the browser bundle (`tests/it/browser.rs`).
@@ -823,6 +869,7 @@ fn test(extra: &[String]) -> Result<()> {
         browser(&mut children),
         s3_server(),
         smtp_server(),
+        schemathesis(),
     ];
     let mut skipped = Vec::new();
     for s in &services {

@@ -172,7 +172,7 @@ impl Role {
     pub fn is_region_scoped(self) -> bool {
         matches!(
             self,
-            Role::Coordinator | Role::Psychologist | Role::CommitteeMember
+            Role::Coordinator | Role::Psychologist | Role::CommitteeMember | Role::Trainer
         )
     }
 }

@@ -535,16 +535,29 @@ async fn keep_an_admin(
     Ok(())
 }
 
-/// Changes a membership's role and region (tenant admin).
+/// What a tenant admin changes of a membership; what is `None` stays as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MembershipChange {
+    pub role: Option<Role>,
+    /// `Some(None)` moves the person to all regions.
+    pub region_id: Option<Option<Uuid>>,
+    /// `Some(false)` deactivates: the person is out of this tenant at their next request (every
+    /// request re-reads active memberships).
+    pub active: Option<bool>,
+}
+
+/// Changes a membership's role, region or activity (tenant admin), in one transaction. An
+/// unknown membership (another tenant's included) is not found even when nothing would change.
 pub async fn change_membership(
     db: &DatabaseConnection,
     ctx: &TenantCtx,
     membership_id: Uuid,
-    role: Role,
-    region_id: Option<Uuid>,
+    change: MembershipChange,
 ) -> Result<()> {
     ctx.require_admin()?;
-    if !Role::STAFF.contains(&role) {
+    if let Some(role) = change.role
+        && !Role::STAFF.contains(&role)
+    {
         return Err(Error::invalid("role", "error-role-invalid"));
     }
     let txn = ctx.write(db).await?;
@@ -553,70 +566,73 @@ pub async fn change_membership(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound)?;
-    check_region(&txn, ctx.tenant_id(), region_id).await?;
-    if role != Role::TenantAdmin {
+    if let Some(region_id) = change.region_id {
+        check_region(&txn, ctx.tenant_id(), region_id).await?;
+    }
+    let demoted = change.role.is_some_and(|r| r != Role::TenantAdmin);
+    if demoted || change.active == Some(false) {
         keep_an_admin(&txn, ctx.tenant_id(), &m).await?;
     }
-    let before = m.role.clone();
-    let mut active = m.into_active_model();
-    active.role = Set(role.as_str().to_string());
-    active.region_id = Set(region_id);
-    active.update(&txn).await.map_err(|e| {
-        if db::is_unique_violation(&e) {
-            Error::Conflict("error-already-member".into())
-        } else {
-            e.into()
-        }
-    })?;
-    audit::record(
-        &txn,
-        Some(ctx.tenant_id()),
-        Some(ctx.actor.user_id),
-        "membership.changed",
-        "membership",
-        Some(membership_id),
-        Some(serde_json::json!({"from": before, "to": role.as_str(), "region_id": region_id})),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// Deactivates or reactivates a membership (tenant admin). Deactivation signs the person out of
-/// this tenant at once: every request re-reads active memberships.
-pub async fn set_membership_active(
-    db: &DatabaseConnection,
-    ctx: &TenantCtx,
-    membership_id: Uuid,
-    active: bool,
-) -> Result<()> {
-    ctx.require_admin()?;
-    let txn = ctx.write(db).await?;
-    let m = membership::Entity::find_by_id(membership_id)
-        .filter(membership::Column::TenantId.eq(ctx.tenant_id()))
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if !active {
-        keep_an_admin(&txn, ctx.tenant_id(), &m).await?;
-    }
+    let before = (m.role.clone(), m.region_id, m.active);
+    let current = m.clone();
     let mut am = m.into_active_model();
-    am.active = Set(active);
-    am.update(&txn).await?;
-    audit::record(
-        &txn,
-        Some(ctx.tenant_id()),
-        Some(ctx.actor.user_id),
-        if active {
-            "membership.reactivated"
-        } else {
-            "membership.deactivated"
-        },
-        "membership",
-        Some(membership_id),
-        None,
-    )
-    .await?;
+    if let Some(role) = change.role {
+        am.role = Set(role.as_str().to_string());
+    }
+    if let Some(region_id) = change.region_id {
+        am.region_id = Set(region_id);
+    }
+    if let Some(active) = change.active {
+        am.active = Set(active);
+    }
+    // `{}` changes nothing (and is still a 404 for an unknown membership, above).
+    let after = if am.is_changed() {
+        am.update(&txn).await.map_err(|e| {
+            if db::is_unique_violation(&e) {
+                Error::Conflict("error-already-member".into())
+            } else {
+                Error::from(e)
+            }
+        })?
+    } else {
+        current
+    };
+    if (&after.role, after.region_id) != (&before.0, before.1) {
+        audit::record(
+            &txn,
+            Some(ctx.tenant_id()),
+            Some(ctx.actor.user_id),
+            "membership.changed",
+            "membership",
+            Some(membership_id),
+            Some(serde_json::json!({
+                "from": before.0, "to": after.role,
+                "region_from": before.1, "region_id": after.region_id,
+            })),
+        )
+        .await?;
+    }
+    if after.active != before.2 {
+        if !after.active
+            && let Some(u) = user::Entity::find_by_id(after.user_id).one(&txn).await?
+        {
+            revoke_pending_invitations(&txn, ctx.tenant_id(), &u.email).await?;
+        }
+        audit::record(
+            &txn,
+            Some(ctx.tenant_id()),
+            Some(ctx.actor.user_id),
+            if after.active {
+                "membership.reactivated"
+            } else {
+                "membership.deactivated"
+            },
+            "membership",
+            Some(membership_id),
+            None,
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(())
 }
@@ -753,6 +769,50 @@ pub async fn list_invitations(
     Ok(rows.into_iter().map(invitation_view).collect())
 }
 
+/// Withdraws a pending invitation (tenant admin): its link stops working at once. An accepted
+/// one is history, not withdrawn (deactivate the membership instead).
+pub async fn revoke_invitation(db: &DatabaseConnection, ctx: &TenantCtx, id: Uuid) -> Result<()> {
+    ctx.require_admin()?;
+    let txn = ctx.write(db).await?;
+    let inv = invitation::Entity::find_by_id(id)
+        .filter(invitation::Column::TenantId.eq(ctx.tenant_id()))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if inv.accepted_at.is_some() {
+        return Err(Error::Conflict("error-invitation-used".into()));
+    }
+    invitation::Entity::delete_by_id(inv.id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "invitation.revoked",
+        "invitation",
+        Some(inv.id),
+        Some(serde_json::json!({ "role": inv.role })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Withdraws every pending invitation of `email` to this tenant (a person deactivated must not
+/// come back through a link still in their mailbox).
+async fn revoke_pending_invitations(
+    conn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    email: &str,
+) -> Result<()> {
+    invitation::Entity::delete_many()
+        .filter(invitation::Column::TenantId.eq(tenant_id))
+        .filter(invitation::Column::Email.eq(email))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 async fn open_invitation(conn: &impl ConnectionTrait, token: &str) -> Result<invitation::Model> {
     let inv = invitation::Entity::find()
         .filter(invitation::Column::TokenHash.eq(hash_token(token.trim())))
@@ -850,10 +910,10 @@ pub async fn accept_invitation(
         .one(&txn)
         .await?;
     match already {
+        // Deactivated by an admin: only an admin brings them back (the membership's page), not
+        // a link that was still in their mailbox. Nothing of the above is kept.
         Some(m) if !m.active => {
-            let mut am = m.into_active_model();
-            am.active = Set(true);
-            am.update(&txn).await?;
+            return Err(Error::Conflict("error-membership-deactivated".into()));
         }
         Some(_) => {}
         None => {

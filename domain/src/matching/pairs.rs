@@ -528,7 +528,7 @@ async fn guest_view(
 /// mentor sees their own.
 pub async fn list_pairs(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<PairView>> {
     let staff = ctx.staff_or_mentor(&FOLLOWERS)?;
-    let txn = ctx.read(db).await?;
+    let txn = ctx.write(db).await?;
     let mut q = pair::Entity::find().filter(pair::Column::TenantId.eq(ctx.tenant_id()));
     if !staff {
         q = q.filter(pair::Column::MentorId.eq(ctx.actor.user_id));
@@ -541,6 +541,15 @@ pub async fn list_pairs(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<
         .into_iter()
         .filter(|p| !staff || ctx.covers_region(&FOLLOWERS, Some(p.region_id)))
         .collect();
+    audit::record_list_read(
+        &txn,
+        ctx.tenant_id(),
+        ctx.actor.user_id,
+        "pairs.listed",
+        "pair",
+        rows.iter().map(|p| p.child_id),
+    )
+    .await?;
     let views = pair_views(&txn, ctx, rows).await?;
     txn.commit().await?;
     Ok(views)
@@ -779,8 +788,9 @@ async fn profile_row(
         .await?)
 }
 
-/// Checks that the actor may see or change this mentor's profile: the mentor themselves, or
-/// a coordinator/admin (the person must be a mentor here).
+/// Checks that the actor may see or change this mentor's profile (their home location among
+/// it): the mentor themselves, or a coordinator of a region the mentor was selected in, or an
+/// admin. The person must be a mentor here.
 async fn profile_access(
     conn: &impl ConnectionTrait,
     ctx: &TenantCtx,
@@ -799,6 +809,24 @@ async fn profile_access(
         .is_some();
     if !is_mentor {
         return Err(Error::NotFound);
+    }
+    if !own {
+        // A mentor belongs to the regions of their selections; one without any (none yet)
+        // belongs to no region, so only those who cover every region follow them.
+        let mut regions: Vec<Option<Uuid>> = application::Entity::find()
+            .filter(application::Column::TenantId.eq(ctx.tenant_id()))
+            .filter(application::Column::ApplicantId.eq(mentor_id))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|a| a.region_id)
+            .collect();
+        if regions.is_empty() {
+            regions.push(None);
+        }
+        if !regions.iter().any(|r| ctx.covers_region(&MANAGERS, *r)) {
+            return Err(Error::Forbidden);
+        }
     }
     Ok(())
 }

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -368,6 +369,19 @@ pub async fn export_child(
         None,
     )
     .await?;
+    // The export shows the psychologists' notes: each is a read of that consultation.
+    for c in &consultations {
+        audit::record(
+            &txn,
+            Some(ctx.tenant_id()),
+            Some(ctx.actor.user_id),
+            "consultation.read",
+            "consultation",
+            Some(c.id),
+            Some(serde_json::json!({ "children": [id], "via": "child.exported" })),
+        )
+        .await?;
+    }
     let export = ChildExport {
         child,
         matches,
@@ -419,4 +433,136 @@ pub async fn erase_child(db: &DatabaseConnection, ctx: &TenantCtx, id: Uuid) -> 
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Who saw or changed one child's record, newest first (tenant admins): reads and changes of
+/// the record itself and of everything that belongs to it (pairs, protocols, concerns,
+/// consultations, documents), and every list that showed the child. Reading it is itself
+/// logged. Paged: `limit` (at most [`crate::tenancy::MAX_PAGE`]) and the `cursor` the previous
+/// page returned.
+pub async fn child_audit(
+    db: &DatabaseConnection,
+    ctx: &TenantCtx,
+    id: Uuid,
+    limit: Option<u64>,
+    cursor: Option<Uuid>,
+) -> Result<crate::tenancy::AuditPage> {
+    use super::entity::pair;
+    use crate::accounts::entity::user;
+    use crate::recruitment::entity::document;
+    use crate::support::entity::{concern, consultation, meeting};
+    use crate::tenancy::entity::audit_event;
+    use crate::tenancy::{AuditEventView, AuditPage, DEFAULT_PAGE, MAX_PAGE};
+    ctx.require_admin()?;
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(Error::invalid("limit", "error-page-limit"));
+    }
+    let txn = ctx.write(db).await?;
+    let tid = ctx.tenant_id();
+    child::Entity::find_by_id(id)
+        .filter(child::Column::TenantId.eq(tid))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let pairs: Vec<Uuid> = pair::Entity::find()
+        .filter(pair::Column::TenantId.eq(tid))
+        .filter(pair::Column::ChildId.eq(id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let mut subjects = vec![id];
+    subjects.extend(&pairs);
+    subjects.extend(
+        meeting::Entity::find()
+            .filter(meeting::Column::PairId.is_in(pairs.clone()))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|m| m.id),
+    );
+    subjects.extend(
+        concern::Entity::find()
+            .filter(concern::Column::TenantId.eq(tid))
+            .filter(concern::Column::ChildId.eq(id))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|c| c.id),
+    );
+    subjects.extend(
+        consultation::Entity::find()
+            .filter(consultation::Column::TenantId.eq(tid))
+            .filter(consultation::Column::ChildId.eq(id))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|c| c.id),
+    );
+    subjects.extend(
+        document::Entity::find()
+            .filter(document::Column::TenantId.eq(tid))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(document::Column::ChildId.eq(id))
+                    .add(document::Column::PairId.is_in(pairs)),
+            )
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|d| d.id),
+    );
+    // List reads name the children they showed in their detail (`audit::record_list_read`).
+    let mut q = audit_event::Entity::find()
+        .filter(audit_event::Column::TenantId.eq(tid))
+        .filter(
+            sea_orm::Condition::any()
+                .add(audit_event::Column::SubjectId.is_in(subjects))
+                .add(audit_event::Column::Detail.contains(id.to_string())),
+        )
+        .order_by_desc(audit_event::Column::Id);
+    if let Some(c) = cursor {
+        q = q.filter(audit_event::Column::Id.lt(c));
+    }
+    let mut rows = q.limit(limit + 1).all(&txn).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let people: HashMap<Uuid, user::Model> = user::Entity::find()
+        .filter(user::Column::Id.is_in(rows.iter().filter_map(|r| r.actor_user_id)))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    audit::record(
+        &txn,
+        Some(tid),
+        Some(ctx.actor.user_id),
+        "child.audit_read",
+        "child",
+        Some(id),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(AuditPage {
+        next_cursor: more.then(|| rows.last().map(|r| r.id)).flatten(),
+        events: rows
+            .into_iter()
+            .map(|r| {
+                let who = r.actor_user_id.and_then(|u| people.get(&u));
+                AuditEventView {
+                    id: r.id,
+                    at: r.at,
+                    actor_name: who.map(|u| u.full_name.clone()),
+                    actor_email: who.map(|u| u.email.clone()),
+                    action: r.action,
+                    subject_type: r.subject_type,
+                    subject_id: r.subject_id,
+                }
+            })
+            .collect(),
+    })
 }

@@ -169,6 +169,9 @@ pub mod document {
         pub child_id: Option<Uuid>,
         pub pair_id: Option<Uuid>,
         pub meeting_id: Option<Uuid>,
+        /// How many times the worker began inspecting the bytes: a file that kills the worker
+        /// (memory) is redelivered, and after `MAX_CHECK_ATTEMPTS` it is failed for good.
+        pub check_attempts: i32,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -851,9 +851,13 @@ pub fn check_new_upload(
     Ok(())
 }
 
+/// The longest display name, in characters.
+pub const DISPLAY_NAME_CHARS: usize = 120;
+
 /// A file name safe to show: path parts, control and bidi-override characters removed,
-/// whitespace collapsed, at most 120 characters; Cyrillic and Kazakh letters are kept. The
-/// stored object never uses it.
+/// whitespace collapsed, at most [`DISPLAY_NAME_CHARS`] characters with the extension kept
+/// (a long name is cut in its stem, so `….pdf` stays a PDF); Cyrillic and Kazakh letters are
+/// kept. The stored object never uses it.
 pub fn display_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base
@@ -868,7 +872,16 @@ pub fn display_name(raw: &str) -> String {
         .collect();
     let collapsed = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
     let trimmed = collapsed.trim_matches(|c: char| c == '.' || c.is_whitespace());
-    let short: String = trimmed.chars().take(120).collect();
+    let short: String = if trimmed.chars().count() <= DISPLAY_NAME_CHARS {
+        trimmed.to_string()
+    } else if let Some(ext) = extension(trimmed) {
+        let stem_chars = DISPLAY_NAME_CHARS - 1 - ext.chars().count();
+        let (stem, ext) = trimmed.rsplit_once('.').expect("it has an extension");
+        let stem: String = stem.chars().take(stem_chars).collect();
+        format!("{}.{ext}", stem.trim_end())
+    } else {
+        trimmed.chars().take(DISPLAY_NAME_CHARS).collect()
+    };
     if short.is_empty() {
         "document".to_string()
     } else {
@@ -1073,6 +1086,16 @@ mod tests {
         );
         assert_eq!(display_name("../"), "document");
         assert_eq!(display_name(&"я".repeat(500)).chars().count(), 120);
+        // A long name is cut in its stem: the extension stays (a 300-character name once lost
+        // it and with it its type).
+        let long = format!("{}.pdf", "Справка ".repeat(40));
+        let shown = display_name(&long);
+        assert!(shown.ends_with(".pdf"), "{shown}");
+        assert!(shown.chars().count() <= DISPLAY_NAME_CHARS, "{shown}");
+        assert!(shown.starts_with("Справка Справка"), "{shown}");
+        let jpeg = display_name(&format!("{}.JPEG", "x".repeat(300)));
+        assert_eq!(jpeg.chars().count(), 120);
+        assert!(jpeg.ends_with(".JPEG"), "{jpeg}");
     }
 
     #[test]

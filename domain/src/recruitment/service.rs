@@ -26,13 +26,17 @@ use crate::tenancy::entity::{region, tenant};
 
 /// Staff who review documents (coordinators within their region).
 const REVIEWERS: [Role; 2] = [Role::TenantAdmin, Role::Coordinator];
-/// Staff who may open the files themselves.
+/// Staff who read applications (committee members only from the committee stage on:
+/// `selection::service::sees_application`).
 const READERS: [Role; 4] = [
     Role::TenantAdmin,
     Role::Coordinator,
     Role::Psychologist,
     Role::CommitteeMember,
 ];
+/// Staff who may open an application's files: not committee members, who see that the ID card
+/// and the medical statements were verified, never the documents themselves.
+const FILE_READERS: [Role; 3] = [Role::TenantAdmin, Role::Coordinator, Role::Psychologist];
 
 // ---------------------------------------------------------------- time
 
@@ -483,6 +487,18 @@ fn answers_of(a: &application::Model) -> Result<Answers> {
 
 /// Starts an application as a draft. The window must be open and the eligibility rules met
 /// (otherwise every failed rule is listed). One application per person and programme.
+/// Applications and their files wait until the applicant has confirmed their address: with
+/// free registration, an unconfirmed account would otherwise be free disk for anyone. (An
+/// unconfirmed account cannot sign in at all; this holds for sessions and tokens from before
+/// that rule too.)
+fn require_verified(actor: &Actor) -> Result<()> {
+    if actor.email_verified {
+        Ok(())
+    } else {
+        Err(Error::Conflict("error-email-unverified".into()))
+    }
+}
+
 pub async fn start_application(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -490,6 +506,7 @@ pub async fn start_application(
     programme: &str,
     answers: &EligibilityAnswers,
 ) -> Result<ApplicationView> {
+    require_verified(actor)?;
     let t = find_tenant(db, tenant_slug).await?;
     let txn = db::write(db, Scope::Tenant(t.id)).await?;
     let p = find_programme(&txn, t.id, programme).await?;
@@ -587,7 +604,7 @@ async fn visible_application(
     if a.applicant_id == ctx.actor.user_id {
         return Ok(a);
     }
-    if ctx.covers_region(&READERS, a.region_id) {
+    if crate::selection::service::sees_application(ctx, &READERS, &a) {
         return Ok(a);
     }
     Err(refusal(ctx))
@@ -849,7 +866,7 @@ pub async fn list_applications(
     let mut out = Vec::new();
     for a in rows
         .iter()
-        .filter(|a| ctx.covers_region(&READERS, a.region_id))
+        .filter(|a| crate::selection::service::sees_application(ctx, &READERS, a))
     {
         out.push(application_view_in(&txn, a, ctx.actor.locale).await?);
     }
@@ -950,6 +967,7 @@ pub async fn plan_upload(
     doc_type: &str,
     issued_on: Option<NaiveDate>,
 ) -> Result<UploadPlan> {
+    require_verified(&ctx.actor)?;
     let txn = ctx.read(db).await?;
     let a = own_application(&txn, ctx, application_id).await?;
     let p = programme::Entity::find_by_id(a.programme_id)
@@ -1130,6 +1148,7 @@ pub(crate) async fn insert_document(
         reviewed_by: Set(None),
         reviewed_at: Set(None),
         review_reason: Set(None),
+        check_attempts: Set(0),
     }
     .insert(txn)
     .await?;
@@ -1231,7 +1250,7 @@ async fn place_of(conn: &impl ConnectionTrait, d: &document::Model) -> Result<Pl
             .unwrap_or_default();
         return Ok(Place {
             region_id: a.region_id,
-            readers: &READERS,
+            readers: &FILE_READERS,
             subject,
             programme_id: Some(a.programme_id),
             path: format!("/t/{slug}/applications/{}", a.id),
@@ -1332,6 +1351,44 @@ pub async fn check_task(
             .unwrap_or_default(),
         max_bytes: rule.map(|r| r.max_bytes).unwrap_or(MAX_DOCUMENT_BYTES),
     }))
+}
+
+/// A document whose inspection began this many times without an outcome (the worker died on
+/// it, most likely of memory) is failed for good instead of taking down the next worker.
+pub const MAX_CHECK_ATTEMPTS: i32 = 2;
+
+/// The reason recorded for such a document.
+pub const CHECK_CRASHED: &str = "check_crashed";
+
+/// Counts one more start of the inspection of a document still waiting for it, committed
+/// before the inspection runs, so a crash in it still counts. Returns the count, or `None`
+/// when the document was checked meanwhile or is gone.
+pub async fn begin_inspection(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    document_id: Uuid,
+) -> Result<Option<i32>> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let txn = db::write(db, Scope::Tenant(tenant_id)).await?;
+    let changed = document::Entity::update_many()
+        .col_expr(
+            document::Column::CheckAttempts,
+            Expr::col(document::Column::CheckAttempts).add(1),
+        )
+        .filter(document::Column::Id.eq(document_id))
+        .filter(document::Column::TenantId.eq(tenant_id))
+        .filter(document::Column::Status.eq(DocStatus::Uploaded.as_str()))
+        .exec(&txn)
+        .await?;
+    if changed.rows_affected == 0 {
+        return Ok(None);
+    }
+    let attempts = document::Entity::find_by_id(document_id)
+        .one(&txn)
+        .await?
+        .map(|d| d.check_attempts);
+    txn.commit().await?;
+    Ok(attempts)
 }
 
 /// The worker's findings.

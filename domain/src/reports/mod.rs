@@ -242,6 +242,18 @@ impl Period {
         })
     }
 
+    /// Whether the period is one whole calendar month, quarter or year. Reports that carry
+    /// another organisation's figures (the network report) come only in these: two
+    /// overlapping periods (1–31 October against 2–31 October) would give away by their
+    /// difference the one day's counts that suppression hides.
+    pub fn is_whole_calendar_unit(&self) -> bool {
+        let after = |months| self.from.checked_add_months(Months::new(months));
+        self.from.day() == 1
+            && (after(1) == Some(self.to)
+                || (self.from.month0() % 3 == 0 && after(3) == Some(self.to))
+                || (self.from.month() == 1 && after(12) == Some(self.to)))
+    }
+
     /// The period's last day.
     pub fn last_day(&self) -> NaiveDate {
         self.to.pred_opt().unwrap_or(self.to)
@@ -770,7 +782,8 @@ impl NetworkFigures {
             chart_column: Some(orgs.len()),
             total_column: true,
         };
-        protect_totals(&mut overview);
+        // The lead (first) knows its own column.
+        protect_totals_from(&mut overview, Some(0));
 
         // Shares and averages per organisation: how well each keeps to its cadence, and how
         // long its children wait.
@@ -811,7 +824,19 @@ impl NetworkFigures {
             chart_column: Some(1),
             total_column: false,
         };
-        protect_totals(&mut cadence);
+        // The lead (first row) knows its own row.
+        protect_totals_from(&mut cadence, Some(0));
+        // No share or average over a group that is not shown: with its own figures the lead
+        // would get a hidden partner's out of the total's.
+        let total_at = cadence.rows.len() - 1;
+        for (base, derived) in [(0, 1), (2, 3)] {
+            let hidden = cadence.rows[..total_at]
+                .iter()
+                .any(|r| r.cells.get(base) == Some(&Cell::Suppressed));
+            if hidden {
+                cadence.rows[total_at].cells[derived] = Cell::Suppressed;
+            }
+        }
         vec![overview, cadence]
     }
 }
@@ -821,6 +846,15 @@ impl NetworkFigures {
 /// smallest other count above zero is suppressed with it (or the total, when all the others
 /// are zero). Down each column above a totals row, then along each row with a totals column.
 pub fn protect_totals(table: &mut Table) {
+    protect_totals_from(table, None);
+}
+
+/// [`protect_totals`] for a reader who knows one part of every sum whatever the table shows:
+/// the lead organisation of a network report knows its own figures (`known`: its column of a
+/// table of organisations side by side, or its row of a table of organisations one per row).
+/// That part never protects a suppressed one, and when no part the reader does not know can
+/// be hidden with it, the total goes.
+pub fn protect_totals_from(table: &mut Table, known: Option<usize>) {
     let columns = table.rows.first().map_or(0, |r| r.cells.len());
     if let Some(total_at) = table.rows.iter().position(|r| r.total) {
         for c in 0..columns {
@@ -834,7 +868,7 @@ pub fn protect_totals(table: &mut Table) {
                 .filter(|r| !r.total)
                 .filter_map(|r| r.cells.get_mut(c))
                 .collect();
-            if protect(&mut cells) {
+            if protect(&mut cells, known) {
                 table.rows[total_at].cells[c] = Cell::Suppressed;
             }
         }
@@ -846,22 +880,30 @@ pub fn protect_totals(table: &mut Table) {
             }
             let (parts, total) = r.cells.split_at_mut(columns - 1);
             let mut cells: Vec<&mut Cell> = parts.iter_mut().collect();
-            if protect(&mut cells) {
+            if protect(&mut cells, known) {
                 total[0] = Cell::Suppressed;
             }
         }
     }
 }
 
-/// Hides a second cell of `parts` when exactly one is suppressed; `true` when none could be
-/// hidden and the total must go instead.
-fn protect(parts: &mut [&mut Cell]) -> bool {
-    if parts.iter().filter(|c| ***c == Cell::Suppressed).count() != 1 {
+/// Hides a second cell of `parts` when exactly one the reader does not know is suppressed;
+/// `true` when none could be hidden and the total must go instead. `known` is the part the
+/// reader knows anyway: suppressed or not, it hides nothing.
+fn protect(parts: &mut [&mut Cell], known: Option<usize>) -> bool {
+    let unknown = |i: usize| Some(i) != known;
+    let hidden = parts
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| unknown(*i) && ***c == Cell::Suppressed)
+        .count();
+    if hidden != 1 {
         return false;
     }
     let smallest = parts
         .iter()
         .enumerate()
+        .filter(|(i, _)| unknown(*i))
         .filter_map(|(i, c)| match **c {
             Cell::Count(n) if n > 0 => Some((n, i)),
             _ => None,
@@ -989,6 +1031,115 @@ mod tests {
         let mut t = table(&[6, 7], 13);
         protect_totals(&mut t);
         assert_eq!(shown(&t), ["6", "7", "13"]);
+    }
+
+    /// A tenant's figures with every count `n`, in one region.
+    fn uniform(n: u64, waited: u64) -> Figures {
+        Figures {
+            period: Period::month_before(d(2026, 11, 1)),
+            regions: vec!["R".into()],
+            funnel: FunnelStep::all()
+                .into_iter()
+                .map(|s| (s, vec![n]))
+                .collect(),
+            documents_rejected: vec![],
+            cohorts: vec![CohortFigures {
+                title: "School".into(),
+                starts_on: d(2026, 10, 5),
+                enrolled: n,
+                completed: n,
+            }],
+            active_mentors: n,
+            activity: vec![RegionActivity {
+                meetings: n,
+                group_sessions: 0,
+                pairs: n,
+                pairs_on_track: n,
+                groups: n,
+                children_waiting: n,
+                waiting_days: waited,
+            }],
+            closures: vec![(CloseReason::TermCompleted, n)],
+            concerns: vec![(Severity::High, n, n)],
+        }
+    }
+
+    /// Trust, hole 4: the lead of a network subtracts its own figures (which it knows) from
+    /// each total and the partners it can see. Whatever the partners' small counts, it
+    /// recovers none of them, nor a hidden partner's average wait from the total's.
+    #[test]
+    fn the_lead_recovers_no_hidden_partner_figure_from_the_network_report() {
+        for (lead, partners) in [
+            (12, vec![3]),
+            (3, vec![2]),
+            (40, vec![1, 9]),
+            (7, vec![4, 0]),
+            (0, vec![2, 2, 30]),
+        ] {
+            let mut organisations = vec![("Lead".to_string(), uniform(lead, lead * 10))];
+            for (i, p) in partners.iter().enumerate() {
+                organisations.push((format!("Partner {i}"), uniform(*p, p * 37)));
+            }
+            let network = NetworkFigures {
+                period: Period::month_before(d(2026, 11, 1)),
+                organisations,
+            };
+            let tables = network.tables(Locale::En);
+            // Overview: measures down, organisations across, the total last.
+            let overview = &tables[0];
+            for r in &overview.rows {
+                let total = r.cells.last().unwrap();
+                let hidden: Vec<usize> = (1..=partners.len())
+                    .filter(|i| r.cells[*i] == Cell::Suppressed)
+                    .collect();
+                if let (Cell::Count(_), [only]) = (total, hidden.as_slice()) {
+                    panic!(
+                        "{lead}/{partners:?} {}: the total with the lead's own figure gives partner {only}: {:?}",
+                        r.label, r.cells
+                    );
+                }
+                for i in 1..=partners.len() {
+                    if let Cell::Count(n) = r.cells[i] {
+                        assert!(n == 0 || n >= SMALL_CELL, "{}: {n}", r.label);
+                    }
+                }
+            }
+            // Cadence: organisations down, the total row last; no share or average of the
+            // total when a partner's group is hidden, and no total count that gives it away.
+            let cadence = &tables[1];
+            let total = cadence.rows.last().unwrap();
+            let partner_rows = &cadence.rows[1..cadence.rows.len() - 1];
+            for (base, derived) in [(0usize, 1usize), (2, 3)] {
+                let hidden = partner_rows
+                    .iter()
+                    .filter(|r| r.cells[base] == Cell::Suppressed)
+                    .count();
+                if hidden > 0 {
+                    assert!(
+                        matches!(total.cells[derived], Cell::Suppressed | Cell::Empty),
+                        "{lead}/{partners:?}: {:?}",
+                        total.cells
+                    );
+                }
+                if hidden == 1 {
+                    assert_eq!(total.cells[base], Cell::Suppressed, "{lead}/{partners:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn network_reports_cover_whole_calendar_units_only() {
+        let p = |from: NaiveDate, to: NaiveDate| Period { from, to };
+        assert!(p(d(2026, 10, 1), d(2026, 11, 1)).is_whole_calendar_unit());
+        assert!(p(d(2026, 7, 1), d(2026, 10, 1)).is_whole_calendar_unit());
+        assert!(p(d(2025, 1, 1), d(2026, 1, 1)).is_whole_calendar_unit());
+        // The differencing pair: 1–31 October is fine, 2–31 October is not.
+        assert!(!p(d(2026, 10, 2), d(2026, 11, 1)).is_whole_calendar_unit());
+        assert!(!p(d(2026, 10, 1), d(2026, 10, 31)).is_whole_calendar_unit());
+        // Three months that are not a quarter, a year that is not a calendar year.
+        assert!(!p(d(2026, 8, 1), d(2026, 11, 1)).is_whole_calendar_unit());
+        assert!(!p(d(2025, 3, 1), d(2026, 3, 1)).is_whole_calendar_unit());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Asking for reports, listing them and fetching their files (tenant admins), and the worker's
 //! side: claiming a report, recording its progress and its files, telling the admins.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -152,6 +152,10 @@ pub async fn request_report(
     };
     let txn = ctx.write(db).await?;
     let kind = if input.network {
+        // Partners' figures: whole calendar units only, so no two reports differ by a day.
+        if !period.is_whole_calendar_unit() {
+            return Err(Error::invalid("from", "error-report-network-period"));
+        }
         // Only a lead organisation has a network to report on.
         if partners(&txn, ctx.tenant_id()).await?.is_empty() {
             return Err(Error::invalid("network", "error-report-no-partners"));
@@ -224,7 +228,8 @@ pub async fn network_figures(
 }
 
 /// Asks for a grant's funder report (tenant admins): its progress from the grant's first day
-/// to today (or its last day, once it has ended), made by the worker like any report.
+/// to the end of the last whole month (or its last day, once it has ended), made by the worker
+/// like any report.
 pub async fn request_funder_report(
     db: &DatabaseConnection,
     ctx: &TenantCtx,
@@ -238,7 +243,18 @@ pub async fn request_funder_report(
     if g.starts_on > today {
         return Err(Error::Conflict("error-grant-not-started".into()));
     }
-    let last = super::grants::service::as_of(&g, today);
+    // To the grant's last day once it has ended; while it runs, to the end of the last whole
+    // month. Reports asked for day after day would otherwise differ by one day's counts, and
+    // their difference would give away what suppression hides.
+    let last = if g.ends_on < today {
+        g.ends_on
+    } else {
+        let month_began = today.with_day(1).unwrap_or(today);
+        month_began.pred_opt().unwrap_or(month_began)
+    };
+    if last < g.starts_on {
+        return Err(Error::Conflict("error-grant-no-whole-month".into()));
+    }
     let period = Period {
         from: g.starts_on,
         to: last.succ_opt().unwrap_or(last),

@@ -685,6 +685,7 @@ pub struct CandidateRow {
 /// Filters of the board and table (all optional).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "server", into_params(parameter_in = Query))]
 pub struct CandidateFilter {
     /// A programme's slug.
     #[serde(default)]
@@ -885,6 +886,13 @@ pub struct AttendanceInput {
     pub day: u32,
     /// Seats (cohort member ids) present that day; every other enrolled seat is recorded absent.
     pub present: Vec<Uuid>,
+}
+
+/// Whether committee members see a candidate whose current stage is `current`: from the
+/// committee stage on, never before. Least privilege: the documents, tests and interviews
+/// before it are the staff's, and a member who votes later has no need of them early.
+pub fn committee_sees(current: Option<StageKind>) -> bool {
+    matches!(current, Some(StageKind::Committee | StageKind::Contract))
 }
 
 #[cfg(test)]
@@ -1183,5 +1191,20 @@ mod tests {
         assert_eq!(code(2, start), "error-attendance-future-day");
         assert_eq!(code(0, day2), "error-attendance-day");
         assert_eq!(code(3, day2), "error-attendance-day");
+    }
+
+    #[test]
+    fn committee_members_see_candidates_from_the_committee_stage_on() {
+        for stage in [
+            None,
+            Some(StageKind::Documents),
+            Some(StageKind::PsychTest),
+            Some(StageKind::Interview),
+            Some(StageKind::School),
+        ] {
+            assert!(!committee_sees(stage), "{stage:?}");
+        }
+        assert!(committee_sees(Some(StageKind::Committee)));
+        assert!(committee_sees(Some(StageKind::Contract)));
     }
 }

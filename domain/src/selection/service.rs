@@ -83,7 +83,7 @@ pub(crate) async fn candidate(
         .one(conn)
         .await?
         .ok_or(Error::NotFound)?;
-    if !ctx.covers_region(roles, app.region_id) {
+    if !sees_application(ctx, roles, &app) {
         return Err(Error::NotFound);
     }
     let programme = programme::Entity::find_by_id(app.programme_id)
@@ -91,6 +91,25 @@ pub(crate) async fn candidate(
         .await?
         .ok_or(Error::NotFound)?;
     Ok(Candidate { app, programme })
+}
+
+/// Whether the actor, holding one of `roles` here, sees a submitted application: staff of its
+/// region; a committee member of its region only once it has reached the committee
+/// ([`crate::selection::committee_sees`]).
+pub(crate) fn sees_application(ctx: &TenantCtx, roles: &[Role], app: &application::Model) -> bool {
+    let staff: Vec<Role> = roles
+        .iter()
+        .copied()
+        .filter(|r| *r != Role::CommitteeMember)
+        .collect();
+    if ctx.covers_region(&staff, app.region_id) {
+        return true;
+    }
+    roles.contains(&Role::CommitteeMember)
+        && ctx.covers_region(&[Role::CommitteeMember], app.region_id)
+        && crate::selection::committee_sees(
+            app.stage.as_deref().and_then(|s| StageKind::parse(s).ok()),
+        )
 }
 
 async fn records_of(
@@ -252,7 +271,7 @@ pub async fn list_candidates(
         .all(&txn)
         .await?
         .into_iter()
-        .filter(|a| ctx.covers_region(&BOARD, a.region_id))
+        .filter(|a| sees_application(ctx, &BOARD, a))
         .collect();
     let rows = rows_of(&txn, ctx, apps).await?;
     txn.commit().await?;
@@ -787,6 +806,24 @@ fn sees_cohorts(ctx: &TenantCtx) -> Result<()> {
     ])
 }
 
+/// Whether the actor sees this cohort: its trainers and managers; staff of its region (a cohort
+/// for all regions: staff of any region). Region-scoped staff see no other region's cohorts,
+/// as they see no other region's candidates.
+fn sees_cohort(ctx: &TenantCtx, c: &cohort::Model) -> bool {
+    const READERS: [Role; 5] = [
+        Role::TenantAdmin,
+        Role::Coordinator,
+        Role::Psychologist,
+        Role::CommitteeMember,
+        Role::Trainer,
+    ];
+    runs(ctx, c)
+        || match c.region_id {
+            None => ctx.has_any(&READERS),
+            Some(_) => ctx.covers_region(&READERS, c.region_id),
+        }
+}
+
 /// Whether the actor runs this cohort: one of its trainers, or a coordinator of its region
 /// (or any region when it has none) or an admin.
 fn runs(ctx: &TenantCtx, c: &cohort::Model) -> bool {
@@ -902,7 +939,7 @@ pub async fn list_cohorts(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Ve
         .all(&txn)
         .await?;
     let mut out = Vec::new();
-    for c in &cohorts {
+    for c in cohorts.iter().filter(|c| sees_cohort(ctx, c)) {
         let members = members_of(&txn, c.id).await?;
         out.push(summary(c, &members));
     }
@@ -914,6 +951,9 @@ pub async fn get_cohort(db: &DatabaseConnection, ctx: &TenantCtx, id: Uuid) -> R
     sees_cohorts(ctx)?;
     let txn = ctx.read(db).await?;
     let c = find_cohort(&txn, ctx, id).await?;
+    if !sees_cohort(ctx, &c) {
+        return Err(Error::NotFound);
+    }
     let view = cohort_view(&txn, &c).await?;
     txn.commit().await?;
     Ok(view)

@@ -251,7 +251,7 @@ pub async fn list_meetings(
     ctx: &TenantCtx,
     pair_id: Uuid,
 ) -> Result<Vec<MeetingView>> {
-    let txn = ctx.read(db).await?;
+    let txn = ctx.write(db).await?;
     let p = pairs::pair_in_reach(&txn, ctx, pair_id, &FOLLOWERS, true).await?;
     let rows = meeting::Entity::find()
         .filter(meeting::Column::PairId.eq(p.id))
@@ -260,6 +260,17 @@ pub async fn list_meetings(
         .all(&txn)
         .await?;
     let views = with_attachments(&txn, &rows).await?;
+    if !rows.is_empty() {
+        audit::record_list_read(
+            &txn,
+            ctx.tenant_id(),
+            ctx.actor.user_id,
+            "meetings.listed",
+            "pair",
+            [p.child_id],
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(views)
 }
@@ -735,7 +746,7 @@ pub async fn act_on_concern(
 /// they raised.
 pub async fn list_concerns(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<ConcernView>> {
     let staff = ctx.staff_or_mentor(&CONCERN_HANDLERS)?;
-    let txn = ctx.read(db).await?;
+    let txn = ctx.write(db).await?;
     let mut q = concern::Entity::find().filter(concern::Column::TenantId.eq(ctx.tenant_id()));
     if !staff {
         q = q.filter(concern::Column::RaisedBy.eq(ctx.actor.user_id));
@@ -752,6 +763,15 @@ pub async fn list_concerns(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<V
     for c in &rows {
         out.push(concern_view(&txn, c).await?);
     }
+    audit::record_list_read(
+        &txn,
+        ctx.tenant_id(),
+        ctx.actor.user_id,
+        "concerns.listed",
+        "concern",
+        rows.iter().filter_map(|c| c.child_id),
+    )
+    .await?;
     txn.commit().await?;
     Ok(out)
 }

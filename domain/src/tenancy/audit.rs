@@ -31,3 +31,32 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+/// A read of a list that showed children's records (pairs, protocols, concerns with their
+/// safeguarding summaries): one event naming every child it showed (`detail.children`), so
+/// the child's own audit log finds it. A list that showed no child leaves nothing.
+pub async fn record_list_read(
+    conn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    actor_user_id: Uuid,
+    action: &str,
+    subject_type: &str,
+    children: impl IntoIterator<Item = Uuid>,
+) -> Result<()> {
+    let mut children: Vec<Uuid> = children.into_iter().collect();
+    children.sort();
+    children.dedup();
+    if children.is_empty() {
+        return Ok(());
+    }
+    record(
+        conn,
+        Some(tenant_id),
+        Some(actor_user_id),
+        action,
+        subject_type,
+        None,
+        Some(serde_json::json!({ "children": children })),
+    )
+    .await
+}

@@ -16,6 +16,34 @@ pub mod entity;
 #[cfg(feature = "server")]
 pub mod service;
 
+/// One entry of an audit log as staff read it: who did what to which record, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct AuditEventView {
+    pub id: Uuid,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// `None` for the system's own work (a job, the scheduler).
+    pub actor_name: Option<String>,
+    pub actor_email: Option<String>,
+    /// What was done, e.g. `child.read`, `consultation.read`, `pairs.listed`.
+    pub action: String,
+    pub subject_type: String,
+    pub subject_id: Option<Uuid>,
+}
+
+/// A page of a list: its items and, when there are more, the cursor of the next page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    pub events: Vec<AuditEventView>,
+    /// Pass as `cursor` for the older events; `None` on the last page.
+    pub next_cursor: Option<Uuid>,
+}
+
+/// The largest page of a list anyone may ask for, and the page size when they ask for none.
+pub const MAX_PAGE: u64 = 200;
+pub const DEFAULT_PAGE: u64 = 50;
+
 /// Path segments the portal uses itself; a tenant cannot take them as its slug.
 const RESERVED_SLUGS: [&str; 8] = [
     "api", "t", "platform", "pkg", "assets", "login", "admin", "static",

@@ -72,14 +72,25 @@ pub async fn update_membership(
     let s = session_for_change(&csrf)?;
     let ctx = tenant_ctx(&s, &slug).await?;
     let role: Role = role.parse()?;
-    domain::accounts::service::change_membership(
-        &state().db,
-        &ctx,
-        membership_id,
-        role,
-        parse_region(&region)?,
-    )
-    .await?;
+    let change = domain::accounts::service::MembershipChange {
+        role: Some(role),
+        region_id: Some(parse_region(&region)?),
+        active: None,
+    };
+    domain::accounts::service::change_membership(&state().db, &ctx, membership_id, change).await?;
+    Ok(())
+}
+
+#[server(endpoint = "revoke_invitation")]
+pub async fn revoke_invitation(
+    csrf: String,
+    slug: String,
+    invitation_id: Uuid,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    domain::accounts::service::revoke_invitation(&state().db, &ctx, invitation_id).await?;
     Ok(())
 }
 
@@ -93,8 +104,11 @@ pub async fn set_member_active(
     use crate::server::{session_for_change, state, tenant_ctx};
     let s = session_for_change(&csrf)?;
     let ctx = tenant_ctx(&s, &slug).await?;
-    domain::accounts::service::set_membership_active(&state().db, &ctx, membership_id, active)
-        .await?;
+    let change = domain::accounts::service::MembershipChange {
+        active: Some(active),
+        ..Default::default()
+    };
+    domain::accounts::service::change_membership(&state().db, &ctx, membership_id, change).await?;
     Ok(())
 }
 
@@ -127,6 +141,7 @@ pub fn StaffPage() -> impl IntoView {
     let invite = ServerAction::<InviteStaff>::new();
     let update = ServerAction::<UpdateMembership>::new();
     let activate = ServerAction::<SetMemberActive>::new();
+    let revoke = ServerAction::<RevokeInvitation>::new();
     let data = Resource::new(
         move || {
             (
@@ -134,6 +149,7 @@ pub fn StaffPage() -> impl IntoView {
                 invite.version().get(),
                 update.version().get(),
                 activate.version().get(),
+                revoke.version().get(),
             )
         },
         |(slug, ..)| staff_page(slug),
@@ -184,13 +200,26 @@ pub fn StaffPage() -> impl IntoView {
                         </tr>
                     }
                 }).collect_view();
-                let invitations = data.invitations.clone().into_iter().map(|i| view! {
-                    <tr>
-                        <td>{i.email.clone()}</td>
-                        <td>{l.t(&i.role.label_key())}</td>
-                        <td>{if i.accepted { l.t("staff-invitation-accepted") } else { l.t("staff-invitation-pending") }}</td>
-                        <td>{i.expires_at.format("%Y-%m-%d").to_string()}</td>
-                    </tr>
+                let invitations = data.invitations.clone().into_iter().map(|i| {
+                    let (csrf, slug_now) = (csrf.clone(), slug_now.clone());
+                    view! {
+                        <tr>
+                            <td>{i.email.clone()}</td>
+                            <td>{l.t(&i.role.label_key())}</td>
+                            <td>{if i.accepted { l.t("staff-invitation-accepted") } else { l.t("staff-invitation-pending") }}</td>
+                            <td>{i.expires_at.format("%Y-%m-%d").to_string()}</td>
+                            <td>
+                                {(!i.accepted).then(|| view! {
+                                    <ActionForm action=revoke>
+                                        <input type="hidden" name="csrf" value=csrf/>
+                                        <input type="hidden" name="slug" value=slug_now/>
+                                        <input type="hidden" name="invitation_id" value=i.id.to_string()/>
+                                        <button type="submit" class="secondary">{l.t("staff-invitation-revoke")}</button>
+                                    </ActionForm>
+                                })}
+                            </td>
+                        </tr>
+                    }
                 }).collect_view();
                 view! {
                     <section class="card">
@@ -224,9 +253,10 @@ pub fn StaffPage() -> impl IntoView {
                     </section>
                     <section class="card">
                         <h2>{l.t("staff-invitations-title")}</h2>
+                        {move || revoke.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                         <table>
                             <thead><tr>
-                                <th>{l.t("staff-email")}</th><th>{l.t("staff-role")}</th><th>{l.t("staff-status")}</th><th>{l.t("staff-expires")}</th>
+                                <th>{l.t("staff-email")}</th><th>{l.t("staff-role")}</th><th>{l.t("staff-status")}</th><th>{l.t("staff-expires")}</th><th></th>
                             </tr></thead>
                             <tbody>{invitations}</tbody>
                         </table>

@@ -139,7 +139,12 @@ pub struct ChildPageData {
     pub is_admin: bool,
     /// Coordinators and admins attach the signed consent.
     pub can_register: bool,
+    /// Admins: the latest entries of the record's audit log (who saw or changed what).
+    pub audit: Vec<domain::tenancy::AuditEventView>,
 }
+
+/// How many of the latest audit entries the child's page shows (the API pages through all).
+pub const CHILD_AUDIT_SHOWN: u64 = 20;
 
 #[server(endpoint = "child_page")]
 pub async fn child_page(slug: String, id: Uuid) -> Result<ChildPageData, AppError> {
@@ -155,7 +160,15 @@ pub async fn child_page(slug: String, id: Uuid) -> Result<ChildPageData, AppErro
         Vec::new()
     };
     let matches = domain::matching::pairs::child_matches(db, &ctx, id).await?;
+    let audit = if ctx.has(Role::TenantAdmin) {
+        domain::matching::service::child_audit(db, &ctx, id, Some(CHILD_AUDIT_SHOWN), None)
+            .await?
+            .events
+    } else {
+        Vec::new()
+    };
     Ok(ChildPageData {
+        audit,
         child,
         suggestions,
         matches,

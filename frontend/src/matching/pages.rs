@@ -237,6 +237,28 @@ pub fn ChildPage() -> impl IntoView {
                                     </form>
                                 })}
                             </section>
+                            {d.is_admin.then(|| view! {
+                                <section class="card" id="child-audit">
+                                    <h2>{l.t("child-audit-title")}</h2>
+                                    <p class="muted">{l.t_args("child-audit-help", &[("count", CHILD_AUDIT_SHOWN.to_string())])}</p>
+                                    <div class="table-scroll">
+                                        <table>
+                                            <thead><tr>
+                                                <th>{l.t("child-audit-when")}</th><th>{l.t("child-audit-who")}</th><th>{l.t("child-audit-what")}</th>
+                                            </tr></thead>
+                                            <tbody>
+                                                {d.audit.iter().map(|e| view! {
+                                                    <tr>
+                                                        <td>{when(e.at)}</td>
+                                                        <td>{e.actor_name.clone().unwrap_or_else(|| l.t("child-audit-system"))}</td>
+                                                        <td><code>{e.action.clone()}</code></td>
+                                                    </tr>
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    </div>
+                                </section>
+                            })}
                             <section class="card" id="consent">
                                 <h2>{l.t("consent-document")}</h2>
                                 {c.consent_documents.is_empty().then(|| view! { <p class="muted">{l.t("consent-document-none")}</p> })}

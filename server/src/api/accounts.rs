@@ -1,6 +1,6 @@
 use axum::Extension;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use domain::Locale;
 use domain::accounts::notifications::{
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ApiActor, ApiJson, ApiQuery};
+use super::{ApiActor, ApiJson, ApiPath, ApiQuery, PageParams, Paged, TenantAccess, paged};
 use crate::errors::{ApiResult, ErrorBody};
 
 #[derive(Deserialize, ToSchema)]
@@ -46,12 +46,17 @@ pub async fn login(
 
 /// The caller's API tokens, newest first: live ones and those ended in the last 30 days.
 #[utoipa::path(get, path = "/api/v1/me/tokens", operation_id = "list_api_tokens", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = Vec<ApiTokenView>), (status = 401, body = ErrorBody)))]
+    params(PageParams), responses((status = 200, body = Vec<ApiTokenView>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody)))]
 pub async fn list_api_tokens(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-) -> ApiResult<Json<Vec<ApiTokenView>>> {
-    Ok(Json(service::list_api_tokens(&state.db, &actor).await?))
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<ApiTokenView>> {
+    paged(
+        service::list_api_tokens(&state.db, &actor).await?,
+        &page,
+        |i| i.id.to_string(),
+    )
 }
 
 /// Revokes one of the caller's own API tokens (the one in use too). Another person's is 404.
@@ -61,7 +66,7 @@ pub async fn list_api_tokens(
 pub async fn revoke_api_token(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
     service::revoke_api_token(&state.db, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -184,23 +189,34 @@ pub async fn accept_invitation(
 
 /// The tenant's people with their roles (tenant admin).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/users", operation_id = "list_users", tag = "accounts", security(("bearer" = [])),
-    params(("tenant" = String, Path, description = "tenant slug")),
-    responses((status = 200, body = Vec<StaffMember>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(PageParams, ("tenant" = String, Path, description = "tenant slug")),
+    responses((status = 200, body = Vec<StaffMember>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_users(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
-) -> ApiResult<Json<Vec<StaffMember>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(service::list_staff(&state.db, &ctx).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<StaffMember>> {
+    paged(service::list_staff(&state.db, &ctx).await?, &page, |i| {
+        i.membership_id.to_string()
+    })
 }
 
+/// What changes; a field left out stays as it is.
 #[derive(Deserialize, ToSchema)]
 pub struct MembershipUpdate {
     pub role: Option<Role>,
-    /// `null` for all regions.
-    pub region_id: Option<Uuid>,
+    /// A region of the tenant, or `null` for all regions.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub region_id: Option<Option<Uuid>>,
     pub active: Option<bool>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from a field left out (`None`, by `default`).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Changes a person's role and region, or (de)activates them (tenant admin).
@@ -210,34 +226,33 @@ pub struct MembershipUpdate {
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn update_membership(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<MembershipUpdate>,
 ) -> ApiResult<StatusCode> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    if let Some(role) = body.role {
-        service::change_membership(&state.db, &ctx, id, role, body.region_id).await?;
-    }
-    if let Some(active) = body.active {
-        service::set_membership_active(&state.db, &ctx, id, active).await?;
-    }
-    if body.role.is_none() && body.active.is_none() {
-        ctx.require_admin()?;
-    }
+    let change = service::MembershipChange {
+        role: body.role,
+        region_id: body.region_id,
+        active: body.active,
+    };
+    service::change_membership(&state.db, &ctx, id, change).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The tenant's invitations, newest first (tenant admin).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/invitations", operation_id = "list_invitations", tag = "accounts",
-    security(("bearer" = [])), params(("tenant" = String, Path)),
-    responses((status = 200, body = Vec<InvitationView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path)),
+    responses((status = 200, body = Vec<InvitationView>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_invitations(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
-) -> ApiResult<Json<Vec<InvitationView>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(service::list_invitations(&state.db, &ctx).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<InvitationView>> {
+    paged(
+        service::list_invitations(&state.db, &ctx).await?,
+        &page,
+        |i| i.id.to_string(),
+    )
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -247,6 +262,20 @@ pub struct NewInvitation {
     pub region_id: Option<Uuid>,
 }
 
+/// Withdraws a pending invitation: its link stops working (tenant admin).
+#[utoipa::path(delete, path = "/api/v1/t/{tenant}/invitations/{id}", operation_id = "revoke_invitation", tag = "accounts",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody)))]
+pub async fn revoke_invitation(
+    State(state): State<AppState>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
+) -> ApiResult<StatusCode> {
+    service::revoke_invitation(&state.db, &ctx, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Invites a person by e-mail; they set their own password from the link (tenant admin).
 #[utoipa::path(post, path = "/api/v1/t/{tenant}/invitations", operation_id = "create_invitation", tag = "accounts",
     security(("bearer" = [])), request_body = NewInvitation, params(("tenant" = String, Path)),
@@ -254,11 +283,9 @@ pub struct NewInvitation {
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_invitation(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
     ApiJson(body): ApiJson<NewInvitation>,
 ) -> ApiResult<(StatusCode, Json<InvitationView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     let inv = service::invite(&state.db, &ctx, &body.email, body.role, body.region_id).await?;
     Ok((StatusCode::CREATED, Json(inv)))
 }
@@ -271,10 +298,8 @@ pub async fn create_invitation(
     responses((status = 200, body = NotificationPreferences), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_notification_preferences(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
 ) -> ApiResult<Json<NotificationPreferences>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         notifications::service::get_preferences(&state.db, &ctx).await?,
     ))
@@ -287,17 +312,16 @@ pub async fn get_notification_preferences(
     responses((status = 200, body = NotificationPreferences), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_notification_preferences(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
     ApiJson(body): ApiJson<PreferencesInput>,
 ) -> ApiResult<Json<NotificationPreferences>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         notifications::service::set_preferences(&state.db, &ctx, &body).await?,
     ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UnsubscribeQuery {
     pub token: String,
     pub topic: String,

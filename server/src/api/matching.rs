@@ -2,8 +2,7 @@
 //! matches and the psychologist's decision, pairs, guest visits, mentors' profiles.
 
 use axum::Json;
-use axum::extract::multipart::Multipart;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use domain::matching::groups::{GroupInput, GroupMemberInput, GroupMentorInput, GroupView};
 use domain::matching::{
@@ -16,7 +15,7 @@ use domain::recruitment::DocumentView;
 use frontend::state::AppState;
 use uuid::Uuid;
 
-use super::{ApiActor, ApiJson};
+use super::{ApiJson, ApiMultipart, ApiPath, ApiQuery, PageParams, Paged, TenantAccess, paged};
 use crate::errors::{ApiResult, ErrorBody};
 
 /// Registers a child on the waiting list with the minimum a match needs and their consent
@@ -27,11 +26,9 @@ use crate::errors::{ApiResult, ErrorBody};
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn register_child(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
     ApiJson(body): ApiJson<ChildInput>,
 ) -> ApiResult<(StatusCode, Json<ChildView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(service::register_child(&state.db, &ctx, &body).await?),
@@ -41,15 +38,18 @@ pub async fn register_child(
 /// Children waiting for a mentor, the longest waiting first, with the days each has waited
 /// (coordinators and psychologists see their region). Audit-logged.
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/children/waiting", operation_id = "list_waiting_children", tag = "matching",
-    security(("bearer" = [])), params(("tenant" = String, Path)),
-    responses((status = 200, body = Vec<WaitingChild>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path)),
+    responses((status = 200, body = Vec<WaitingChild>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_waiting_children(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
-) -> ApiResult<Json<Vec<WaitingChild>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(service::list_waiting_children(&state.db, &ctx).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<WaitingChild>> {
+    paged(
+        service::list_waiting_children(&state.db, &ctx).await?,
+        &page,
+        |i| i.id.to_string(),
+    )
 }
 
 /// One child's record (staff of the child's region); every read is audit-logged.
@@ -58,37 +58,44 @@ pub async fn list_waiting_children(
     responses((status = 200, body = ChildView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_child(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Json<ChildView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(service::get_child(&state.db, &ctx, id).await?))
 }
 
 /// Active mentors ranked for a waiting child, best first, each with the reasons that made its score (mentors at capacity or without a common language are left out).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/children/{id}/suggestions", operation_id = "suggest_mentors", tag = "matching",
-    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<Suggestion>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<Suggestion>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn suggest_mentors(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
-) -> ApiResult<Json<Vec<Suggestion>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(pairs::suggest_mentors(&state.db, &ctx, id).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<Suggestion>> {
+    paged(
+        pairs::suggest_mentors(&state.db, &ctx, id).await?,
+        &page,
+        |i| i.mentor_id.to_string(),
+    )
 }
 
 /// The matches proposed for a child, newest first, with their decisions.
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/children/{id}/matches", operation_id = "list_child_matches", tag = "matching",
-    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<MatchView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<MatchView>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_child_matches(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
-) -> ApiResult<Json<Vec<MatchView>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(pairs::child_matches(&state.db, &ctx, id).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<MatchView>> {
+    paged(
+        pairs::child_matches(&state.db, &ctx, id).await?,
+        &page,
+        |i| i.id.to_string(),
+    )
 }
 
 /// Everything held about one child (admins): record, matches, pairs, protocols, consultations and concerns. Logged.
@@ -97,11 +104,38 @@ pub async fn list_child_matches(
     responses((status = 200, body = ChildExport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn export_child(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Json<ChildExport>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(service::export_child(&state.db, &ctx, id).await?))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// How many, 1 to 200 (default 50).
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<Uuid>,
+}
+
+/// Who saw or changed a child's record, newest first (admins): the record, its pairs,
+/// protocols, concerns, consultations and documents, and every list that showed the child.
+/// Reading it is logged too.
+#[utoipa::path(get, path = "/api/v1/t/{tenant}/children/{id}/audit", operation_id = "list_audit_events", tag = "matching",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path), PageQuery),
+    responses((status = 200, body = domain::tenancy::AuditPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_audit_events(
+    State(state): State<AppState>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<domain::tenancy::AuditPage>> {
+    Ok(Json(
+        service::child_audit(&state.db, &ctx, id, q.limit, q.cursor).await?,
+    ))
 }
 
 /// Erases a child and everything held about them (admins). Logged without personal data.
@@ -110,10 +144,9 @@ pub async fn export_child(
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn erase_child(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     service::erase_child(&state.db, &ctx, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -124,11 +157,9 @@ pub async fn erase_child(
     responses((status = 201, body = MatchView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn propose_match(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
     ApiJson(body): ApiJson<MatchProposal>,
 ) -> ApiResult<(StatusCode, Json<MatchView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(pairs::propose_match(&state.db, &ctx, &body).await?),
@@ -141,25 +172,25 @@ pub async fn propose_match(
     responses((status = 200, body = MatchView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn decide_match(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<MatchDecisionInput>,
 ) -> ApiResult<Json<MatchView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(pairs::decide_match(&state.db, &ctx, id, &body).await?))
 }
 
 /// Pairs with where each stands against its cadence: staff see their region's, a mentor their own.
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/pairs", operation_id = "list_pairs", tag = "matching",
-    security(("bearer" = [])), params(("tenant" = String, Path)),
-    responses((status = 200, body = Vec<PairView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path)),
+    responses((status = 200, body = Vec<PairView>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_pairs(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
-) -> ApiResult<Json<Vec<PairView>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(pairs::list_pairs(&state.db, &ctx).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<PairView>> {
+    paged(pairs::list_pairs(&state.db, &ctx).await?, &page, |i| {
+        i.id.to_string()
+    })
 }
 
 /// One pair (its mentor, or staff of its region).
@@ -168,10 +199,9 @@ pub async fn list_pairs(
     responses((status = 200, body = PairView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_pair(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Json<PairView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(pairs::get_pair(&state.db, &ctx, id).await?))
 }
 
@@ -181,11 +211,10 @@ pub async fn get_pair(
     responses((status = 200, body = PairView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn close_pair(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<ClosePairInput>,
 ) -> ApiResult<Json<PairView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(pairs::close_pair(&state.db, &ctx, id, &body).await?))
 }
 
@@ -195,11 +224,10 @@ pub async fn close_pair(
     responses((status = 201, body = GuestVisitsView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn grant_guest_visits(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<GuestVisitsInput>,
 ) -> ApiResult<(StatusCode, Json<GuestVisitsView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(pairs::grant_guest_visits(&state.db, &ctx, id, &body).await?),
@@ -217,12 +245,11 @@ pub async fn grant_guest_visits(
               (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn upload_consent(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     headers: HeaderMap,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<(StatusCode, Json<DocumentView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(crate::matching::api_consent(&state, &ctx, id, &headers, multipart).await?),
@@ -239,12 +266,11 @@ pub async fn upload_consent(
               (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn upload_guest_permission(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     headers: HeaderMap,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<(StatusCode, Json<GuestVisitsView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(crate::matching::api_guest_permission(&state, &ctx, id, &headers, multipart).await?),
@@ -257,10 +283,9 @@ pub async fn upload_guest_permission(
     responses((status = 200, body = MentorProfileView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_mentor_profile(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Json<MentorProfileView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(pairs::get_mentor_profile(&state.db, &ctx, id).await?))
 }
 
@@ -270,11 +295,10 @@ pub async fn get_mentor_profile(
     responses((status = 200, body = MentorProfileView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_mentor_profile(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<MentorProfileInput>,
 ) -> ApiResult<Json<MentorProfileView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         pairs::set_mentor_profile(&state.db, &ctx, id, &body).await?,
     ))
@@ -286,10 +310,8 @@ pub async fn set_mentor_profile(
     responses((status = 200, body = MentorProfileView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn acknowledge_rules(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
 ) -> ApiResult<Json<MentorProfileView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(pairs::acknowledge_rules(&state.db, &ctx).await?))
 }
 
@@ -303,11 +325,9 @@ pub async fn acknowledge_rules(
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_group(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
     ApiJson(body): ApiJson<GroupInput>,
 ) -> ApiResult<(StatusCode, Json<GroupView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(groups::service::create_group(&state.db, &ctx, &body).await?),
@@ -316,15 +336,18 @@ pub async fn create_group(
 
 /// Youth groups: staff see their region's, a mentor the groups they lead.
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/groups", operation_id = "list_groups", tag = "matching",
-    security(("bearer" = [])), params(("tenant" = String, Path)),
-    responses((status = 200, body = Vec<GroupView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path)),
+    responses((status = 200, body = Vec<GroupView>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_groups(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
-) -> ApiResult<Json<Vec<GroupView>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(groups::service::list_groups(&state.db, &ctx).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<GroupView>> {
+    paged(
+        groups::service::list_groups(&state.db, &ctx).await?,
+        &page,
+        |i| i.id.to_string(),
+    )
 }
 
 /// One youth group with its members, mentors and where it stands against its cadence.
@@ -333,10 +356,9 @@ pub async fn list_groups(
     responses((status = 200, body = GroupView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_group(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Json<GroupView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(groups::service::get_group(&state.db, &ctx, id).await?))
 }
 
@@ -347,11 +369,10 @@ pub async fn get_group(
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_group_member(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<GroupMemberInput>,
 ) -> ApiResult<(StatusCode, Json<GroupView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(groups::service::add_group_member(&state.db, &ctx, id, &body).await?),
@@ -365,10 +386,9 @@ pub async fn add_group_member(
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn remove_group_member(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id, member)): Path<(String, Uuid, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id, member)): ApiPath<(String, Uuid, Uuid)>,
 ) -> ApiResult<Json<GroupView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         groups::service::remove_group_member(&state.db, &ctx, id, member).await?,
     ))
@@ -381,11 +401,10 @@ pub async fn remove_group_member(
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn assign_group_mentor(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<GroupMentorInput>,
 ) -> ApiResult<Json<GroupView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         groups::service::assign_group_mentor(&state.db, &ctx, id, &body).await?,
     ))
@@ -398,10 +417,9 @@ pub async fn assign_group_mentor(
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn unassign_group_mentor(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id, mentor)): Path<(String, Uuid, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id, mentor)): ApiPath<(String, Uuid, Uuid)>,
 ) -> ApiResult<Json<GroupView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         groups::service::unassign_group_mentor(&state.db, &ctx, id, mentor).await?,
     ))

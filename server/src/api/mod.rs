@@ -34,6 +34,104 @@ pub struct ApiJson<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
+/// `Path<T>` whose rejections (an id that is not a UUID) are our JSON errors.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// `Multipart` whose rejections (no boundary, not multipart) are our JSON errors.
+pub struct ApiMultipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(ApiMultipart)
+            .map_err(|_| Error::invalid("body", "error-upload-not-multipart").into())
+    }
+}
+
+/// The page a list operation is asked for. Every list is paged: at most `limit` items (1 to
+/// 200, and 200 when not given), after the item whose key is `cursor` (the `next-cursor`
+/// header of the previous page). The items keep the order the operation documents.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// How many, 1 to 200 (default 200).
+    pub limit: Option<u64>,
+    /// The previous page's `next-cursor` header.
+    pub cursor: Option<String>,
+}
+
+/// A page of a list: the items, and the next page's cursor in the `next-cursor` header.
+pub type Paged<T> = (axum::http::HeaderMap, Json<Vec<T>>);
+
+/// The response header with the next page's cursor (absent on the last page).
+pub const NEXT_CURSOR: &str = "next-cursor";
+
+/// The page of `items` that `page` asks for; `key` names an item for the cursor.
+pub fn paged<T>(
+    items: Vec<T>,
+    page: &PageParams,
+    key: impl Fn(&T) -> String,
+) -> Result<Paged<T>, ApiError> {
+    let limit = page.limit.unwrap_or(domain::tenancy::MAX_PAGE);
+    if !(1..=domain::tenancy::MAX_PAGE).contains(&limit) {
+        return Err(Error::invalid("limit", "error-page-limit").into());
+    }
+    let start = match page.cursor.as_deref() {
+        None | Some("") => 0,
+        Some(cursor) => {
+            items
+                .iter()
+                .position(|i| key(i) == cursor)
+                .ok_or_else(|| Error::invalid("cursor", "error-page-cursor"))?
+                + 1
+        }
+    };
+    let mut rest: Vec<T> = items.into_iter().skip(start).collect();
+    let more = rest.len() as u64 > limit;
+    rest.truncate(limit as usize);
+    let mut headers = axum::http::HeaderMap::new();
+    if more
+        && let Some(last) = rest.last()
+        && let Ok(v) = axum::http::HeaderValue::from_str(&key(last))
+    {
+        headers.insert(NEXT_CURSOR, v);
+    }
+    Ok((headers, Json(rest)))
+}
+
+/// The caller inside the path's `{tenant}`: authenticated, then a member of that tenant (a
+/// stranger to it, or to every tenant, gets 404). An extractor of the request's head, so it
+/// runs before anything reads the body: a caller without the right learns nothing about what
+/// the operation would have accepted.
+pub struct TenantAccess(pub TenantCtx);
+
+impl FromRequestParts<AppState> for TenantAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ApiActor(actor) = ApiActor::from_request_parts(parts, state).await?;
+        let params = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Error::NotFound)?;
+        let slug = params
+            .iter()
+            .find(|(name, _)| *name == "tenant")
+            .map(|(_, slug)| slug)
+            .ok_or(Error::NotFound)?;
+        Ok(TenantAccess(
+            TenantCtx::resolve(&state.db, &actor, slug).await?,
+        ))
+    }
+}
+
 /// The caller, authenticated by `Authorization: Bearer <token>`.
 pub struct ApiActor(pub Actor);
 
@@ -57,13 +155,6 @@ impl FromRequestParts<AppState> for ApiActor {
             .ok_or(Error::Unauthenticated)?;
         tracing::Span::current().record("user_id", tracing::field::display(actor.user_id));
         Ok(ApiActor(actor))
-    }
-}
-
-impl ApiActor {
-    /// The caller inside `slug`; a stranger to the tenant gets 404.
-    pub async fn in_tenant(&self, state: &AppState, slug: &str) -> Result<TenantCtx, ApiError> {
-        Ok(TenantCtx::resolve(&state.db, &self.0, slug).await?)
     }
 }
 
@@ -112,6 +203,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
             accounts::list_invitations,
             accounts::create_invitation
         ))
+        .routes(routes!(accounts::revoke_invitation))
         .routes(routes!(tenancy::list_regions, tenancy::create_region))
         .routes(routes!(
             tenancy::list_institutions,
@@ -163,6 +255,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(matching::suggest_mentors))
         .routes(routes!(matching::list_child_matches))
         .routes(routes!(matching::export_child))
+        .routes(routes!(matching::list_audit_events))
         .routes(routes!(matching::propose_match))
         .routes(routes!(matching::decide_match))
         .routes(routes!(matching::list_pairs))

@@ -1,6 +1,5 @@
 use axum::Json;
-use axum::extract::multipart::Multipart;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use domain::Locale;
@@ -14,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ApiActor, ApiJson};
+use super::{
+    ApiActor, ApiJson, ApiMultipart, ApiPath, ApiQuery, PageParams, Paged, TenantAccess, paged,
+};
 use crate::errors::{ApiResult, ErrorBody};
 use crate::recruitment::UploadParams;
 
@@ -92,6 +93,7 @@ pub async fn verify_email(
 // ---------------------------------------------------------------- programmes
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LangQuery {
     /// Language of names and messages (`kk`, `ru`, `en`); English by default.
     pub lang: Option<String>,
@@ -106,16 +108,19 @@ fn lang(q: &LangQuery) -> Locale {
 
 /// The tenant's programmes with their windows and required documents. Public.
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/programmes", operation_id = "list_programmes", tag = "recruitment",
-    params(("tenant" = String, Path), LangQuery),
-    responses((status = 200, body = Vec<ProgrammeView>), (status = 404, body = ErrorBody)))]
+    params(PageParams, ("tenant" = String, Path), LangQuery),
+    responses((status = 200, body = Vec<ProgrammeView>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 404, body = ErrorBody)))]
 pub async fn list_programmes(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
-    Query(q): Query<LangQuery>,
-) -> ApiResult<Json<Vec<ProgrammeView>>> {
-    Ok(Json(
+    ApiPath(tenant): ApiPath<String>,
+    ApiQuery(q): ApiQuery<LangQuery>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<ProgrammeView>> {
+    paged(
         service::list_programmes(&state.db, &tenant, lang(&q)).await?,
-    ))
+        &page,
+        |i| i.id.to_string(),
+    )
 }
 
 /// Creates a programme (tenant admin). Window dates are the tenant's local dates.
@@ -125,11 +130,9 @@ pub async fn list_programmes(
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_programme(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
     ApiJson(body): ApiJson<ProgrammeInput>,
 ) -> ApiResult<(StatusCode, Json<ProgrammeView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(service::create_programme(&state.db, &ctx, &body).await?),
@@ -142,8 +145,8 @@ pub async fn create_programme(
     responses((status = 200, body = ProgrammeView), (status = 404, body = ErrorBody)))]
 pub async fn get_programme(
     State(state): State<AppState>,
-    Path((tenant, programme)): Path<(String, String)>,
-    Query(q): Query<LangQuery>,
+    ApiPath((tenant, programme)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<LangQuery>,
 ) -> ApiResult<Json<ProgrammeView>> {
     let (_, p) = service::get_programme(&state.db, &tenant, &programme, lang(&q)).await?;
     Ok(Json(p))
@@ -156,11 +159,10 @@ pub async fn get_programme(
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_programme(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, programme)): Path<(String, String)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, programme)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<ProgrammeInput>,
 ) -> ApiResult<Json<ProgrammeView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         service::update_programme(&state.db, &ctx, &programme, &body).await?,
     ))
@@ -193,8 +195,8 @@ fn unmet_body(u: &Unmet, locale: Locale) -> UnmetBody {
     responses((status = 200, body = EligibilityResult), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn check_eligibility(
     State(state): State<AppState>,
-    Path((tenant, programme)): Path<(String, String)>,
-    Query(q): Query<LangQuery>,
+    ApiPath((tenant, programme)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<LangQuery>,
     ApiJson(body): ApiJson<EligibilityAnswers>,
 ) -> ApiResult<Json<EligibilityResult>> {
     let unmet = service::precheck(&state.db, &tenant, &programme, &body).await?;
@@ -214,7 +216,7 @@ pub async fn check_eligibility(
 pub async fn start_application(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path((tenant, programme)): Path<(String, String)>,
+    ApiPath((tenant, programme)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<EligibilityAnswers>,
 ) -> ApiResult<(StatusCode, Json<ApplicationView>)> {
     let view = service::start_application(&state.db, &actor, &tenant, &programme, &body).await?;
@@ -223,15 +225,18 @@ pub async fn start_application(
 
 /// Applications in the caller's regions (staff).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/applications", operation_id = "list_applications", tag = "recruitment",
-    security(("bearer" = [])), params(("tenant" = String, Path)),
-    responses((status = 200, body = Vec<ApplicationView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path)),
+    responses((status = 200, body = Vec<ApplicationView>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_applications(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
-) -> ApiResult<Json<Vec<ApplicationView>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(service::list_applications(&state.db, &ctx).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<ApplicationView>> {
+    paged(
+        service::list_applications(&state.db, &ctx).await?,
+        &page,
+        |i| i.id.to_string(),
+    )
 }
 
 /// One application with its documents (its applicant, or staff of its region).
@@ -240,10 +245,9 @@ pub async fn list_applications(
     responses((status = 200, body = ApplicationView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_application(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Json<ApplicationView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(service::get_application(&state.db, &ctx, id).await?))
 }
 
@@ -254,11 +258,10 @@ pub async fn get_application(
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_application(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<Profile>,
 ) -> ApiResult<Json<ApplicationView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         service::save_profile(&state.db, &ctx, id, body).await?,
     ))
@@ -271,10 +274,9 @@ pub async fn update_application(
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn submit_application(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Json<ApplicationView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         service::submit_application(&state.db, &ctx, id).await?,
     ))
@@ -299,13 +301,12 @@ pub struct UploadForm {
               (status = 422, body = ErrorBody)))]
 pub async fn upload_document(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
-    Query(params): Query<UploadParams>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
+    ApiQuery(params): ApiQuery<UploadParams>,
     headers: HeaderMap,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<(StatusCode, Json<DocumentView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     let doc =
         crate::recruitment::api_upload(&state, &ctx, id, &params, &headers, multipart).await?;
     Ok((StatusCode::CREATED, Json(doc)))
@@ -319,24 +320,27 @@ pub async fn upload_document(
     responses((status = 200, body = DocumentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_document(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Json<DocumentView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(service::get_document(&state.db, &ctx, id).await?))
 }
 
 /// A document's history: upload, checks, decisions (its applicant, or staff of its region).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/documents/{id}/history", operation_id = "document_history", tag = "recruitment",
-    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<DocumentEvent>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<DocumentEvent>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn document_history(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
-) -> ApiResult<Json<Vec<DocumentEvent>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(service::document_history(&state.db, &ctx, id).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<DocumentEvent>> {
+    paged(
+        service::document_history(&state.db, &ctx, id).await?,
+        &page,
+        |i| format!("{}/{}", i.at.to_rfc3339(), i.action),
+    )
 }
 
 /// The file itself, as an attachment (staff of its region; every download is audit-logged).
@@ -346,10 +350,9 @@ pub async fn document_history(
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn download_document(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Response> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(crate::recruitment::download(&state, &ctx, id, false).await?)
 }
 
@@ -367,11 +370,10 @@ pub struct ReviewRequest {
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn review_document(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<ReviewRequest>,
 ) -> ApiResult<Json<DocumentView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         service::review_document(&state.db, &ctx, id, body.decision, body.reason.as_deref())
             .await?,
@@ -380,13 +382,14 @@ pub async fn review_document(
 
 /// Documents waiting for review in the caller's regions (coordinators, admins).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/review-queue", operation_id = "list_review_queue", tag = "recruitment",
-    security(("bearer" = [])), params(("tenant" = String, Path)),
-    responses((status = 200, body = Vec<ReviewItem>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path)),
+    responses((status = 200, body = Vec<ReviewItem>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_review_queue(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
-) -> ApiResult<Json<Vec<ReviewItem>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(service::review_queue(&state.db, &ctx).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<ReviewItem>> {
+    paged(service::review_queue(&state.db, &ctx).await?, &page, |i| {
+        i.document.id.to_string()
+    })
 }

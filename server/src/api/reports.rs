@@ -2,7 +2,7 @@
 //! funders' grants with their progress and funder reports.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use domain::reports::grants::{self, GrantInput, GrantProgress, GrantView};
@@ -11,7 +11,7 @@ use domain::reports::{ReportRequest, ReportView};
 use frontend::state::AppState;
 use uuid::Uuid;
 
-use super::{ApiActor, ApiJson, ApiQuery};
+use super::{ApiJson, ApiPath, ApiQuery, PageParams, Paged, TenantAccess, paged};
 use crate::errors::{ApiResult, ErrorBody};
 
 /// Asks for a report of any period up to a year (tenant admins). The worker makes it; follow
@@ -22,27 +22,26 @@ use crate::errors::{ApiResult, ErrorBody};
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn request_report(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
     ApiJson(body): ApiJson<ReportRequest>,
 ) -> ApiResult<(StatusCode, Json<ReportView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     let r = service::request_report(&state.db, &ctx, &body).await?;
     Ok((StatusCode::ACCEPTED, Json(r)))
 }
 
 /// The tenant's reports, newest first: monthly, quarterly and asked for (tenant admins).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/reports", operation_id = "list_reports", tag = "reports",
-    security(("bearer" = [])), params(("tenant" = String, Path)),
-    responses((status = 200, body = Vec<ReportView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path)),
+    responses((status = 200, body = Vec<ReportView>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 pub async fn list_reports(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
-) -> ApiResult<Json<Vec<ReportView>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(service::list_reports(&state.db, &ctx).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<ReportView>> {
+    paged(service::list_reports(&state.db, &ctx).await?, &page, |i| {
+        i.id.to_string()
+    })
 }
 
 /// One report: status, progress (0–100) and, once done, the links to its PDF, CSV and XLSX.
@@ -52,10 +51,9 @@ pub async fn list_reports(
               (status = 404, body = ErrorBody)))]
 pub async fn get_report(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Json<ReportView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(service::get_report(&state.db, &ctx, id).await?))
 }
 
@@ -66,10 +64,9 @@ pub async fn get_report(
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn download_report(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id, format)): Path<(String, Uuid, String)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id, format)): ApiPath<(String, Uuid, String)>,
 ) -> ApiResult<Response> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(crate::reports::download(&state, &ctx, id, &format).await?)
 }
 
@@ -81,30 +78,32 @@ pub async fn download_report(
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_grant(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
     ApiJson(body): ApiJson<GrantInput>,
 ) -> ApiResult<(StatusCode, Json<GrantView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     let g = grants::service::create_grant(&state.db, &ctx, &body).await?;
     Ok((StatusCode::CREATED, Json(g)))
 }
 
 /// The tenant's grants, the latest first (tenant admins).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/grants", operation_id = "list_grants", tag = "reports",
-    security(("bearer" = [])), params(("tenant" = String, Path)),
-    responses((status = 200, body = Vec<GrantView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path)),
+    responses((status = 200, body = Vec<GrantView>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 pub async fn list_grants(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
-) -> ApiResult<Json<Vec<GrantView>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(grants::service::list_grants(&state.db, &ctx).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<GrantView>> {
+    paged(
+        grants::service::list_grants(&state.db, &ctx).await?,
+        &page,
+        |i| i.id.to_string(),
+    )
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProgressQuery {
     /// Count up to this day (default today; never past the grant's last day).
@@ -119,11 +118,10 @@ pub struct ProgressQuery {
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn get_grant_progress(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiQuery(q): ApiQuery<ProgressQuery>,
 ) -> ApiResult<Json<GrantProgress>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         grants::service::get_grant_progress(&state.db, &ctx, id, q.as_of).await?,
     ))
@@ -146,11 +144,10 @@ pub struct FunderReportRequest {
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn request_funder_report(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<FunderReportRequest>,
 ) -> ApiResult<(StatusCode, Json<ReportView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     let r = service::request_funder_report(&state.db, &ctx, id, body.locale).await?;
     Ok((StatusCode::ACCEPTED, Json(r)))
 }

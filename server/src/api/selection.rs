@@ -2,8 +2,7 @@
 //! seats and attendance, and the committee's votes.
 
 use axum::Json;
-use axum::extract::multipart::Multipart;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use domain::selection::contracts::{self, ContractInput, ContractView};
@@ -18,24 +17,25 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ApiActor, ApiJson, ApiQuery};
+use super::{ApiJson, ApiMultipart, ApiPath, ApiQuery, PageParams, Paged, TenantAccess, paged};
 use crate::errors::{ApiResult, ErrorBody};
 
 /// Submitted applications and where they stand, filtered (staff; coordinators, psychologists
 /// and committee members see their region).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/candidates", operation_id = "list_candidates", tag = "selection",
-    security(("bearer" = [])), params(("tenant" = String, Path), CandidateFilter),
-    responses((status = 200, body = Vec<CandidateRow>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path), CandidateFilter),
+    responses((status = 200, body = Vec<CandidateRow>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_candidates(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
     ApiQuery(filter): ApiQuery<CandidateFilter>,
-) -> ApiResult<Json<Vec<CandidateRow>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<CandidateRow>> {
+    paged(
         service::list_candidates(&state.db, &ctx, &filter).await?,
-    ))
+        &page,
+        |i| i.id.to_string(),
+    )
 }
 
 /// One candidate's whole history: stages, votes, seats. Psychologists' notes are for
@@ -45,10 +45,9 @@ pub async fn list_candidates(
     responses((status = 200, body = CandidateView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_candidate(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Json<CandidateView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(service::get_candidate(&state.db, &ctx, id).await?))
 }
 
@@ -64,11 +63,10 @@ pub struct AdvanceRequest {
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn advance_stage(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<AdvanceRequest>,
 ) -> ApiResult<(StatusCode, Json<CandidateView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(service::advance_stage(&state.db, &ctx, id, body.stage).await?),
@@ -84,12 +82,11 @@ pub async fn advance_stage(
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn record_stage_result(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id, stage)): Path<(String, Uuid, String)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id, stage)): ApiPath<(String, Uuid, String)>,
     ApiJson(body): ApiJson<StageResultInput>,
 ) -> ApiResult<Json<CandidateView>> {
     let stage = StageKind::parse(&stage)?;
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         service::record_stage_result(&state.db, &ctx, id, stage, &body).await?,
     ))
@@ -105,12 +102,11 @@ pub async fn record_stage_result(
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn schedule_stage(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id, stage)): Path<(String, Uuid, String)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id, stage)): ApiPath<(String, Uuid, String)>,
     ApiJson(body): ApiJson<AppointmentInput>,
 ) -> ApiResult<Json<CandidateView>> {
     let stage = StageKind::parse(&stage)?;
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         service::schedule_stage(&state.db, &ctx, id, stage, &body).await?,
     ))
@@ -130,11 +126,10 @@ pub struct VoteRequest {
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn cast_vote(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<VoteRequest>,
 ) -> ApiResult<(StatusCode, Json<CandidateView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(service::cast_vote(&state.db, &ctx, id, body.vote, body.comment).await?),
@@ -148,11 +143,9 @@ pub async fn cast_vote(
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_cohort(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
     ApiJson(body): ApiJson<CohortInput>,
 ) -> ApiResult<(StatusCode, Json<CohortView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(service::create_cohort(&state.db, &ctx, &body).await?),
@@ -161,15 +154,16 @@ pub async fn create_cohort(
 
 /// Cohorts with their fill rate, newest first (staff, trainers).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/cohorts", operation_id = "list_cohorts", tag = "selection",
-    security(("bearer" = [])), params(("tenant" = String, Path)),
-    responses((status = 200, body = Vec<CohortSummary>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path)),
+    responses((status = 200, body = Vec<CohortSummary>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_cohorts(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
-) -> ApiResult<Json<Vec<CohortSummary>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(service::list_cohorts(&state.db, &ctx).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<CohortSummary>> {
+    paged(service::list_cohorts(&state.db, &ctx).await?, &page, |i| {
+        i.id.to_string()
+    })
 }
 
 /// A cohort with its participants, waiting list, attendance grid and rates.
@@ -178,10 +172,9 @@ pub async fn list_cohorts(
     responses((status = 200, body = CohortView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_cohort(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Json<CohortView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(service::get_cohort(&state.db, &ctx, id).await?))
 }
 
@@ -199,11 +192,10 @@ pub struct EnrolRequest {
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn enrol_candidate(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<EnrolRequest>,
 ) -> ApiResult<(StatusCode, Json<CohortView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(service::enrol_candidate(&state.db, &ctx, id, body.application_id).await?),
@@ -216,10 +208,9 @@ pub async fn enrol_candidate(
     responses((status = 200, body = CohortView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn withdraw_member(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id, member)): Path<(String, Uuid, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id, member)): ApiPath<(String, Uuid, Uuid)>,
 ) -> ApiResult<Json<CohortView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         service::withdraw_member(&state.db, &ctx, id, member).await?,
     ))
@@ -234,11 +225,10 @@ pub async fn withdraw_member(
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn record_attendance(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<AttendanceInput>,
 ) -> ApiResult<Json<CohortView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         service::record_attendance(&state.db, &ctx, id, &body).await?,
     ))
@@ -253,10 +243,9 @@ pub async fn record_attendance(
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn announce_results(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, programme)): Path<(String, String)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, programme)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Announcement>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         results::announce_results(&state.db, &ctx, &programme).await?,
     ))
@@ -292,11 +281,10 @@ pub async fn activate_account(
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_contract(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<ContractInput>,
 ) -> ApiResult<(StatusCode, Json<ContractView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(contracts::create_contract(&state.db, &ctx, id, &body).await?),
@@ -308,10 +296,9 @@ pub async fn create_contract(
     responses((status = 200, body = ContractView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_contract(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Json<ContractView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(contracts::get_contract(&state.db, &ctx, id).await?))
 }
 
@@ -325,12 +312,11 @@ pub async fn get_contract(
               (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn upload_contract_scan(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     headers: HeaderMap,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<(StatusCode, Json<ContractView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(crate::selection::api_contract_scan(&state, &ctx, id, &headers, multipart).await?),
@@ -344,9 +330,8 @@ pub async fn upload_contract_scan(
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn sign_contract(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Json<ContractView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(contracts::sign_contract(&state.db, &ctx, id).await?))
 }

