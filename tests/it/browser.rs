@@ -840,3 +840,161 @@ async fn an_admin_asks_for_a_report_watches_its_progress_and_downloads_the_pdf_a
     assert!(head.starts_with(b"PK"));
     c.close().await.unwrap();
 }
+
+/// Saves a screenshot when `USTAZ_SCREENSHOTS` names a folder (for looking at the pages).
+async fn snapshot(c: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("USTAZ_SCREENSHOTS") {
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(format!("{dir}/{name}.png"), png).unwrap();
+    }
+}
+
+/// What makes the page scroll sideways (it must not, down to 360 px): the elements reaching
+/// past the window's right edge, outermost first; empty when nothing does.
+async fn sideways(c: &Client) -> String {
+    c.execute(
+        "if (document.documentElement.scrollWidth <= window.innerWidth) return '';
+         const clipped = e => {
+           for (let p = e.parentElement; p; p = p.parentElement) {
+             if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(p).overflowX)) return true;
+           }
+           return false;
+         };
+         const wide = [...document.querySelectorAll('body *')]
+           .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !clipped(e))
+           .map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className);
+         return wide.slice(0, 8).join(' | ') || 'the page';",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_str()
+    .unwrap_or_default()
+    .to_string()
+}
+
+/// Trust, as an admin uses it: a pending invitation is withdrawn from the staff page, and the
+/// child's page shows who saw the record, on a phone and on a desktop. The pages hydrate under
+/// their Content-Security-Policy (scripts only with the response's nonce).
+#[tokio::test]
+async fn an_admin_withdraws_an_invitation_and_reads_who_saw_a_childs_record() {
+    let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser: invitations and audit") else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
+    let child: serde_json::Value = coordinator
+        .post(
+            "/api/v1/t/almaty-mentors/children",
+            json!({"first_name": "Алия", "last_initial": "К", "date_of_birth": "2014-05-02",
+                   "gender": "female", "languages": ["kk"], "interests": [],
+                   "consent": {"by": "institution", "name": "Директор", "given_on": "2026-09-01"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let admin = app.api_as("admin@almaty-mentors.demo").await;
+    let res = admin
+        .post(
+            "/api/v1/t/almaty-mentors/invitations",
+            json!({"email": "withdraw.me@example.kz", "role": "trainer"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+
+    let c = chromium(&webdriver).await;
+    sign_in(&c, &app, "admin@almaty-mentors.demo", PASSWORD).await;
+    for (width, height, size) in [(360, 740, "phone"), (1280, 900, "desktop")] {
+        c.set_window_size(width, height).await.unwrap();
+        c.goto(&format!("{}/t/almaty-mentors/staff", app.url))
+            .await
+            .unwrap();
+        hydrated(&c).await;
+        wait_text(&c, "withdraw.me@example.kz").await;
+        c.execute(
+            "document.querySelector('button.secondary:last-of-type')?.closest('section')?.scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+        snapshot(&c, &format!("staff-{size}")).await;
+        let wide = sideways(&c).await;
+        assert!(
+            wide.is_empty(),
+            "the staff page scrolls sideways at {width}px: {wide}"
+        );
+        c.goto(&format!(
+            "{}/t/almaty-mentors/children/{}",
+            app.url,
+            child["id"].as_str().unwrap()
+        ))
+        .await
+        .unwrap();
+        hydrated(&c).await;
+        wait_for(&c, "#child-audit").await;
+        let audit = c
+            .find(Locator::Css("#child-audit"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        // The coordinator registered her, the admin is reading her now: both are there.
+        assert!(audit.contains("child.read"), "{audit}");
+        c.execute(
+            "document.getElementById('child-audit').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+        snapshot(&c, &format!("child-audit-{size}")).await;
+        let wide = sideways(&c).await;
+        assert!(
+            wide.is_empty(),
+            "the child's page scrolls sideways at {width}px: {wide}"
+        );
+    }
+
+    // Withdrawn from the page: the row goes, and the link stops working.
+    c.goto(&format!("{}/t/almaty-mentors/staff", app.url))
+        .await
+        .unwrap();
+    hydrated(&c).await;
+    let row = c
+        .find(Locator::XPath(
+            "//tr[td[contains(., 'withdraw.me@example.kz')]]//button",
+        ))
+        .await
+        .expect("a withdraw button on the pending invitation");
+    row.click().await.unwrap();
+    // (The page's source keeps the server's first data for hydration: the rows are what count.)
+    let listed = || async {
+        c.find(Locator::XPath(
+            "//tr[td[contains(., 'withdraw.me@example.kz')]]",
+        ))
+        .await
+        .is_ok()
+    };
+    for _ in 0..50 {
+        if !listed().await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    snapshot(&c, "staff-after-withdrawal").await;
+    assert!(!listed().await, "the withdrawn invitation is still listed");
+    let mail = app
+        .wait_for_email("withdraw.me@example.kz", "/accept-invitation?token=")
+        .await;
+    let res = app
+        .api()
+        .post(
+            "/api/v1/auth/accept-invitation",
+            json!({"token": token_from(&mail, "/accept-invitation"), "full_name": "Тренер",
+                   "password": "a long enough passphrase"}),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    c.close().await.ok();
+}

@@ -250,7 +250,7 @@ impl Period {
         let after = |months| self.from.checked_add_months(Months::new(months));
         self.from.day() == 1
             && (after(1) == Some(self.to)
-                || (self.from.month0() % 3 == 0 && after(3) == Some(self.to))
+                || (self.from.month0().is_multiple_of(3) && after(3) == Some(self.to))
                 || (self.from.month() == 1 && after(12) == Some(self.to)))
     }
 

@@ -226,12 +226,14 @@ pub fn StaffPage() -> impl IntoView {
                         <h1>{l.t("staff-title")}</h1>
                         {move || update.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                         {move || activate.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
-                        <table class="staff">
-                            <thead><tr>
-                                <th>{l.t("staff-name")}</th><th>{l.t("staff-role")}</th><th>{l.t("staff-status")}</th><th></th>
-                            </tr></thead>
-                            <tbody>{rows}</tbody>
-                        </table>
+                        <div class="table-scroll">
+                            <table class="staff">
+                                <thead><tr>
+                                    <th>{l.t("staff-name")}</th><th>{l.t("staff-role")}</th><th>{l.t("staff-status")}</th><th></th>
+                                </tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        </div>
                     </section>
                     <section class="card">
                         <h2>{l.t("staff-invite-title")}</h2>
@@ -254,12 +256,14 @@ pub fn StaffPage() -> impl IntoView {
                     <section class="card">
                         <h2>{l.t("staff-invitations-title")}</h2>
                         {move || revoke.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
-                        <table>
-                            <thead><tr>
-                                <th>{l.t("staff-email")}</th><th>{l.t("staff-role")}</th><th>{l.t("staff-status")}</th><th>{l.t("staff-expires")}</th><th></th>
-                            </tr></thead>
-                            <tbody>{invitations}</tbody>
-                        </table>
+                        <div class="table-scroll">
+                            <table>
+                                <thead><tr>
+                                    <th>{l.t("staff-email")}</th><th>{l.t("staff-role")}</th><th>{l.t("staff-status")}</th><th>{l.t("staff-expires")}</th><th></th>
+                                </tr></thead>
+                                <tbody>{invitations}</tbody>
+                            </table>
+                        </div>
                     </section>
                 }.into_any()
             })}
