@@ -110,6 +110,9 @@ pub struct Options {
     pub trusted_proxies: Option<String>,
 }
 
+/// The longest any test request may take: far beyond a slow machine's worst answer.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
+
 /// A schedule whose next tick is decades away.
 pub const NEVER: &str = "0 0 0 1 1 * 2100";
 
@@ -196,6 +199,9 @@ impl TestApp {
             client: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
+                // A page that never answers fails its test (with the request that hung) instead
+                // of holding the whole run until CI's time runs out.
+                .timeout(REQUEST_TIMEOUT)
                 .build()
                 .unwrap(),
             base: self.url.clone(),
@@ -204,7 +210,10 @@ impl TestApp {
 
     pub fn api(&self) -> Api {
         Api {
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder()
+                .timeout(REQUEST_TIMEOUT)
+                .build()
+                .unwrap(),
             base: self.url.clone(),
             token: None,
         }

@@ -12,6 +12,23 @@ use ustaz_tests::{Options, PASSWORD, TestApp, token_from};
 
 const T: &str = "almaty-mentors";
 
+/// A person of the demo tenant as its admin's staff list shows them.
+async fn member(admin: &ustaz_tests::Api, email: &str) -> Value {
+    let users: Value = admin
+        .get(&format!("/api/v1/t/{T}/users"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email)
+        .unwrap_or_else(|| panic!("{email} in {users}"))
+        .clone()
+}
+
 /// Register first, wait for the invitation: the attacker's account at the victim's address
 /// gets no session or token while unconfirmed, and once the real person accepts the
 /// invitation, the attacker's password no longer opens it.
@@ -554,19 +571,7 @@ async fn a_region_change_alone_takes_effect_and_an_unknown_membership_is_not_fou
     let app = TestApp::sqlite().await;
     let admin = app.api_as("admin@almaty-mentors.demo").await;
     let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
-    let users: Value = admin
-        .get(&format!("/api/v1/t/{T}/users"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let coord = users
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == "coordinator@almaty-mentors.demo")
-        .unwrap()
-        .clone();
+    let coord = member(&admin, "coordinator@almaty-mentors.demo").await;
     let almaty = coord["region_id"]
         .as_str()
         .expect("a coordinator of one region");
@@ -595,18 +600,7 @@ async fn a_region_change_alone_takes_effect_and_an_unknown_membership_is_not_fou
         .patch(&membership, json!({"region_id": astana["id"]}))
         .await;
     assert_eq!(res.status(), 204);
-    let users: Value = admin
-        .get(&format!("/api/v1/t/{T}/users"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let moved = users
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["membership_id"] == coord["membership_id"])
-        .unwrap();
+    let moved = member(&admin, "coordinator@almaty-mentors.demo").await;
     assert_eq!(moved["region_id"], astana["id"], "{moved}");
     assert_eq!(moved["role"], coord["role"], "the role stays: {moved}");
     let res: Value = coordinator
@@ -1085,26 +1079,11 @@ async fn region_staff_see_their_regions_mentor_profiles_and_cohorts_only() {
     let app = TestApp::sqlite().await;
     let admin = app.api_as("admin@almaty-mentors.demo").await;
     let mentor = app.api_as("mentor@almaty-mentors.demo").await;
-    let users: Value = admin
-        .get(&format!("/api/v1/t/{T}/users"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let person = |email: &str| {
-        users
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|u| u["email"] == email)
-            .unwrap_or_else(|| panic!("{email} in {users}"))
-            .clone()
-    };
-    let mentor_id = person("mentor@almaty-mentors.demo")["user_id"]
+    let mentor_id = member(&admin, "mentor@almaty-mentors.demo").await["user_id"]
         .as_str()
         .unwrap()
         .to_string();
-    let almaty = person("coordinator@almaty-mentors.demo")["region_id"].clone();
+    let almaty = member(&admin, "coordinator@almaty-mentors.demo").await["region_id"].clone();
     let profile = format!("/api/v1/t/{T}/mentors/{mentor_id}/profile");
     let programme: Value = admin
         .get(&format!(
@@ -1155,7 +1134,7 @@ async fn region_staff_see_their_regions_mentor_profiles_and_cohorts_only() {
         .unwrap();
     for who in roles {
         let email = format!("{who}@almaty-mentors.demo");
-        let m = person(&email);
+        let m = member(&admin, &email).await;
         let res = admin
             .patch(
                 &format!(
@@ -1339,18 +1318,7 @@ async fn invitations_can_be_withdrawn_and_no_link_brings_back_a_deactivated_pers
     let mut tokens = links("twice@example.kz");
     assert_eq!(tokens.len(), 2);
     assert_eq!(accept(tokens.remove(0)).await.status(), 204);
-    let users: Value = admin
-        .get(&format!("/api/v1/t/{T}/users"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let m = users
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == "twice@example.kz")
-        .unwrap()["membership_id"]
+    let m = member(&admin, "twice@example.kz").await["membership_id"]
         .as_str()
         .unwrap()
         .to_string();

@@ -735,30 +735,32 @@ fn smtp_server() -> Service {
         output(Command::new(&python).args(["-c", "import aiosmtpd; print(aiosmtpd.__version__)"]))
             .is_some_and(|v| v.trim() == AIOSMTPD_VERSION)
     };
-    if !ready() {
-        say(&format!(
-            "installing aiosmtpd {AIOSMTPD_VERSION} into {} (seconds, once)",
-            venv.display()
-        ));
-        let Some(python3) = which("python3") else {
-            s.why_not = "python3 is not on PATH".into();
-            return s;
-        };
-        let installed =
-            status(Command::new(python3).args(["-m", "venv"]).arg(&venv)).and_then(|_| {
-                status(Command::new(venv.join("bin/pip")).args([
-                    "install",
-                    "--quiet",
-                    &format!("aiosmtpd=={AIOSMTPD_VERSION}"),
-                ]))
-            });
-        if let Err(e) = installed {
-            s.why_not = format!("aiosmtpd could not be installed: {e}");
-            return s;
-        }
+    if !ready()
+        && let Err(e) = pip_install(&venv, "aiosmtpd", AIOSMTPD_VERSION, "seconds")
+    {
+        s.why_not = e;
+        return s;
     }
     s.value = Some(python.display().to_string());
     s
+}
+
+/// Installs `package==version` from PyPI into a virtual environment of its own at `venv`.
+fn pip_install(venv: &Path, package: &str, version: &str, takes: &str) -> Result<(), String> {
+    say(&format!(
+        "installing {package} {version} into {} ({takes}, once)",
+        venv.display()
+    ));
+    let python3 = which("python3").ok_or("python3 is not on PATH")?;
+    status(Command::new(python3).args(["-m", "venv"]).arg(venv))
+        .and_then(|_| {
+            status(Command::new(venv.join("bin/pip")).args([
+                "install",
+                "--quiet",
+                &format!("{package}=={version}"),
+            ]))
+        })
+        .map_err(|e| format!("{package} could not be installed: {e}"))
 }
 
 /// schemathesis from PyPI (the attacker's suite fuzzes the API with it), in a virtual
@@ -780,27 +782,11 @@ fn schemathesis() -> Service {
         output(Command::new(&bin).arg("--version"))
             .is_some_and(|v| v.contains(SCHEMATHESIS_VERSION))
     };
-    if !ready() {
-        say(&format!(
-            "installing schemathesis {SCHEMATHESIS_VERSION} into {} (a minute, once)",
-            venv.display()
-        ));
-        let Some(python3) = which("python3") else {
-            s.why_not = "python3 is not on PATH".into();
-            return s;
-        };
-        let installed =
-            status(Command::new(python3).args(["-m", "venv"]).arg(&venv)).and_then(|_| {
-                status(Command::new(venv.join("bin/pip")).args([
-                    "install",
-                    "--quiet",
-                    &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
-                ]))
-            });
-        if let Err(e) = installed {
-            s.why_not = format!("schemathesis could not be installed: {e}");
-            return s;
-        }
+    if !ready()
+        && let Err(e) = pip_install(&venv, "schemathesis", SCHEMATHESIS_VERSION, "a minute")
+    {
+        s.why_not = e;
+        return s;
     }
     s.value = Some(bin.display().to_string());
     s
@@ -810,6 +796,11 @@ fn schemathesis() -> Service {
 const TEST_PROFILE: &str = "ci";
 /// The prefix of the tests that drive Chromium over the browser bundle (`tests/it/browser.rs`).
 const BROWSER_TESTS: &str = "browser::";
+/// The attacker's suites that send thousands of requests each (`tests/it/attacks.rs`).
+const HEAVY_TESTS: [&str; 2] = [
+    "attacks::a_sweep_of_every_operation",
+    "attacks::schemathesis_",
+];
 
 fn test(extra: &[String]) -> Result<()> {
     let ci = env::var("CI").is_ok_and(|v| v == "true" || v == "1");
@@ -937,21 +928,32 @@ fn test(extra: &[String]) -> Result<()> {
         status(cmd)
     };
     let partial = !cargo_args.is_empty() || !test_args.is_empty();
-    let result = if !partial && bundle.as_ref().is_some_and(Bundle::running) {
-        // The browser tests would hold test threads while they wait for the bundle: everything
-        // else runs first, then they do.
-        say("the browser bundle is still building: the browser tests run after the others");
-        let others = test_run(cargo_test(false).args(["--", "--skip", BROWSER_TESTS]));
-        let browser = test_run(
+    let result = if partial {
+        test_run(&mut cargo_test(false))
+    } else {
+        // The attacker's heavy suites (thousands of requests each) run after the rest, so
+        // they do not crowd every other test's server; so do the browser tests while the
+        // bundle is still building (they would hold test threads waiting for it).
+        let mut later: Vec<&str> = HEAVY_TESTS.to_vec();
+        if bundle.as_ref().is_some_and(Bundle::running) {
+            say("the browser bundle is still building: the browser tests run after the others");
+            later.push(BROWSER_TESTS);
+        }
+        let mut first = cargo_test(false);
+        first.arg("--");
+        for t in &later {
+            first.args(["--skip", t]);
+        }
+        let others = test_run(&mut first);
+        let rest = test_run(
             cargo_command("cargo")
                 .args(["test", "--profile", TEST_PROFILE, "--workspace"])
-                .args(["--test", "it", "--", BROWSER_TESTS])
+                .args(["--test", "it", "--"])
+                .args(&later)
                 .current_dir(root())
                 .env("USTAZ_TEST_SITE_ROOT", root().join("target/site")),
         );
-        others.and(browser)
-    } else {
-        test_run(&mut cargo_test(false))
+        others.and(rest)
     };
     let test_secs = ran.elapsed().as_secs();
     // A run of chosen tests that is over needs no bundle: a browser test among them would have
