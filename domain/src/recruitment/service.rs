@@ -40,7 +40,7 @@ const FILE_READERS: [Role; 3] = [Role::TenantAdmin, Role::Coordinator, Role::Psy
 
 // ---------------------------------------------------------------- time
 
-pub(crate) fn tz_of(t: &tenant::Model) -> chrono_tz::Tz {
+pub fn tz_of(t: &tenant::Model) -> chrono_tz::Tz {
     t.time_zone.parse().unwrap_or(chrono_tz::Asia::Almaty)
 }
 

@@ -140,7 +140,15 @@ pub struct ChildPageData {
     /// Coordinators and admins attach the signed consent.
     pub can_register: bool,
     /// Admins: the latest entries of the record's audit log (who saw or changed what).
-    pub audit: Vec<domain::tenancy::AuditEventView>,
+    pub audit: Vec<AuditLine>,
+}
+
+/// One entry of a record's audit log as the page shows it: when, in the organisation's time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditLine {
+    pub when: String,
+    pub who: Option<String>,
+    pub action: String,
 }
 
 /// How many of the latest audit entries the child's page shows (the API pages through all).
@@ -161,9 +169,21 @@ pub async fn child_page(slug: String, id: Uuid) -> Result<ChildPageData, AppErro
     };
     let matches = domain::matching::pairs::child_matches(db, &ctx, id).await?;
     let audit = if ctx.has(Role::TenantAdmin) {
+        let zone = domain::recruitment::service::tz_of(&ctx.tenant);
         domain::matching::service::child_audit(db, &ctx, id, Some(CHILD_AUDIT_SHOWN), None)
             .await?
             .events
+            .into_iter()
+            .map(|e| AuditLine {
+                when: e
+                    .at
+                    .with_timezone(&zone)
+                    .format("%d.%m.%Y %H:%M")
+                    .to_string(),
+                who: e.actor_name,
+                action: e.action,
+            })
+            .collect()
     } else {
         Vec::new()
     };

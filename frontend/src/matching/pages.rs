@@ -249,8 +249,8 @@ pub fn ChildPage() -> impl IntoView {
                                             <tbody>
                                                 {d.audit.iter().map(|e| view! {
                                                     <tr>
-                                                        <td>{when(e.at)}</td>
-                                                        <td>{e.actor_name.clone().unwrap_or_else(|| l.t("child-audit-system"))}</td>
+                                                        <td>{e.when.clone()}</td>
+                                                        <td>{e.who.clone().unwrap_or_else(|| l.t("child-audit-system"))}</td>
                                                         <td><code>{e.action.clone()}</code></td>
                                                     </tr>
                                                 }).collect_view()}
