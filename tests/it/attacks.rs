@@ -1598,12 +1598,13 @@ async fn a_file_that_crashed_the_checker_twice_is_failed_for_good() {
     let doc: Value = res.json().await.unwrap();
     let doc_id = doc["id"].as_str().unwrap().to_string();
     applicant.checked_document(T, &doc_id).await;
-    // As if two workers had died inspecting it: still waiting, two starts counted. (The
-    // newest document is this one.)
-    app.execute(
-        "UPDATE documents SET status = 'uploaded', check_attempts = 2 \
+    // As if every allowed worker had died inspecting it: still waiting, all starts counted.
+    // (The newest document is this one.)
+    app.execute(&format!(
+        "UPDATE documents SET status = 'uploaded', check_attempts = {} \
          WHERE id = (SELECT id FROM documents ORDER BY created_at DESC LIMIT 1)",
-    )
+        domain::recruitment::service::MAX_CHECK_ATTEMPTS
+    ))
     .await;
     let storage = app.config.open_storage().await.unwrap();
     let tenant_id = domain::tenancy::context::find_tenant(&app.db, T)

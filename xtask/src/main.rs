@@ -38,7 +38,12 @@ fn main() -> Result<()> {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // Cargo names the package folder at run time too; prefer that. The compile-time value is
+    // wrong when two checkouts share one `CARGO_TARGET_DIR` (CI's stable folder and a
+    // developer's): cargo then reuses one xtask binary for both, and it would work in the other.
+    env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()

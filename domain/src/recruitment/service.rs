@@ -1353,9 +1353,11 @@ pub async fn check_task(
     }))
 }
 
-/// A document whose inspection began this many times without an outcome (the worker died on
-/// it, most likely of memory) is failed for good instead of taking down the next worker.
-pub const MAX_CHECK_ATTEMPTS: i32 = 2;
+/// A document whose inspection began more than this many times without an outcome (the worker
+/// died on it, most likely of memory) is failed for good instead of taking down the next worker.
+/// Three, not two: a duplicate delivery that runs beside a live inspection also counts a start,
+/// and one such duplicate after one real crash must not fail a good file.
+pub const MAX_CHECK_ATTEMPTS: i32 = 3;
 
 /// The reason recorded for such a document.
 pub const CHECK_CRASHED: &str = "check_crashed";
