@@ -108,6 +108,8 @@ pub struct Options {
     pub schedule: Option<String>,
     /// `USTAZ_TRUSTED_PROXIES`: whose `X-Forwarded-For` the server believes.
     pub trusted_proxies: Option<String>,
+    /// `USTAZ_VERIFY_MEMORY_MB`: what the inspecting program may take for one file.
+    pub verify_memory_mb: Option<u64>,
 }
 
 /// The longest any test request may take: far beyond a slow machine's worst answer.
@@ -153,6 +155,9 @@ impl TestApp {
             smtp_url: opts.smtp_url,
             schedule: opts.schedule.unwrap_or_else(|| NEVER.into()),
             trusted_proxies: opts.trusted_proxies.unwrap_or_default(),
+            verify_memory_mb: opts
+                .verify_memory_mb
+                .unwrap_or(Config::default().verify_memory_mb),
             ..Config::default()
         };
         let listener = tokio::net::TcpListener::bind(config.addr)

@@ -132,7 +132,7 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
             mail_from: config.mail_from.clone(),
             public_url: config.public_url(),
             storage: storage.clone(),
-            clamd_addr: config.clamd_addr.clone(),
+            checks: config.checks()?,
             pause_before_recording: Duration::ZERO,
         };
         background.push(tokio::spawn(worker::run_supervised(

@@ -1586,6 +1586,56 @@ async fn a_sweep_of_every_operation_with_another_tenants_ids_reaches_nothing() {
     assert_eq!(before, snapshot().await, "the victim's data changed");
 }
 
+/// Hole 6: a file that needs more memory than a document should (here, a plain 36-megapixel
+/// scan, inside every decoder's bound, against a 64 MB limit) ends the inspecting program, not
+/// the worker: the document fails with its reason and the next one is checked as usual.
+#[tokio::test]
+async fn a_file_that_needs_too_much_memory_to_check_fails_and_the_worker_lives_on() {
+    let app = TestApp::spawn(ustaz_tests::Options {
+        seed: true,
+        in_process_worker: true,
+        verify_memory_mb: Some(64),
+        ..Default::default()
+    })
+    .await;
+    assert!(
+        app.config.checks().unwrap().verifier.is_some(),
+        "the tests run the inspection in ustaz-verify, as production does"
+    );
+    let (applicant, id) = app.draft_application("heavy@example.kz", "en").await;
+    let issued = (ustaz_tests::demo_today() - chrono::Days::new(10)).to_string();
+    let path =
+        format!("/api/v1/t/{T}/applications/{id}/documents?doc_type=residence&issued_on={issued}");
+    let mut scan = Vec::new();
+    {
+        use image::ImageEncoder;
+        let side = 6000;
+        image::codecs::png::PngEncoder::new(&mut scan)
+            .write_image(
+                &vec![200u8; side * side * 3],
+                side as u32,
+                side as u32,
+                image::ExtendedColorType::Rgb8,
+            )
+            .unwrap();
+    }
+    let res = applicant.upload(&path, "scan.png", "image/png", scan).await;
+    assert_eq!(res.status(), 201);
+    let heavy: Value = res.json().await.unwrap();
+    let heavy = applicant
+        .checked_document(T, heavy["id"].as_str().unwrap())
+        .await;
+    assert_eq!(heavy["status"], "auto_failed", "{heavy}");
+    assert_eq!(heavy["reasons"], json!(["too_demanding"]), "{heavy}");
+    // The same worker goes on to the next file.
+    let res = raw_upload(&applicant, &id, b"residence.pdf", None).await;
+    let next: Value = res.json().await.unwrap();
+    let next = applicant
+        .checked_document(T, next["id"].as_str().unwrap())
+        .await;
+    assert_eq!(next["status"], "auto_passed", "{next}");
+}
+
 /// Hole 6: a file whose inspection kills the worker (memory) was redelivered and killed the
 /// next one, forever. The inspection's starts are counted before it runs; a document that
 /// never got past it twice is failed for good, with its reason, and costs no third worker.
@@ -1615,7 +1665,7 @@ async fn a_file_that_crashed_the_checker_twice_is_failed_for_good() {
     worker::recruitment::verify_document(
         &app.db,
         &storage,
-        None,
+        &app.config.checks().unwrap(),
         tenant_id,
         doc_uuid,
         std::time::Duration::ZERO,

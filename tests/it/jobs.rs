@@ -162,7 +162,7 @@ async fn a_worker_killed_mid_job_leaves_it_to_another_and_the_result_is_recorded
             mail_from: app.config.mail_from.clone(),
             public_url: app.url.clone(),
             storage: storage.clone(),
-            clamd_addr: None,
+            checks: app.config.checks().unwrap(),
             pause_before_recording: pause,
         };
         let url = redis.url();

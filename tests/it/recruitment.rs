@@ -731,12 +731,13 @@ async fn the_verification_job_run_twice_at_once_records_once() {
         .unwrap()
         .id;
     let storage = app.config.open_storage().await.unwrap();
+    let checks = app.config.checks().unwrap();
     // Two workers at once, then a third late one.
     let run = || {
         worker::recruitment::verify_document(
             &app.db,
             &storage,
-            None,
+            &checks,
             tenant_id,
             doc_id,
             std::time::Duration::ZERO,

@@ -58,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
         mail_from: config.mail_from.clone(),
         public_url: config.public_url(),
         storage: config.open_storage().await?,
-        clamd_addr: config.clamd_addr.clone(),
+        checks: config.checks()?,
         pause_before_recording: Duration::ZERO,
     };
     let (stop, stop_rx) = tokio::sync::watch::channel(false);

@@ -17,7 +17,8 @@ pub struct WorkerState {
     pub mail_from: String,
     pub public_url: String,
     pub storage: domain::storage::Storage,
-    pub clamd_addr: Option<String>,
+    /// How uploads are checked.
+    pub checks: crate::recruitment::Checks,
     /// Fault injection for the crash tests: a pause between a job's work and recording its
     /// result. Zero everywhere else (no setting reaches it).
     pub pause_before_recording: Duration,
@@ -43,7 +44,7 @@ async fn handle(job: Job, state: Data<WorkerState>, attempt: Attempt) -> Result<
             crate::recruitment::verify_document(
                 &state.db,
                 &state.storage,
-                state.clamd_addr.as_deref(),
+                &state.checks,
                 *tenant_id,
                 *document_id,
                 state.pause_before_recording,

@@ -59,6 +59,11 @@ pub struct Config {
     pub s3_secret_key: Option<String>,
     /// A clamd daemon (`host:port`) to scan uploads for viruses; no scan when unset.
     pub clamd_addr: Option<String>,
+    /// The `ustaz-verify` program every upload is inspected in (`USTAZ_VERIFIER`). Unset: the
+    /// one beside this program's own binary.
+    pub verifier: Option<PathBuf>,
+    /// The memory that program may take for one file, in MiB (`USTAZ_VERIFY_MEMORY_MB`).
+    pub verify_memory_mb: u64,
     /// How often a worker tells the queue it is alive; a worker silent for
     /// `heartbeat × missed_heartbeats` is presumed dead and its jobs are run again.
     pub worker_heartbeat_secs: u64,
@@ -98,6 +103,8 @@ impl Default for Config {
             s3_access_key: None,
             s3_secret_key: None,
             clamd_addr: None,
+            verifier: None,
+            verify_memory_mb: verify::child::MEMORY_LIMIT / (1024 * 1024),
             worker_heartbeat_secs: 10,
             worker_missed_heartbeats: 6,
             schedule: "0 * * * * *".into(),
@@ -225,6 +232,51 @@ impl Config {
         Ok(())
     }
 
+    /// How a worker checks uploads: the inspecting program found (an explicit
+    /// `USTAZ_VERIFIER` must exist; otherwise the one beside this binary, or one folder up, where
+    /// cargo puts it for the test binaries), its memory limit, and the virus scanner. Without the
+    /// program the inspection runs in this process with the decoders' own bounds only: allowed
+    /// for a developer's run, refused in production.
+    pub fn checks(&self) -> Result<crate::recruitment::Checks, ConfigError> {
+        const NAME: &str = "ustaz-verify";
+        let verifier = match &self.verifier {
+            Some(path) if path.is_file() => Some(path.clone()),
+            Some(path) => {
+                return Err(ConfigError::Invalid(format!(
+                    "USTAZ_VERIFIER {} is not a file",
+                    path.display()
+                )));
+            }
+            None => std::env::current_exe().ok().and_then(|exe| {
+                exe.ancestors()
+                    .skip(1)
+                    .take(2)
+                    .map(|dir| dir.join(NAME))
+                    .find(|p| p.is_file())
+            }),
+        };
+        if !(16..=65_536).contains(&self.verify_memory_mb) {
+            return Err(ConfigError::Invalid(
+                "USTAZ_VERIFY_MEMORY_MB is between 16 and 65536".into(),
+            ));
+        }
+        if verifier.is_none() && self.mode == Mode::Production {
+            return Err(ConfigError::Missing(
+                "the ustaz-verify program beside the worker, or USTAZ_VERIFIER",
+            ));
+        }
+        if verifier.is_none() {
+            tracing::warn!(
+                "{NAME} not found: uploads are inspected inside this process, without its memory limit"
+            );
+        }
+        Ok(crate::recruitment::Checks {
+            verifier,
+            memory_mb: self.verify_memory_mb,
+            clamd_addr: self.clamd_addr.clone(),
+        })
+    }
+
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| {
             format!(
@@ -299,6 +351,8 @@ impl fmt::Debug for Config {
             .field("s3_endpoint", &self.s3_endpoint)
             .field("s3_bucket", &self.s3_bucket)
             .field("clamd_addr", &self.clamd_addr)
+            .field("verifier", &self.verifier)
+            .field("verify_memory_mb", &self.verify_memory_mb)
             .field("schedule", &self.schedule)
             .field("reminder_hour", &self.reminder_hour)
             .field("trusted_proxies", &self.trusted_proxies)

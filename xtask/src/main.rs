@@ -24,13 +24,14 @@ fn main() -> Result<()> {
         Some("run") => run(),
         Some("test") => test(&args[1..]),
         Some("tools") => tools().map(|_| ()),
+        Some("fuzz") => fuzz(&args[1..]),
         Some("prune") => {
             prune_target();
             Ok(())
         }
         _ => {
             eprintln!(
-                "usage:\n  cargo xtask run    build and start Ustaz on the embedded default\n  cargo xtask test   run the whole test suite (CI=true: nothing may skip)\n  cargo xtask tools  only install the build tools\n  cargo xtask prune  remove stale builds of our crates from the target directory"
+                "usage:\n  cargo xtask run    build and start Ustaz on the embedded default\n  cargo xtask test   run the whole test suite (CI=true: nothing may skip)\n  cargo xtask tools  only install the build tools\n  cargo xtask fuzz   fuzz the document inspection (default -runs=10000000; libFuzzer flags after --)\n  cargo xtask prune  remove stale builds of our crates from the target directory"
             );
             std::process::exit(2)
         }
@@ -380,6 +381,21 @@ fn run() -> Result<()> {
     prune_target();
     let path = tools()?;
     build(&path)?;
+    // The in-process worker inspects uploads in this program, which it finds beside its own.
+    let st = cargo_command("cargo")
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "verify",
+            "--bin",
+            "ustaz-verify",
+        ])
+        .current_dir(root())
+        .status()?;
+    if !st.success() {
+        bail!("building ustaz-verify failed ({st})");
+    }
     say("building and starting the server (Ctrl-C stops it gracefully)");
     let mut cmd = cargo_command("cargo");
     cmd.args([
@@ -424,6 +440,91 @@ const KEEP_BUILDS: usize = 8;
 /// switching between the checkout and a CI clone.
 const KEEP_INCREMENTAL: usize = 4;
 
+/// The coverage-guided fuzzer of the document inspection: libFuzzer through libfuzzer-sys
+/// (what cargo-fuzz drives), built here on stable Rust with cargo-fuzz's instrumentation flags,
+/// in its own target directory (other flags would rebuild every dependency of the tests).
+const FUZZ_DIR: &str = "worker/verify/fuzz";
+const FUZZ_TARGET: &str = "inspect";
+/// What `cargo fuzz build` passes with `--sanitizer none`, and debug assertions.
+const FUZZ_RUSTFLAGS: &str = "-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+     -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+     -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks";
+/// How long every full `cargo xtask test` fuzzes (the long runs are `cargo xtask fuzz`).
+const TEST_FUZZ_SECONDS: u64 = 60;
+
+fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+fn host_triple() -> Result<String> {
+    output(Command::new("rustc").arg("-vV"))
+        .and_then(|v| {
+            v.lines()
+                .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        })
+        .context("rustc -vV names no host")
+}
+
+/// `cargo build` of the fuzz target; with `--target`, so the flags skip build scripts and
+/// proc macros (they would not link without libFuzzer).
+fn fuzz_build() -> Result<Command> {
+    let mut cmd = cargo_command("cargo");
+    cmd.args(["build", "--release", "--locked", "--bin", FUZZ_TARGET])
+        .args(["--target", &host_triple()?])
+        .current_dir(root().join(FUZZ_DIR))
+        .env("CARGO_TARGET_DIR", target_dir().join("fuzz"))
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env("RUSTFLAGS", FUZZ_RUSTFLAGS);
+    Ok(cmd)
+}
+
+/// Runs the built fuzz target over the kept corpus (seeded first) with `limits`; a crash or
+/// an allocation over the budget fails with the input's path.
+fn fuzz_run(limits: &[String]) -> Result<()> {
+    let dir = target_dir().join("fuzz");
+    let bin = dir.join(host_triple()?).join("release").join(FUZZ_TARGET);
+    let corpus = dir.join("corpus");
+    let artifacts = dir.join("findings");
+    std::fs::create_dir_all(&artifacts)?;
+    status(Command::new(&bin).env("VERIFY_FUZZ_SEEDS", &corpus))?;
+    say(&format!(
+        "fuzzing the document inspection ({}; corpus {})",
+        limits.join(" "),
+        corpus.display()
+    ));
+    let st = Command::new(&bin)
+        // With -jobs, libFuzzer writes fuzz-N.log into the folder it runs in.
+        .current_dir(&dir)
+        .arg(&corpus)
+        .args(limits)
+        // Documents are bigger, but a fuzzer's mutations rarely keep a compressed stream
+        // valid past a few KiB; shorter inputs buy many more executions.
+        .args(["-max_len=16384", "-timeout=10", "-rss_limit_mb=2048"])
+        .args(["-print_final_stats=1", "-print_pcs=0"])
+        .arg(format!("-artifact_prefix={}/", artifacts.display()))
+        .status()
+        .with_context(|| format!("cannot start {}", bin.display()))?;
+    if !st.success() {
+        bail!(
+            "the fuzzer found an input that crashes the inspection or takes more memory than its budget: see {}",
+            artifacts.display()
+        );
+    }
+    Ok(())
+}
+
+/// `cargo xtask fuzz [-- libFuzzer flags]`: the long run (docs/BENCHMARKS.md).
+fn fuzz(extra: &[String]) -> Result<()> {
+    let mut limits: Vec<String> = extra.iter().filter(|a| *a != "--").cloned().collect();
+    if limits.is_empty() {
+        limits.push("-runs=10000000".into());
+    }
+    status(&mut fuzz_build()?)?;
+    fuzz_run(&limits)
+}
+
 /// Removes stale builds of our own crates from the persistent target directory.
 ///
 /// Every edit, and every checkout at another path (CI clones), leaves a new hash of each
@@ -432,9 +533,7 @@ const KEEP_INCREMENTAL: usize = 4;
 /// "No space left on device"). Dependencies are left alone: their several hashes are
 /// different feature sets still in use.
 fn prune_target() {
-    let target = env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
+    let target = target_dir();
     let mut freed = 0u64;
     for profile in ["release", "debug", TEST_PROFILE] {
         let dir = target.join(profile);
@@ -907,6 +1006,18 @@ fn test(extra: &[String]) -> Result<()> {
     }
     let build_secs = built.elapsed().as_secs();
     say(&format!("test binaries built in {build_secs} s"));
+    let partial = !cargo_args.is_empty() || !test_args.is_empty();
+    // A full run ends with a short fuzzing of the document inspection; its build (cached in
+    // the target directory after the first) goes on beside the tests.
+    let fuzz_build = if partial {
+        None
+    } else {
+        say("building the fuzzer of the document inspection beside the tests");
+        // One job: the tests keep the other core.
+        let mut cargo = fuzz_build()?;
+        cargo.args(["--jobs", "1"]);
+        Some(cargo.spawn().context("cannot start cargo for the fuzzer")?)
+    };
 
     let ran = Instant::now();
     let inputs = bundle.as_ref().map_or_else(bundle_inputs, |b| b.inputs);
@@ -932,7 +1043,6 @@ fn test(extra: &[String]) -> Result<()> {
             .env("USTAZ_TEST_BUNDLE_INPUTS", inputs.to_string());
         status(cmd)
     };
-    let partial = !cargo_args.is_empty() || !test_args.is_empty();
     let result = if partial {
         test_run(&mut cargo_test(false))
     } else {
@@ -973,6 +1083,16 @@ fn test(extra: &[String]) -> Result<()> {
         }
     });
     stop(&mut children);
+    let fuzzed = Instant::now();
+    let fuzz_result = match fuzz_build {
+        None => Ok(()),
+        Some(mut cargo) => match cargo.wait() {
+            Ok(st) if st.success() => fuzz_run(&[format!("-max_total_time={TEST_FUZZ_SECONDS}")]),
+            Ok(st) => Err(anyhow::anyhow!("building the fuzzer failed ({st})")),
+            Err(e) => Err(e.into()),
+        },
+    };
+    let fuzz_secs = fuzzed.elapsed().as_secs();
     for line in &skipped {
         eprintln!("\x1b[1;33m!!! {line}\x1b[0m");
     }
@@ -982,16 +1102,20 @@ fn test(extra: &[String]) -> Result<()> {
         None => "0".into(),
     };
     say(&format!(
-        "test binaries built in {build_secs} s, tests ran {test_secs} s, browser bundle {bundle_secs} s beside them (profile `{TEST_PROFILE}`)"
+        "test binaries built in {build_secs} s, tests ran {test_secs} s, browser bundle {bundle_secs} s beside them (profile `{TEST_PROFILE}`), fuzzing {fuzz_secs} s after them"
     ));
     // `.ci/run` prints these at its very end, so the trend stays visible.
     if let Some(file) = env::var_os("USTAZ_TIMINGS_FILE") {
         let _ = std::fs::write(
             file,
-            format!("build={build_secs}\ntests={test_secs}\nbundle={bundle_secs}\n"),
+            format!(
+                "build={build_secs}\ntests={test_secs}\nbundle={bundle_secs}\nfuzz={fuzz_secs}\n"
+            ),
         );
     }
-    result.and(bundled.unwrap_or(Ok(0)).map(|_| ()))
+    result
+        .and(bundled.unwrap_or(Ok(0)).map(|_| ()))
+        .and(fuzz_result)
 }
 
 /// The browser bundle being built in the background. When cargo-leptos ends, the stamp holds

@@ -4,7 +4,8 @@
 //! which the applicant controls — and decides whether the document is fit for a human reviewer:
 //! a PDF that opens without a password and has pages, or an image that decodes and is large
 //! enough to read. Images come back re-encoded without metadata (phones put GPS positions in EXIF)
-//! and with a small JPEG preview. [`clamd_scan`] asks a ClamAV daemon about the same bytes.
+//! and with a small JPEG preview. The worker asks a ClamAV daemon about the same bytes, and runs
+//! [`inspect`] in a child process with memory and CPU limits ([`child`]).
 //!
 //! Everything here works on untrusted input, so every decoder is bounded (image size and memory
 //! limits, lopdf's decompression limit) and a panic inside a parser is turned into an "unreadable"
@@ -14,15 +15,15 @@
 use std::fmt;
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::Duration;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 use lopdf::xref::XrefRecovery;
 use lopdf::{Document, LoadOptions};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+pub mod child;
+pub mod fixtures;
 
 /// Images narrower or shorter than this cannot hold a legible scan of a document.
 pub const MIN_IMAGE_SIDE: u32 = 200;
@@ -46,12 +47,6 @@ pub const MAX_PDF_DECOMPRESSED: usize = 256 * 1024 * 1024;
 /// Quality of the cleaned JPEG: high, because it replaces the original for the reviewer.
 const CLEANED_JPEG_QUALITY: u8 = 90;
 const PREVIEW_JPEG_QUALITY: u8 = 80;
-/// Timeout on one whole clamd exchange (connect, upload, verdict).
-pub const CLAMD_TIMEOUT: Duration = Duration::from_secs(30);
-/// Bytes per INSTREAM chunk; clamd accepts any size up to its StreamMaxLength in total.
-const CLAMD_CHUNK: usize = 64 * 1024;
-/// clamd's replies are one short line; anything longer is not clamd.
-const CLAMD_MAX_REPLY: usize = 4096;
 
 /// Machine-readable reasons; `as_str()` returns snake_case codes such as "type_not_allowed".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +78,21 @@ pub enum Reason {
     Infected { signature: String },
     /// ClamAV could not be asked; the document waits for a rescan rather than passing unscanned.
     ScanUnavailable,
+    /// The inspection went over its memory or time limit ([`child`]), or its process died.
+    TooDemanding,
 }
+
+/// What [`Reason::PdfActiveContent`] names: the kinds [`active_in`] finds.
+const ACTIVE_KINDS: [&str; 8] = [
+    "nesting",
+    "javascript",
+    "launch",
+    "action",
+    "rich_media",
+    "embedded_file",
+    "xfa",
+    "unreadable",
+];
 
 impl Reason {
     /// The stable code stored with the verdict and used as the translation key.
@@ -101,7 +110,46 @@ impl Reason {
             Reason::ImageTooLarge => "image_too_large",
             Reason::Infected { .. } => "infected",
             Reason::ScanUnavailable => "scan_unavailable",
+            Reason::TooDemanding => "too_demanding",
         }
+    }
+
+    /// What the reason names beyond its code (the type found, the active content, the
+    /// signature).
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            Reason::TypeNotAllowed { detected } => Some(detected.clone()),
+            Reason::PdfActiveContent { what } => Some((*what).to_owned()),
+            Reason::Infected { signature } => Some(signature.clone()),
+            _ => None,
+        }
+    }
+
+    /// The reason with this code and detail, as [`Reason::as_str`] and [`Reason::detail`] gave
+    /// them; `None` for anything else.
+    pub fn from_code(code: &str, detail: Option<&str>) -> Option<Reason> {
+        Some(match (code, detail) {
+            ("empty", None) => Reason::Empty,
+            ("unknown_type", None) => Reason::UnknownType,
+            ("type_not_allowed", Some(d)) => Reason::TypeNotAllowed {
+                detected: d.to_owned(),
+            },
+            ("pdf_unreadable", None) => Reason::PdfUnreadable,
+            ("pdf_encrypted", None) => Reason::PdfEncrypted,
+            ("pdf_no_pages", None) => Reason::PdfNoPages,
+            ("pdf_active_content", Some(d)) => Reason::PdfActiveContent {
+                what: ACTIVE_KINDS.into_iter().find(|k| *k == d)?,
+            },
+            ("image_unreadable", None) => Reason::ImageUnreadable,
+            ("image_too_small", None) => Reason::ImageTooSmall,
+            ("image_too_large", None) => Reason::ImageTooLarge,
+            ("infected", Some(d)) => Reason::Infected {
+                signature: d.to_owned(),
+            },
+            ("scan_unavailable", None) => Reason::ScanUnavailable,
+            ("too_demanding", None) => Reason::TooDemanding,
+            _ => return None,
+        })
     }
 }
 
@@ -151,7 +199,7 @@ impl Outcome {
         self.passed = false;
     }
 
-    /// Folds the result of [`clamd_scan`] into the verdict: a signature fails the document, an
+    /// Folds the result of a clamd scan into the verdict: a signature fails the document, an
     /// unreachable scanner fails it with [`Reason::ScanUnavailable`] so it is never passed unscanned.
     pub fn record_scan(&mut self, scan: &Result<Option<String>, String>) {
         match scan {
@@ -498,94 +546,6 @@ fn jpeg_is_complete(b: &[u8]) -> bool {
         }
     }
 }
-
-/// Minimal clamd INSTREAM client (the clamd protocol: send "zINSTREAM\0", then chunks each
-/// prefixed by a 4-byte big-endian length, then a zero-length chunk; read the reply up to NUL:
-/// "stream: OK" or "stream: <Signature> FOUND" or an "... ERROR"). `addr` is "host:port".
-/// Returns Ok(None) when clean, Ok(Some(signature)) when infected, Err(text) when clamd cannot be
-/// reached or errors. The whole exchange is bounded by [`CLAMD_TIMEOUT`].
-pub async fn clamd_scan(addr: &str, bytes: &[u8]) -> Result<Option<String>, String> {
-    clamd_scan_within(addr, bytes, CLAMD_TIMEOUT).await
-}
-
-async fn clamd_scan_within(
-    addr: &str,
-    bytes: &[u8],
-    timeout: Duration,
-) -> Result<Option<String>, String> {
-    match tokio::time::timeout(timeout, clamd_exchange(addr, bytes)).await {
-        Ok(result) => result,
-        Err(_) => Err(format!("clamd at {addr}: no verdict within {timeout:?}")),
-    }
-}
-
-async fn clamd_exchange(addr: &str, bytes: &[u8]) -> Result<Option<String>, String> {
-    let mut stream = TcpStream::connect(addr)
-        .await
-        .map_err(|e| format!("clamd at {addr}: cannot connect: {e}"))?;
-    let sent = send_instream(&mut stream, bytes).await;
-    // clamd answers and hangs up early when the stream exceeds its StreamMaxLength, so a failed
-    // upload can still come with a reply that says why.
-    let reply = read_reply(&mut stream).await;
-    match (sent, reply) {
-        (_, Ok(reply)) if !reply.is_empty() => parse_clamd_reply(&reply),
-        (Err(e), _) => Err(format!("clamd at {addr}: upload failed: {e}")),
-        (Ok(()), Err(e)) => Err(format!("clamd at {addr}: reading the reply failed: {e}")),
-        (Ok(()), Ok(_)) => Err(format!("clamd at {addr}: closed without a reply")),
-    }
-}
-
-async fn send_instream(stream: &mut TcpStream, bytes: &[u8]) -> std::io::Result<()> {
-    stream.write_all(b"zINSTREAM\0").await?;
-    for chunk in bytes.chunks(CLAMD_CHUNK) {
-        // CLAMD_CHUNK fits in u32, so the cast cannot truncate.
-        stream
-            .write_all(&(chunk.len() as u32).to_be_bytes())
-            .await?;
-        stream.write_all(chunk).await?;
-    }
-    stream.write_all(&0u32.to_be_bytes()).await?;
-    stream.flush().await
-}
-
-/// Reads up to the terminating NUL (or until clamd closes), bounded by [`CLAMD_MAX_REPLY`].
-async fn read_reply(stream: &mut TcpStream) -> std::io::Result<String> {
-    let mut reply = Vec::new();
-    let mut buf = [0u8; 512];
-    loop {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        reply.extend_from_slice(&buf[..n]);
-        if let Some(end) = reply.iter().position(|&b| b == 0) {
-            reply.truncate(end);
-            break;
-        }
-        if reply.len() > CLAMD_MAX_REPLY {
-            return Err(std::io::Error::other("reply too long"));
-        }
-    }
-    Ok(String::from_utf8_lossy(&reply).trim().to_owned())
-}
-
-fn parse_clamd_reply(reply: &str) -> Result<Option<String>, String> {
-    if reply.ends_with("ERROR") {
-        return Err(format!("clamd: {reply}"));
-    }
-    let Some(verdict) = reply.strip_prefix("stream:") else {
-        return Err(format!("clamd: unexpected reply {reply:?}"));
-    };
-    let verdict = verdict.trim();
-    if verdict == "OK" {
-        return Ok(None);
-    }
-    match verdict.strip_suffix("FOUND").map(str::trim) {
-        Some(signature) if !signature.is_empty() => Ok(Some(signature.to_owned())),
-        _ => Err(format!("clamd: unexpected reply {reply:?}")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -594,7 +554,7 @@ mod tests {
     use lopdf::xref::XrefType;
 
     const DOCS: &[&str] = &["application/pdf", "image/jpeg", "image/png"];
-    use crate::recruitment::fixtures::*;
+    use crate::fixtures::*;
 
     fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         haystack.windows(needle.len()).any(|w| w == needle)
@@ -997,7 +957,7 @@ mod tests {
     // ---------- outcome and reasons ----------
 
     #[test]
-    fn codes_are_snake_case() {
+    fn codes_are_snake_case_read_back_and_have_a_message_in_every_language() {
         let all = [
             Reason::Empty,
             Reason::UnknownType,
@@ -1007,12 +967,20 @@ mod tests {
             Reason::PdfUnreadable,
             Reason::PdfEncrypted,
             Reason::PdfNoPages,
+            Reason::PdfActiveContent { what: "xfa" },
             Reason::ImageUnreadable,
             Reason::ImageTooSmall,
+            Reason::ImageTooLarge,
             Reason::Infected {
                 signature: "x".into(),
             },
             Reason::ScanUnavailable,
+            Reason::TooDemanding,
+        ];
+        let locales = [
+            include_str!("../../../domain/locales/en.ftl"),
+            include_str!("../../../domain/locales/ru.ftl"),
+            include_str!("../../../domain/locales/kk.ftl"),
         ];
         for reason in &all {
             let code = reason.as_str();
@@ -1020,6 +988,19 @@ mod tests {
                 code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
                 "{code}"
             );
+            assert_eq!(
+                Reason::from_code(code, reason.detail().as_deref()).as_ref(),
+                Some(reason)
+            );
+            // The applicant's page shows `reason-<code with dashes>`.
+            let key = format!("\nreason-{} =", code.replace('_', "-"));
+            for locale in locales {
+                assert!(locale.contains(&key), "{key} missing");
+            }
+        }
+        for kind in ACTIVE_KINDS {
+            let reason = Reason::PdfActiveContent { what: kind };
+            assert_eq!(Reason::from_code(reason.as_str(), Some(kind)), Some(reason));
         }
         assert_eq!(
             Reason::Infected {
@@ -1041,90 +1022,5 @@ mod tests {
         outcome.record_scan(&Err("down".into()));
         assert_eq!(outcome.reasons, [Reason::ScanUnavailable]);
         assert!(!outcome.passed);
-    }
-
-    // ---------- clamd ----------
-
-    #[test]
-    fn clamd_replies_are_understood() {
-        assert_eq!(parse_clamd_reply("stream: OK"), Ok(None));
-        assert_eq!(
-            parse_clamd_reply("stream: Win.Test.EICAR_HDB-1 FOUND"),
-            Ok(Some("Win.Test.EICAR_HDB-1".into()))
-        );
-        assert!(parse_clamd_reply("INSTREAM size limit exceeded. ERROR").is_err());
-        assert!(parse_clamd_reply("stream: Can't allocate memory ERROR").is_err());
-        assert!(parse_clamd_reply("stream:  FOUND").is_err());
-        assert!(parse_clamd_reply("PONG").is_err());
-    }
-
-    #[tokio::test]
-    async fn clamd_scan_fails_quickly_when_nothing_listens() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        drop(listener);
-        let started = std::time::Instant::now();
-        let result = clamd_scan(&addr, b"hello").await;
-        assert!(result.is_err(), "{result:?}");
-        assert!(started.elapsed() < Duration::from_secs(5));
-    }
-
-    /// A fake clamd that checks the INSTREAM framing and answers `reply` for the bytes it got.
-    async fn fake_clamd(reply: &'static [u8]) -> (String, tokio::task::JoinHandle<Vec<u8>>) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let server = tokio::spawn(async move {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut command = [0u8; 10];
-            socket.read_exact(&mut command).await.unwrap();
-            assert_eq!(&command, b"zINSTREAM\0");
-            let mut received = Vec::new();
-            loop {
-                let len = socket.read_u32().await.unwrap() as usize;
-                if len == 0 {
-                    break;
-                }
-                assert!(len <= CLAMD_CHUNK);
-                let start = received.len();
-                received.resize(start + len, 0);
-                socket.read_exact(&mut received[start..]).await.unwrap();
-            }
-            socket.write_all(reply).await.unwrap();
-            received
-        });
-        (addr, server)
-    }
-
-    #[tokio::test]
-    async fn clamd_scan_streams_the_bytes_and_reads_the_verdict() {
-        let bytes = noise(3 * CLAMD_CHUNK + 17, 5);
-        let (addr, server) = fake_clamd(b"stream: OK\0").await;
-        assert_eq!(clamd_scan(&addr, &bytes).await, Ok(None));
-        assert_eq!(server.await.unwrap(), bytes);
-
-        let (addr, _server) = fake_clamd(b"stream: Eicar-Signature FOUND\0").await;
-        assert_eq!(
-            clamd_scan(&addr, b"X5O!P%@AP").await,
-            Ok(Some("Eicar-Signature".into()))
-        );
-
-        let (addr, _server) = fake_clamd(b"stream: Can't allocate memory ERROR\0").await;
-        assert!(clamd_scan(&addr, b"x").await.is_err());
-
-        let (addr, _server) = fake_clamd(b"").await;
-        assert!(clamd_scan(&addr, b"x").await.is_err());
-    }
-
-    #[tokio::test]
-    async fn clamd_scan_gives_up_on_a_silent_server() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let _server = tokio::spawn(async move {
-            let (socket, _) = listener.accept().await.unwrap();
-            tokio::time::sleep(Duration::from_secs(60)).await;
-            drop(socket);
-        });
-        let result = clamd_scan_within(&addr, b"x", Duration::from_millis(200)).await;
-        assert!(result.unwrap_err().contains("no verdict"));
     }
 }
