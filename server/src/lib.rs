@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod errors;
+pub mod form_echo;
 pub mod http;
 pub mod matching;
 pub mod recruitment;
@@ -208,6 +209,7 @@ pub fn router(
         .route("/readyz", get(readyz))
         .with_state((state.db.clone(), queue));
     let options = state.leptos_options.clone();
+    let echoes = form_echo::Echoes::default();
     Router::new()
         .leptos_routes(&state, routes, {
             let options = options.clone();
@@ -265,6 +267,15 @@ pub fn router(
         )
         .fallback(file_and_error_handler::<AppState, _>(frontend::shell))
         .layer(axum::middleware::from_fn(errors::api_refusals))
+        // Inside `request_context`: a refused form's message is in the person's language.
+        .layer(axum::middleware::from_fn_with_state(
+            echoes.clone(),
+            form_echo::remember_refused_forms,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            echoes,
+            form_echo::refill_echoed_forms,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             http::request_context,

@@ -998,3 +998,90 @@ async fn an_admin_withdraws_an_invitation_and_reads_who_saw_a_childs_record() {
     assert_eq!(res.status(), 422);
     c.close().await.ok();
 }
+
+/// Issue 19, principle 1, in the browser: a mentor on a phone, in Russian, writes a whole
+/// protocol with a date still to come. The page comes back hydrated (the refilled form is the
+/// one the bundle expects), with every word in place and the reason by the date; the mentor
+/// corrects the date alone and the protocol is saved once.
+#[tokio::test]
+async fn a_mentors_protocol_refused_for_its_date_keeps_every_word_on_a_phone() {
+    let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser (Chromium)") else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    let (_, _, pair) = crate::refusals::pair_of(&app).await;
+    crate::pairs::pair_began_days_ago(&app, &pair, 21).await;
+    app.execute("UPDATE users SET locale = 'ru' WHERE email = 'mentor@almaty-mentors.demo'")
+        .await;
+    let c = chromium(&webdriver).await;
+    c.set_window_size(360, 740).await.unwrap();
+    sign_in(&c, &app, "mentor@almaty-mentors.demo", PASSWORD).await;
+    c.goto(&format!("{}/t/almaty-mentors/pairs/{pair}", app.url))
+        .await
+        .unwrap();
+    hydrated(&c).await;
+    let tomorrow = crate::pairs::tenant_today(&app).await + chrono::Days::new(1);
+    set_values(
+        &c,
+        "#log-meeting",
+        &[("held_on", &tomorrow.to_string()), ("minutes", "75")],
+    )
+    .await;
+    let words = "Говорили о школе. Боится экзамена по математике.";
+    fill(&c, "#log-meeting textarea[name=issues]", words).await;
+    fill(
+        &c,
+        "#log-meeting textarea[name=next_steps]",
+        "Купить тетради",
+    )
+    .await;
+    click(&c, "#log-meeting button[type=submit]").await;
+    wait_for(&c, "#log-meeting .field-error").await;
+    hydrated(&c).await;
+    snapshot(&c, "protocol-refused-phone").await;
+    let value = |name: &'static str| {
+        let c = c.clone();
+        async move {
+            c.execute(
+                &format!("return document.querySelector('#log-meeting [name={name}]').value"),
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
+        }
+    };
+    assert_eq!(value("issues").await, words);
+    assert_eq!(value("next_steps").await, "Купить тетради");
+    assert_eq!(value("minutes").await, "75");
+    assert_eq!(value("held_on").await, tomorrow.to_string());
+    let message = c
+        .find(Locator::Css("#log-meeting label .field-error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(message.contains("встречу"), "{message}");
+    let wide = sideways(&c).await;
+    assert!(
+        wide.is_empty(),
+        "the refused protocol scrolls sideways: {wide}"
+    );
+
+    // Only the date changes; everything else was kept and is saved.
+    let yesterday = tomorrow - chrono::Days::new(2);
+    set_values(&c, "#log-meeting", &[("held_on", &yesterday.to_string())]).await;
+    click_and_wait(&c, "#log-meeting button[type=submit]", "#pair-notice").await;
+    wait_text(&c, "Боится экзамена по математике.").await;
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM meetings WHERE minutes = 75 AND next_steps = 'Купить тетради'"
+        )
+        .await,
+        1
+    );
+    c.close().await.unwrap();
+}

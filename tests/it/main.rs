@@ -6,6 +6,7 @@ mod accounts;
 mod attacks;
 mod browser;
 mod email;
+mod forms;
 mod grants;
 mod groups;
 mod jobs;

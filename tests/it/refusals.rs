@@ -1421,34 +1421,7 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
         "the table lists a page the portal does not have: {real:?}"
     );
 
-    // A submitted application (a candidate's page needs one) and a cohort, so refusals are
-    // about who asks, not about a missing record.
-    let (_, application, _) = app
-        .submitted_application("page-probe@example.kz", "en")
-        .await;
-    let cohort = cohort_of(&app).await;
-    let (child, _, pair) = pair_of(&app).await;
-    let group =
-        crate::groups::demo_group(&app.api_as("admin@almaty-mentors.demo").await).await["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-    let grant = app
-        .api_as("admin@almaty-mentors.demo")
-        .await
-        .post(
-            "/api/v1/t/almaty-mentors/grants",
-            json!({"funder": "Probe", "title": "Probe", "starts_on": "2026-01-01",
-                   "ends_on": "2026-12-31", "amount": 1, "currency": "KZT",
-                   "targets": [{"metric": "pairs_started", "target": 10}]}),
-        )
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let pages = concrete_pages(&app).await;
     let psychologist = app.browser();
     psychologist.login("psychologist@almaty-mentors.demo").await;
     let stranger = app.browser();
@@ -1456,16 +1429,7 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
     let admin = app.browser();
     admin.login("admin@almaty-mentors.demo").await;
     let anonymous = app.browser();
-    for (path, who) in table {
-        let concrete = path
-            .replace("{slug}", "almaty-mentors")
-            .replace("{programme}", "mentors-2027")
-            .replace("{cohort}", &cohort)
-            .replace("{child}", &child)
-            .replace("{pair}", &pair)
-            .replace("{group}", &group)
-            .replace("{grant}", &grant)
-            .replace("{id}", &application);
+    for (path, who, concrete) in pages {
         match who {
             Who::Public | Who::SignedIn => {
                 // Public pages open for anyone (a link page without its token says why, in 4xx).
@@ -1512,6 +1476,53 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
             }
         }
     }
+}
+
+/// Every page of the table with an address that opens: (route, who, address). The records a
+/// page is about (a submitted application, a cohort, a child and pair, a group, a grant) are
+/// made first, so what follows is about who asks, not about a missing record.
+pub(crate) async fn concrete_pages(app: &TestApp) -> Vec<(&'static str, Who, String)> {
+    let (_, application, _) = app
+        .submitted_application("page-probe@example.kz", "en")
+        .await;
+    let cohort = cohort_of(app).await;
+    let (child, _, pair) = pair_of(app).await;
+    let group =
+        crate::groups::demo_group(&app.api_as("admin@almaty-mentors.demo").await).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let grant = app
+        .api_as("admin@almaty-mentors.demo")
+        .await
+        .post(
+            "/api/v1/t/almaty-mentors/grants",
+            json!({"funder": "Probe", "title": "Probe", "starts_on": "2026-01-01",
+                   "ends_on": "2026-12-31", "amount": 1, "currency": "KZT",
+                   "targets": [{"metric": "pairs_started", "target": 10}]}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    page_table()
+        .into_iter()
+        .map(|(path, who)| {
+            let concrete = path
+                .replace("{slug}", "almaty-mentors")
+                .replace("{programme}", "mentors-2027")
+                .replace("{cohort}", &cohort)
+                .replace("{child}", &child)
+                .replace("{pair}", &pair)
+                .replace("{group}", &group)
+                .replace("{grant}", &grant)
+                .replace("{id}", &application);
+            (path, who, concrete)
+        })
+        .collect()
 }
 
 /// Calls a server function as the hydrated page does (no redirect) and returns the error body.

@@ -501,7 +501,8 @@ fn fuzz_run(limits: &[String]) -> Result<()> {
         .args(limits)
         // Documents are bigger, but a fuzzer's mutations rarely keep a compressed stream
         // valid past a few KiB; shorter inputs buy many more executions.
-        .args(["-max_len=16384", "-timeout=10", "-rss_limit_mb=2048"])
+        // The timeout is the inspecting program's CPU limit: what it would end is a finding.
+        .args(["-max_len=16384", "-timeout=60", "-rss_limit_mb=2048"])
         .args(["-print_final_stats=1", "-print_pcs=0"])
         .arg(format!("-artifact_prefix={}/", artifacts.display()))
         .status()
