@@ -181,3 +181,32 @@ pub async fn unknown_operation() -> Response {
     *res.status_mut() = StatusCode::NOT_FOUND;
     res
 }
+
+/// A server function's refusal with the status it means. Leptos answers every server function
+/// error with 500, so a wrong date, a taken slug or another tenant's id looked like a crash: the
+/// access log wrote ERROR for a person's typo, drowning real alerts. The error is in the body
+/// (our `AppError`, JSON) and the `serverfnerror` header marks it; the status follows the same
+/// table as the API's ([`status_of`]), an unreadable argument is 400, and only an internal
+/// error stays 500. The browser's client reads any 4xx or 5xx body the same way.
+pub async fn server_fn_statuses(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    // An error body is a few hundred bytes; a larger one is passed on as it is.
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    parts.status = match serde_json::from_slice::<frontend::errors::AppError>(&bytes) {
+        Ok(frontend::errors::AppError::Domain(e)) => status_of(&e),
+        Ok(frontend::errors::AppError::Transport(_)) => StatusCode::BAD_REQUEST,
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}

@@ -38,10 +38,13 @@ use sha2::{Digest, Sha256};
 
 /// How long a refused form's values wait for the page that shows them again.
 pub const ECHO_TTL: Duration = Duration::from_secs(10 * 60);
-/// At most this many wait at once; the oldest go first.
-const MAX_ECHOES: usize = 10_000;
-/// A form post larger than this is not kept (a form's text fields are far smaller).
-const MAX_FORM_BYTES: usize = 256 * 1024;
+/// At most this many bytes of values wait at once, all browsers together (anyone can have a
+/// form refused, so the store is bounded); the oldest go first.
+const MAX_STORED_BYTES: usize = 32 * 1024 * 1024;
+/// A refused form's values are kept up to this size (a whole meeting protocol is about 25 KB).
+const MAX_KEPT_BYTES: usize = 128 * 1024;
+/// The largest form body read here: the server's default body limit.
+const MAX_FORM_BYTES: usize = 1024 * 1024;
 /// A page larger than this is sent as it is.
 const MAX_PAGE_BYTES: usize = 8 * 1024 * 1024;
 
@@ -63,6 +66,12 @@ pub struct Echo {
     pub made: Instant,
 }
 
+impl Echo {
+    fn size(&self) -> usize {
+        self.fields.iter().map(|(n, v)| n.len() + v.len()).sum()
+    }
+}
+
 /// The refused forms waiting to be shown again.
 #[derive(Clone, Default)]
 pub struct Echoes(Arc<Mutex<HashMap<String, Echo>>>);
@@ -77,13 +86,16 @@ impl Echoes {
         };
         let mut all = self.0.lock().expect("echo store");
         all.retain(|_, e| e.made.elapsed() < ECHO_TTL);
-        if all.len() >= MAX_ECHOES
-            && let Some(oldest) = all
+        let mut stored: usize = all.values().map(Echo::size).sum();
+        while stored + echo.size() > MAX_STORED_BYTES {
+            let Some(oldest) = all
                 .iter()
                 .min_by_key(|(_, e)| e.made)
                 .map(|(k, _)| k.clone())
-        {
-            all.remove(&oldest);
+            else {
+                break;
+            };
+            stored -= all.remove(&oldest).map_or(0, |e| e.size());
         }
         all.insert(key.clone(), echo);
         key
@@ -161,15 +173,13 @@ pub async fn remember_refused_forms(
     if !res.status().is_redirection() {
         return res;
     }
+    if fields.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>() > MAX_KEPT_BYTES {
+        return res;
+    }
     let (base, query) = location.split_once('?').unwrap_or((&location, ""));
-    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .filter(|(k, _)| k != "__echo")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let Some(error) = pairs
-        .iter()
+    let Some(error) = form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == "__err")
-        .and_then(|(_, v)| decode_error(v))
+        .and_then(|(_, v)| decode_error(&v))
     else {
         // Not a refusal (or not one of ours): the form's values are not needed.
         return res;
@@ -185,11 +195,17 @@ pub async fn remember_refused_forms(
         invalid,
         made: Instant::now(),
     });
-    pairs.push(("__echo".into(), key));
-    let query = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&pairs)
-        .finish();
-    if let Ok(v) = HeaderValue::from_str(&format!("{base}?{query}")) {
+    // The key goes first; the rest of the address stays as the server function wrote it,
+    // but for an older echo's key.
+    let mut address = format!("{base}?__echo={key}");
+    for pair in query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("__echo="))
+    {
+        address.push('&');
+        address.push_str(pair);
+    }
+    if let Ok(v) = HeaderValue::from_str(&address) {
         res.headers_mut().insert(header::LOCATION, v);
     }
     res

@@ -267,6 +267,7 @@ pub fn router(
         )
         .fallback(file_and_error_handler::<AppState, _>(frontend::shell))
         .layer(axum::middleware::from_fn(errors::api_refusals))
+        .layer(axum::middleware::from_fn(errors::server_fn_statuses))
         // Inside `request_context`: a refused form's message is in the person's language.
         .layer(axum::middleware::from_fn_with_state(
             echoes.clone(),

@@ -508,6 +508,39 @@ fn of_several_forms_to_one_function_only_the_one_sent_is_refilled() {
 }
 
 #[test]
+fn typed_markup_stays_text() {
+    let page = r#"<form method="post" action="/api/log_meeting_form"><input name="minutes"/><textarea name="issues"></textarea></form>"#;
+    let out = refill(
+        page,
+        &echo(
+            &[
+                ("minutes", r#""><script>alert(1)</script>"#),
+                ("issues", "</textarea><script>alert(2)</script>"),
+            ],
+            None,
+        ),
+    )
+    .unwrap();
+    // Inside the attribute and the text area it is text: the page has no script element.
+    let scripts = Rc::new(RefCell::new(0));
+    let count = scripts.clone();
+    rewrite_str(
+        &out,
+        RewriteStrSettings::new().append_element_content_handler(element!("script", move |_| {
+            *count.borrow_mut() += 1;
+            Ok(())
+        })),
+    )
+    .unwrap();
+    assert_eq!(*scripts.borrow(), 0, "{out}");
+    let shown = forms(&out);
+    assert_eq!(
+        shown[0].fields[0].value,
+        r#"&quot;><script>alert(1)</script>"#
+    );
+}
+
+#[test]
 fn an_unticked_box_stays_unticked() {
     let page = r#"<form action="/api/log_meeting_form"><input type="checkbox" name="private" checked/></form>"#;
     let out = refill(page, &echo(&[("minutes", "1")], None)).unwrap();
@@ -540,4 +573,71 @@ fn only_server_function_paths_make_selectors() {
     assert!(!is_server_fn("/api/v1/t/x"));
     assert!(!is_server_fn(r#"/api/x"] , script"#));
     assert!(!is_server_fn("/t/x/pairs"));
+}
+
+/// Issue 19, principle 6: a person's mistake in a server function is a 4xx, never a 500 (the
+/// access log writes ERROR for every 5xx). Played as the hydrated page calls them (no redirect).
+#[tokio::test]
+async fn a_persons_mistake_in_a_server_function_is_a_4xx_not_a_500() {
+    let app = TestApp::sqlite().await;
+    let admin = app.browser();
+    admin.login("admin@almaty-mentors.demo").await;
+    let operator = app.browser();
+    operator.login("operator@ustaz.demo").await;
+    let call = |b: &Browser, path: &'static str, fields: Vec<(&'static str, String)>| {
+        let request = b
+            .client
+            .post(format!("{}{path}", b.base))
+            .header("Origin", &b.base)
+            .form(&fields);
+        async move {
+            let res = request.send().await.unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let csrf = admin.csrf().await;
+    let region = |name: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("slug", "almaty-mentors".to_string()),
+            ("name", name.to_string()),
+        ]
+    };
+    let (status, body) = call(&admin, "/api/create_region", region("Түркістан")).await;
+    assert!(status < 300, "{status} {body}");
+    let (status, body) = call(&admin, "/api/create_region", region("Түркістан")).await;
+    assert_eq!(status, 409, "a region that exists: {body}");
+    let (status, body) = call(&admin, "/api/create_region", region("  ")).await;
+    assert_eq!(status, 422, "an empty name: {body}");
+    let (status, body) = call(
+        &admin,
+        "/api/request_report",
+        vec![
+            ("csrf", csrf.clone()),
+            ("slug", "almaty-mentors".into()),
+            ("from", "2026-13-01".into()),
+            ("to", "2026-12-31".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "a month that does not exist: {body}");
+    let csrf = operator.csrf().await;
+    let (status, body) = call(
+        &operator,
+        "/api/create_tenant",
+        vec![
+            ("csrf", csrf.clone()),
+            ("slug", "almaty-mentors".into()),
+            ("name", "Again".into()),
+            ("default_locale", "ru".into()),
+            ("time_zone", "Asia/Almaty".into()),
+            ("lead_tenant_slug", String::new()),
+            ("admin_email", "again@example.kz".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 409, "a slug that is taken: {body}");
+    // A field the function cannot read at all is the caller's fault too.
+    let (status, body) = call(&admin, "/api/create_region", vec![("csrf", csrf)]).await;
+    assert_eq!(status, 400, "missing arguments: {body}");
 }

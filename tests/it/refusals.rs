@@ -1631,22 +1631,22 @@ async fn every_server_function_is_in_the_table_and_refuses_strangers_and_lower_r
         match who {
             Who::Public | Who::SignedIn => {}
             Who::Operator => {
-                let (_, body) = call(&admin, path, &with(&admin_csrf)).await;
+                let (status, body) = call(&admin, path, &with(&admin_csrf)).await;
                 assert!(
-                    body.contains("Forbidden"),
-                    "{path} by a tenant admin: {body}"
+                    body.contains("Forbidden") && status == 403,
+                    "{path} by a tenant admin: {status} {body}"
                 );
             }
             Who::Tenant { lower } => {
                 let (status, body) = call(&stranger, path, &with(&stranger_csrf)).await;
                 assert!(
-                    body.contains("NotFound"),
+                    body.contains("NotFound") && status == 404,
                     "{path} by another tenant's admin: {status} {body}"
                 );
                 if lower.is_some() {
                     let (status, body) = call(&mentor, path, &with(&mentor_csrf)).await;
                     assert!(
-                        body.contains("Forbidden"),
+                        body.contains("Forbidden") && status == 403,
                         "{path} by the mentor: {status} {body}"
                     );
                 }

@@ -74,8 +74,11 @@ pub fn login_wait(
 /// [`login_wait`]), before the password is even looked at.
 ///
 /// The attempt is written down *before* the password is checked, and each attempt is judged
-/// only by those written before it (ids are time-ordered): a burst of parallel guesses gets no
-/// more tries than the same guesses one after another.
+/// by every other attempt written by then: a burst of parallel guesses gets no more tries than
+/// the same guesses one after another. (Of any `free + 1` attempts that got through, the last
+/// to be judged would have seen the other `free` rows: each is written before it is judged.
+/// Judging only by attempts with earlier ids was not enough: an id is taken before its row is
+/// written, so two attempts could each miss the other.)
 pub async fn authenticate(
     db: &DatabaseConnection,
     email: &str,
@@ -137,20 +140,20 @@ pub async fn authenticate(
 }
 
 /// The wait still due before a sign-in of `email` from `ip`, judged by the failures in the
-/// window (those written before `before`, when given).
+/// window (other than the attempt `itself`, when given).
 async fn login_refusal(
     db: &DatabaseConnection,
     email: &str,
     ip: &str,
-    before: Option<Uuid>,
+    itself: Option<Uuid>,
 ) -> Result<Option<u64>> {
     let now = Utc::now();
     let recent = |cond: Condition| {
         let mut q = login_failure::Entity::find()
             .filter(login_failure::Column::At.gt(now - LOGIN_WINDOW))
             .filter(cond);
-        if let Some(id) = before {
-            q = q.filter(login_failure::Column::Id.lt(id));
+        if let Some(id) = itself {
+            q = q.filter(login_failure::Column::Id.ne(id));
         }
         q
     };
