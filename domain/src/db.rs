@@ -40,6 +40,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
+            // A request that cannot get a connection fails, said and logged, instead of waiting
+            // for ever (longer than the busy timeout: a writer waits for the lock first).
+            .acquire_timeout(Duration::from_secs(20))
             .connect_with(options)
             .await
             .map_err(|e| DbErr::Custom(format!("cannot open SQLite database: {e}")))?;

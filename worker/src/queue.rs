@@ -38,20 +38,28 @@ pub enum JobQueue {
 }
 
 impl JobQueue {
-    /// The embedded queue, in the application's own SQLite database (same pool).
+    /// The embedded queue, in the application's own SQLite database, through a small pool of
+    /// its own. Sharing the pages' pool, the queue's polling (timeouts and heartbeats that
+    /// cancel waits for a connection) was suspected of leaving the pages' pool unable to hand
+    /// out a connection: now and then a page never answered, with every thread idle. Apart, a
+    /// page waits only for other pages, and never longer than the pool's acquire timeout.
     pub async fn sqlite(
         db: &DatabaseConnection,
         name: &str,
         liveness: Liveness,
     ) -> anyhow::Result<JobQueue> {
-        let pool = db.get_sqlite_connection_pool();
-        SqliteStorage::setup(pool).await?;
+        let options = (*db.get_sqlite_connection_pool().connect_options()).clone();
+        let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await?;
+        SqliteStorage::setup(&pool).await?;
         let config = apalis_sqlite::Config::default()
             .queue(name)
             .heartbeat_interval(liveness.heartbeat)
             .missed_heartbeats(liveness.missed);
         Ok(JobQueue::Sqlite(
-            SqliteStorage::new(pool).with_config(config),
+            SqliteStorage::new(&pool).with_config(config),
         ))
     }
 
