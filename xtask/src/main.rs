@@ -901,10 +901,14 @@ fn schemathesis() -> Service {
 const TEST_PROFILE: &str = "ci";
 /// The prefix of the tests that drive Chromium over the browser bundle (`tests/it/browser.rs`).
 const BROWSER_TESTS: &str = "browser::";
-/// The attacker's suites that send thousands of requests each (`tests/it/attacks.rs`).
-const HEAVY_TESTS: [&str; 2] = [
+/// The suites that send hundreds or thousands of requests each: the attacker's
+/// (`tests/it/attacks.rs`) and the walk over every form of every page (`tests/it/forms.rs`).
+/// Beside the others they crowd every other test's server; the rare page that never answers
+/// (see the README's known problems) became frequent when the form walk ran among them.
+const HEAVY_TESTS: [&str; 3] = [
     "attacks::a_sweep_of_every_operation",
     "attacks::schemathesis_",
+    "forms::every_refused_form_on_every_page",
 ];
 
 fn test(extra: &[String]) -> Result<()> {
