@@ -430,6 +430,41 @@ mod tests {
     }
 
     #[test]
+    fn the_inspecting_program_and_its_memory_are_checked_with_a_clear_message() {
+        let missing = Config {
+            verifier: Some(PathBuf::from("/nonexistent/ustaz-verify")),
+            ..Config::default()
+        };
+        let err = missing.checks().unwrap_err().to_string();
+        assert!(
+            err.contains("USTAZ_VERIFIER") && err.contains("not a file"),
+            "{err}"
+        );
+        for mb in [0, 15, 65_537] {
+            let c = Config {
+                verify_memory_mb: mb,
+                ..Config::default()
+            };
+            let err = c.checks().unwrap_err().to_string();
+            assert!(err.contains("USTAZ_VERIFY_MEMORY_MB"), "{mb}: {err}");
+        }
+        // In production a worker without the program does not start (the test binary has
+        // none beside it under this name in /nonexistent).
+        let production = Config {
+            mode: Mode::Production,
+            verifier: None,
+            ..Config::default()
+        };
+        if production.checks().is_ok() {
+            // Found beside the test binary (cargo built it): then it is a file, as required.
+            assert!(production.checks().unwrap().verifier.unwrap().is_file());
+        } else {
+            let err = production.checks().unwrap_err().to_string();
+            assert!(err.contains("ustaz-verify"), "{err}");
+        }
+    }
+
+    #[test]
     fn production_refuses_a_public_url_in_clear() {
         let c = |url: &str| Config {
             mode: Mode::Production,
