@@ -289,3 +289,46 @@ async fn drain(body: &mut axum::body::Body) -> bool {
         .await
         .unwrap_or(false)
 }
+
+/// How long a request may run before the log says so (and again each time as long again).
+const SLOW_REQUEST: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Says in the log, at warning level and inside the request's span (method, path, request id),
+/// when a request has been running for [`SLOW_REQUEST`] and every [`SLOW_REQUEST`] after, with
+/// how busy the database pool is. A page that never answers (the README's known problems) then
+/// leaves a trace of where it waits instead of silence.
+pub async fn warn_when_slow(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let answer = next.run(req);
+    tokio::pin!(answer);
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        match tokio::time::timeout(SLOW_REQUEST, &mut answer).await {
+            Ok(res) => return res,
+            Err(_) => {
+                waited += SLOW_REQUEST;
+                let (connections, idle) = pool_use(&state.db);
+                tracing::warn!(
+                    seconds = waited.as_secs(),
+                    connections,
+                    idle,
+                    "request still running"
+                );
+            }
+        }
+    }
+}
+
+/// The pool's open and idle connections (`0, 0` where the pool does not say).
+fn pool_use(db: &sea_orm::DatabaseConnection) -> (u32, usize) {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => {
+            let p = db.get_sqlite_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        sea_orm::DbBackend::Postgres => {
+            let p = db.get_postgres_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        _ => (0, 0),
+    }
+}

@@ -33,6 +33,14 @@ use worker::{Config, JobQueue, WorkerState};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The portal's routes, listed once per process. Listing them renders the app with a switch
+/// that is global to the process (leptos_server's `IS_SUPPRESSING_RESOURCE_LOAD`, leptos issue
+/// #4773): a page being rendered by another server of the same process meanwhile has its first
+/// resource parked for good, and never answers. The tests start dozens of servers in one
+/// process; that was the page that hung now and then under the full suite. Listed once, before
+/// the first server serves, nothing renders while the switch is on.
+static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+
 /// A started application: its router and the background work it owns.
 pub struct App {
     pub router: Router,
@@ -201,7 +209,9 @@ pub fn router(
     max_body_bytes: usize,
     trusted_proxies: http::TrustedProxies,
 ) -> Router {
-    let routes = generate_route_list(frontend::App);
+    let routes = ROUTES
+        .get_or_init(|| generate_route_list(frontend::App))
+        .clone();
     let (api, openapi) = api::router();
     let openapi_json = serde_json::to_value(&openapi).expect("the OpenAPI document serialises");
     let health = Router::new()
@@ -290,6 +300,12 @@ pub fn router(
         .layer(axum::middleware::from_fn_with_state(
             http::OverHttps(state.secure_cookies),
             http::security_headers,
+        ))
+        // Innermost of the request's span (the trace layer below), so its warnings name the
+        // request.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::warn_when_slow,
         ))
         .with_state(state)
         .merge(health)

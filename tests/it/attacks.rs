@@ -286,7 +286,7 @@ async fn a_new_confirmation_link_from_the_sign_in_page_reveals_nothing() {
         .post_form("/login", "/api/resend_confirmation", &[("email", waiting)])
         .await;
     assert!(res.status().is_redirection() || res.status().is_success());
-    for _ in 0..50 {
+    for _ in 0..600 {
         if app.emails_to(waiting) >= 3 {
             break;
         }
@@ -504,7 +504,8 @@ async fn floods_of_registrations_and_reset_mails_are_refused_with_a_wait() {
         statuses.push(res.status().as_u16());
     }
     assert_eq!(statuses, [202, 202, 202, 202, 202, 429]);
-    for _ in 0..50 {
+    // The worker sends them; a machine busy building may take a while to get there.
+    for _ in 0..600 {
         if app.emails_to(victim) >= 5 {
             break;
         }
