@@ -27,4 +27,11 @@ pub mod seed;
 pub mod storage;
 
 pub use error::{Error, Result};
+
+/// A moment as the organisation's clock read it: the instant, with the offset of the tenant's
+/// time zone at that instant. Views shown to people carry these, so a page prints the hour the
+/// organisation lived (15:00 typed is 15:00 shown) without the bundle knowing any time zone.
+/// View structs spell the type out (`chrono::DateTime<chrono::FixedOffset>`): the OpenAPI
+/// derive knows a date-time by its name, not through an alias.
+pub type Moment = chrono::DateTime<chrono::FixedOffset>;
 pub use i18n::Locale;

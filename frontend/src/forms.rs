@@ -43,12 +43,26 @@ pub fn route_id(
     }
 }
 
+/// Languages by their names in `l` (`kk, ru` reads "Казахский, Русский"); a code the
+/// portal has no name for stays as it is.
+pub fn languages(l: domain::Locale, codes: &[String]) -> String {
+    codes
+        .iter()
+        .map(|c| match c.parse::<domain::Locale>() {
+            Ok(known) => l.t(&format!("language-{}", known.code())),
+            Err(_) => c.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A date as people in Kazakhstan write it.
 pub fn date(d: chrono::NaiveDate) -> String {
     d.format("%d.%m.%Y").to_string()
 }
 
-/// A moment, in UTC and saying so.
-pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%d.%m.%Y %H:%M UTC").to_string()
+/// A moment as the organisation's clock read it (the server gives every moment it shows with
+/// the tenant's offset: `domain::Moment`), as people in Kazakhstan write it.
+pub fn when(t: domain::Moment) -> String {
+    t.format("%d.%m.%Y %H:%M").to_string()
 }

@@ -14,50 +14,66 @@ use crate::session::use_session;
 pub fn Header() -> impl IntoView {
     let session = use_session();
     let location = use_location();
+    // The tenant in the address, if any: navigation is for that tenant. Tracked, so the menu
+    // follows a client-side navigation (choosing an organisation, going back to `/`).
+    let slug = Memo::new(move |_| {
+        location.pathname.with(|p| {
+            p.strip_prefix("/t/")
+                .and_then(|r| r.split('/').next())
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+        })
+    });
     view! {
         <Suspense fallback=|| view! { <header class="top"><a class="brand" href="/">"Ustaz"</a></header> }>
             {move || Suspend::new(async move {
                 let info = session.await.unwrap_or_default();
                 let l = info.locale;
-                let path = location.pathname.get_untracked();
-                // The tenant in the address, if any: navigation is for that tenant.
-                let slug = path.strip_prefix("/t/").and_then(|r| r.split('/').next()).map(String::from);
-                let roles = slug.as_deref().map(|s| info.roles_in(s)).unwrap_or_default();
-                let admin = roles.contains(&Role::TenantAdmin);
-                let staff = roles.iter().any(|r| r.is_staff());
-                let reviewer = admin || roles.contains(&Role::Coordinator);
-                let board = reviewer || roles.contains(&Role::Psychologist) || roles.contains(&Role::CommitteeMember);
-                let cohorts = board || roles.contains(&Role::Trainer);
-                let mentor = roles.contains(&Role::Mentor);
-                let follows = admin || roles.contains(&Role::Coordinator) || roles.contains(&Role::Psychologist);
                 let csrf = info.csrf.clone();
+                let member = info.clone();
+                let tenant_links = move || {
+                    let s = slug.get()?;
+                    let roles = member.roles_in(&s);
+                    if roles.is_empty() {
+                        return None;
+                    }
+                    let admin = roles.contains(&Role::TenantAdmin);
+                    let staff = roles.iter().any(|r| r.is_staff());
+                    let reviewer = admin || roles.contains(&Role::Coordinator);
+                    let board = reviewer || roles.contains(&Role::Psychologist) || roles.contains(&Role::CommitteeMember);
+                    let cohorts = board || roles.contains(&Role::Trainer);
+                    let mentor = roles.contains(&Role::Mentor);
+                    let follows = admin || roles.contains(&Role::Coordinator) || roles.contains(&Role::Psychologist);
+                    let psychologist = roles.contains(&Role::Psychologist);
+                    Some(view! {
+                        <a href=format!("/t/{s}") id="nav-dashboard">{l.t("nav-dashboard")}</a>
+                        {admin.then(|| view! { <a href=format!("/t/{s}/staff")>{l.t("nav-staff")}</a> })}
+                        {admin.then(|| view! { <a href=format!("/t/{s}/programmes")>{l.t("nav-programmes-admin")}</a> })}
+                        {admin.then(|| view! { <a href=format!("/t/{s}/reports") id="nav-reports">{l.t("nav-reports")}</a> })}
+                        {admin.then(|| view! { <a href=format!("/t/{s}/grants") id="nav-grants">{l.t("nav-grants")}</a> })}
+                        {staff.then(|| view! { <a href=format!("/t/{s}/regions")>{l.t("nav-regions")}</a> })}
+                        {staff.then(|| view! { <a href=format!("/t/{s}/institutions")>{l.t("nav-institutions")}</a> })}
+                        {reviewer.then(|| view! { <a href=format!("/t/{s}/review")>{l.t("nav-review")}</a> })}
+                        {board.then(|| view! { <a href=format!("/t/{s}/candidates")>{l.t("nav-candidates")}</a> })}
+                        {cohorts.then(|| view! { <a href=format!("/t/{s}/cohorts")>{l.t("nav-cohorts")}</a> })}
+                        {follows.then(|| view! { <a href=format!("/t/{s}/children") id="nav-children">{l.t("nav-children")}</a> })}
+                        {follows.then(|| view! { <a href=format!("/t/{s}/pairs") id="nav-pairs">{l.t("nav-pairs")}</a> })}
+                        {(mentor && !follows).then(|| view! { <a href=format!("/t/{s}/pairs") id="nav-mentees">{l.t("nav-mentees")}</a> })}
+                        {(follows || mentor).then(|| view! { <a href=format!("/t/{s}/groups") id="nav-groups">{l.t("nav-groups")}</a> })}
+                        {(follows || mentor).then(|| view! { <a href=format!("/t/{s}/concerns") id="nav-concerns">{l.t("nav-concerns")}</a> })}
+                        {psychologist.then(|| view! { <a href=format!("/t/{s}/consultations") id="nav-consultations">{l.t("nav-consultations")}</a> })}
+                        {mentor.then(|| view! { <a href=format!("/t/{s}/me") id="nav-account">{l.t("nav-account")}</a> })}
+                        <a href=format!("/t/{s}/notifications") id="nav-notifications">{l.t("nav-notifications")}</a>
+                        <a href=format!("/t/{s}/apply")>{l.t("nav-programmes")}</a>
+                    })
+                };
                 view! {
                     <header class="top">
                         <a class="brand" href="/">"Ustaz"</a>
                         <nav aria-label="main">
-                            {slug.clone().filter(|_| !roles.is_empty()).map(|s| view! {
-                                <a href=format!("/t/{s}")>{l.t("nav-dashboard")}</a>
-                                {admin.then(|| view! { <a href=format!("/t/{s}/staff")>{l.t("nav-staff")}</a> })}
-                                {admin.then(|| view! { <a href=format!("/t/{s}/programmes")>{l.t("nav-programmes-admin")}</a> })}
-                                {admin.then(|| view! { <a href=format!("/t/{s}/reports") id="nav-reports">{l.t("nav-reports")}</a> })}
-                                {admin.then(|| view! { <a href=format!("/t/{s}/grants") id="nav-grants">{l.t("nav-grants")}</a> })}
-                                {staff.then(|| view! { <a href=format!("/t/{s}/regions")>{l.t("nav-regions")}</a> })}
-                                {staff.then(|| view! { <a href=format!("/t/{s}/institutions")>{l.t("nav-institutions")}</a> })}
-                                {reviewer.then(|| view! { <a href=format!("/t/{s}/review")>{l.t("nav-review")}</a> })}
-                                {board.then(|| view! { <a href=format!("/t/{s}/candidates")>{l.t("nav-candidates")}</a> })}
-                                {cohorts.then(|| view! { <a href=format!("/t/{s}/cohorts")>{l.t("nav-cohorts")}</a> })}
-                                {follows.then(|| view! { <a href=format!("/t/{s}/children") id="nav-children">{l.t("nav-children")}</a> })}
-                                {follows.then(|| view! { <a href=format!("/t/{s}/pairs") id="nav-pairs">{l.t("nav-pairs")}</a> })}
-                                {(mentor && !follows).then(|| view! { <a href=format!("/t/{s}/pairs") id="nav-mentees">{l.t("nav-mentees")}</a> })}
-                                {(follows || mentor).then(|| view! { <a href=format!("/t/{s}/groups") id="nav-groups">{l.t("nav-groups")}</a> })}
-                                {(follows || mentor).then(|| view! { <a href=format!("/t/{s}/concerns") id="nav-concerns">{l.t("nav-concerns")}</a> })}
-                                {roles.contains(&Role::Psychologist).then(|| view! { <a href=format!("/t/{s}/consultations") id="nav-consultations">{l.t("nav-consultations")}</a> })}
-                                {mentor.then(|| view! { <a href=format!("/t/{s}/me") id="nav-account">{l.t("nav-account")}</a> })}
-                                <a href=format!("/t/{s}/notifications") id="nav-notifications">{l.t("nav-notifications")}</a>
-                                <a href=format!("/t/{s}/apply")>{l.t("nav-programmes")}</a>
-                            })}
+                            {tenant_links}
                             {info.user.as_ref().map(|u| view! {
-                                <a href="/">{l.t("nav-organisations")}</a>
+                                <a href="/" id="nav-organisations">{l.t("nav-organisations")}</a>
                                 {u.is_platform_admin.then(|| view! { <a href="/platform">{l.t("nav-platform")}</a> })}
                             })}
                         </nav>

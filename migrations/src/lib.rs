@@ -19,6 +19,7 @@ mod m20261201_000001_report_indexes;
 mod m20261207_000001_throttle;
 mod m20261207_000002_private_emails;
 mod m20261207_000003_check_attempts;
+mod m20261207_000004_shared_reports;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_throttle::Migration),
             Box::new(m20261207_000002_private_emails::Migration),
             Box::new(m20261207_000003_check_attempts::Migration),
+            Box::new(m20261207_000004_shared_reports::Migration),
         ]
     }
 }

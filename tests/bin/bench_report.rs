@@ -374,14 +374,16 @@ async fn whole_report(
     use worker::reports::render;
     let l = domain::Locale::Ru;
     let f = compute(app, t, period).await?;
-    let tables = f.tables(l);
+    // The organisation's own report (exact counts); shared ones only add the suppression.
+    let tables = f.tables(l, domain::reports::Audience::Own);
     let heading = render::Heading {
         title: l.t("report-kind-monthly"),
         tenant: t.name.clone(),
         period: period.label(),
         generated: String::new(),
-        note: l.t("report-suppression-note"),
+        note: l.t("report-exact-note"),
         language: l.code().to_string(),
+        summary_sheet: l.t("report-sheet-summary"),
     };
     let csv = render::csv(&heading, &tables)?;
     let xlsx = render::xlsx(&heading, &tables)?;

@@ -22,7 +22,9 @@ async fn chromium(webdriver: &str) -> Client {
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 format!("--user-data-dir={}", profile.display()), "--window-size=1280,900"
             ]
-        }
+        },
+        // The console, for the walk that asserts it stays free of errors.
+        "goog:loggingPrefs": { "browser": "ALL" }
     });
     ClientBuilder::rustls()
         .expect("tls")
@@ -1083,5 +1085,284 @@ async fn a_mentors_protocol_refused_for_its_date_keeps_every_word_on_a_phone() {
         .await,
         1
     );
+    c.close().await.unwrap();
+}
+
+/// chromedriver's browser log since it was last read: console messages, scripts' faults and
+/// failed loads (a missing favicon is one).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}
+
+/// The errors the console showed since the last call.
+async fn console_errors(c: &Client) -> Vec<String> {
+    let log = c
+        .issue_cmd(BrowserLog)
+        .await
+        .expect("chromedriver gives the browser's log");
+    log.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["level"] == "SEVERE")
+        .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Issue 19, principles 4, 5 and 9, over every page of the route list: as someone who may
+/// open it, in Kazakh and in Russian, the page hydrates with nothing in the console, in the
+/// chosen language, with its menu (the organisation's pages on the organisation's pages), and
+/// no moment is shown in UTC. The records the pages are about carry moments: a protocol (its
+/// correction deadline), a consultation typed as 15:30 where the organisation is (shown as
+/// 15:30), a concern, an invitation.
+#[tokio::test]
+async fn every_page_in_kazakh_and_russian_has_its_menu_no_console_error_and_no_utc() {
+    let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser (Chromium)") else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    let pages = crate::refusals::concrete_pages(&app).await;
+    let pair = pages
+        .iter()
+        .find(|(route, ..)| *route == "/t/{slug}/pairs/{pair}")
+        .map(|(.., address)| address.rsplit('/').next().unwrap().to_string())
+        .expect("the pair's page is in the route list");
+    crate::pairs::pair_began_days_ago(&app, &pair, 21).await;
+    let yesterday = crate::pairs::tenant_today(&app).await - chrono::Days::new(1);
+    let t = "/api/v1/t/almaty-mentors";
+    let mentor = app.api_as("mentor@almaty-mentors.demo").await;
+    let res = mentor
+        .post(
+            &format!("{t}/meetings"),
+            crate::pairs::meeting(&pair, yesterday),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let res = mentor
+        .post(
+            &format!("{t}/concerns"),
+            json!({"pair_id": pair, "severity": "low", "summary": "Грустит после школы"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    // 15:30 in Almaty (UTC+5).
+    let res = app
+        .api_as("psychologist@almaty-mentors.demo")
+        .await
+        .post(
+            &format!("{t}/consultations"),
+            json!({"pair_id": pair, "held": true, "notes": "",
+                   "scheduled_at": format!("{yesterday}T10:30:00Z")}),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let res = app
+        .api_as("admin@almaty-mentors.demo")
+        .await
+        .post(
+            &format!("{t}/invitations"),
+            json!({"email": "walker@example.kz", "role": "coordinator"}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    // The invitation's page is opened from its link, as the invited person does.
+    let mail = app
+        .wait_for_email("walker@example.kz", "/accept-invitation")
+        .await;
+    let invitation = format!(
+        "/accept-invitation?token={}",
+        token_from(&mail, "/accept-invitation")
+    );
+
+    // Who opens each page: anyone for the public ones, the operator for the platform's, and
+    // for an organisation's page the first of its people the server lets in.
+    let members = [
+        "admin@almaty-mentors.demo",
+        "coordinator@almaty-mentors.demo",
+        "psychologist@almaty-mentors.demo",
+        "committee@almaty-mentors.demo",
+        "trainer@almaty-mentors.demo",
+        "mentor@almaty-mentors.demo",
+    ];
+    let mut probes = Vec::new();
+    for who in members {
+        let b = app.browser();
+        b.login(who).await;
+        probes.push((who, b));
+    }
+    let mut visits: Vec<(&str, String)> = Vec::new();
+    for (route, who, address) in &pages {
+        let person = match who {
+            crate::refusals::Who::Public => "anonymous",
+            crate::refusals::Who::Operator => "operator@ustaz.demo",
+            crate::refusals::Who::SignedIn => "admin@almaty-mentors.demo",
+            crate::refusals::Who::Tenant { .. } => {
+                let mut allowed = None;
+                for (who, b) in &probes {
+                    if b.get(address).await.status() == 200 {
+                        allowed = Some(*who);
+                        break;
+                    }
+                }
+                allowed.unwrap_or_else(|| panic!("nobody of the organisation opens {route}"))
+            }
+        };
+        let address = if address == "/accept-invitation" {
+            invitation.clone()
+        } else {
+            address.clone()
+        };
+        visits.push((person, address));
+    }
+    visits.sort();
+
+    let c = chromium(&webdriver).await;
+    let mut walked = 0;
+    let mut consultations_seen = false;
+    let mut i = 0;
+    while i < visits.len() {
+        let person = visits[i].0;
+        let theirs: Vec<String> = visits[i..]
+            .iter()
+            .take_while(|(p, _)| *p == person)
+            .map(|(_, a)| a.clone())
+            .collect();
+        i += theirs.len();
+        c.delete_all_cookies().await.unwrap();
+        if person != "anonymous" {
+            sign_in(&c, &app, person, PASSWORD).await;
+        }
+        for lang in ["kk", "ru"] {
+            app.execute(&format!("UPDATE users SET locale = '{lang}'"))
+                .await;
+            if person == "anonymous" {
+                c.goto(&format!("{}/", app.url)).await.unwrap();
+                c.execute(
+                    &format!("document.cookie = 'ustaz_lang={lang}; path=/'"),
+                    vec![],
+                )
+                .await
+                .unwrap();
+            }
+            console_errors(&c).await;
+            for address in &theirs {
+                let context = format!("{address} as {person} in {lang}");
+                c.goto(&format!("{}{address}", app.url)).await.unwrap();
+                c.wait()
+                    .at_most(Duration::from_secs(30))
+                    .for_element(Locator::Css("body[data-hydrated='true']"))
+                    .await
+                    .unwrap_or_else(|_| panic!("{context}: the page does not hydrate"));
+                let shown = c
+                    .execute(
+                        "return [document.documentElement.lang, document.body.innerText, \
+                         !!document.querySelector('header.top nav'), \
+                         !!document.querySelector('#nav-organisations'), \
+                         !!document.querySelector('#nav-dashboard')]",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(shown[0], lang, "{context}: the page's language");
+                let text = shown[1].as_str().unwrap_or_default();
+                assert!(!text.contains("UTC"), "{context}: a moment in UTC:\n{text}");
+                assert_eq!(shown[2], true, "{context}: no menu");
+                if person != "anonymous" {
+                    assert_eq!(
+                        shown[3], true,
+                        "{context}: no way back to the organisations"
+                    );
+                }
+                if person != "anonymous" && address.starts_with("/t/almaty-mentors") {
+                    assert_eq!(
+                        shown[4], true,
+                        "{context}: the organisation's menu is missing"
+                    );
+                }
+                if address == "/t/almaty-mentors/consultations" {
+                    let at = format!("{} 15:30", yesterday.format("%d.%m.%Y"));
+                    assert!(
+                        text.contains(&at),
+                        "{context}: 15:30 shown as typed:\n{text}"
+                    );
+                    consultations_seen = true;
+                }
+                let errors = console_errors(&c).await;
+                assert!(
+                    errors.is_empty(),
+                    "{context}: the console shows errors: {errors:#?}"
+                );
+                let name: String = address
+                    .split('?')
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '-' })
+                    .collect();
+                snapshot(&c, &format!("walk-{lang}{name}")).await;
+                walked += 1;
+            }
+        }
+    }
+    assert!(consultations_seen, "the consultations page was walked");
+    assert_eq!(walked, 2 * visits.len(), "every page in both languages");
+    assert!(
+        visits.len() >= 35,
+        "the route list has {} pages",
+        visits.len()
+    );
+    c.close().await.unwrap();
+}
+
+/// Issue 19, principle 4: choosing an organisation on "My organisations" (a client-side
+/// navigation) brings the organisation's menu at once, and going back to the list takes it away.
+#[tokio::test]
+async fn the_menu_follows_a_client_side_navigation() {
+    let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser (Chromium)") else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    let c = chromium(&webdriver).await;
+    sign_in(&c, &app, "coordinator@almaty-mentors.demo", PASSWORD).await;
+    c.goto(&format!("{}/", app.url)).await.unwrap();
+    hydrated(&c).await;
+    assert!(c.find(Locator::Css("#nav-dashboard")).await.is_err());
+    // Set on this document: still there after the clicks only if the page was not reloaded.
+    c.execute("window.stillHere = true", vec![]).await.unwrap();
+    click(&c, "ul.tenants a[href='/t/almaty-mentors']").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#nav-dashboard"))
+        .await
+        .expect("the organisation's menu appears without a reload");
+    c.find(Locator::Css("#nav-children")).await.unwrap();
+    click(&c, "#nav-organisations").await;
+    for _ in 0..50 {
+        if c.find(Locator::Css("#nav-dashboard")).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        c.find(Locator::Css("#nav-dashboard")).await.is_err(),
+        "back on the list, the organisation's menu is gone"
+    );
+    let same = c
+        .execute("return window.stillHere === true", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same, true, "both were client-side navigations");
     c.close().await.unwrap();
 }

@@ -89,7 +89,7 @@ pub(crate) async fn pair_began_days_ago(app: &TestApp, pair: &str, days: u64) {
     txn.commit().await.unwrap();
 }
 
-fn meeting(pair: &str, held_on: chrono::NaiveDate) -> Value {
+pub(crate) fn meeting(pair: &str, held_on: chrono::NaiveDate) -> Value {
     json!({"pair_id": pair, "held_on": held_on, "minutes": 90, "format": "outing",
            "issues": "Трудно с математикой", "agreements": "Занимаемся по субботам",
            "mood": "good", "next_steps": "Сходить в музей"})
@@ -421,6 +421,19 @@ async fn a_waiting_child_is_matched_met_followed_and_the_pair_closed() {
             .await,
         422,
         "error-consultation-subject",
+    )
+    .await;
+    // One still to come is scheduled, not held (issue 19, principle 5).
+    refused(
+        psychologist
+            .post(
+                &format!("/api/v1/t/{T}/consultations"),
+                json!({"pair_id": pair, "held": true,
+                       "scheduled_at": chrono::Utc::now() + chrono::Duration::hours(2)}),
+            )
+            .await,
+        422,
+        "error-consultation-held-in-future",
     )
     .await;
 
@@ -915,11 +928,12 @@ async fn concerns_consultations_and_the_mentor_profile_work_from_the_pages_witho
         .text()
         .await
         .unwrap();
-    // 15:30 in Almaty (UTC+5) is 10:30 UTC.
+    // Typed as 15:30 where the organisation is, shown as 15:30 (issue 19, principle 5).
     assert!(
-        page.contains("Обсудили границы") && page.contains("20.11.2026 10:30 UTC"),
+        page.contains("Обсудили границы") && page.contains("20.11.2026 15:30"),
         "{page}"
     );
+    assert!(!page.contains("UTC") && !page.contains("10:30"), "{page}");
     assert_eq!(
         coordinator
             .get(&format!("/t/{T}/consultations"))

@@ -521,7 +521,7 @@ async fn known_answers(db: &sea_orm::DatabaseConnection) {
     assert_eq!(concern("low"), (1, 1));
 
     // Presented: every count under five hidden, and one more where a total would give it away.
-    let tables = f.tables(domain::Locale::Ru);
+    let tables = f.tables(domain::Locale::Ru, domain::reports::Audience::Shared);
     let funnel = table(&tables, "funnel");
     let submitted = shown(funnel, 0);
     assert_eq!(submitted[n], "<5", "{submitted:?}");
@@ -555,6 +555,17 @@ async fn known_answers(db: &sea_orm::DatabaseConnection) {
             .all(|r| r.total || r.cells[0] == Cell::Count(0) || r.cells[0] == Cell::Suppressed)
     );
     assert_eq!(closures.rows.last().unwrap().cells[0], Cell::Count(6));
+
+    // The organisation's own admins read the same month as it is (issue 19, principle 8).
+    let own = f.tables(domain::Locale::Ru, domain::reports::Audience::Own);
+    let submitted = shown(table(&own, "funnel"), 0);
+    assert!(!submitted.iter().any(|c| c == "<5"), "{submitted:?}");
+    assert_eq!(submitted.last().unwrap(), "9");
+    assert_eq!(shown(table(&own, "active"), 0), ["4"]);
+    assert_eq!(shown(table(&own, "meetings"), n), ["14", "0", "8", "75%"]);
+    assert_eq!(shown(table(&own, "meetings"), s)[0], "1");
+    assert_eq!(shown(table(&own, "waiting"), n), ["6", "58"]);
+    assert_eq!(shown(table(&own, "waiting"), s)[0], "1");
 }
 
 #[tokio::test]
@@ -599,12 +610,16 @@ async fn a_report_asked_for_is_made_with_its_files_and_the_admins_told_once() {
     let base = format!("/api/v1/t/{DEMO_TENANT}/reports");
     let r = ok(
         admin
-            .post(&base, json!({"from": "2025-03-01", "to": "2025-03-31"}))
+            .post(
+                &base,
+                json!({"from": "2025-03-01", "to": "2025-03-31", "shared": true}),
+            )
             .await,
         202,
     )
     .await;
     assert_eq!(r["kind"], "custom");
+    assert_eq!(r["shared"], true);
     assert!(r["status"] == "queued", "{r}");
     let id = r["id"].as_str().unwrap().to_string();
     let r = finished(&admin, &id).await;
@@ -697,6 +712,46 @@ async fn a_report_asked_for_is_made_with_its_files_and_the_admins_told_once() {
     let list = ok(admin.get(&base).await, 200).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["id"], id.as_str());
+
+    // The organisation's own report of the same month (not marked for sharing): exact counts
+    // (issue 19, principle 8). One for sharing must cover a whole calendar unit.
+    refused(
+        admin
+            .post(
+                &base,
+                json!({"from": "2025-03-02", "to": "2025-03-31", "shared": true}),
+            )
+            .await,
+        422,
+        "error-report-shared-period",
+    )
+    .await;
+    let own = ok(
+        admin
+            .post(&base, json!({"from": "2025-03-01", "to": "2025-03-31"}))
+            .await,
+        202,
+    )
+    .await;
+    assert_eq!(own["shared"], false);
+    let own = finished(&admin, own["id"].as_str().unwrap()).await;
+    let url = own["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["format"] == "csv")
+        .unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let csv = admin.get(&url).await.text().await.unwrap();
+    let has = |line: String| csv.lines().any(|l| l.trim_end() == line);
+    assert!(
+        has(format!("meetings,{NORTH},Протоколы встреч,14")),
+        "{csv}"
+    );
+    assert!(has(format!("meetings,{SOUTH},Протоколы встреч,1")), "{csv}");
+    assert!(!csv.contains("<5"), "{csv}");
 }
 
 #[tokio::test]

@@ -294,8 +294,19 @@ async fn a_candidates_page_shows_the_history_and_keeps_psychologists_notes_priva
         html.contains("Для этого этапа нужен балл (0–100)."),
         "{html}"
     );
+    // Not before the appointment (tomorrow): a test not yet taken has no result (issue 19,
+    // principle 5). Once it has taken place, the result is recorded.
     let fields = decide("77");
     let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (to, html) = submit(&p, &page, "/api/decide_stage", &borrowed).await;
+    assert!(to.contains("__err"), "{to}");
+    assert!(
+        html.contains("Результат вносится после назначенной встречи, не раньше."),
+        "{html}"
+    );
+    assert!(html.contains("data-stage=\"interview\" data-status=\"open\""));
+    app.execute("UPDATE stage_results SET scheduled_at = '2026-01-05T05:00:00+00:00' WHERE stage = 'interview'")
+        .await;
     let (_, html) = submit(&p, &page, "/api/decide_stage", &borrowed).await;
     assert!(html.contains("data-stage=\"interview\" data-status=\"passed\""));
     assert!(html.contains("Открыта к детям"));

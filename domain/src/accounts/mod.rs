@@ -225,7 +225,7 @@ pub struct InvitationView {
     pub email: String,
     pub role: Role,
     pub region_id: Option<uuid::Uuid>,
-    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: chrono::DateTime<chrono::FixedOffset>,
     pub accepted: bool,
 }
 

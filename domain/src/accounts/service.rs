@@ -742,16 +742,16 @@ pub(crate) async fn create_invitation(
         Some(serde_json::json!({"role": role.as_str()})),
     )
     .await?;
-    Ok(invitation_view(inv))
+    Ok(invitation_view(tenant, inv))
 }
 
-fn invitation_view(inv: invitation::Model) -> InvitationView {
+fn invitation_view(tenant: &tenant::Model, inv: invitation::Model) -> InvitationView {
     InvitationView {
         id: inv.id,
         email: inv.email,
         role: inv.role.parse().unwrap_or(Role::Mentor),
         region_id: inv.region_id,
-        expires_at: inv.expires_at,
+        expires_at: crate::recruitment::service::local_moment(tenant, inv.expires_at),
         accepted: inv.accepted_at.is_some(),
     }
 }
@@ -769,7 +769,10 @@ pub async fn list_invitations(
         .all(&txn)
         .await?;
     txn.commit().await?;
-    Ok(rows.into_iter().map(invitation_view).collect())
+    Ok(rows
+        .into_iter()
+        .map(|i| invitation_view(&ctx.tenant, i))
+        .collect())
 }
 
 /// Withdraws a pending invitation (tenant admin): its link stops working at once. An accepted

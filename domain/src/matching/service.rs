@@ -388,19 +388,19 @@ pub async fn export_child(
         pairs,
         meetings: meetings
             .iter()
-            .map(crate::support::service::meeting_view)
+            .map(|m| crate::support::service::meeting_view(ctx, m))
             .collect(),
         consultations: {
             let mut v = Vec::new();
             for c in &consultations {
-                v.push(crate::support::service::consultation_view(&txn, c).await?);
+                v.push(crate::support::service::consultation_view(&txn, ctx, c).await?);
             }
             v
         },
         concerns: {
             let mut v = Vec::new();
             for c in &concerns {
-                v.push(crate::support::service::concern_view(&txn, c).await?);
+                v.push(crate::support::service::concern_view(&txn, ctx, c).await?);
             }
             v
         },

@@ -752,7 +752,7 @@ pub struct DocumentEvent {
     pub action: String,
     pub actor_name: Option<String>,
     pub detail: Option<String>,
-    pub at: DateTime<Utc>,
+    pub at: chrono::DateTime<chrono::FixedOffset>,
 }
 
 /// A coordinator's decision on a document.

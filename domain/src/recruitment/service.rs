@@ -66,6 +66,11 @@ pub fn tenant_local_to_utc(
         .map(|d| d.with_timezone(&Utc))
 }
 
+/// `at` as the tenant's clock read it.
+pub fn local_moment(t: &tenant::Model, at: DateTime<Utc>) -> crate::Moment {
+    at.with_timezone(&tz_of(t)).fixed_offset()
+}
+
 /// Today's date where the tenant is.
 pub fn tenant_today(t: &tenant::Model) -> NaiveDate {
     Utc::now().with_timezone(&tz_of(t)).date_naive()
@@ -1477,7 +1482,11 @@ fn review_label(rules: &[DocumentRule], doc_type: &str, locale: Locale) -> Strin
         .unwrap_or_else(|| doc_type.to_string())
 }
 
-async fn history(conn: &impl ConnectionTrait, document_id: Uuid) -> Result<Vec<DocumentEvent>> {
+async fn history(
+    conn: &impl ConnectionTrait,
+    ctx: &TenantCtx,
+    document_id: Uuid,
+) -> Result<Vec<DocumentEvent>> {
     let rows = document_event::Entity::find()
         .filter(document_event::Column::DocumentId.eq(document_id))
         .order_by_asc(document_event::Column::At)
@@ -1496,7 +1505,7 @@ async fn history(conn: &impl ConnectionTrait, document_id: Uuid) -> Result<Vec<D
             action: e.action,
             actor_name,
             detail: e.detail,
-            at: e.at,
+            at: ctx.local(e.at),
         });
     }
     Ok(out)
@@ -1553,7 +1562,7 @@ pub async fn review_queue(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Ve
             programme_name,
             subject_path: place.path,
             region_name,
-            history: history(&txn, d.id).await?,
+            history: history(&txn, ctx, d.id).await?,
         });
     }
     txn.commit().await?;
@@ -1666,7 +1675,7 @@ pub async fn document_history(
     let txn = ctx.read(db).await?;
     let d = find_document(&txn, ctx, id).await?;
     visible_document(&txn, ctx, &d).await?;
-    let h = history(&txn, d.id).await?;
+    let h = history(&txn, ctx, d.id).await?;
     txn.commit().await?;
     Ok(h)
 }

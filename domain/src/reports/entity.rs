@@ -26,6 +26,8 @@ pub mod report {
         pub finished_at: Option<DateTimeUtc>,
         /// Set on a funder report: the grant it reports on.
         pub grant_id: Option<Uuid>,
+        /// Marked for sharing outside the organisation: small cells suppressed.
+        pub shared: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

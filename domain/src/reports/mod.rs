@@ -29,6 +29,52 @@ pub const SMALL_CELL: u64 = 5;
 /// The longest period a report can be asked for.
 pub const MAX_PERIOD_DAYS: i64 = 366;
 
+/// Who reads a report, which decides whether its small cells are suppressed (PRODUCT.md, W5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Audience {
+    /// The organisation's own admins, who can open the records anyway: exact counts, so a small
+    /// NGO can read its own month.
+    Own,
+    /// Readers outside the organisation (a lead, a funder, whoever a report marked for sharing
+    /// goes to): cells under five suppressed, totals protected.
+    Shared,
+}
+
+impl Audience {
+    /// A network or funder report always leaves the organisation; any other report when it is
+    /// marked for sharing.
+    pub fn of(kind: ReportKind, shared: bool) -> Audience {
+        match kind {
+            ReportKind::Network | ReportKind::Funder => Audience::Shared,
+            _ if shared => Audience::Shared,
+            _ => Audience::Own,
+        }
+    }
+
+    fn count(self, n: u64) -> Cell {
+        match self {
+            Audience::Own => Cell::Count(n),
+            Audience::Shared => Cell::count(n),
+        }
+    }
+
+    fn percent(self, part: u64, whole: u64) -> Cell {
+        match (self, whole) {
+            (_, 0) => Cell::Empty,
+            (Audience::Own, w) => Cell::Percent(((part * 100 + w / 2) / w) as u32),
+            (Audience::Shared, w) => Cell::percent(part, w),
+        }
+    }
+
+    fn average_days(self, total_days: u64, people: u64) -> Cell {
+        match (self, people) {
+            (_, 0) => Cell::Empty,
+            (Audience::Own, p) => Cell::Days(((total_days + p / 2) / p) as u32),
+            (Audience::Shared, p) => Cell::average_days(total_days, p),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -163,6 +209,12 @@ pub struct ReportRequest {
     /// partner's regions, cohorts or people).
     #[serde(default)]
     pub network: bool,
+    /// For readers outside the organisation (a funder, a partner, a ministry): counts under
+    /// five are suppressed, and the period must be a whole month, quarter or year. Without it
+    /// the report is the organisation's own, with exact counts. A network report is always
+    /// shared.
+    #[serde(default)]
+    pub shared: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,6 +245,9 @@ pub struct ReportView {
     pub links: Vec<ReportLink>,
     /// A funder report's grant.
     pub grant_id: Option<Uuid>,
+    /// Small cells suppressed, for readers outside the organisation (`Audience::Shared`).
+    #[serde(default)]
+    pub shared: bool,
 }
 
 /// A period of the tenant's calendar: from `from` up to, not including, `to`.
@@ -472,8 +527,9 @@ fn total_row(l: Locale, cells: Vec<Cell>) -> Row {
 }
 
 impl Figures {
-    /// The figures as tables in `l`, with every cell under five suppressed.
-    pub fn tables(&self, l: Locale) -> Vec<Table> {
+    /// The figures as tables in `l` for `reader`: exact for the organisation's own admins,
+    /// with every cell under five suppressed for anyone else.
+    pub fn tables(&self, l: Locale, reader: Audience) -> Vec<Table> {
         let mut regions_total: Vec<String> = vec![l.t("report-col-step")];
         regions_total.extend(self.regions.iter().cloned());
         regions_total.push(l.t("report-total"));
@@ -486,8 +542,8 @@ impl Figures {
                 .funnel
                 .iter()
                 .map(|(step, by_region)| {
-                    let mut cells: Vec<Cell> = by_region.iter().map(|n| Cell::count(*n)).collect();
-                    cells.push(Cell::count(sum(by_region.iter().copied())));
+                    let mut cells: Vec<Cell> = by_region.iter().map(|n| reader.count(*n)).collect();
+                    cells.push(reader.count(sum(by_region.iter().copied())));
                     row(step.label(l), cells)
                 })
                 .collect(),
@@ -508,14 +564,11 @@ impl Figures {
                     } else {
                         l.t(&format!("reason-short-{}", code.replace('_', "-")))
                     };
-                    row(label, vec![Cell::count(*n)])
+                    row(label, vec![reader.count(*n)])
                 })
                 .chain(std::iter::once(total_row(
                     l,
-                    vec![Cell::count(sum(self
-                        .documents_rejected
-                        .iter()
-                        .map(|r| r.1)))],
+                    vec![reader.count(sum(self.documents_rejected.iter().map(|r| r.1)))],
                 )))
                 .collect(),
             chart_column: Some(0),
@@ -538,9 +591,9 @@ impl Figures {
                     row(
                         format!("{} ({})", c.title, c.starts_on.format("%d.%m.%Y")),
                         vec![
-                            Cell::count(c.enrolled),
-                            Cell::count(c.completed),
-                            Cell::percent(c.completed, c.enrolled),
+                            reader.count(c.enrolled),
+                            reader.count(c.completed),
+                            reader.percent(c.completed, c.enrolled),
                         ],
                     )
                 })
@@ -559,10 +612,10 @@ impl Figures {
             rows: vec![
                 row(
                     l.t("report-active-mentors"),
-                    vec![Cell::count(self.active_mentors)],
+                    vec![reader.count(self.active_mentors)],
                 ),
-                row(l.t("report-active-pairs"), vec![Cell::count(pairs)]),
-                row(l.t("report-active-groups"), vec![Cell::count(groups)]),
+                row(l.t("report-active-pairs"), vec![reader.count(pairs)]),
+                row(l.t("report-active-groups"), vec![reader.count(groups)]),
             ],
             chart_column: Some(0),
             total_column: false,
@@ -586,10 +639,10 @@ impl Figures {
         };
         let meeting_cells = |r: &RegionActivity| {
             vec![
-                Cell::count(r.meetings),
-                Cell::count(r.group_sessions),
-                Cell::count(r.pairs),
-                Cell::percent(r.pairs_on_track, r.pairs),
+                reader.count(r.meetings),
+                reader.count(r.group_sessions),
+                reader.count(r.pairs),
+                reader.percent(r.pairs_on_track, r.pairs),
             ]
         };
         let mut meeting_rows = region_rows(&meeting_cells);
@@ -611,8 +664,8 @@ impl Figures {
 
         let waiting_cells = |r: &RegionActivity| {
             vec![
-                Cell::count(r.children_waiting),
-                Cell::average_days(r.waiting_days, r.children_waiting),
+                reader.count(r.children_waiting),
+                reader.average_days(r.waiting_days, r.children_waiting),
             ]
         };
         let mut waiting_rows = region_rows(&waiting_cells);
@@ -643,12 +696,12 @@ impl Figures {
                             "close-reason-{}",
                             reason.as_str().replace('_', "-")
                         )),
-                        vec![Cell::count(*n)],
+                        vec![reader.count(*n)],
                     )
                 })
                 .chain(std::iter::once(total_row(
                     l,
-                    vec![Cell::count(sum(self.closures.iter().map(|r| r.1)))],
+                    vec![reader.count(sum(self.closures.iter().map(|r| r.1)))],
                 )))
                 .collect(),
             chart_column: Some(0),
@@ -669,14 +722,14 @@ impl Figures {
                 .map(|(s, opened, resolved)| {
                     row(
                         l.t(&format!("severity-{}", s.as_str())),
-                        vec![Cell::count(*opened), Cell::count(*resolved)],
+                        vec![reader.count(*opened), reader.count(*resolved)],
                     )
                 })
                 .chain(std::iter::once(total_row(
                     l,
                     vec![
-                        Cell::count(sum(self.concerns.iter().map(|r| r.1))),
-                        Cell::count(sum(self.concerns.iter().map(|r| r.2))),
+                        reader.count(sum(self.concerns.iter().map(|r| r.1))),
+                        reader.count(sum(self.concerns.iter().map(|r| r.2))),
                     ],
                 )))
                 .collect(),
@@ -687,8 +740,10 @@ impl Figures {
         let mut tables = vec![
             funnel, documents, cohorts, active, meetings, waiting, closures, concerns,
         ];
-        for t in &mut tables {
-            protect_totals(t);
+        if reader == Audience::Shared {
+            for t in &mut tables {
+                protect_totals(t);
+            }
         }
         tables
     }
@@ -1142,9 +1197,8 @@ mod tests {
         assert!(!p(d(2025, 3, 1), d(2026, 3, 1)).is_whole_calendar_unit());
     }
 
-    #[test]
-    fn every_presented_cell_under_five_is_suppressed() {
-        let f = Figures {
+    fn small_ngo() -> Figures {
+        Figures {
             period: Period::month_before(d(2026, 11, 1)),
             regions: vec!["Almaty".into(), "Karaganda".into()],
             funnel: FunnelStep::all()
@@ -1179,8 +1233,13 @@ mod tests {
             ],
             closures: CloseReason::ALL.iter().map(|r| (*r, 1)).collect(),
             concerns: vec![(Severity::High, 2, 0)],
-        };
-        let tables = f.tables(Locale::En);
+        }
+    }
+
+    #[test]
+    fn every_presented_cell_under_five_is_suppressed() {
+        let f = small_ngo();
+        let tables = f.tables(Locale::En, Audience::Shared);
         assert_eq!(tables.len(), 8);
         for t in &tables {
             for r in &t.rows {
@@ -1212,5 +1271,38 @@ mod tests {
         let funnel = tables.iter().find(|t| t.key == "funnel").unwrap();
         let shown: Vec<String> = funnel.rows[0].cells.iter().map(Cell::display).collect();
         assert_eq!(shown, ["<5", "<5", "9"]);
+    }
+
+    /// The organisation's own admins read their own month as it is (issue 19, principle 8).
+    #[test]
+    fn the_organisations_own_report_shows_exact_counts() {
+        let tables = small_ngo().tables(Locale::En, Audience::Own);
+        assert_eq!(tables.len(), 8);
+        assert!(
+            tables
+                .iter()
+                .flat_map(|t| &t.rows)
+                .flat_map(|r| &r.cells)
+                .all(|c| *c != Cell::Suppressed)
+        );
+        let meetings = tables.iter().find(|t| t.key == "meetings").unwrap();
+        assert_eq!(meetings.rows[1].cells[0], Cell::Count(4));
+        assert_eq!(meetings.rows[1].cells[3], Cell::Percent(100));
+        let waiting = tables.iter().find(|t| t.key == "waiting").unwrap();
+        assert_eq!(waiting.rows[1].cells[1], Cell::Days(30));
+        let funnel = tables.iter().find(|t| t.key == "funnel").unwrap();
+        let shown: Vec<String> = funnel.rows[0].cells.iter().map(Cell::display).collect();
+        assert_eq!(shown, ["7", "2", "9"]);
+        let active = tables.iter().find(|t| t.key == "active").unwrap();
+        assert_eq!(active.rows[0].cells[0], Cell::Count(3));
+    }
+
+    #[test]
+    fn reports_that_leave_the_organisation_are_shared() {
+        assert_eq!(Audience::of(ReportKind::Monthly, false), Audience::Own);
+        assert_eq!(Audience::of(ReportKind::Custom, false), Audience::Own);
+        assert_eq!(Audience::of(ReportKind::Custom, true), Audience::Shared);
+        assert_eq!(Audience::of(ReportKind::Network, false), Audience::Shared);
+        assert_eq!(Audience::of(ReportKind::Funder, false), Audience::Shared);
     }
 }

@@ -63,6 +63,10 @@ fn view(slug: &str, r: &report::Model) -> ReportView {
         finished_at: r.finished_at,
         links,
         grant_id: r.grant_id,
+        shared: super::Audience::of(
+            ReportKind::parse(&r.kind).unwrap_or(ReportKind::Custom),
+            r.shared,
+        ) == super::Audience::Shared,
     }
 }
 
@@ -84,6 +88,8 @@ struct NewReport {
     /// Scheduled reports: makes a second insert for the same period a no-op.
     run_key: Option<String>,
     grant_id: Option<Uuid>,
+    /// For readers outside the organisation.
+    shared: bool,
 }
 
 /// A new report row and its job, in the caller's transaction; `None` when its `run_key` was
@@ -97,6 +103,7 @@ async fn insert(conn: &impl ConnectionTrait, new: NewReport) -> Result<Option<re
         requested_by,
         run_key,
         grant_id,
+        shared,
     } = new;
     let row = report::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -117,6 +124,7 @@ async fn insert(conn: &impl ConnectionTrait, new: NewReport) -> Result<Option<re
         started_at: Set(None),
         finished_at: Set(None),
         grant_id: Set(grant_id),
+        shared: Set(shared),
     };
     let id = row.id.clone().unwrap();
     // The conflict to ignore is a period already scheduled (`run_key`), not the new id.
@@ -162,6 +170,11 @@ pub async fn request_report(
         }
         ReportKind::Network
     } else {
+        // A report that leaves the organisation: like the network report, whole calendar
+        // units only, so two of them cannot be differenced into a hidden day.
+        if input.shared && !period.is_whole_calendar_unit() {
+            return Err(Error::invalid("from", "error-report-shared-period"));
+        }
         ReportKind::Custom
     };
     let r = insert(
@@ -174,6 +187,7 @@ pub async fn request_report(
             requested_by: Some(ctx.actor.user_id),
             run_key: None,
             grant_id: None,
+            shared: input.shared || input.network,
         },
     )
     .await?
@@ -269,6 +283,7 @@ pub async fn request_funder_report(
             requested_by: Some(ctx.actor.user_id),
             run_key: None,
             grant_id: Some(g.id),
+            shared: true,
         },
     )
     .await?
@@ -378,6 +393,7 @@ pub async fn schedule_due(
             requested_by: None,
             run_key: Some(run_key),
             grant_id: None,
+            shared: false,
         };
         if insert(conn, new).await?.is_some() {
             queued += 1;
@@ -396,6 +412,8 @@ pub struct Work {
     pub kind: ReportKind,
     /// A funder report's grant.
     pub grant_id: Option<Uuid>,
+    /// Whom its tables are for.
+    pub audience: super::Audience,
 }
 
 /// The worker takes the report: `None` when it is already done or failed (a job handed over
@@ -429,6 +447,10 @@ pub async fn start(
         locale: r.locale.parse().unwrap_or(Locale::Ru),
         kind: ReportKind::parse(&r.kind).unwrap_or(ReportKind::Custom),
         grant_id: r.grant_id,
+        audience: super::Audience::of(
+            ReportKind::parse(&r.kind).unwrap_or(ReportKind::Custom),
+            r.shared,
+        ),
     };
     let mut am: report::ActiveModel = r.into();
     am.status = Set(ReportStatus::Running.as_str().into());
@@ -550,5 +572,6 @@ pub async fn dashboard_tables(
     let txn = ctx.read(db).await?;
     let f = super::figures::compute(&txn, &ctx.tenant, period, ctx.actor.locale).await?;
     txn.commit().await?;
-    Ok((period, f.tables(ctx.actor.locale)))
+    // The admins' own figures: exact.
+    Ok((period, f.tables(ctx.actor.locale, super::Audience::Own)))
 }

@@ -60,7 +60,11 @@ pub fn contract_end(starts_on: NaiveDate, months: u32) -> NaiveDate {
 
 const MANAGERS: [Role; 2] = [Role::TenantAdmin, Role::Coordinator];
 
-async fn view(conn: &impl ConnectionTrait, c: &contract::Model) -> Result<ContractView> {
+async fn view(
+    conn: &impl ConnectionTrait,
+    ctx: &TenantCtx,
+    c: &contract::Model,
+) -> Result<ContractView> {
     let mentor = user::Entity::find_by_id(c.mentor_id).one(conn).await?;
     let scan = match c.document_id {
         Some(d) => document::Entity::find_by_id(d)
@@ -77,13 +81,14 @@ async fn view(conn: &impl ConnectionTrait, c: &contract::Model) -> Result<Contra
         starts_on: c.starts_on,
         ends_on: c.ends_on,
         scan,
-        signed_at: c.signed_at,
+        signed_at: c.signed_at.map(|t| ctx.local(t)),
     })
 }
 
 /// The contract made for an application, if any (shown on the candidate's page).
 pub(crate) async fn of_application(
     conn: &impl ConnectionTrait,
+    ctx: &TenantCtx,
     application_id: Uuid,
 ) -> Result<Option<ContractView>> {
     match contract::Entity::find()
@@ -91,7 +96,7 @@ pub(crate) async fn of_application(
         .one(conn)
         .await?
     {
-        Some(c) => Ok(Some(view(conn, &c).await?)),
+        Some(c) => Ok(Some(view(conn, ctx, &c).await?)),
         None => Ok(None),
     }
 }
@@ -121,7 +126,7 @@ pub async fn my_account(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<Vec<
             application_id: a.id,
             programme_name: names.get(ctx.actor.locale).to_string(),
             outcome: Outcome::parse(&a.outcome).unwrap_or(Outcome::Pending),
-            contract: of_application(&txn, a.id).await?,
+            contract: of_application(&txn, ctx, a.id).await?,
         });
     }
     txn.commit().await?;
@@ -204,7 +209,7 @@ pub async fn create_contract(
         None,
     )
     .await?;
-    let out = view(&txn, &c).await?;
+    let out = view(&txn, ctx, &c).await?;
     txn.commit().await?;
     Ok(out)
 }
@@ -216,7 +221,7 @@ pub async fn get_contract(
 ) -> Result<ContractView> {
     let txn = ctx.read(db).await?;
     let (c, _) = managed(&txn, ctx, id).await?;
-    let out = view(&txn, &c).await?;
+    let out = view(&txn, ctx, &c).await?;
     txn.commit().await?;
     Ok(out)
 }
@@ -259,7 +264,7 @@ pub async fn record_scan(
     let mut am = c.into_active_model();
     am.document_id = Set(Some(d.id));
     let c = am.update(&txn).await?;
-    let out = view(&txn, &c).await?;
+    let out = view(&txn, ctx, &c).await?;
     txn.commit().await?;
     Ok(out)
 }
@@ -303,7 +308,7 @@ pub async fn sign_contract(
         None,
     )
     .await?;
-    let out = view(&txn, &c).await?;
+    let out = view(&txn, ctx, &c).await?;
     txn.commit().await?;
     Ok(out)
 }

@@ -656,6 +656,18 @@ pub fn check_attendance_day(
     Ok(())
 }
 
+/// A stage met in person has no result before its appointment: a test not yet taken was
+/// neither passed nor failed.
+pub fn check_result_after_appointment(
+    appointment: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    match appointment {
+        Some(at) if at > now => Err(Error::Conflict("error-stage-before-appointment".into())),
+        _ => Ok(()),
+    }
+}
+
 /// Percent, rounded down; 0 of 0 is 0.
 pub fn percent(part: u32, whole: u32) -> u32 {
     (part * 100).checked_div(whole).unwrap_or(0)
@@ -679,7 +691,7 @@ pub struct CandidateRow {
     pub stage: Option<StageKind>,
     pub stage_status: Option<StageStatus>,
     pub outcome: Outcome,
-    pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub submitted_at: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 /// Filters of the board and table (all optional).
@@ -726,10 +738,10 @@ impl CandidateFilter {
 pub struct StageRecord {
     pub stage: StageKind,
     pub status: StageStatus,
-    pub opened_at: chrono::DateTime<chrono::Utc>,
+    pub opened_at: chrono::DateTime<chrono::FixedOffset>,
     pub opened_by: Option<String>,
     pub assessor: Option<String>,
-    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub decided_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     pub score: Option<i32>,
     /// `None` when there are none or the reader may not see them (`notes_hidden`).
     pub notes: Option<String>,
@@ -738,7 +750,7 @@ pub struct StageRecord {
     pub reason: Option<String>,
     /// The appointment, for stages met in person (and as read where the organisation is,
     /// `01.12.2026 10:00`).
-    pub scheduled_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub scheduled_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     pub scheduled_local: Option<String>,
     pub place: Option<String>,
 }
@@ -761,7 +773,7 @@ pub struct VoteView {
     pub voter: String,
     pub vote: Vote,
     pub comment: Option<String>,
-    pub cast_at: chrono::DateTime<chrono::Utc>,
+    pub cast_at: chrono::DateTime<chrono::FixedOffset>,
 }
 
 /// A candidate's seat in a cohort.
@@ -864,7 +876,7 @@ pub struct ContractView {
     pub ends_on: chrono::NaiveDate,
     /// The signed scan, once uploaded.
     pub scan: Option<crate::recruitment::DocumentView>,
-    pub signed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub signed_at: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 /// A mentor's own selection in an organisation: their personal account's first page.
@@ -1191,6 +1203,19 @@ mod tests {
         assert_eq!(code(2, start), "error-attendance-future-day");
         assert_eq!(code(0, day2), "error-attendance-day");
         assert_eq!(code(3, day2), "error-attendance-day");
+    }
+
+    #[test]
+    fn a_result_waits_for_its_appointment() {
+        let now = chrono::Utc::now();
+        let hour = chrono::Duration::hours(1);
+        assert!(check_result_after_appointment(None, now).is_ok());
+        assert!(check_result_after_appointment(Some(now - hour), now).is_ok());
+        assert!(check_result_after_appointment(Some(now), now).is_ok());
+        assert!(matches!(
+            check_result_after_appointment(Some(now + hour), now),
+            Err(Error::Conflict(c)) if c == "error-stage-before-appointment"
+        ));
     }
 
     #[test]

@@ -247,7 +247,7 @@ async fn rows_of(
                 stage: a.stage.as_deref().and_then(|s| StageKind::parse(s).ok()),
                 stage_status: a.stage_status.as_deref().and_then(StageStatus::parse),
                 outcome: Outcome::parse(&a.outcome).unwrap_or(Outcome::Pending),
-                submitted_at: a.submitted_at,
+                submitted_at: a.submitted_at.map(|t| ctx.local(t)),
             })
         })
         .collect())
@@ -328,20 +328,18 @@ async fn candidate_view(
             Some(StageRecord {
                 stage,
                 status: StageStatus::parse(&r.status)?,
-                opened_at: r.opened_at,
+                opened_at: ctx.local(r.opened_at),
                 opened_by: name(r.opened_by),
                 assessor: name(r.assessor_id),
-                decided_at: r.decided_at,
+                decided_at: r.decided_at.map(|t| ctx.local(t)),
                 score: r.score,
                 notes: if hidden { None } else { r.notes.clone() },
                 notes_hidden: hidden,
                 reason: r.reason.clone(),
-                scheduled_at: r.scheduled_at,
-                scheduled_local: r.scheduled_at.map(|at| {
-                    at.with_timezone(&crate::recruitment::service::tz_of(&ctx.tenant))
-                        .format("%d.%m.%Y %H:%M")
-                        .to_string()
-                }),
+                scheduled_at: r.scheduled_at.map(|t| ctx.local(t)),
+                scheduled_local: r
+                    .scheduled_at
+                    .map(|at| ctx.local(at).format("%d.%m.%Y %H:%M").to_string()),
                 place: r.place.clone(),
             })
         })
@@ -393,12 +391,12 @@ async fn candidate_view(
                     voter: names.get(&v.voter_id).cloned().unwrap_or_default(),
                     vote: Vote::parse(&v.vote).ok()?,
                     comment: v.comment.clone(),
-                    cast_at: v.cast_at,
+                    cast_at: ctx.local(v.cast_at),
                 })
             })
             .collect(),
         seats,
-        contract: super::contracts::of_application(conn, c.app.id).await?,
+        contract: super::contracts::of_application(conn, ctx, c.app.id).await?,
     })
 }
 
@@ -501,6 +499,7 @@ pub async fn record_stage_result(
     let txn = ctx.write(db).await?;
     let c = candidate(&txn, ctx, id, deciders(stage)).await?;
     let record = open_record(&txn, c.app.id, stage).await?;
+    super::check_result_after_appointment(record.scheduled_at, Utc::now())?;
     if decision == StageStatus::Passed {
         match stage {
             StageKind::Documents => {

@@ -263,9 +263,9 @@ pub struct MeetingView {
     pub agreements: String,
     pub mood: Mood,
     pub next_steps: String,
-    pub logged_at: chrono::DateTime<chrono::Utc>,
+    pub logged_at: chrono::DateTime<chrono::FixedOffset>,
     /// Until when the mentor may still correct it.
-    pub editable_until: chrono::DateTime<chrono::Utc>,
+    pub editable_until: chrono::DateTime<chrono::FixedOffset>,
     pub locked: bool,
     /// Files attached through the document pipeline, oldest first.
     #[serde(default)]
@@ -383,6 +383,20 @@ pub struct ConsultationInput {
     pub notes: String,
 }
 
+impl ConsultationInput {
+    /// A consultation recorded as held took place: not later than now. One still to come is
+    /// scheduled, not held.
+    pub fn check_time(&self, now: chrono::DateTime<chrono::Utc>) -> Result<(), crate::Error> {
+        if self.held && self.scheduled_at > now {
+            return Err(crate::Error::invalid(
+                "scheduled_at",
+                "error-consultation-held-in-future",
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ConsultationView {
@@ -392,7 +406,7 @@ pub struct ConsultationView {
     pub mentor_id: Option<uuid::Uuid>,
     pub child_id: Option<uuid::Uuid>,
     pub pair_id: Option<uuid::Uuid>,
-    pub scheduled_at: chrono::DateTime<chrono::Utc>,
+    pub scheduled_at: chrono::DateTime<chrono::FixedOffset>,
     /// `scheduled` or `held`.
     pub status: String,
     pub notes: String,
@@ -457,7 +471,7 @@ impl ConcernActionInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ConcernAction {
-    pub at: chrono::DateTime<chrono::Utc>,
+    pub at: chrono::DateTime<chrono::FixedOffset>,
     pub by: String,
     pub action: String,
 }
@@ -472,15 +486,33 @@ pub struct ConcernView {
     pub severity: Severity,
     pub summary: String,
     pub raised_by: String,
-    pub raised_at: chrono::DateTime<chrono::Utc>,
+    pub raised_at: chrono::DateTime<chrono::FixedOffset>,
     /// `open` or `resolved`.
     pub status: String,
     pub actions: Vec<ConcernAction>,
-    pub resolved_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub resolved_at: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_consultation_held_is_not_in_the_future() {
+        let now = chrono::Utc::now();
+        let hour = chrono::Duration::hours(1);
+        let input = |held, at| super::ConsultationInput {
+            mentor_id: None,
+            child_id: None,
+            pair_id: None,
+            scheduled_at: at,
+            held,
+            notes: String::new(),
+        };
+        assert!(input(true, now - hour).check_time(now).is_ok());
+        assert!(input(false, now + hour).check_time(now).is_ok());
+        let e = input(true, now + hour).check_time(now).unwrap_err();
+        assert_eq!(e.code(), "error-consultation-held-in-future");
+    }
+
     use super::*;
     use proptest::prelude::*;
 

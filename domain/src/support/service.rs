@@ -27,7 +27,7 @@ use crate::tenancy::audit;
 use crate::tenancy::context::TenantCtx;
 use crate::tenancy::entity::region;
 
-pub(crate) fn meeting_view(m: &meeting::Model) -> MeetingView {
+pub(crate) fn meeting_view(ctx: &TenantCtx, m: &meeting::Model) -> MeetingView {
     let now = Utc::now();
     MeetingView {
         id: m.id,
@@ -40,8 +40,8 @@ pub(crate) fn meeting_view(m: &meeting::Model) -> MeetingView {
         agreements: m.agreements.clone(),
         mood: Mood::parse(&m.mood).unwrap_or(Mood::Calm),
         next_steps: m.next_steps.clone(),
-        logged_at: m.created_at,
-        editable_until: m.created_at + chrono::Duration::days(MEETING_EDIT_DAYS),
+        logged_at: ctx.local(m.created_at),
+        editable_until: ctx.local(m.created_at + chrono::Duration::days(MEETING_EDIT_DAYS)),
         locked: !meeting_editable(m.created_at, now),
         attachments: Vec::new(),
     }
@@ -50,6 +50,7 @@ pub(crate) fn meeting_view(m: &meeting::Model) -> MeetingView {
 /// Protocols with their attachments (one query for all of them).
 async fn with_attachments(
     conn: &impl ConnectionTrait,
+    ctx: &TenantCtx,
     rows: &[meeting::Model],
 ) -> Result<Vec<MeetingView>> {
     let docs = document::Entity::find()
@@ -65,7 +66,7 @@ async fn with_attachments(
                 .filter(|d| d.meeting_id == Some(m.id))
                 .map(doc_view)
                 .collect(),
-            ..meeting_view(m)
+            ..meeting_view(ctx, m)
         })
         .collect())
 }
@@ -127,7 +128,7 @@ pub async fn log_meeting(
     )
     .await?;
     txn.commit().await?;
-    Ok(meeting_view(&m))
+    Ok(meeting_view(ctx, &m))
 }
 
 /// The mentor corrects their protocol while it is still open; after `MEETING_EDIT_DAYS` it is
@@ -165,7 +166,7 @@ pub async fn update_meeting(
         Some(serde_json::json!({ "meeting": m.id })),
     )
     .await?;
-    let view = with_attachments(&txn, std::slice::from_ref(&m))
+    let view = with_attachments(&txn, ctx, std::slice::from_ref(&m))
         .await?
         .remove(0);
     txn.commit().await?;
@@ -259,7 +260,7 @@ pub async fn list_meetings(
         .order_by_desc(meeting::Column::CreatedAt)
         .all(&txn)
         .await?;
-    let views = with_attachments(&txn, &rows).await?;
+    let views = with_attachments(&txn, ctx, &rows).await?;
     if !rows.is_empty() {
         audit::record_list_read(
             &txn,
@@ -376,6 +377,7 @@ const PSYCHOLOGISTS: [Role; 1] = [Role::Psychologist];
 
 pub(crate) async fn consultation_view(
     conn: &impl ConnectionTrait,
+    ctx: &TenantCtx,
     c: &consultation::Model,
 ) -> Result<ConsultationView> {
     let who = match c.psychologist_id {
@@ -389,7 +391,7 @@ pub(crate) async fn consultation_view(
         mentor_id: c.mentor_id,
         child_id: c.child_id,
         pair_id: c.pair_id,
-        scheduled_at: c.scheduled_at,
+        scheduled_at: ctx.local(c.scheduled_at),
         status: c.status.clone(),
         notes: c.notes.clone(),
     })
@@ -427,6 +429,7 @@ pub async fn record_consultation(
 ) -> Result<ConsultationView> {
     ctx.require_any(&PSYCHOLOGISTS)?;
     let notes = clean_text("notes", &input.notes, MAX_PROTOCOL_TEXT)?;
+    input.check_time(Utc::now())?;
     let txn = ctx.write(db).await?;
     let tid = ctx.tenant_id();
     let (region_id, mentor_id, child_id) = if let Some(pid) = input.pair_id {
@@ -479,7 +482,7 @@ pub async fn record_consultation(
         None,
     )
     .await?;
-    let view = consultation_view(&txn, &c).await?;
+    let view = consultation_view(&txn, ctx, &c).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -510,7 +513,7 @@ pub async fn get_consultation(
         None,
     )
     .await?;
-    let view = consultation_view(&txn, &c).await?;
+    let view = consultation_view(&txn, ctx, &c).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -543,7 +546,7 @@ pub async fn list_consultations(
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for c in &rows {
-        out.push(consultation_view(&txn, c).await?);
+        out.push(consultation_view(&txn, ctx, c).await?);
     }
     txn.commit().await?;
     Ok(out)
@@ -556,6 +559,7 @@ const CONCERN_HANDLERS: [Role; 3] = FOLLOWERS;
 
 pub(crate) async fn concern_view(
     conn: &impl ConnectionTrait,
+    ctx: &TenantCtx,
     c: &concern::Model,
 ) -> Result<ConcernView> {
     let who = match c.raised_by {
@@ -570,10 +574,17 @@ pub(crate) async fn concern_view(
         severity: Severity::parse(&c.severity).unwrap_or(Severity::High),
         summary: c.summary.clone(),
         raised_by: who.map(|u| u.full_name).unwrap_or_default(),
-        raised_at: c.created_at,
+        raised_at: ctx.local(c.created_at),
         status: c.status.clone(),
-        actions: serde_json::from_str(&c.actions).unwrap_or_default(),
-        resolved_at: c.resolved_at,
+        actions: serde_json::from_str::<Vec<ConcernAction>>(&c.actions)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| ConcernAction {
+                at: ctx.local(a.at.to_utc()),
+                ..a
+            })
+            .collect(),
+        resolved_at: c.resolved_at.map(|t| ctx.local(t)),
     })
 }
 
@@ -681,7 +692,7 @@ pub async fn raise_concern(
         Some(serde_json::json!({ "severity": input.severity.as_str() })),
     )
     .await?;
-    let view = concern_view(&txn, &c).await?;
+    let view = concern_view(&txn, ctx, &c).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -711,7 +722,7 @@ pub async fn act_on_concern(
     let now = Utc::now();
     let mut actions: Vec<ConcernAction> = serde_json::from_str(&c.actions).unwrap_or_default();
     actions.push(ConcernAction {
-        at: now,
+        at: ctx.local(now),
         by: ctx.actor.full_name.clone(),
         action,
     });
@@ -737,7 +748,7 @@ pub async fn act_on_concern(
         None,
     )
     .await?;
-    let view = concern_view(&txn, &c).await?;
+    let view = concern_view(&txn, ctx, &c).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -761,7 +772,7 @@ pub async fn list_concerns(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<V
         .collect();
     let mut out = Vec::with_capacity(rows.len());
     for c in &rows {
-        out.push(concern_view(&txn, c).await?);
+        out.push(concern_view(&txn, ctx, c).await?);
     }
     audit::record_list_read(
         &txn,

@@ -154,6 +154,11 @@ impl TenantCtx {
     pub async fn write(&self, db: &DatabaseConnection) -> Result<DatabaseTransaction> {
         Ok(db::write(db, Scope::Tenant(self.tenant.id)).await?)
     }
+
+    /// `at` as the organisation's clock read it (what pages show).
+    pub fn local(&self, at: chrono::DateTime<chrono::Utc>) -> crate::Moment {
+        crate::recruitment::service::local_moment(&self.tenant, at)
+    }
 }
 
 /// The tenant with this slug. The tenants table is a public directory (no tenant owns it).

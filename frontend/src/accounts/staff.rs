@@ -207,7 +207,7 @@ pub fn StaffPage() -> impl IntoView {
                             <td>{i.email.clone()}</td>
                             <td>{l.t(&i.role.label_key())}</td>
                             <td>{if i.accepted { l.t("staff-invitation-accepted") } else { l.t("staff-invitation-pending") }}</td>
-                            <td>{i.expires_at.format("%Y-%m-%d").to_string()}</td>
+                            <td>{crate::forms::date(i.expires_at.date_naive())}</td>
                             <td>
                                 {(!i.accepted).then(|| view! {
                                     <ActionForm action=revoke>
@@ -222,7 +222,7 @@ pub fn StaffPage() -> impl IntoView {
                     }
                 }).collect_view();
                 view! {
-                    <section class="card">
+                    <section class="card" id="members">
                         <h1>{l.t("staff-title")}</h1>
                         {move || update.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                         {move || activate.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
@@ -253,7 +253,7 @@ pub fn StaffPage() -> impl IntoView {
                             </div>
                         </ActionForm>
                     </section>
-                    <section class="card">
+                    <section class="card" id="invitations">
                         <h2>{l.t("staff-invitations-title")}</h2>
                         {move || revoke.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                         <div class="table-scroll">

@@ -22,9 +22,10 @@ fn key(prefix: &str, value: &str) -> String {
 fn reason_text(l: Locale, r: &Reason) -> String {
     let (k, args): (&str, Vec<(&'static str, String)>) = match r {
         Reason::SameRegion { .. } => ("reason-same-region", vec![]),
-        Reason::SharedLanguages { languages, .. } => {
-            ("reason-languages", vec![("list", languages.join(", "))])
-        }
+        Reason::SharedLanguages { languages, .. } => (
+            "reason-languages",
+            vec![("list", crate::forms::languages(l, languages))],
+        ),
         Reason::SharedInterests { interests, .. } => {
             ("reason-interests", vec![("list", interests.join(", "))])
         }
@@ -110,7 +111,7 @@ pub fn ChildrenPage() -> impl IntoView {
                                             <td>{c.age}</td>
                                             <td>{c.region_name.clone()}</td>
                                             <td>{c.institution_name.clone()}</td>
-                                            <td>{c.languages.join(", ")}</td>
+                                            <td>{crate::forms::languages(l, &c.languages)}</td>
                                             <td class="waited">{l.t_args("children-days", &[("days", c.waiting_days.to_string())])}</td>
                                         </tr>
                                     }).collect_view()}
@@ -216,7 +217,7 @@ pub fn ChildPage() -> impl IntoView {
                                     <dt>{l.t("child-gender")}</dt><dd>{l.t(&format!("gender-{}", c.gender.as_str()))}</dd>
                                     <dt>{l.t("child-region")}</dt><dd>{c.region_name.clone()}</dd>
                                     <dt>{l.t("child-institution")}</dt><dd>{c.institution_name.clone()}</dd>
-                                    <dt>{l.t("child-languages")}</dt><dd>{c.languages.join(", ")}</dd>
+                                    <dt>{l.t("child-languages")}</dt><dd>{crate::forms::languages(l, &c.languages)}</dd>
                                     <dt>{l.t("child-interests")}</dt><dd>{c.interests.join(", ")}</dd>
                                     <dt>{l.t("child-needs")}</dt><dd class="confidential">{c.needs.clone()}</dd>
                                     <dt>{l.t("child-consent-by")}</dt><dd>{c.consent.name.clone()}", "{date(c.consent.given_on)}</dd>
@@ -430,7 +431,7 @@ pub fn PairsPage() -> impl IntoView {
                                         {d.mentors.iter().map(|m| view! {
                                             <tr data-mentor=m.id.to_string()>
                                                 <td>{m.name.clone()}</td>
-                                                <td>{m.languages.join(", ")}</td>
+                                                <td>{crate::forms::languages(l, &m.languages)}</td>
                                                 <td>{m.interests.join(", ")}</td>
                                                 <td class="load">{format!("{} / {}", m.mentees, m.capacity)}</td>
                                                 <td>
@@ -502,7 +503,7 @@ pub fn PairPage() -> impl IntoView {
                                     <dt>{l.t("pair-term")}</dt><dd>{format!("{} – {}", date(p.starts_on), date(p.ends_on))}</dd>
                                     <dt>{l.t("pair-last-meeting")}</dt><dd>{p.last_meeting.map(date).unwrap_or_else(|| "—".into())}</dd>
                                     <dt>{l.t("pair-child-age")}</dt><dd>{p.child_age}</dd>
-                                    <dt>{l.t("child-languages")}</dt><dd>{p.child_languages.join(", ")}</dd>
+                                    <dt>{l.t("child-languages")}</dt><dd>{crate::forms::languages(l, &p.child_languages)}</dd>
                                     <dt>{l.t("child-interests")}</dt><dd>{p.child_interests.join(", ")}</dd>
                                     {p.close_reason.map(|r| view! { <dt>{l.t("pair-close-reason")}</dt><dd>{l.t(&key("close-reason", r.as_str()))}</dd> })}
                                 </dl>

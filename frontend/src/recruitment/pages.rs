@@ -546,7 +546,7 @@ pub fn ReviewPage() -> impl IntoView {
                                     <details>
                                         <summary>{l.t("review-history")}</summary>
                                         <ul>{item.history.iter().map(|h| view! {
-                                            <li>{h.at.format("%d.%m.%Y %H:%M UTC").to_string()}" · "{event_label(l, &h.action)}" · "{h.actor_name.clone().unwrap_or_default()}" "{review_note(h)}</li>
+                                            <li>{crate::forms::when(h.at)}" · "{event_label(l, &h.action)}" · "{h.actor_name.clone().unwrap_or_default()}" "{review_note(h)}</li>
                                         }).collect_view()}</ul>
                                     </details>
                                     {(d.status == DocStatus::AutoPassed).then(|| view! {

@@ -41,6 +41,7 @@ pub async fn request_report(
     from: String,
     to: String,
     network: Option<String>,
+    shared: Option<String>,
 ) -> Result<(), AppError> {
     use crate::server::{session_for_change, state, tenant_ctx};
     let s = session_for_change(&csrf)?;
@@ -54,6 +55,7 @@ pub async fn request_report(
         to: date("to", &to)?,
         locale: None,
         network: network.is_some_and(|v| v == "on" || v == "true"),
+        shared: shared.is_some_and(|v| v == "on" || v == "true"),
     };
     domain::reports::service::request_report(&state().db, &ctx, &input).await?;
     leptos_axum::redirect(&format!("/t/{slug}/reports"));
@@ -113,6 +115,7 @@ pub fn ReportsPage() -> impl IntoView {
                                     <input type="hidden" name="slug" value=form_slug/>
                                     <label>{l.t("reports-from")}<input type="date" name="from" value=from.to_string() required/></label>
                                     <label>{l.t("reports-to")}<input type="date" name="to" value=to.to_string() required/></label>
+                                    <label class="check"><input type="checkbox" name="shared" value="on" id="report-shared"/>{l.t("reports-shared")}</label>
                                     {network.then(|| view! {
                                         <label class="check"><input type="checkbox" name="network" value="on" id="report-network"/>{l.t("reports-network")}</label>
                                     })}
@@ -141,7 +144,12 @@ pub fn ReportsPage() -> impl IntoView {
                                             .collect_view();
                                         view! {
                                             <tr data-report=r.id.to_string() data-status=r.status.as_str()>
-                                                <td>{l.t(r.kind.label_key())}</td>
+                                                <td>
+                                                    {l.t(r.kind.label_key())}" "
+                                                    <span class="badge" data-shared=r.shared.to_string()>
+                                                        {if r.shared { l.t("reports-shared-badge") } else { l.t("reports-own-badge") }}
+                                                    </span>
+                                                </td>
                                                 <td>{period.label()}</td>
                                                 <td>
                                                     {l.t(r.status.label_key())}
@@ -193,7 +201,7 @@ pub fn DashboardCharts(
     view! {
         <section class="card" id="dashboard-charts">
             <h2>{l.t_args("dashboard-figures", &[("period", period.label())])}</h2>
-            <p class="muted">{l.t("report-suppression-note")}</p>
+            <p class="muted">{l.t("report-exact-note")}</p>
             <div class="charts">
                 {tables.into_iter().map(|t| view! { <ChartFigure table=t/> }).collect_view()}
             </div>

@@ -157,12 +157,16 @@ pub fn DashboardPage() -> impl IntoView {
                     Err(error_view) => error_view,
                     Ok(d) => {
                         let c = d.counts;
+                        // Each tile links to the list it counts, for those who may open it.
+                        let s = slug();
+                        let admin = d.roles.contains(&domain::accounts::Role::TenantAdmin);
+                        let staff = d.roles.iter().any(|r| r.is_staff());
                         let tiles = [
-                            ("dashboard-staff", c.staff),
-                            ("dashboard-mentors", c.mentors),
-                            ("dashboard-regions", c.regions),
-                            ("dashboard-institutions", c.institutions),
-                            ("dashboard-invitations", c.open_invitations),
+                            ("dashboard-staff", c.staff, admin.then(|| format!("/t/{s}/staff#members"))),
+                            ("dashboard-mentors", c.mentors, admin.then(|| format!("/t/{s}/staff#members"))),
+                            ("dashboard-regions", c.regions, staff.then(|| format!("/t/{s}/regions"))),
+                            ("dashboard-institutions", c.institutions, staff.then(|| format!("/t/{s}/institutions"))),
+                            ("dashboard-invitations", c.open_invitations, admin.then(|| format!("/t/{s}/staff#invitations"))),
                         ];
                         let roles = d.roles.iter().map(|r| l.t(&r.label_key())).collect::<Vec<_>>().join(", ");
                         view! {
@@ -170,8 +174,13 @@ pub fn DashboardPage() -> impl IntoView {
                                 <h1>{d.tenant_name.clone()}</h1>
                                 <p class="muted">{l.t("dashboard-your-roles")}": "{roles}</p>
                                 <div class="tiles">
-                                    {tiles.into_iter().map(|(key, n)| view! {
-                                        <div class="tile" data-figure=key><span class="figure">{n}</span><span>{l.t(key)}</span></div>
+                                    {tiles.into_iter().map(|(key, n, href)| match href {
+                                        Some(href) => view! {
+                                            <a class="tile" href=href data-figure=key><span class="figure">{n}</span><span>{l.t(key)}</span></a>
+                                        }.into_any(),
+                                        None => view! {
+                                            <div class="tile" data-figure=key><span class="figure">{n}</span><span>{l.t(key)}</span></div>
+                                        }.into_any(),
                                     }).collect_view()}
                                 </div>
                             </section>

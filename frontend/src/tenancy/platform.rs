@@ -85,7 +85,7 @@ pub fn PlatformPage() -> impl IntoView {
                                     <div class="form">
                                         <input type="hidden" name="csrf" value=info.csrf.clone()/>
                                         <label>{l.t("platform-name")}<input type="text" name="name" required maxlength="200"/></label>
-                                        <label>{l.t("platform-slug")}<input type="text" name="slug" required pattern="[a-z0-9-]{3,40}"/></label>
+                                        <label>{l.t("platform-slug")}<input type="text" name="slug" required pattern="[a-z0-9\\-]{3,40}"/></label>
                                         <label>{l.t("platform-locale")}
                                             <select name="default_locale">
                                                 {Locale::ALL.iter().map(|x| view! { <option value=x.code() selected=*x == Locale::Ru>{x.native_name()}</option> }).collect_view()}

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::Utc;
 use domain::db::{self, Scope};
 use domain::reports::service::{self, Work, storage_key};
-use domain::reports::{ReportFormat, ReportKind, figures, grants};
+use domain::reports::{Audience, ReportFormat, ReportKind, figures, grants};
 use domain::storage::Storage;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -76,7 +76,7 @@ async fn make(
             }
             None => {
                 let f = figures::compute(&txn, &w.tenant, w.period, l).await?;
-                (f.tables(l), l.t(w.kind.label_key()))
+                (f.tables(l, w.audience), l.t(w.kind.label_key()))
             }
         };
         txn.commit().await?;
@@ -99,8 +99,12 @@ async fn make(
                 )
                 .format("%d.%m.%Y %H:%M")
         ),
-        note: l.t("report-suppression-note"),
+        note: match w.audience {
+            Audience::Shared => l.t("report-suppression-note"),
+            Audience::Own => l.t("report-exact-note"),
+        },
         language: l.code().to_string(),
+        summary_sheet: l.t("report-sheet-summary"),
     };
     let csv = render::csv(&heading, &tables)?;
     let xlsx = render::xlsx(&heading, &tables)?;

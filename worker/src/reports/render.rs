@@ -22,11 +22,17 @@ pub struct Heading {
     pub generated: String,
     pub note: String,
     pub language: String,
+    /// The first sheet's name in the XLSX, in the report's language.
+    pub summary_sheet: String,
 }
 
-/// One line per cell: section, row, column, value (suppressed cells as `<5`).
+/// UTF-8's byte order mark: without it Excel on Windows reads the CSV in the system's code page
+/// and the Cyrillic comes out garbled.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// One line per cell: section, row, column, value (suppressed cells as `<5`), after a BOM.
 pub fn csv(h: &Heading, tables: &[Table]) -> anyhow::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv::Writer::from_writer(BOM.to_vec());
     w.write_record(
         [&h.title, &h.tenant, &h.period, &h.generated].map(|f| as_text(f).into_owned()),
     )?;
@@ -64,8 +70,10 @@ pub fn xlsx(h: &Heading, tables: &[Table]) -> anyhow::Result<Vec<u8>> {
     use rust_xlsxwriter::{Chart, ChartType, Format, Workbook};
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
+    let percent = Format::new().set_num_format("0%");
+    let bold_percent = Format::new().set_bold().set_num_format("0%");
     let summary = book.add_worksheet();
-    summary.set_name("report")?;
+    summary.set_name(sheet_name(&h.summary_sheet, &mut Vec::new()))?;
     for (i, line) in [&h.title, &h.tenant, &h.period, &h.generated, &h.note]
         .into_iter()
         .enumerate()
@@ -73,9 +81,12 @@ pub fn xlsx(h: &Heading, tables: &[Table]) -> anyhow::Result<Vec<u8>> {
         summary.write_string(i as u32, 0, line.as_str())?;
     }
     summary.set_column_width(0, 60)?;
+    let mut names = vec![h.summary_sheet.to_lowercase()];
     for t in tables {
+        // Sheets are named in the report's language; the chart refers to its sheet by name.
+        let name = sheet_name(&t.title, &mut names);
         let sheet = book.add_worksheet();
-        sheet.set_name(t.key.as_str())?;
+        sheet.set_name(name.as_str())?;
         sheet.write_string_with_format(0, 0, t.title.as_str(), &bold)?;
         for (c, heading) in t.columns.iter().enumerate() {
             sheet.write_string_with_format(2, c as u16, heading.as_str(), &bold)?;
@@ -91,7 +102,12 @@ pub fn xlsx(h: &Heading, tables: &[Table]) -> anyhow::Result<Vec<u8>> {
                 let col = 1 + c as u16;
                 match cell {
                     Cell::Count(n) => sheet.write_number(at, col, *n as f64)?,
-                    Cell::Percent(n) => sheet.write_number(at, col, f64::from(*n) / 100.0)?,
+                    Cell::Percent(n) => sheet.write_number_with_format(
+                        at,
+                        col,
+                        f64::from(*n) / 100.0,
+                        if row.total { &bold_percent } else { &percent },
+                    )?,
                     Cell::Days(n) => sheet.write_number(at, col, f64::from(*n))?,
                     other => sheet.write_string(at, col, other.display())?,
                 };
@@ -104,14 +120,44 @@ pub fn xlsx(h: &Heading, tables: &[Table]) -> anyhow::Result<Vec<u8>> {
             chart
                 .add_series()
                 .set_name(t.columns.get(c + 1).map_or("", String::as_str))
-                .set_categories((t.key.as_str(), 3, 0, 2 + body, 0))
-                .set_values((t.key.as_str(), 3, 1 + c as u16, 2 + body, 1 + c as u16));
+                .set_categories((name.as_str(), 3, 0, 2 + body, 0))
+                .set_values((name.as_str(), 3, 1 + c as u16, 2 + body, 1 + c as u16));
             chart.title().set_name(t.title.as_str());
             chart.legend().set_hidden();
             sheet.insert_chart(4 + t.rows.len() as u32, 0, &chart)?;
         }
     }
     Ok(book.save_to_buffer()?)
+}
+
+/// A sheet's name from a title: what Excel allows (31 characters, none of `[]:*?/\\`, not
+/// starting or ending with an apostrophe) and unlike the sheets before it (`taken`, lower case,
+/// as Excel compares them).
+fn sheet_name(title: &str, taken: &mut Vec<String>) -> String {
+    let clean: String = title
+        .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { ' ' } else { c })
+        .collect();
+    let clean = clean.trim().trim_matches('\'').trim();
+    let base: String = clean.chars().take(31).collect();
+    let base = if base.is_empty() {
+        "—".to_string()
+    } else {
+        base
+    };
+    let mut name = base.clone();
+    let mut n = 2;
+    while taken.contains(&name.to_lowercase()) {
+        let suffix = format!(" ({n})");
+        let keep = 31 - suffix.chars().count();
+        name = format!(
+            "{}{suffix}",
+            base.chars().take(keep).collect::<String>().trim_end()
+        );
+        n += 1;
+    }
+    taken.push(name.to_lowercase());
+    name
 }
 
 static REGULAR: LazyLock<Option<Font>> =
@@ -130,14 +176,80 @@ static SVG_OPTIONS: LazyLock<usvg::Options<'static>> = LazyLock::new(|| {
     }
 });
 
+/// The same fonts' faces, to measure text as it will be drawn: a label is wrapped to its
+/// column by its real width, never cut, and never runs into the next column.
+static FACES: LazyLock<[Option<ttf_parser::Face<'static>>; 2]> = LazyLock::new(|| {
+    [
+        ttf_parser::Face::parse(dejavu::sans::regular(), 0).ok(),
+        ttf_parser::Face::parse(dejavu::sans::bold(), 0).ok(),
+    ]
+});
+
+/// The width of `text` drawn at `size` points.
+fn text_width(text: &str, size: f32, bold: bool) -> f32 {
+    let Some(face) = &FACES[usize::from(bold)] else {
+        // Never without the embedded font; a generous guess all the same.
+        return text.chars().count() as f32 * size * 0.7;
+    };
+    let em = f32::from(face.units_per_em());
+    let units: f32 = text
+        .chars()
+        .map(|c| {
+            face.glyph_index(c)
+                .and_then(|g| face.glyph_hor_advance(g))
+                .map_or(em * 0.6, f32::from)
+        })
+        .sum();
+    units * size / em
+}
+
+/// `text` in lines no wider than `width` at `size`: broken at spaces, and inside a word only
+/// where the word alone is wider.
+fn wrap_to(text: &str, width: f32, size: f32, bold: bool) -> Vec<String> {
+    let fits = |t: &str| text_width(t, size, bold) <= width;
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        let joined = if current.is_empty() {
+            word.to_string()
+        } else {
+            format!("{current} {word}")
+        };
+        if fits(&joined) {
+            current = joined;
+            continue;
+        }
+        if !current.is_empty() {
+            lines.push(std::mem::take(&mut current));
+        }
+        for c in word.chars() {
+            current.push(c);
+            if !fits(&current) && current.chars().count() > 1 {
+                current.pop();
+                lines.push(std::mem::take(&mut current));
+                current.push(c);
+            }
+        }
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
 const PAGE_W: f32 = 595.0;
 const PAGE_H: f32 = 842.0;
 const MARGIN: f32 = 42.0;
 const LINE: f32 = 15.0;
+/// Tables: headings and rows, their sizes and line heights, and the space kept between columns.
+const HEAD_SIZE: f32 = 8.5;
+const HEAD_LINE: f32 = 10.5;
+const BODY_SIZE: f32 = 9.5;
+const BODY_LINE: f32 = 12.5;
+const COLUMN_GAP: f32 = 6.0;
 
 /// Writes lines top to bottom, starting a new page when the next block does not fit.
 struct Writer {
-    doc: Document,
     pages: Vec<Vec<Op>>,
     y: f32,
 }
@@ -178,42 +290,24 @@ impl Writer {
             });
         }
     }
-    /// A paragraph, wrapped at spaces to the page's width.
+    /// Text whose top is at `top` on the current page (the caller made room with `need`).
+    fn text_at(&mut self, x: f32, top: f32, size: f32, bold: bool, text: &str) {
+        if let Some(page) = self.pages.last_mut() {
+            page.push(Op::Text {
+                x,
+                y: top + size,
+                size,
+                bold,
+                text: text.to_string(),
+            });
+        }
+    }
+    /// A paragraph, wrapped at spaces to the page's width (measured).
     fn line(&mut self, size: f32, bold: bool, text: &str) {
-        let per_line = ((PAGE_W - 2.0 * MARGIN) / (size * 0.56)) as usize;
-        for part in wrap(text, per_line.max(20)) {
+        for part in wrap_to(text, PAGE_W - 2.0 * MARGIN, size, bold) {
             self.text(MARGIN, size, bold, &part);
             self.y += size * 1.5;
         }
-    }
-}
-
-/// Splits `text` into lines of at most `width` characters, at spaces where it can.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut current = String::new();
-    for word in text.split_whitespace() {
-        let len = current.chars().count();
-        if len > 0 && len + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(word);
-    }
-    if !current.is_empty() || lines.is_empty() {
-        lines.push(current);
-    }
-    lines
-}
-
-fn fit(text: &str, chars: usize) -> String {
-    if text.chars().count() <= chars {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(chars.saturating_sub(1)).collect();
-        format!("{cut}…")
     }
 }
 
@@ -256,8 +350,28 @@ fn draw(surface: &mut Surface<'_>, ops: &[Op]) {
 
 /// The report as a PDF: a heading, then each table with its chart.
 pub fn pdf(h: &Heading, tables: &[Table]) -> anyhow::Result<Vec<u8>> {
+    let pages = layout(h, tables);
+    let mut doc = Document::new();
+    for ops in &pages {
+        let settings =
+            PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| anyhow::anyhow!("page size"))?;
+        let mut page = doc.start_page_with(settings);
+        let mut surface = page.surface();
+        draw(&mut surface, ops);
+        surface.finish();
+        page.finish();
+    }
+    doc.set_metadata(
+        krilla::metadata::Metadata::new()
+            .title(h.title.clone())
+            .language(h.language.clone()),
+    );
+    doc.finish().map_err(|e| anyhow::anyhow!("PDF: {e:?}"))
+}
+
+/// The pages of the PDF, as what is drawn where.
+fn layout(h: &Heading, tables: &[Table]) -> Vec<Vec<Op>> {
     let mut w = Writer {
-        doc: Document::new(),
         pages: Vec::new(),
         y: MARGIN,
     };
@@ -275,31 +389,59 @@ pub fn pdf(h: &Heading, tables: &[Table]) -> anyhow::Result<Vec<u8>> {
         let cells = t.columns.len().saturating_sub(1).max(1) as f32;
         let label_w = if cells > 3.0 { 170.0 } else { 260.0 };
         let cell_w = (usable - label_w) / cells;
-        let chars = (cell_w / 5.5) as usize;
-        let label_chars = (label_w / 5.2) as usize;
-        w.need(LINE * 2.0);
-        for (i, heading) in t.columns.iter().enumerate() {
-            let x = if i == 0 {
+        // Column `i`'s left edge and the width its text may take (a gap before the next).
+        let left = |i: usize| {
+            if i == 0 {
                 MARGIN
             } else {
                 MARGIN + label_w + (i - 1) as f32 * cell_w
-            };
-            let width = if i == 0 { label_chars } else { chars };
-            w.text(x, 8.5, true, &fit(heading, width));
-        }
-        w.y += LINE;
-        for r in &t.rows {
-            w.need(LINE);
-            w.text(MARGIN, 9.5, r.total, &fit(&r.label, label_chars));
-            for (i, c) in r.cells.iter().enumerate() {
-                w.text(
-                    MARGIN + label_w + i as f32 * cell_w,
-                    9.5,
-                    r.total,
-                    &c.display(),
-                );
             }
-            w.y += LINE;
+        };
+        let room = |i: usize| if i == 0 { label_w } else { cell_w } - COLUMN_GAP;
+        // Figures are right-aligned in their column; labels start at its left edge.
+        let place = |i: usize, text: &str, size: f32, bold: bool| {
+            if i == 0 {
+                left(0)
+            } else {
+                left(i) + room(i) - text_width(text, size, bold)
+            }
+        };
+        let heads: Vec<Vec<String>> = t
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, h)| wrap_to(h, room(i), HEAD_SIZE, true))
+            .collect();
+        let head_lines = heads.iter().map(Vec::len).max().unwrap_or(1) as f32;
+        w.need(head_lines * HEAD_LINE + LINE * 2.0);
+        let top = w.y;
+        for (i, lines) in heads.iter().enumerate() {
+            for (k, line) in lines.iter().enumerate() {
+                let x = place(i, line, HEAD_SIZE, true);
+                w.text_at(x, top + k as f32 * HEAD_LINE, HEAD_SIZE, true, line);
+            }
+        }
+        w.y = top + head_lines * HEAD_LINE + 4.0;
+        for r in &t.rows {
+            // The label wraps in its column, and so does a text cell (a grant's funder); a
+            // row is as tall as its tallest.
+            let mut columns = vec![wrap_to(&r.label, room(0), BODY_SIZE, r.total)];
+            columns.extend(
+                r.cells
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| wrap_to(&c.display(), room(i + 1), BODY_SIZE, r.total)),
+            );
+            let lines = columns.iter().map(Vec::len).max().unwrap_or(1) as f32;
+            w.need(lines * BODY_LINE + 2.0);
+            let top = w.y;
+            for (i, column) in columns.iter().enumerate() {
+                for (k, line) in column.iter().enumerate() {
+                    let x = place(i, line, BODY_SIZE, r.total);
+                    w.text_at(x, top + k as f32 * BODY_LINE, BODY_SIZE, r.total, line);
+                }
+            }
+            w.y = top + lines * BODY_LINE + 2.0;
         }
         if let Some(svg) = chart::svg(t)
             && let Ok(tree) = usvg::Tree::from_str(&svg, &SVG_OPTIONS)
@@ -321,22 +463,7 @@ pub fn pdf(h: &Heading, tables: &[Table]) -> anyhow::Result<Vec<u8>> {
         }
         w.y += LINE * 1.5;
     }
-    let pages = std::mem::take(&mut w.pages);
-    for ops in &pages {
-        let settings =
-            PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| anyhow::anyhow!("page size"))?;
-        let mut page = w.doc.start_page_with(settings);
-        let mut surface = page.surface();
-        draw(&mut surface, ops);
-        surface.finish();
-        page.finish();
-    }
-    w.doc.set_metadata(
-        krilla::metadata::Metadata::new()
-            .title(h.title.clone())
-            .language(h.language.clone()),
-    );
-    w.doc.finish().map_err(|e| anyhow::anyhow!("PDF: {e:?}"))
+    w.pages
 }
 
 #[cfg(test)]
@@ -346,6 +473,10 @@ mod tests {
     use domain::reports::{CohortFigures, Figures, FunnelStep, Period, RegionActivity};
 
     fn sample() -> (Heading, Vec<Table>) {
+        sample_in(Locale::Kk)
+    }
+
+    fn sample_in(l: Locale) -> (Heading, Vec<Table>) {
         let d = |m, day| chrono::NaiveDate::from_ymd_opt(2026, m, day).unwrap();
         let f = Figures {
             period: Period::month_before(d(11, 1)),
@@ -385,26 +516,16 @@ mod tests {
             closures: vec![(domain::matching::CloseReason::TermCompleted, 6)],
             concerns: vec![(domain::support::Severity::High, 5, 5)],
         };
-        let l = Locale::Kk;
         let heading = Heading {
             title: l.t("report-kind-monthly"),
             tenant: "Ustaz Алматы".into(),
             period: f.period.label(),
             generated: "01.11.2026".into(),
             note: l.t("report-suppression-note"),
-            language: "kk".into(),
+            language: l.code().into(),
+            summary_sheet: l.t("report-sheet-summary"),
         };
-        (heading, f.tables(l))
-    }
-
-    #[test]
-    fn long_lines_wrap_at_spaces() {
-        assert_eq!(wrap("one two three four", 9), ["one two", "three", "four"]);
-        assert_eq!(wrap("", 9), [""]);
-        assert_eq!(
-            wrap("averyveryverylongword x", 5),
-            ["averyveryverylongword", "x"]
-        );
+        (heading, f.tables(l, domain::reports::Audience::Shared))
     }
 
     #[test]
@@ -420,7 +541,10 @@ mod tests {
         }
         let xlsx = xlsx(&h, &tables).unwrap();
         assert!(xlsx.starts_with(b"PK"));
-        let csv = String::from_utf8(csv(&h, &tables).unwrap()).unwrap();
+        let csv = csv(&h, &tables).unwrap();
+        // Excel on Windows reads Cyrillic right only after UTF-8's mark.
+        assert!(csv.starts_with(BOM));
+        let csv = String::from_utf8(csv).unwrap();
         assert!(csv.contains("funnel,Берілген өтінімдер,Алматы,40"), "{csv}");
         // 2 empty files: suppressed.
         assert!(csv.contains("documents,Бос файл,Құжаттар,<5"), "{csv}");
@@ -438,10 +562,11 @@ mod tests {
         t.rows[2].label = "-2+3".into();
         t.rows[3].label = "\tTab".into();
         let csv = csv(&h, &tables).unwrap();
+        let csv = csv.strip_prefix(BOM).unwrap();
         let mut r = ::csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(csv.as_slice());
+            .from_reader(csv);
         let fields: Vec<String> = r
             .records()
             .flat_map(|rec| rec.unwrap().iter().map(String::from).collect::<Vec<_>>())
@@ -460,5 +585,104 @@ mod tests {
         assert!(fields.contains(&"'-2+3".to_string()), "{fields:?}");
         // Ordinary names are untouched.
         assert!(fields.contains(&"Алматы".to_string()), "{fields:?}");
+    }
+
+    /// Issue 19, principle 8: in Kazakh, Russian and English, with a label longer than its
+    /// column, nothing a table writes runs outside the page's text area or into the text
+    /// beside it: labels and headings wrap, in full (no "…", no cut letters).
+    #[test]
+    fn no_text_of_a_table_runs_into_another_or_off_the_page() {
+        for l in [Locale::Kk, Locale::Ru, Locale::En] {
+            let (h, mut tables) = sample_in(l);
+            let long = "Школа наставников для выпускников интернатных учреждений, осенний поток";
+            tables[2].rows[0].label = long.into();
+            let pages = layout(&h, &tables);
+            let mut written = String::new();
+            for ops in &pages {
+                let mut lines: Vec<(f32, f32, f32, &str)> = ops
+                    .iter()
+                    .filter_map(|op| match op {
+                        Op::Text {
+                            x,
+                            y,
+                            size,
+                            bold,
+                            text,
+                        } => Some((*y, *x, *x + text_width(text, *size, *bold), text.as_str())),
+                        Op::Svg { .. } => None,
+                    })
+                    .collect();
+                lines.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+                for (y, x, end, text) in &lines {
+                    assert!(
+                        *x >= MARGIN - 0.01 && *end <= PAGE_W - MARGIN + 0.01,
+                        "{l:?}: {text:?} runs off the text area ({x}–{end})"
+                    );
+                    assert!(
+                        *y <= PAGE_H - MARGIN + 0.01,
+                        "{l:?}: {text:?} below the page"
+                    );
+                    written.push_str(text);
+                    written.push(' ');
+                }
+                for pair in lines.windows(2) {
+                    let (a, b) = (pair[0], pair[1]);
+                    if a.0 == b.0 {
+                        assert!(
+                            a.2 <= b.1 + 0.01,
+                            "{l:?}: {:?} runs into {:?} ({} > {})",
+                            a.3,
+                            b.3,
+                            a.2,
+                            b.1
+                        );
+                    }
+                }
+            }
+            assert!(!written.contains('…'), "{l:?}: something was cut");
+            // The long label is there in full, wrapped.
+            let words: Vec<&str> = long.split(' ').collect();
+            assert!(
+                words.iter().all(|w| written.contains(w)),
+                "{l:?}: the long label lost words: {written}"
+            );
+            for t in &tables {
+                for heading in &t.columns {
+                    for word in heading.split_whitespace() {
+                        assert!(
+                            written.contains(word),
+                            "{l:?}: {word:?} of {heading:?} lost"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn measured_wrapping_keeps_every_letter_within_the_width() {
+        let text = "Қарағанды облысындағы тәлімгерлер мектебінің түлектері";
+        for width in [40.0, 80.0, 150.0] {
+            let lines = wrap_to(text, width, 9.5, false);
+            assert_eq!(lines.concat().replace(' ', ""), text.replace(' ', ""));
+            for line in &lines {
+                assert!(text_width(line, 9.5, false) <= width, "{line:?} at {width}");
+            }
+        }
+        assert_eq!(wrap_to("", 50.0, 9.5, false), [""]);
+    }
+
+    #[test]
+    fn sheet_names_are_what_excel_allows_and_unique() {
+        let mut taken = Vec::new();
+        let a = sheet_name("Воронка отбора: этапы [по регионам]", &mut taken);
+        assert!(
+            a.chars().count() <= 31 && !a.contains([':', '[', ']']),
+            "{a}"
+        );
+        let b = sheet_name("Воронка отбора: этапы [по регионам]", &mut taken);
+        assert_ne!(a.to_lowercase(), b.to_lowercase());
+        assert!(b.chars().count() <= 31, "{b}");
+        assert_eq!(sheet_name("'?'", &mut taken), "—");
     }
 }
