@@ -54,7 +54,8 @@ pub fn ErrorNote(error: AppError, locale: Locale) -> impl IntoView {
         _ => Vec::new(),
     };
     view! {
-        <div class="error" role="alert">
+        // `refusal`: while one is on the page, no earlier success notice shows (main.css).
+        <div class="error refusal" role="alert">
             <p>{error.message(locale)}</p>
             {(!items.is_empty()).then(|| view! {
                 <ul class="unmet">{items.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul>

@@ -196,11 +196,12 @@ pub async fn remember_refused_forms(
         made: Instant::now(),
     });
     // The key goes first; the rest of the address stays as the server function wrote it,
-    // but for an older echo's key.
+    // but for an older echo's key and an earlier success's notice (`done=`): the refusal is
+    // the one message the page shows (issue 19, principle 3).
     let mut address = format!("{base}?__echo={key}");
     for pair in query
         .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("__echo="))
+        .filter(|p| !p.is_empty() && !p.starts_with("__echo=") && !p.starts_with("done="))
     {
         address.push('&');
         address.push_str(pair);

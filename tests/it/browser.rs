@@ -1085,6 +1085,18 @@ async fn a_mentors_protocol_refused_for_its_date_keeps_every_word_on_a_phone() {
         .await,
         1
     );
+
+    // The next one refused right after: its reason alone, not beside the earlier "saved"
+    // (principle 3).
+    set_values(&c, "#log-meeting", &[("held_on", &tomorrow.to_string())]).await;
+    fill(&c, "#log-meeting textarea[name=issues]", "Ещё одна встреча").await;
+    click(&c, "#log-meeting button[type=submit]").await;
+    wait_for(&c, "#log-meeting .field-error").await;
+    let notice_shown = match c.find(Locator::Css("#pair-notice")).await {
+        Ok(e) => e.is_displayed().await.unwrap_or(false),
+        Err(_) => false,
+    };
+    assert!(!notice_shown, "a success notice beside the refusal");
     c.close().await.unwrap();
 }
 

@@ -348,9 +348,11 @@ async fn a_mentors_protocol_refused_for_its_date_comes_back_whole_with_the_reaso
     };
     let future = (ustaz_tests::demo_today() + chrono::Days::new(30)).to_string();
     let essay = "Говорили о школе.\nОн боится экзамена по математике.";
+    // Sent from the page as it stands after an earlier protocol was saved (its notice in the
+    // address): the refusal comes back alone (principle 3).
     let res = mentor
         .post_form(
-            &page,
+            &format!("{page}?done=logged"),
             "/api/log_meeting_form",
             &[
                 ("csrf", &hidden("csrf")),
@@ -368,6 +370,11 @@ async fn a_mentors_protocol_refused_for_its_date_comes_back_whole_with_the_reaso
         .await;
     let back = res.headers()["location"].to_str().unwrap().to_string();
     assert!(back.contains("__echo="), "{back}");
+    assert!(back.contains("__err="), "{back}");
+    assert!(
+        !back.contains("done="),
+        "the earlier success's notice stays beside the refusal: {back}"
+    );
     let back = back.trim_start_matches(&mentor.base).to_string();
     let html = mentor.get(&back).await.text().await.unwrap();
     let shown = forms(&html)

@@ -133,3 +133,57 @@ async fn staff_register_children_who_wait_in_order_and_only_their_region_sees_th
         "one per list read"
     );
 }
+
+/// Issue 19, principle 9: the psychologist deciding on a match is warned, by the approve
+/// button, while the child's signed consent is not on file; the page in Russian says so, and
+/// says nothing once it is.
+#[tokio::test]
+async fn approving_a_match_warns_while_the_signed_consent_is_missing() {
+    let app = TestApp::sqlite().await;
+    let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
+    let waiting: Value = coordinator
+        .get(&format!("/api/v1/t/{T}/children/waiting"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let child = waiting[0]["id"].as_str().unwrap().to_string();
+    let suggestions: Value = coordinator
+        .get(&format!("/api/v1/t/{T}/children/{child}/suggestions"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    ok(
+        coordinator
+            .post(
+                &format!("/api/v1/t/{T}/matches"),
+                json!({"child_id": child, "mentor_id": suggestions[0]["mentor_id"]}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    app.execute("UPDATE users SET locale = 'ru' WHERE email = 'psychologist@almaty-mentors.demo'")
+        .await;
+    let psychologist = app.browser();
+    psychologist.login("psychologist@almaty-mentors.demo").await;
+    let page = format!("/t/{T}/children/{child}");
+    let html = psychologist.get(&page).await.text().await.unwrap();
+    assert!(html.contains("/api/decide_match_form"), "the decision form");
+    assert!(html.contains(r#"id="consent-missing""#), "{html}");
+    assert!(html.contains("Подписанное согласие"), "in Russian");
+
+    let res = coordinator
+        .upload(
+            &format!("/api/v1/t/{T}/children/{child}/consent"),
+            "consent.pdf",
+            "application/pdf",
+            worker::recruitment::fixtures::pdf(1),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let html = psychologist.get(&page).await.text().await.unwrap();
+    assert!(html.contains("/api/decide_match_form"));
+    assert!(!html.contains(r#"id="consent-missing""#), "{html}");
+}

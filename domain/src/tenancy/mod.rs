@@ -119,6 +119,22 @@ pub fn validate_time_zone(raw: &str) -> Result<String, Error> {
 
 pub const DEFAULT_TIME_ZONE: &str = "Asia/Almaty";
 
+/// The zones the portal offers an organisation (IANA names, each with its label's key):
+/// Kazakhstan's, then its neighbours'. The API takes any IANA name.
+pub const TIME_ZONES: [(&str, &str); 11] = [
+    ("Asia/Almaty", "zone-almaty"),
+    ("Asia/Qostanay", "zone-qostanay"),
+    ("Asia/Qyzylorda", "zone-qyzylorda"),
+    ("Asia/Aqtobe", "zone-aqtobe"),
+    ("Asia/Aqtau", "zone-aqtau"),
+    ("Asia/Atyrau", "zone-atyrau"),
+    ("Asia/Oral", "zone-oral"),
+    ("Asia/Tashkent", "zone-tashkent"),
+    ("Asia/Bishkek", "zone-bishkek"),
+    ("Asia/Dushanbe", "zone-dushanbe"),
+    ("Europe/Moscow", "zone-moscow"),
+];
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct TenantView {

@@ -204,6 +204,8 @@ pub fn ChildPage() -> impl IntoView {
                         let c = d.child.clone();
                         let csrf = info.csrf.clone();
                         let child_id = c.id.to_string();
+                        // An approval without the signed consent on file is warned about.
+                        let consent_missing = c.consent_documents.is_empty();
                         view! {
                             <section class="card" id="child">
                                 <h1>{format!("{} {}.", c.first_name, c.last_initial)}</h1>
@@ -323,6 +325,9 @@ pub fn ChildPage() -> impl IntoView {
                                                     <input type="hidden" name="slug" value=slug()/>
                                                     <input type="hidden" name="child" value=child_id.clone()/>
                                                     <input type="hidden" name="id" value=m.id.to_string()/>
+                                                    {consent_missing.then(|| view! {
+                                                        <p class="warning" id="consent-missing">{l.t("match-consent-missing")}</p>
+                                                    })}
                                                     <label>{l.t("match-reason")}<input name="reason" maxlength="2000"/></label>
                                                     <button type="submit" name="decision" value="approved">{l.t("match-approve")}</button>
                                                     <button type="submit" name="decision" value="declined" class="secondary">{l.t("match-decline")}</button>

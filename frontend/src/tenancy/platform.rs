@@ -66,7 +66,7 @@ pub fn PlatformPage() -> impl IntoView {
                             <section class="card">
                                 <h1>{l.t("platform-tenants")}</h1>
                                 <table>
-                                    <thead><tr><th>{l.t("platform-name")}</th><th>{l.t("platform-slug")}</th><th>{l.t("platform-lead")}</th></tr></thead>
+                                    <thead><tr><th>{l.t("platform-name")}</th><th>{l.t("platform-slug-column")}</th><th>{l.t("platform-lead")}</th></tr></thead>
                                     <tbody>
                                         {tenants.into_iter().map(|t| view! {
                                             <tr><td>{t.name}</td><td><code>{t.slug}</code></td><td>{t.lead_tenant_slug.unwrap_or_else(|| l.t("common-none"))}</td></tr>
@@ -91,7 +91,13 @@ pub fn PlatformPage() -> impl IntoView {
                                                 {Locale::ALL.iter().map(|x| view! { <option value=x.code() selected=*x == Locale::Ru>{x.native_name()}</option> }).collect_view()}
                                             </select>
                                         </label>
-                                        <label>{l.t("platform-time-zone")}<input type="text" name="time_zone" value=domain::tenancy::DEFAULT_TIME_ZONE required/></label>
+                                        <label>{l.t("platform-time-zone")}
+                                            <select name="time_zone">
+                                                {domain::tenancy::TIME_ZONES.iter().map(|(zone, key)| view! {
+                                                    <option value=*zone selected=*zone == domain::tenancy::DEFAULT_TIME_ZONE>{l.t(key)}</option>
+                                                }).collect_view()}
+                                            </select>
+                                        </label>
                                         <label>{l.t("platform-lead")}
                                             <select name="lead_tenant_slug">
                                                 <option value="">{l.t("platform-lead-none")}</option>
