@@ -169,6 +169,26 @@ async fn an_applicant_checks_registers_applies_uploads_with_progress_and_submits
         ("days_per_week", "2"),
     ];
 
+    // From the public home page to the programme by clicking, knowing no address (issue 19,
+    // principle 7).
+    c.goto(&format!("{}/", app.url)).await.unwrap();
+    hydrated(&c).await;
+    click(&c, "#recruiting a[href='/t/almaty-mentors/apply']").await;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(
+            "a[href='/t/almaty-mentors/apply/mentors-2027']",
+        ))
+        .await
+        .expect("the organisation's programmes, one click from home");
+    click(&c, "a[href='/t/almaty-mentors/apply/mentors-2027']").await;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#precheck"))
+        .await
+        .expect("the programme's pre-check, one click further");
+    assert_eq!(c.current_url().await.unwrap().as_str(), programme);
+
     // The public page and its pre-check: one failing rule is named, then a pass.
     c.goto(&programme).await.unwrap();
     hydrated(&c).await;

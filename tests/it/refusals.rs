@@ -820,6 +820,7 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
         ("/api/preview_invitation", Who::Public, vec![]),
         ("/api/accept_invitation", Who::Public, vec![]),
         ("/api/resend_confirmation", Who::Public, vec![]),
+        ("/api/recruiting", Who::Public, vec![]),
         ("/api/dashboard", t(None), vec![]),
         ("/api/notifications_page", t(None), vec![]),
         ("/api/reports_page", t(Some(ALMATY_MENTOR)), vec![]),

@@ -249,6 +249,15 @@ pub fn expires_on(months: Option<u32>, issued_on: NaiveDate) -> Option<NaiveDate
 pub const DOCUMENT_NOTICE_DAYS: u64 = 30;
 pub const DRAFT_NOTICE_DAYS: u64 = 3;
 
+/// An organisation taking mentor applications now, as the public home page lists it: its name,
+/// where its "become a mentor" page is, and the names of its open programmes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recruiting {
+    pub name: String,
+    pub slug: String,
+    pub programmes: Vec<String>,
+}
+
 /// A programme as everyone sees it (the public list, the application pages, the API).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

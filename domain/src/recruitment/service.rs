@@ -217,6 +217,38 @@ pub async fn list_programmes(
     Ok(out)
 }
 
+/// The organisations whose application window is open now, by name, with those programmes'
+/// names in `locale`: the public home page's way to "become a mentor". It shows no more than
+/// the organisations' own programme pages show anyone.
+pub async fn recruiting_now(db: &DatabaseConnection, locale: Locale) -> Result<Vec<Recruiting>> {
+    let now = Utc::now();
+    let txn = db::read(db, Scope::System).await?;
+    let open = programme::Entity::find()
+        .filter(programme::Column::OpensAt.lte(now))
+        .filter(programme::Column::ClosesAt.gt(now))
+        .order_by_asc(programme::Column::ClosesAt)
+        .all(&txn)
+        .await?;
+    let tenants = tenant::Entity::find()
+        .filter(tenant::Column::Id.is_in(open.iter().map(|p| p.tenant_id)))
+        .order_by_asc(tenant::Column::Name)
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(tenants
+        .into_iter()
+        .map(|t| Recruiting {
+            programmes: open
+                .iter()
+                .filter(|p| p.tenant_id == t.id)
+                .map(|p| programme_name(p, locale))
+                .collect(),
+            name: t.name,
+            slug: t.slug,
+        })
+        .collect())
+}
+
 /// One programme by slug or id, for anyone.
 pub async fn get_programme(
     db: &DatabaseConnection,

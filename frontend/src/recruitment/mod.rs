@@ -37,6 +37,13 @@ pub async fn programmes_page(slug: String) -> Result<(String, Vec<ProgrammeView>
     Ok((tenant.name, list))
 }
 
+/// The organisations taking mentor applications now (the public home page).
+#[server(endpoint = "recruiting")]
+pub async fn recruiting() -> Result<Vec<domain::recruitment::Recruiting>, AppError> {
+    use crate::server::{request_locale, state};
+    Ok(domain::recruitment::service::recruiting_now(&state().db, request_locale()).await?)
+}
+
 /// What the pre-check form sent (as the page's query string), all as typed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PrecheckForm {

@@ -89,23 +89,41 @@ pub async fn create_institution(
     Ok(domain::tenancy::service::create_institution(&state().db, &ctx, input).await?)
 }
 
-/// The start page: the organisations the person works in, or the way to sign in.
+/// The start page: the organisations the person works in; for someone not signed in, the way
+/// to sign in and the organisations taking mentor applications now, each a link to its
+/// "become a mentor" page (nobody has to know an address).
 #[component]
 pub fn HomePage() -> impl IntoView {
     let session = use_session();
+    let recruiting = Resource::new(|| (), |_| crate::recruitment::recruiting());
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let info = session.await.unwrap_or_default();
                 let l = info.locale;
                 match info.user {
-                    None => view! {
-                        <section class="card narrow">
-                            <h1>{l.t("app-name")}</h1>
-                            <p>{l.t("app-tagline")}</p>
-                            <p><a class="button" href="/login">{l.t("nav-sign-in")}</a></p>
-                        </section>
-                    }.into_any(),
+                    None => {
+                        let open = recruiting.await.unwrap_or_default();
+                        view! {
+                            <section class="card narrow">
+                                <h1>{l.t("app-name")}</h1>
+                                <p>{l.t("app-tagline")}</p>
+                                <p><a class="button" href="/login">{l.t("nav-sign-in")}</a></p>
+                            </section>
+                            <section class="card narrow" id="recruiting">
+                                <h2>{l.t("home-become-mentor")}</h2>
+                                {open.is_empty().then(|| view! { <p class="muted">{l.t("home-recruiting-none")}</p> })}
+                                <ul class="tenants">
+                                    {open.into_iter().map(|o| view! {
+                                        <li>
+                                            <a href=format!("/t/{}/apply", o.slug)>{o.name}</a>
+                                            " "<span class="muted">{o.programmes.join(", ")}</span>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            </section>
+                        }.into_any()
+                    }
                     Some(user) => {
                         let mut tenants: Vec<(String, String, Vec<Role>)> = Vec::new();
                         for m in &user.memberships {
