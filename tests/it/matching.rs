@@ -140,30 +140,8 @@ async fn staff_register_children_who_wait_in_order_and_only_their_region_sees_th
 #[tokio::test]
 async fn approving_a_match_warns_while_the_signed_consent_is_missing() {
     let app = TestApp::sqlite().await;
+    let (child, _) = crate::refusals::proposed_match(&app).await;
     let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
-    let waiting: Value = coordinator
-        .get(&format!("/api/v1/t/{T}/children/waiting"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let child = waiting[0]["id"].as_str().unwrap().to_string();
-    let suggestions: Value = coordinator
-        .get(&format!("/api/v1/t/{T}/children/{child}/suggestions"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    ok(
-        coordinator
-            .post(
-                &format!("/api/v1/t/{T}/matches"),
-                json!({"child_id": child, "mentor_id": suggestions[0]["mentor_id"]}),
-            )
-            .await,
-        201,
-    )
-    .await;
     app.execute("UPDATE users SET locale = 'ru' WHERE email = 'psychologist@almaty-mentors.demo'")
         .await;
     let psychologist = app.browser();

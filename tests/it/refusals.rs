@@ -578,11 +578,10 @@ async fn cohort_of(app: &TestApp) -> String {
     cohort["cohort"]["id"].as_str().unwrap().to_string()
 }
 
-/// A pair of the demo mentor with the seeded child Алия (proposed by the coordinator, approved
-/// by the psychologist): (child, match, pair).
-pub(crate) async fn pair_of(app: &TestApp) -> (String, String, String) {
+/// The seeded child Алия with the coordinator's proposal of the best-suggested mentor, not yet
+/// decided: (child, match).
+pub(crate) async fn proposed_match(app: &TestApp) -> (String, String) {
     let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
-    let psychologist = app.api_as("psychologist@almaty-mentors.demo").await;
     let waiting: Value = coordinator
         .get("/api/v1/t/almaty-mentors/children/waiting")
         .await
@@ -607,7 +606,14 @@ pub(crate) async fn pair_of(app: &TestApp) -> (String, String, String) {
         .json()
         .await
         .unwrap();
-    let matched = proposed["id"].as_str().unwrap().to_string();
+    (child, proposed["id"].as_str().unwrap().to_string())
+}
+
+/// A pair of the demo mentor with the seeded child Алия (proposed by the coordinator, approved
+/// by the psychologist): (child, match, pair).
+pub(crate) async fn pair_of(app: &TestApp) -> (String, String, String) {
+    let psychologist = app.api_as("psychologist@almaty-mentors.demo").await;
+    let (child, matched) = proposed_match(app).await;
     let decided: Value = psychologist
         .post(
             &format!("/api/v1/t/almaty-mentors/matches/{matched}/decision"),
