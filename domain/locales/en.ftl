@@ -1105,3 +1105,12 @@ appointment-place = Place
 appointment-save = Invite the candidate
 appointment-none = No time set yet.
 candidate-scheduled = The candidate is invited; they will be reminded the day before.
+
+# Issue 19, principle 2: a form is carried out once
+form-already-done = This form had already been sent: it was carried out once, not twice. What it made is on this page.
+error-form-still-saving = This form is still being saved. Wait a moment and reload the page.
+error-document-already-uploaded = This file is already uploaded here: it is in the list.
+meeting-deleted = Protocol deleted.
+meeting-delete-confirm = Yes, delete this protocol
+meeting-delete = Delete protocol
+error-meeting-delete-confirm = Tick the box to confirm that this protocol is to be deleted.

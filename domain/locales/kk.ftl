@@ -1105,3 +1105,12 @@ appointment-place = Орны
 appointment-save = Кандидатты шақыру
 appointment-none = Уақыт әлі белгіленбеген.
 candidate-scheduled = Кандидат шақырылды; бір күн бұрын оған еске салу келеді.
+
+# Issue 19, principle 2: a form is carried out once
+form-already-done = Бұл форма бұрын жіберілген: әрекет бір рет орындалды, екінші жазба жоқ. Нәтижесі осы бетте.
+error-form-still-saving = Форма әлі сақталып жатыр. Сәл күтіп, бетті жаңартыңыз.
+error-document-already-uploaded = Бұл файл мұнда бұрын жүктелген: ол тізімде бар.
+meeting-deleted = Хаттама жойылды.
+meeting-delete-confirm = Иә, бұл хаттаманы жою
+meeting-delete = Хаттаманы жою
+error-meeting-delete-confirm = Хаттаманы жоюды растау үшін белгі қойыңыз.

@@ -1105,3 +1105,12 @@ appointment-place = Место
 appointment-save = Пригласить кандидата
 appointment-none = Время ещё не назначено.
 candidate-scheduled = Кандидат приглашён; накануне ему придёт напоминание.
+
+# Issue 19, principle 2: a form is carried out once
+form-already-done = Эта форма уже была отправлена: действие выполнено один раз, второй записи нет. Результат — на этой странице.
+error-form-still-saving = Форма ещё сохраняется. Подождите немного и обновите страницу.
+error-document-already-uploaded = Этот файл уже загружен сюда: он есть в списке.
+meeting-deleted = Протокол удалён.
+meeting-delete-confirm = Да, удалить этот протокол
+meeting-delete = Удалить протокол
+error-meeting-delete-confirm = Отметьте галочку, чтобы подтвердить удаление протокола.

@@ -5,6 +5,23 @@
 #[cfg(feature = "ssr")]
 use crate::errors::AppError;
 
+/// The name of the token every form carries so that it is carried out once (the server's
+/// `form_once` layer reads it).
+pub const ONCE_FIELD: &str = "once";
+
+/// The hidden fields every form that changes something carries: the session's CSRF token, and
+/// a token of its own drawn with the form, by which a second sending of it (Back and Save, a
+/// double click, a retry) is recognised and not carried out again (issue 19, principle 2).
+/// Hydration keeps the value the server drew.
+pub fn keys(csrf: String) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    let once = uuid::Uuid::new_v4().simple().to_string();
+    view! {
+        <input type="hidden" name="csrf" value=csrf/>
+        <input type="hidden" name=ONCE_FIELD value=once/>
+    }
+}
+
 /// Turns a form's text into a typed value, naming the field when it does not parse.
 #[cfg(feature = "ssr")]
 pub fn parse<T: std::str::FromStr>(field: &str, raw: &str, code: &str) -> Result<T, AppError> {

@@ -106,6 +106,25 @@ pub fn Header() -> impl IntoView {
     }
 }
 
+/// Said on the page a repeated form was sent back to (`again=1`, set by the server's
+/// `form_once` layer): the form had been sent before and was carried out once, not twice.
+#[component]
+pub fn RepeatNotice() -> impl IntoView {
+    let session = use_session();
+    let query = leptos_router::hooks::use_query_map();
+    let again = Memo::new(move |_| query.with(|q| q.get("again").is_some()));
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let l = session.await.unwrap_or_default().locale;
+                again.get().then(|| view! {
+                    <p class="ok" role="status" id="repeat-notice">{l.t("form-already-done")}</p>
+                })
+            })}
+        </Suspense>
+    }
+}
+
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]

@@ -87,6 +87,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <layout::Header/>
             <main>
+                <layout::RepeatNotice/>
                 <Routes fallback=|| view! { <layout::NotFound/> }>
                     <Route path=path!("/") view=tenancy::HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=accounts::LoginPage ssr=SsrMode::Async/>

@@ -20,6 +20,7 @@ mod m20261207_000001_throttle;
 mod m20261207_000002_private_emails;
 mod m20261207_000003_check_attempts;
 mod m20261207_000004_shared_reports;
+mod m20261207_000005_form_submissions;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000002_private_emails::Migration),
             Box::new(m20261207_000003_check_attempts::Migration),
             Box::new(m20261207_000004_shared_reports::Migration),
+            Box::new(m20261207_000005_form_submissions::Migration),
         ]
     }
 }

@@ -51,7 +51,9 @@ const MAX_PAGE_BYTES: usize = 8 * 1024 * 1024;
 /// Fields never sent back: secrets and the page's own hidden values.
 fn kept(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
+    // The form's own token is drawn afresh with the page that shows it again.
     !(n.contains("password") || n.contains("csrf") || n.contains("token"))
+        && n != frontend::forms::ONCE_FIELD
 }
 
 /// A refused form's values, waiting.

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod errors;
 pub mod form_echo;
+pub mod form_once;
 pub mod http;
 pub mod matching;
 pub mod recruitment;
@@ -278,6 +279,11 @@ pub fn router(
         .fallback(file_and_error_handler::<AppState, _>(frontend::shell))
         .layer(axum::middleware::from_fn(errors::api_refusals))
         .layer(axum::middleware::from_fn(errors::server_fn_statuses))
+        // Outside `server_fn_statuses`: a refusal is known by its status.
+        .layer(axum::middleware::from_fn_with_state(
+            state.db.clone(),
+            form_once::once_per_form,
+        ))
         // Inside `request_context`: a refused form's message is in the person's language.
         .layer(axum::middleware::from_fn_with_state(
             echoes.clone(),

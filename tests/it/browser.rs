@@ -1398,3 +1398,90 @@ async fn the_menu_follows_a_client_side_navigation() {
     assert_eq!(same, true, "both were client-side navigations");
     c.close().await.unwrap();
 }
+
+/// Issue 19, principle 2, as the review saw it: a mentor saves a protocol, presses Back and
+/// Save again. One protocol is recorded, and the page says the second Save found it done.
+#[tokio::test]
+async fn back_and_save_on_a_protocol_records_it_once_and_says_so() {
+    let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser (Chromium)") else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    let (_, _, pair) = crate::refusals::pair_of(&app).await;
+    crate::pairs::pair_began_days_ago(&app, &pair, 21).await;
+    app.execute("UPDATE users SET locale = 'ru' WHERE email = 'mentor@almaty-mentors.demo'")
+        .await;
+    let c = chromium(&webdriver).await;
+    c.set_window_size(360, 740).await.unwrap();
+    sign_in(&c, &app, "mentor@almaty-mentors.demo", PASSWORD).await;
+    c.goto(&format!("{}/t/almaty-mentors/pairs/{pair}", app.url))
+        .await
+        .unwrap();
+    hydrated(&c).await;
+    let yesterday = crate::pairs::tenant_today(&app).await - chrono::Days::new(1);
+    set_values(
+        &c,
+        "#log-meeting",
+        &[("held_on", &yesterday.to_string()), ("minutes", "75")],
+    )
+    .await;
+    let words = "Говорили о школе. Боится экзамена по математике.";
+    fill(&c, "#log-meeting textarea[name=issues]", words).await;
+    click_and_wait(&c, "#log-meeting button[type=submit]", "#pair-notice").await;
+    let count = "SELECT COUNT(*) FROM meetings WHERE minutes = 75";
+    assert_eq!(app.scalar(count).await, 1);
+
+    c.back().await.unwrap();
+    hydrated(&c).await;
+    // Whatever the browser brought back (the page as it was, or drawn afresh and refilled),
+    // the person sees their protocol in the form and saves it again; one that came back empty
+    // they would type again.
+    let kept = c
+        .execute(
+            "return document.querySelector('#log-meeting [name=issues]').value",
+            vec![],
+        )
+        .await
+        .unwrap();
+    if kept.as_str() != Some(words) {
+        eprintln!("after Back the form came back empty; typing the protocol again");
+        set_values(
+            &c,
+            "#log-meeting",
+            &[("held_on", &yesterday.to_string()), ("minutes", "75")],
+        )
+        .await;
+        fill(&c, "#log-meeting textarea[name=issues]", words).await;
+    }
+    click_and_wait(&c, "#log-meeting button[type=submit]", "#repeat-notice").await;
+    snapshot(&c, "protocol-saved-twice-phone").await;
+    let said = c
+        .find(Locator::Css("#repeat-notice"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(said.contains("уже была отправлена"), "in Russian: {said}");
+    assert_eq!(app.scalar(count).await, 1, "one protocol, not two");
+    assert_eq!(
+        c.find_all(Locator::Css("#meetings li[data-meeting]"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // A protocol logged by mistake is withdrawn while it is open.
+    click(&c, "#meetings details.correct summary").await;
+    click(&c, "#meetings form[data-delete] input[name=confirm]").await;
+    click_and_wait(
+        &c,
+        "#meetings form[data-delete] button[type=submit]",
+        "#pair-notice",
+    )
+    .await;
+    wait_text(&c, "Протокол удалён.").await;
+    assert_eq!(app.scalar(count).await, 0);
+    c.close().await.unwrap();
+}

@@ -15,27 +15,27 @@ use crate::refusals::{Who, concrete_pages};
 
 /// One field of a form as the page shows it.
 #[derive(Debug, Clone, Default)]
-struct Field {
-    tag: String,
-    kind: String,
-    name: String,
-    value: String,
-    checked: bool,
+pub(crate) struct Field {
+    pub(crate) tag: String,
+    pub(crate) kind: String,
+    pub(crate) name: String,
+    pub(crate) value: String,
+    pub(crate) checked: bool,
     /// `<select>`: its options' values, and which is selected.
-    options: Vec<(String, bool)>,
+    pub(crate) options: Vec<(String, bool)>,
     /// `<textarea>`: its text.
-    text: String,
-    invalid: bool,
+    pub(crate) text: String,
+    pub(crate) invalid: bool,
 }
 
 #[derive(Debug, Clone, Default)]
-struct Form {
-    action: String,
-    fields: Vec<Field>,
+pub(crate) struct Form {
+    pub(crate) action: String,
+    pub(crate) fields: Vec<Field>,
 }
 
 /// The forms of a page that post to a server function.
-fn forms(html: &str) -> Vec<Form> {
+pub(crate) fn forms(html: &str) -> Vec<Form> {
     let found: Rc<RefCell<Vec<Form>>> = Rc::default();
     let (f1, f2, f3, f4, f5, f6) = (
         found.clone(),
@@ -164,6 +164,60 @@ fn typed(field: &Field, n: usize) -> Option<String> {
     })
 }
 
+/// `form` as a person who fills it plausibly sends it: what the page shows stays (hidden
+/// values, values and selections, ticked boxes), empty fields get a likely value (today for a
+/// date, a week ahead for an appointment).
+pub(crate) fn filled(form: &Form) -> Vec<(String, String)> {
+    let today = ustaz_tests::demo_today();
+    let mut sent = Vec::new();
+    let mut radios = std::collections::HashSet::new();
+    for (n, f) in form.fields.iter().enumerate() {
+        let value = match (f.tag.as_str(), f.kind.as_str()) {
+            ("textarea", _) if f.text.is_empty() => format!("Проверка {n}"),
+            ("textarea", _) => unescape(&f.text),
+            ("select", _) => match f.options.iter().find(|(_, s)| *s).or(f.options.first()) {
+                Some((v, _)) => v.clone(),
+                None => continue,
+            },
+            ("input", "checkbox") if f.checked => {
+                if f.value.is_empty() {
+                    "on".into()
+                } else {
+                    f.value.clone()
+                }
+            }
+            // The ticked one, or else the first of its group.
+            ("input", "radio") => {
+                let ticked = form.fields.iter().any(|x| x.name == f.name && x.checked);
+                if !(f.checked || (!ticked && radios.insert(f.name.clone()))) {
+                    continue;
+                }
+                f.value.clone()
+            }
+            (
+                "input",
+                "checkbox" | "password" | "file" | "submit" | "button" | "reset" | "image",
+            ) => {
+                continue;
+            }
+            ("input", _) if !f.value.is_empty() => unescape(&f.value),
+            ("input", "number" | "range") => "7".into(),
+            ("input", "date") => today.to_string(),
+            ("input", "time") => "10:00".into(),
+            ("input", "datetime-local") => format!("{}T10:00", today + chrono::Days::new(7)),
+            ("input", "month") => today.format("%Y-%m").to_string(),
+            ("input", "email") => format!("walk{n}@example.kz"),
+            ("input", "tel") => format!("+7 701 000 00 {n:02}"),
+            ("input", "url") => format!("https://example.kz/{n}"),
+            ("input", "hidden") => continue,
+            ("input", _) => format!("Проверка {n}"),
+            _ => continue,
+        };
+        sent.push((f.name.clone(), value));
+    }
+    sent
+}
+
 #[tokio::test]
 async fn every_refused_form_on_every_page_comes_back_with_what_was_typed() {
     let app = TestApp::sqlite().await;
@@ -268,7 +322,8 @@ async fn every_refused_form_on_every_page_comes_back_with_what_was_typed() {
                 let hidden = |f: &Form| -> Vec<(String, String)> {
                     f.fields
                         .iter()
-                        .filter(|x| x.kind == "hidden" && x.name != "csrf")
+                        // The form's own token is drawn afresh with the page.
+                        .filter(|x| x.kind == "hidden" && x.name != "csrf" && x.name != "once")
                         .map(|x| (x.name.clone(), x.value.clone()))
                         .collect()
                 };

@@ -11,6 +11,7 @@ mod grants;
 mod groups;
 mod jobs;
 mod matching;
+mod once;
 mod pairs;
 mod postgres;
 mod record_documents;

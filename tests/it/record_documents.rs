@@ -120,14 +120,25 @@ async fn consent_permission_and_attachments_go_through_the_document_pipeline() {
     assert_eq!(checked["status"], "auto_passed", "{checked}");
     assert_eq!(checked["pages"], 1);
 
-    // A renewed consent replaces the first, which keeps its history.
+    // A renewed consent (another file: the same one again is the upload already made)
+    // replaces the first, which keeps its history.
+    let renewed = || fixtures::pdf(2);
+    let res = upload(
+        &coordinator,
+        &consent,
+        "again.pdf",
+        "application/pdf",
+        pdf(),
+    )
+    .await;
+    assert_eq!(res.status(), 409);
     let second = ok(
         upload(
             &coordinator,
             &consent,
             "renewed.pdf",
             "application/pdf",
-            pdf(),
+            renewed(),
         )
         .await,
         201,
@@ -191,7 +202,7 @@ async fn consent_permission_and_attachments_go_through_the_document_pipeline() {
     let downloads = audit_count(&app, "document.downloaded").await;
     let got = coordinator.get(&file).await;
     assert_eq!(got.status(), 200);
-    assert_eq!(got.bytes().await.unwrap().as_ref(), pdf().as_slice());
+    assert_eq!(got.bytes().await.unwrap().as_ref(), renewed().as_slice());
     assert_eq!(
         audit_count(&app, "document.downloaded").await,
         downloads + 1
@@ -343,7 +354,7 @@ async fn consent_permission_and_attachments_go_through_the_document_pipeline() {
     } else {
         assert_eq!(encrypted["error"], "error-pdf-encrypted", "{encrypted}");
     }
-    // Five live files at most.
+    // Five live files at most (five files: the same one twice is one upload).
     for i in 0..4 {
         ok(
             upload(
@@ -351,7 +362,7 @@ async fn consent_permission_and_attachments_go_through_the_document_pipeline() {
                 &attach,
                 &format!("{i}.png"),
                 "image/png",
-                fixtures::png(20, 20),
+                fixtures::png(20 + i, 20),
             )
             .await,
             201,
@@ -364,7 +375,7 @@ async fn consent_permission_and_attachments_go_through_the_document_pipeline() {
             &attach,
             "sixth.png",
             "image/png",
-            fixtures::png(20, 20),
+            fixtures::png(40, 40),
         )
         .await,
         409,

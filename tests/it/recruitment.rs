@@ -311,16 +311,40 @@ async fn bad_files_are_refused_each_with_its_reason_and_nothing_else_is_lost() {
     // A failed file frees its slot: the education slot takes a good file now.
     upload_ok(&api, &id, "education").await;
 
-    // Three certificates are allowed, a fourth is not.
-    for _ in 0..3 {
-        upload_ok(&api, &id, "youth_work").await;
+    // Three certificates are allowed (three files: the same file twice is one upload), a
+    // fourth is not.
+    for pages in 1..=3 {
+        let res = api
+            .upload(
+                &upload_path(&id, "youth_work", None),
+                &format!("certificate-{pages}.pdf"),
+                "application/pdf",
+                fixtures::pdf(pages),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        if pages == 1 {
+            let again = api
+                .upload(
+                    &upload_path(&id, "youth_work", None),
+                    "again.pdf",
+                    "application/pdf",
+                    fixtures::pdf(1),
+                )
+                .await;
+            assert_eq!(again.status(), 409);
+            assert_eq!(
+                again.json::<Value>().await.unwrap()["error"],
+                "error-document-already-uploaded"
+            );
+        }
     }
     let res = api
         .upload(
             &upload_path(&id, "youth_work", None),
             "fourth.pdf",
             "application/pdf",
-            fixtures::pdf(1),
+            fixtures::pdf(4),
         )
         .await;
     assert_eq!(res.status(), 409);

@@ -405,6 +405,12 @@ pub(crate) fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>
             Some(meeting.clone()),
         ),
         (
+            "delete",
+            "/api/v1/t/{tenant}/meetings/{id}",
+            not_trainer,
+            None,
+        ),
+        (
             "post",
             "/api/v1/t/{tenant}/consultations",
             psychologists_only,
@@ -1134,6 +1140,11 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
                 ("mood", "good"),
                 ("next_steps", ""),
             ],
+        ),
+        (
+            "/api/delete_meeting_form",
+            t(None),
+            vec![("pair", "PAIR"), ("id", PROBE_ID), ("confirm", "yes")],
         ),
         (
             "/api/close_pair_form",

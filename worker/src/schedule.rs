@@ -47,6 +47,8 @@ pub async fn run_due(s: &Scheduler, now: DateTime<Utc>) -> anyhow::Result<TickRe
     };
     // Request counts older than any limit's window serve nothing (idempotent, any worker).
     domain::accounts::throttle::prune(&s.db).await?;
+    // So are forms' answers older than a day (a repeat that late is a new submission).
+    domain::accounts::submissions::prune(&s.db).await?;
     let tenants = {
         let txn = db::read(&s.db, Scope::System).await?;
         let all = tenant::Entity::find().all(&txn).await?;

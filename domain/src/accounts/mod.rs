@@ -14,6 +14,8 @@ pub mod notifications;
 #[cfg(feature = "server")]
 pub mod service;
 #[cfg(feature = "server")]
+pub mod submissions;
+#[cfg(feature = "server")]
 pub mod throttle;
 #[cfg(feature = "server")]
 pub mod tokens;

@@ -742,7 +742,7 @@ pub async fn record_guest_permission(
         return Err(Error::NotFound);
     }
     if let Some(old) = v.document_id {
-        retire_live(&txn, plan.owner, super::GUEST_PERMISSION, Some(old)).await?;
+        retire_live(&txn, plan.owner, super::GUEST_PERMISSION, Some(old), file).await?;
     }
     let d = insert_document(&txn, ctx, plan, file).await?;
     let mut am = v.into_active_model();

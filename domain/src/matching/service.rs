@@ -289,7 +289,7 @@ pub async fn record_consent(
     }
     let txn = ctx.write(db).await?;
     let c = registered(&txn, ctx, id).await?;
-    retire_live(&txn, plan.owner, CONSENT, None).await?;
+    retire_live(&txn, plan.owner, CONSENT, None, file).await?;
     let d = insert_document(&txn, ctx, plan, file).await?;
     audit::record(
         &txn,

@@ -1081,7 +1081,9 @@ pub(crate) async fn retire_live(
     owner: DocOwner,
     doc_type: &str,
     only: Option<Uuid>,
+    replacement: &StoredFile,
 ) -> Result<()> {
+    refuse_same_file(txn, owner, doc_type, &replacement.sha256).await?;
     let rows = of_owner(owner)
         .filter(document::Column::DocType.eq(doc_type))
         .all(txn)
@@ -1096,6 +1098,29 @@ pub(crate) async fn retire_live(
         am.review_reason = Set(Some("replaced".into()));
         let d = am.update(txn).await?;
         event(txn, &d, None, "replaced", None).await?;
+    }
+    Ok(())
+}
+
+/// The same file again for the same place (Back and upload, a retry after a broken
+/// connection, a "renewal" with the file already there) is the upload already made, not a
+/// second document (issue 19, principle 2): refused while the first is live.
+async fn refuse_same_file(
+    conn: &impl ConnectionTrait,
+    owner: DocOwner,
+    doc_type: &str,
+    sha256: &str,
+) -> Result<()> {
+    let same_file = of_owner(owner)
+        .filter(document::Column::DocType.eq(doc_type))
+        .filter(document::Column::Sha256.eq(sha256))
+        .all(conn)
+        .await?;
+    if same_file
+        .iter()
+        .any(|d| DocStatus::parse(&d.status).is_some_and(DocStatus::is_live))
+    {
+        return Err(Error::Conflict("error-document-already-uploaded".into()));
     }
     Ok(())
 }
@@ -1148,6 +1173,7 @@ pub(crate) async fn insert_document(
     plan: &UploadPlan,
     file: &StoredFile,
 ) -> Result<document::Model> {
+    refuse_same_file(txn, plan.owner, &plan.rule.doc_type, &file.sha256).await?;
     if live_count(txn, plan.owner, &plan.rule.doc_type).await? >= plan.rule.max_count {
         return Err(Error::Conflict("error-document-count".into()));
     }

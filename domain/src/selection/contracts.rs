@@ -258,7 +258,7 @@ pub async fn record_scan(
     }
     // The previous scan stops counting against the one-file limit.
     if let Some(old) = c.document_id {
-        retire_live(&txn, plan.owner, SIGNED_CONTRACT, Some(old)).await?;
+        retire_live(&txn, plan.owner, SIGNED_CONTRACT, Some(old), file).await?;
     }
     let d = insert_document(&txn, ctx, plan, file).await?;
     let mut am = c.into_active_model();

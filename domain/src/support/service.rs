@@ -173,6 +173,46 @@ pub async fn update_meeting(
     Ok(view)
 }
 
+/// The mentor withdraws their own protocol while it is still open for changes (one logged twice,
+/// or for the wrong pair or day); its attachments go with it, and their stored files are
+/// removed by the orphan sweep. A locked protocol is refused unchanged.
+pub async fn delete_meeting(db: &DatabaseConnection, ctx: &TenantCtx, id: Uuid) -> Result<()> {
+    use crate::recruitment::entity::document_event;
+    let txn = ctx.write(db).await?;
+    let m = own_open_meeting(&txn, ctx, id).await?;
+    let attachments: Vec<Uuid> = document::Entity::find()
+        .filter(document::Column::TenantId.eq(ctx.tenant_id()))
+        .filter(document::Column::MeetingId.eq(m.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    if !attachments.is_empty() {
+        document_event::Entity::delete_many()
+            .filter(document_event::Column::DocumentId.is_in(attachments.clone()))
+            .exec(&txn)
+            .await?;
+        document::Entity::delete_many()
+            .filter(document::Column::Id.is_in(attachments.clone()))
+            .exec(&txn)
+            .await?;
+    }
+    meeting::Entity::delete_by_id(m.id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "meeting.deleted",
+        "pair",
+        Some(m.pair_id),
+        Some(serde_json::json!({ "meeting": m.id, "attachments": attachments.len() })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// The mentor's own protocol, still open for changes (a locked one is refused unchanged).
 async fn own_open_meeting(
     conn: &impl ConnectionTrait,

@@ -75,7 +75,7 @@ pub fn NotificationsPage() -> impl IntoView {
                             {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                             <ActionForm action=save attr:id="notifications-form">
                                 <div class="form">
-                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                    {crate::forms::keys(info.csrf.clone())}
                                     <input type="hidden" name="slug" value=slug()/>
                                     {prefs.topics.into_iter().enumerate().map(|(i, s)| view! {
                                         <label class="check">

@@ -177,7 +177,7 @@ pub fn StaffPage() -> impl IntoView {
                             <td>{m.full_name.clone()}<br/><span class="muted">{m.email.clone()}</span></td>
                             <td>
                                 <ActionForm action=update>
-                                    <input type="hidden" name="csrf" value=csrf/>
+                                    {crate::forms::keys(csrf)}
                                     <input type="hidden" name="slug" value=slug_now/>
                                     <input type="hidden" name="membership_id" value=id/>
                                     <select name="role" aria-label=l.t("staff-role")>{role_options(l, Some(m.role))}</select>
@@ -188,7 +188,7 @@ pub fn StaffPage() -> impl IntoView {
                             <td>{if m.active { l.t("staff-active") } else { l.t("staff-inactive") }}</td>
                             <td>
                                 <ActionForm action=activate>
-                                    <input type="hidden" name="csrf" value=csrf2/>
+                                    {crate::forms::keys(csrf2)}
                                     <input type="hidden" name="slug" value=slug2/>
                                     <input type="hidden" name="membership_id" value=id2/>
                                     <input type="hidden" name="active" value=(!m.active).to_string()/>
@@ -211,7 +211,7 @@ pub fn StaffPage() -> impl IntoView {
                             <td>
                                 {(!i.accepted).then(|| view! {
                                     <ActionForm action=revoke>
-                                        <input type="hidden" name="csrf" value=csrf/>
+                                        {crate::forms::keys(csrf)}
                                         <input type="hidden" name="slug" value=slug_now/>
                                         <input type="hidden" name="invitation_id" value=i.id.to_string()/>
                                         <button type="submit" class="secondary">{l.t("staff-invitation-revoke")}</button>
@@ -244,7 +244,7 @@ pub fn StaffPage() -> impl IntoView {
                         }}
                         <ActionForm action=invite>
                             <div class="form" id="invite-form">
-                                <input type="hidden" name="csrf" value=csrf.clone()/>
+                                {crate::forms::keys(csrf.clone())}
                                 <input type="hidden" name="slug" value=slug_now.clone()/>
                                 <label>{l.t("staff-email")}<input type="email" name="email" required/></label>
                                 <label>{l.t("staff-role")}<select name="role">{role_options(l, Some(Role::Coordinator))}</select></label>

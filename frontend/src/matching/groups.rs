@@ -268,7 +268,7 @@ pub fn GroupsPage() -> impl IntoView {
                                 <h2>{l.t("group-create")}</h2>
                                 {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 <form method="post" action=CreateGroupForm::PATH class="form" id="create-group">
-                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                    {crate::forms::keys(info.csrf.clone())}
                                     <input type="hidden" name="slug" value=slug()/>
                                     <label>{l.t("group-programme")}
                                         <select name="programme">
@@ -321,7 +321,7 @@ pub fn GroupPage() -> impl IntoView {
                         let csrf = info.csrf.clone();
                         let group_id = g.id.to_string();
                         let hidden = move || view! {
-                            <input type="hidden" name="csrf" value=csrf.clone()/>
+                            {crate::forms::keys(csrf.clone())}
                             <input type="hidden" name="slug" value=slug()/>
                             <input type="hidden" name="group" value=group_id.clone()/>
                         };

@@ -444,6 +444,31 @@ pub async fn update_meeting_form(
     Ok(())
 }
 
+/// The mentor withdraws their own protocol while it is open (one logged twice, or for the
+/// wrong day), once the box is ticked.
+#[server(endpoint = "delete_meeting_form")]
+pub async fn delete_meeting_form(
+    csrf: String,
+    slug: String,
+    pair: Uuid,
+    id: Uuid,
+    confirm: Option<String>,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    ctx.require_any(&[domain::accounts::Role::Mentor])?;
+    if confirm.as_deref() != Some("yes") {
+        return Err(AppError::Domain(domain::Error::invalid(
+            "confirm",
+            "error-meeting-delete-confirm",
+        )));
+    }
+    domain::support::service::delete_meeting(&state().db, &ctx, id).await?;
+    leptos_axum::redirect(&format!("/t/{slug}/pairs/{pair}?deleted=1"));
+    Ok(())
+}
+
 #[server(endpoint = "close_pair_form")]
 pub async fn close_pair_form(
     csrf: String,

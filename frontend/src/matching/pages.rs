@@ -123,7 +123,7 @@ pub fn ChildrenPage() -> impl IntoView {
                                 <h2>{l.t("children-register")}</h2>
                                 {move || register.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 <form method="post" action=RegisterChildForm::PATH class="form" id="register-child">
-                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                    {crate::forms::keys(info.csrf.clone())}
                                     <input type="hidden" name="slug" value=slug()/>
                                     <label>{l.t("child-first-name")}<input name="first_name" required maxlength="60"/></label>
                                     <label>{l.t("child-last-initial")}<input name="last_initial" required maxlength="1"/></label>
@@ -232,7 +232,7 @@ pub fn ChildPage() -> impl IntoView {
                                     // A file download, not a page: the router must not take it.
                                     <p><a href=format!("/t/{}/children/{}/export", slug(), c.id) rel="external" download="" class="button secondary" id="child-export">{l.t("child-export")}</a></p>
                                     <form method="post" action=EraseChildForm::PATH class="form inline" id="erase-child">
-                                        <input type="hidden" name="csrf" value=csrf.clone()/>
+                                        {crate::forms::keys(csrf.clone())}
                                         <input type="hidden" name="slug" value=slug()/>
                                         <input type="hidden" name="id" value=child_id.clone()/>
                                         <label class="check"><input type="checkbox" name="confirm" value="yes"/>{l.t("child-erase-confirm")}</label>
@@ -295,7 +295,7 @@ pub fn ChildPage() -> impl IntoView {
                                                     {d.can_propose.then(|| view! {
                                                         <td>
                                                             <form method="post" action=ProposeMatchForm::PATH>
-                                                                <input type="hidden" name="csrf" value=csrf.clone()/>
+                                                                {crate::forms::keys(csrf.clone())}
                                                                 <input type="hidden" name="slug" value=slug()/>
                                                                 <input type="hidden" name="child" value=child_id.clone()/>
                                                                 <input type="hidden" name="mentor" value=s.mentor_id.to_string()/>
@@ -321,7 +321,7 @@ pub fn ChildPage() -> impl IntoView {
                                             {m.pair_id.map(|p| view! { " " <a href=format!("/t/{}/pairs/{}", slug(), p)>{l.t("match-open-pair")}</a> })}
                                             {(d.can_decide && m.status == "proposed").then(|| view! {
                                                 <form method="post" action=DecideMatchForm::PATH class="form inline decide">
-                                                    <input type="hidden" name="csrf" value=csrf.clone()/>
+                                                    {crate::forms::keys(csrf.clone())}
                                                     <input type="hidden" name="slug" value=slug()/>
                                                     <input type="hidden" name="child" value=child_id.clone()/>
                                                     <input type="hidden" name="id" value=m.id.to_string()/>
@@ -375,7 +375,7 @@ pub fn PairsPage() -> impl IntoView {
                                     Some(t) => view! { <p class="muted" id="rules-acknowledged">{l.t_args("rules-acknowledged-on", &[("date", date(t.date_naive()))])}</p> }.into_any(),
                                     None => view! {
                                         <form method="post" action=AcknowledgeRulesForm::PATH>
-                                            <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                            {crate::forms::keys(info.csrf.clone())}
                                             <input type="hidden" name="slug" value=slug()/>
                                             <button type="submit" id="acknowledge-rules">{l.t("rules-acknowledge")}</button>
                                         </form>
@@ -387,7 +387,7 @@ pub fn PairsPage() -> impl IntoView {
                                 <p class="muted">{l.t("profile-intro")}</p>
                                 {move || profile.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 <form method="post" action=MentorProfileForm::PATH class="form" id="profile-form">
-                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                    {crate::forms::keys(info.csrf.clone())}
                                     <input type="hidden" name="slug" value=slug()/>
                                     <label>{l.t("child-gender")}
                                         <select name="gender">
@@ -441,7 +441,7 @@ pub fn PairsPage() -> impl IntoView {
                                                 <td class="load">{format!("{} / {}", m.mentees, m.capacity)}</td>
                                                 <td>
                                                     <form method="post" action=MentorCapacityForm::PATH class="form inline">
-                                                        <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                                        {crate::forms::keys(info.csrf.clone())}
                                                         <input type="hidden" name="slug" value=slug()/>
                                                         <input type="hidden" name="mentor" value=m.id.to_string()/>
                                                         <input type="number" name="capacity" min="1" max=domain::matching::MAX_CAPACITY.to_string() value=m.capacity.to_string() aria-label=l.t("mentors-capacity")/>
@@ -470,6 +470,7 @@ pub fn PairPage() -> impl IntoView {
     let data = Resource::new(move || (slug(), id()), |(s, i)| pair_page(s, i));
     let log = ServerAction::<LogMeetingForm>::new();
     let correct = ServerAction::<UpdateMeetingForm>::new();
+    let withdraw = ServerAction::<DeleteMeetingForm>::new();
     let close = ServerAction::<ClosePairForm>::new();
     let guest = ServerAction::<GuestVisitsForm>::new();
     let concern = ServerAction::<RaiseConcernForm>::new();
@@ -478,7 +479,7 @@ pub fn PairPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let info = session.await.unwrap_or_default();
                 let l = info.locale;
-                let note = notice(l, &[("logged", "meeting-logged"), ("corrected", "meeting-corrected"), ("closed", "pair-closed-notice"), ("granted", "guest-granted"), ("concern", "concern-raised"), ("uploaded", "document-uploaded")]);
+                let note = notice(l, &[("logged", "meeting-logged"), ("corrected", "meeting-corrected"), ("deleted", "meeting-deleted"), ("closed", "pair-closed-notice"), ("granted", "guest-granted"), ("concern", "concern-raised"), ("uploaded", "document-uploaded")]);
                 let upload_error = upload_error();
                 match loaded(data.await, l) {
                     Err(v) => v,
@@ -487,7 +488,7 @@ pub fn PairPage() -> impl IntoView {
                         let csrf = info.csrf.clone();
                         let pair_id = p.id.to_string();
                         let hidden = move || view! {
-                            <input type="hidden" name="csrf" value=csrf.clone()/>
+                            {crate::forms::keys(csrf.clone())}
                             <input type="hidden" name="slug" value=slug()/>
                             <input type="hidden" name="pair" value=pair_id.clone()/>
                         };
@@ -500,6 +501,7 @@ pub fn PairPage() -> impl IntoView {
                                 {upload_error.map(|m| view! { <p class="error" role="alert">{m}</p> })}
                                 {move || log.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 {move || correct.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                {move || withdraw.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 {move || close.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 {move || guest.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 {move || concern.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
@@ -593,6 +595,7 @@ pub fn PairPage() -> impl IntoView {
                                             // The mentor corrects an open protocol; the form says until when.
                                             {(d.can_log && !m.locked).then(|| {
                                                 let hidden = hidden_for_meetings.clone();
+                                                let hidden_delete = hidden_for_meetings.clone();
                                                 view! {
                                                     <details class="correct">
                                                         <summary>{l.t_args("meeting-correct-until", &[("date", when(m.editable_until))])}</summary>
@@ -615,6 +618,13 @@ pub fn PairPage() -> impl IntoView {
                                                             </label>
                                                             <label>{l.t("meeting-next-steps")}<textarea name="next_steps" maxlength="4000">{m.next_steps.clone()}</textarea></label>
                                                             <button type="submit">{l.t("meeting-correct")}</button>
+                                                        </form>
+                                                        // A protocol logged twice or for the wrong day is withdrawn while open.
+                                                        <form method="post" action=DeleteMeetingForm::PATH class="form inline" data-delete=m.id.to_string()>
+                                                            {hidden_delete()}
+                                                            <input type="hidden" name="id" value=m.id.to_string()/>
+                                                            <label class="check"><input type="checkbox" name="confirm" value="yes"/>{l.t("meeting-delete-confirm")}</label>
+                                                            <button type="submit" class="danger">{l.t("meeting-delete")}</button>
                                                         </form>
                                                     </details>
                                                 }
@@ -706,7 +716,7 @@ pub fn ConcernsPage() -> impl IntoView {
                                             </ol>
                                             {(d.can_act && c.status == "open").then(|| view! {
                                                 <form method="post" action=ConcernActionForm::PATH class="form inline">
-                                                    <input type="hidden" name="csrf" value=csrf.clone()/>
+                                                    {crate::forms::keys(csrf.clone())}
                                                     <input type="hidden" name="slug" value=slug()/>
                                                     <input type="hidden" name="id" value=c.id.to_string()/>
                                                     <label>{l.t("concern-action")}<input name="action" required maxlength="4000"/></label>
@@ -750,7 +760,7 @@ pub fn ConsultationsPage() -> impl IntoView {
                             {note.map(|n| view! { <p class="ok" role="status" id="consultations-notice">{n}</p> })}
                             {move || record.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                             <form method="post" action=RecordConsultationForm::PATH class="form" id="record-consultation">
-                                <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                {crate::forms::keys(info.csrf.clone())}
                                 <input type="hidden" name="slug" value=slug()/>
                                 <label>{l.t("consultation-with")}
                                     <select name="subject">

@@ -163,7 +163,7 @@ pub fn ProgrammePage() -> impl IntoView {
                                     <section class="card">
                                         {move || start.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                         <form method="post" action=StartApplication::PATH id="start-application">
-                                            <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                            {crate::forms::keys(info.csrf.clone())}
                                             <input type="hidden" name="slug" value=slug()/>
                                             <input type="hidden" name="programme" value=p.slug.clone()/>
                                             <input type="hidden" name="date_of_birth" value=typed.date_of_birth.clone()/>
@@ -352,7 +352,7 @@ pub(crate) fn upload_form(
 ) -> impl IntoView + use<> {
     view! {
         <form method="post" action=action enctype="multipart/form-data" class="upload" data-upload="" data-failed=l.t("error-upload-interrupted") id=id>
-            <input type="hidden" name="csrf" value=csrf/>
+            {crate::forms::keys(csrf)}
             {fields.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
             <label>{label}<input type="file" name="file" required accept="application/pdf,image/jpeg,image/png"/></label>
             <button type="submit">{l.t("application-upload")}</button>
@@ -421,7 +421,7 @@ pub fn ApplicationPage() -> impl IntoView {
                                         <p>{l.t("missing-email-verification")}</p>
                                         {move || resend.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                         <form method="post" action=ResendVerification::PATH>
-                                            <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                            {crate::forms::keys(info.csrf.clone())}
                                             <button type="submit">{l.t("verify-resend")}</button>
                                         </form>
                                     </div>
@@ -438,7 +438,7 @@ pub fn ApplicationPage() -> impl IntoView {
                                 <h2>{l.t("application-step-profile")}</h2>
                                 {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 <form method="post" action=SaveProfile::PATH class="form" id="profile-form">
-                                    <input type="hidden" name="csrf" value=csrf.clone()/>
+                                    {crate::forms::keys(csrf.clone())}
                                     <input type="hidden" name="slug" value=slug()/>
                                     <input type="hidden" name="id" value=a.id.to_string()/>
                                     <label>{l.t("application-phone")}<input type="tel" name="phone" maxlength="30" value=profile.phone.clone() disabled=!editable/></label>
@@ -473,7 +473,7 @@ pub fn ApplicationPage() -> impl IntoView {
                                                     <td>
                                                         {can_upload.then(|| view! {
                                                             <form method="post" action=upload_action.clone() enctype="multipart/form-data" class="upload" data-upload="" data-failed=l.t("error-upload-interrupted")>
-                                                                <input type="hidden" name="csrf" value=csrf.clone()/>
+                                                                {crate::forms::keys(csrf.clone())}
                                                                 <input type="hidden" name="doc_type" value=row.rule.doc_type.clone()/>
                                                                 {row.rule.validity_months.is_some().then(|| view! {
                                                                     <label>{l.t("application-issued-on")}<input type="date" name="issued_on" required/></label>
@@ -495,7 +495,7 @@ pub fn ApplicationPage() -> impl IntoView {
                                 <section class="card">
                                     {move || submit.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                     <form method="post" action=SubmitApplication::PATH id="submit-form">
-                                        <input type="hidden" name="csrf" value=csrf.clone()/>
+                                        {crate::forms::keys(csrf.clone())}
                                         <input type="hidden" name="slug" value=slug()/>
                                         <input type="hidden" name="id" value=a.id.to_string()/>
                                         <p class="muted">{l.t_args("application-submit-by", &[("date", date(a.closes_on))])}</p>
@@ -551,7 +551,7 @@ pub fn ReviewPage() -> impl IntoView {
                                     </details>
                                     {(d.status == DocStatus::AutoPassed).then(|| view! {
                                         <form method="post" action=ReviewDocument::PATH class="form inline">
-                                            <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                            {crate::forms::keys(info.csrf.clone())}
                                             <input type="hidden" name="slug" value=slug()/>
                                             <input type="hidden" name="id" value=d.id.to_string()/>
                                             <input type="hidden" name="decision" value="verified"/>
@@ -559,7 +559,7 @@ pub fn ReviewPage() -> impl IntoView {
                                             <button type="submit">{l.t("review-verify")}</button>
                                         </form>
                                         <form method="post" action=ReviewDocument::PATH class="form inline">
-                                            <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                            {crate::forms::keys(info.csrf.clone())}
                                             <input type="hidden" name="slug" value=slug()/>
                                             <input type="hidden" name="id" value=d.id.to_string()/>
                                             <input type="hidden" name="decision" value="rejected"/>
@@ -616,7 +616,7 @@ pub fn ProgrammesAdminPage() -> impl IntoView {
                                             <td><a href=format!("/t/{}/programmes/{}/edit", slug(), p.slug)>{l.t("programmes-edit")}</a></td>
                                             <td>
                                                 <form method="post" action=AnnounceProgrammeResults::PATH class="form inline announce">
-                                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                                    {crate::forms::keys(info.csrf.clone())}
                                                     <input type="hidden" name="slug" value=slug()/>
                                                     <input type="hidden" name="programme" value=p.slug.clone()/>
                                                     <button type="submit" class="secondary" title=l.t("results-announce-hint")>{l.t("results-announce")}</button>
@@ -676,7 +676,7 @@ pub fn ProgrammeEditPage() -> impl IntoView {
                                 <h1>{if d.is_new { l.t("programmes-new") } else { l.t("programmes-edit") }}</h1>
                                 {error.map(|m| view! { <p class="error" role="alert" id="programme-error">{m}</p> })}
                                 <form method="post" action=format!("/t/{}/programmes/save", slug()) class="form" id="programme-form">
-                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                    {crate::forms::keys(info.csrf.clone())}
                                     <input type="hidden" name="original" value=if d.is_new { String::new() } else { p.slug.clone() }/>
                                     <label>{l.t("programmes-slug")}<input type="text" name="slug" required maxlength="40" value=p.slug.clone()/></label>
                                     {[("kk", p.names.kk.clone(), p.descriptions.kk.clone()), ("ru", p.names.ru.clone(), p.descriptions.ru.clone()), ("en", p.names.en.clone(), p.descriptions.en.clone())].into_iter().map(|(c, n, desc)| view! {

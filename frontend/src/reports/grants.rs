@@ -197,7 +197,7 @@ pub fn GrantsPage() -> impl IntoView {
                             {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                             <ActionForm action=create attr:id="grant-form">
                                 <div class="form">
-                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                    {crate::forms::keys(info.csrf.clone())}
                                     <input type="hidden" name="slug" value=s.clone()/>
                                     <label>{l.t("grant-funder")}<input name="funder" required maxlength="200"/></label>
                                     <label>{l.t("grant-title")}<input name="title" required maxlength="200"/></label>
@@ -293,7 +293,7 @@ pub fn GrantPage() -> impl IntoView {
                                 <ChartFigure table=tables[0].clone()/>
                                 {move || ask.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 <ActionForm action=ask attr:id="funder-report-form">
-                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                    {crate::forms::keys(info.csrf.clone())}
                                     <input type="hidden" name="slug" value=s.clone()/>
                                     <input type="hidden" name="id" value=g.id.to_string()/>
                                     <button type="submit">{l.t("grants-funder-report")}</button>

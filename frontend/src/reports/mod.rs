@@ -111,7 +111,7 @@ pub fn ReportsPage() -> impl IntoView {
                             {move || ask.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                             <ActionForm action=ask attr:id="report-form">
                                 <div class="form inline">
-                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                    {crate::forms::keys(info.csrf.clone())}
                                     <input type="hidden" name="slug" value=form_slug/>
                                     <label>{l.t("reports-from")}<input type="date" name="from" value=from.to_string() required/></label>
                                     <label>{l.t("reports-to")}<input type="date" name="to" value=to.to_string() required/></label>

@@ -185,7 +185,7 @@ fn candidate_table(l: Locale, slug: String, csrf: String, d: CandidatesData) -> 
     view! {
         <section class="card">
             <form method="post" action=BulkCandidates::PATH id="bulk-form">
-                <input type="hidden" name="csrf" value=csrf/>
+                {crate::forms::keys(csrf)}
                 <input type="hidden" name="slug" value=slug.clone()/>
                 <table class="candidates" id="candidate-table">
                     <thead><tr>
@@ -281,7 +281,7 @@ pub fn CandidatePage() -> impl IntoView {
                         let hidden = {
                             let (csrf, slug, id) = (csrf.clone(), slug(), c.id.to_string());
                             move || view! {
-                                <input type="hidden" name="csrf" value=csrf.clone()/>
+                                {crate::forms::keys(csrf.clone())}
                                 <input type="hidden" name="slug" value=slug.clone()/>
                                 <input type="hidden" name="id" value=id.clone()/>
                             }
@@ -408,7 +408,7 @@ pub fn CandidatePage() -> impl IntoView {
                                     </ul>
                                     {(!d.cohorts.is_empty()).then(|| view! {
                                         <form method="post" action=EnrolInCohort::PATH class="form inline" id="enrol-form">
-                                            <input type="hidden" name="csrf" value=csrf.clone()/>
+                                            {crate::forms::keys(csrf.clone())}
                                             <input type="hidden" name="slug" value=slug()/>
                                             <input type="hidden" name="application" value=c.id.to_string()/>
                                             <label>{l.t("candidate-cohort")}
@@ -486,7 +486,7 @@ fn contract_section(
             .then(|| {
                 view! {
                     <form method="post" action=MakeContract::PATH class="form inline" id="contract-form">
-                        <input type="hidden" name="csrf" value=csrf.clone()/>
+                        {crate::forms::keys(csrf.clone())}
                         <input type="hidden" name="slug" value=slug.clone()/>
                         <input type="hidden" name="id" value=id.clone()/>
                         <label>{l.t("candidate-contract-start")}<input type="date" name="starts_on" required value=d.today.to_string()/></label>
@@ -524,7 +524,7 @@ fn contract_section(
                 })}
                 {(manage && unsigned).then(|| view! {
                     <form method="post" action=SignContractPage::PATH class="form inline" id="sign-form">
-                        <input type="hidden" name="csrf" value=csrf.clone()/>
+                        {crate::forms::keys(csrf.clone())}
                         <input type="hidden" name="slug" value=slug.clone()/>
                         <input type="hidden" name="id" value=id.clone()/>
                         <input type="hidden" name="contract" value=k.id.to_string()/>
@@ -586,7 +586,7 @@ pub fn CohortsPage() -> impl IntoView {
                                 <h2>{l.t("cohorts-new")}</h2>
                                 {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 <form method="post" action=NewCohort::PATH class="form" id="cohort-form">
-                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                    {crate::forms::keys(info.csrf.clone())}
                                     <input type="hidden" name="slug" value=slug()/>
                                     <label>{l.t("cohort-kind")}
                                         <select name="kind">{CohortKind::ALL.into_iter().map(|k| view! { <option value=k.as_str()>{l.t(k.label_key())}</option> }).collect_view()}</select>
@@ -717,7 +717,7 @@ pub fn CohortPage() -> impl IntoView {
                             <section class="card">
                                 <h2>{l.t("cohort-participants")}</h2>
                                 <form method="post" action=SaveAttendance::PATH id="attendance-form">
-                                    <input type="hidden" name="csrf" value=csrf.clone()/>
+                                    {crate::forms::keys(csrf.clone())}
                                     <input type="hidden" name="slug" value=slug()/>
                                     <input type="hidden" name="cohort" value=cohort_id.clone()/>
                                     <table class="attendance" id="attendance">
@@ -763,7 +763,7 @@ pub fn CohortPage() -> impl IntoView {
                                 // Withdraw buttons point here (forms cannot nest inside the grid's form).
                                 {d.can_manage.then(|| enrolled.iter().chain(waiting.iter()).map(|m| view! {
                                     <form method="post" action=WithdrawSeat::PATH id=format!("withdraw-{}", m.id) hidden>
-                                        <input type="hidden" name="csrf" value=csrf.clone()/>
+                                        {crate::forms::keys(csrf.clone())}
                                         <input type="hidden" name="slug" value=slug()/>
                                         <input type="hidden" name="cohort" value=cohort_id.clone()/>
                                         <input type="hidden" name="member" value=m.id.to_string()/>
@@ -787,7 +787,7 @@ pub fn CohortPage() -> impl IntoView {
                                         {d.invitable.iter().map(|r| view! {
                                             <li data-candidate=r.id.to_string()>
                                                 <form method="post" action=EnrolInCohort::PATH class="form inline">
-                                                    <input type="hidden" name="csrf" value=csrf.clone()/>
+                                                    {crate::forms::keys(csrf.clone())}
                                                     <input type="hidden" name="slug" value=slug()/>
                                                     <input type="hidden" name="cohort" value=cohort_id.clone()/>
                                                     <input type="hidden" name="application" value=r.id.to_string()/>

@@ -236,7 +236,7 @@ pub fn RegionsPage() -> impl IntoView {
                             {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                             <ActionForm action=create>
                                 <div class="form inline">
-                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                    {crate::forms::keys(info.csrf.clone())}
                                     <input type="hidden" name="slug" value=slug()/>
                                     <label>{l.t("regions-name")}<input type="text" name="name" required maxlength="200"/></label>
                                     <button type="submit">{l.t("regions-add")}</button>
@@ -289,7 +289,7 @@ pub fn InstitutionsPage() -> impl IntoView {
                             {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                             <ActionForm action=create>
                                 <div class="form">
-                                    <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                    {crate::forms::keys(info.csrf.clone())}
                                     <input type="hidden" name="slug" value=slug()/>
                                     <label>{l.t("institutions-name")}<input type="text" name="name" required maxlength="200"/></label>
                                     <label>{l.t("institutions-kind")}

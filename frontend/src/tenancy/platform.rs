@@ -83,7 +83,7 @@ pub fn PlatformPage() -> impl IntoView {
                                 }}
                                 <ActionForm action=create>
                                     <div class="form">
-                                        <input type="hidden" name="csrf" value=info.csrf.clone()/>
+                                        {crate::forms::keys(info.csrf.clone())}
                                         <label>{l.t("platform-name")}<input type="text" name="name" required maxlength="200"/></label>
                                         <label>{l.t("platform-slug")}<input type="text" name="slug" required pattern="[a-z0-9\\-]{3,40}"/></label>
                                         <label>{l.t("platform-locale")}

@@ -268,7 +268,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(matching::acknowledge_rules))
         .routes(routes!(support::log_meeting))
-        .routes(routes!(support::update_meeting))
+        .routes(routes!(support::update_meeting, support::delete_meeting))
         .routes(routes!(support::list_meetings))
         .routes(routes!(reports::request_report, reports::list_reports))
         .routes(routes!(reports::get_report))

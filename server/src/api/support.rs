@@ -66,6 +66,20 @@ pub async fn update_meeting(
     ))
 }
 
+/// The mentor withdraws their own protocol while it is open (one logged twice, or for the wrong
+/// pair); its attachments go with it. A locked protocol is refused (409).
+#[utoipa::path(delete, path = "/api/v1/t/{tenant}/meetings/{id}", operation_id = "delete_meeting", tag = "support",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete_meeting(
+    State(state): State<AppState>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
+) -> ApiResult<StatusCode> {
+    service::delete_meeting(&state.db, &ctx, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// A pair's protocols, newest first (its mentor, staff of its region).
 #[utoipa::path(get, path = "/api/v1/t/{tenant}/pairs/{id}/meetings", operation_id = "list_meetings", tag = "support",
     security(("bearer" = [])), params(PageParams, ("tenant" = String, Path), ("id" = Uuid, Path)),
