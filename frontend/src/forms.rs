@@ -22,6 +22,57 @@ pub fn keys(csrf: String) -> impl leptos::IntoView {
     }
 }
 
+/// A language switch posts its own small form and the page comes back in the other language:
+/// what was typed into the page's other forms, and not yet sent, would be lost (issue 19,
+/// principle 1). Just before the switch is sent, the typed values (never hidden fields,
+/// passwords or files) wait in the tab's session storage; the page that comes back at the
+/// same address puts them back into the same fields. Delegated, so it serves pages reached by
+/// client-side navigation too; it runs before hydration, which keeps values it finds.
+pub const CARRY_SCRIPT: &str = r#"
+(function () {
+  var KEY = 'ustaz-typed';
+  var here = function () { return location.pathname + location.search; };
+  var skipped = /^(hidden|password|file|submit|button|reset|image)$/;
+  document.addEventListener('submit', function (ev) {
+    var f = ev.target;
+    if (!f.matches || !f.matches('.lang form')) return;
+    var typed = [];
+    document.querySelectorAll('main form').forEach(function (form, i) {
+      Array.prototype.forEach.call(form.elements, function (e, j) {
+        if (!e.name || e.disabled || skipped.test(e.type || '')) return;
+        var changed;
+        if (e.type === 'checkbox' || e.type === 'radio') changed = e.checked !== e.defaultChecked;
+        else if (e.tagName === 'SELECT') changed = Array.prototype.some.call(e.options, function (o) { return o.selected !== o.defaultSelected; });
+        else changed = e.value !== e.defaultValue;
+        if (changed) typed.push([form.getAttribute('action'), i, j, e.name, e.value, e.checked]);
+      });
+    });
+    try {
+      if (typed.length) sessionStorage.setItem(KEY, JSON.stringify({ at: here(), typed: typed }));
+    } catch (_) {}
+  }, true);
+  function restore() {
+    var saved;
+    try { saved = JSON.parse(sessionStorage.getItem(KEY)); sessionStorage.removeItem(KEY); } catch (_) { return; }
+    if (!saved || saved.at !== here()) return;
+    var forms = document.querySelectorAll('main form');
+    saved.typed.forEach(function (t) {
+      var form = forms[t[1]];
+      if (!form || form.getAttribute('action') !== t[0]) return;
+      var e = form.elements[t[2]];
+      if (!e || e.name !== t[3]) return;
+      if (e.type === 'checkbox' || e.type === 'radio') e.checked = t[5]; else e.value = t[4];
+    });
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', restore); else restore();
+})();
+"#;
+
+/// `value` as one value of a query string (a `next` page with its own query, say).
+pub fn query_value(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
 /// Turns a form's text into a typed value, naming the field when it does not parse.
 #[cfg(feature = "ssr")]
 pub fn parse<T: std::str::FromStr>(field: &str, raw: &str, code: &str) -> Result<T, AppError> {

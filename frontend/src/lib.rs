@@ -67,6 +67,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Upload progress bars; delegated, so it serves pages reached by client-side
                 // navigation too.
                 <script nonce=leptos::nonce::use_nonce() inner_html=recruitment::UPLOAD_SCRIPT></script>
+                // What was typed survives a language switch.
+                <script nonce=leptos::nonce::use_nonce() inner_html=forms::CARRY_SCRIPT></script>
             </head>
             <body>
                 <App/>

@@ -237,8 +237,10 @@ async fn an_applicant_checks_registers_applies_uploads_with_progress_and_submits
         .take_while(|c| !c.is_whitespace())
         .collect();
     assert!(
-        link.contains("next=/t/almaty-mentors/apply/mentors-2027"),
-        "{link}"
+        link.contains(
+            "next=%2Ft%2Falmaty-mentors%2Fapply%2Fmentors-2027%3Fdate_of_birth%3D1988-04-12"
+        ),
+        "the answers travel with the link: {link}"
     );
     c.goto(&format!("{}{link}", app.url)).await.unwrap();
     hydrated(&c).await;
@@ -260,12 +262,10 @@ async fn an_applicant_checks_registers_applies_uploads_with_progress_and_submits
     click(&c, "#login-form button[type=submit]").await;
     c.wait()
         .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("#precheck"))
+        .for_element(Locator::Css("#precheck-ok"))
         .await
-        .expect("back on the programme page");
+        .expect("back on the programme page with the pre-check's answers: not asked again");
     hydrated(&c).await;
-    set_values(&c, "#precheck", &precheck).await;
-    click(&c, "#precheck button[type=submit]").await;
     c.wait()
         .at_most(Duration::from_secs(20))
         .for_element(Locator::Css("#start-application button"))
@@ -356,14 +356,46 @@ async fn an_applicant_checks_registers_applies_uploads_with_progress_and_submits
             .await;
         assert_eq!(res.status(), 201, "{doc_type}");
     }
-    c.refresh().await.unwrap();
+    // On the programme's page the draft comes first, and the pre-check is not asked again.
+    c.goto(&programme).await.unwrap();
     hydrated(&c).await;
+    let first = c
+        .execute(
+            "return document.querySelector('main section.card').id",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(first, json!("continue-application"));
+    assert!(
+        !c.find(Locator::Css("#precheck"))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    click(&c, "#continue-application a").await;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#profile-form"))
+        .await
+        .expect("the draft, one click away");
+    hydrated(&c).await;
+    // A last change typed and not saved: "Submit" saves it first (issue 19, principle 1).
+    fill(
+        &c,
+        "#profile-form textarea[name=motivation]",
+        "Хочу быть рядом, когда трудно",
+    )
+    .await;
     click(&c, "#submit-form button[type=submit]").await;
     c.wait()
         .at_most(Duration::from_secs(20))
         .for_element(Locator::Css("#application-status[data-status=submitted]"))
         .await
         .expect("submitted");
+    wait_text(&c, "Хочу быть рядом, когда трудно").await;
     c.close().await.unwrap();
 }
 
@@ -1483,5 +1515,54 @@ async fn back_and_save_on_a_protocol_records_it_once_and_says_so() {
     .await;
     wait_text(&c, "Протокол удалён.").await;
     assert_eq!(app.scalar(count).await, 0);
+    c.close().await.unwrap();
+}
+
+/// Issue 19, principle 1: a language switch mid-protocol keeps what was typed.
+#[tokio::test]
+async fn what_was_typed_survives_a_language_switch() {
+    let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser (Chromium)") else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    let (_, _, pair) = crate::refusals::pair_of(&app).await;
+    let c = chromium(&webdriver).await;
+    c.set_window_size(360, 740).await.unwrap();
+    sign_in(&c, &app, "mentor@almaty-mentors.demo", PASSWORD).await;
+    c.goto(&format!("{}/t/almaty-mentors/pairs/{pair}", app.url))
+        .await
+        .unwrap();
+    hydrated(&c).await;
+    let words = "Говорили о школе. Боится экзамена по математике.";
+    fill(&c, "#log-meeting textarea[name=issues]", words).await;
+    set_values(&c, "#log-meeting", &[("minutes", "75"), ("format", "call")]).await;
+    click_and_wait(&c, ".lang button[data-lang=kk]", "#log-meeting").await;
+    hydrated(&c).await;
+    let read = |js: &'static str| {
+        let c = c.clone();
+        async move { c.execute(js, vec![]).await.unwrap() }
+    };
+    assert_eq!(read("return document.documentElement.lang").await, "kk");
+    assert_eq!(
+        read("return document.querySelector('#log-meeting [name=issues]').value").await,
+        words
+    );
+    assert_eq!(
+        read("return document.querySelector('#log-meeting [name=minutes]').value").await,
+        "75"
+    );
+    assert_eq!(
+        read("return document.querySelector('#log-meeting [name=format]').value").await,
+        "call"
+    );
+    // Once: a later visit of the page starts empty.
+    c.goto(&format!("{}/t/almaty-mentors/pairs/{pair}", app.url))
+        .await
+        .unwrap();
+    hydrated(&c).await;
+    assert_eq!(
+        read("return document.querySelector('#log-meeting [name=issues]').value").await,
+        ""
+    );
     c.close().await.unwrap();
 }

@@ -52,9 +52,13 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     ));
     // Where to go: the `next` page if the login page had one, else the start page.
     let next = referer_path()
-        .split_once("next=")
-        .map(|(_, n)| n.split('&').next().unwrap_or("/").to_string())
-        .filter(|n| n.starts_with("/t/") || n == "/" || n.starts_with("/platform"))
+        .split_once('?')
+        .and_then(|(_, query)| {
+            form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == "next")
+                .map(|(_, v)| v.into_owned())
+        })
+        .filter(|n| service::is_safe_next(n) || n == "/" || n == "/platform")
         .unwrap_or_else(|| "/".into());
     leptos_axum::redirect(&next);
     Ok(())

@@ -56,6 +56,21 @@ pub struct PrecheckForm {
 }
 
 impl PrecheckForm {
+    /// The answers as the pre-check form's query string (the programme page's address with
+    /// them shows the result again).
+    pub fn query(&self) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("date_of_birth", &self.date_of_birth)
+            .append_pair("region", &self.region)
+            .append_pair("residence_months", &self.residence_months)
+            .append_pair("youth_work_years", &self.youth_work_years)
+            .append_pair("days_per_week", &self.days_per_week);
+        for r in &self.roles {
+            q.append_pair(&format!("role_{}", r.as_str()), "on");
+        }
+        q.finish()
+    }
+
     /// Parses the typed answers; a field that is not a date or a number is named.
     pub fn answers(&self) -> Result<EligibilityAnswers, domain::Error> {
         let num = |field: &str, v: &str| {
@@ -221,7 +236,10 @@ pub async fn verify_email(token: String, next: String) -> Result<(), AppError> {
     } else {
         "/".into()
     };
-    leptos_axum::redirect(&format!("/verify-email?done=1&next={next}"));
+    leptos_axum::redirect(&format!(
+        "/verify-email?done=1&next={}",
+        domain::accounts::service::query_value(&next)
+    ));
     Ok(())
 }
 
@@ -279,6 +297,7 @@ pub async fn save_profile(
     lang_kk: Option<String>,
     lang_ru: Option<String>,
     lang_en: Option<String>,
+    then: Option<String>,
 ) -> Result<(), AppError> {
     use crate::server::{session_for_change, state, tenant_ctx};
     let s = session_for_change(&csrf)?;
@@ -297,6 +316,13 @@ pub async fn save_profile(
         languages,
     };
     domain::recruitment::service::save_profile(&state().db, &ctx, id, profile).await?;
+    // "Submit" belongs to this form too, so what was typed and not yet saved is saved first
+    // and never silently dropped (issue 19, principle 1); a refused submission keeps it saved.
+    if then.as_deref() == Some("submit") {
+        domain::recruitment::service::submit_application(&state().db, &ctx, id).await?;
+        leptos_axum::redirect(&format!("/t/{slug}/applications/{id}?submitted=1"));
+        return Ok(());
+    }
     leptos_axum::redirect(&format!("/t/{slug}/applications/{id}?saved=1"));
     Ok(())
 }

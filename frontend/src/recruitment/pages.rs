@@ -101,7 +101,17 @@ pub fn ProgrammePage() -> impl IntoView {
                         let e = p.eligibility.clone();
                         let eligible = matches!(&d.precheck, Some(Ok(u)) if u.is_empty());
                         let open = p.window == WindowState::Open;
+                        // Back here after registering, with the answers: not asked again.
+                        let back = format!("{here}?{}", typed.query());
+                        // An applicant with a draft continues it: that comes first.
+                        let continuing = d.my_application.map(|id| view! {
+                            <section class="card" id="continue-application">
+                                <p><a class="button" href=format!("/t/{}/applications/{id}", slug())>{l.t("apply-continue")}</a></p>
+                            </section>
+                        });
+                        let has_application = continuing.is_some();
                         view! {
+                            {continuing}
                             <section class="card">
                                 <p class="muted">{d.tenant_name.clone()}</p>
                                 <h1>{p.name.clone()}</h1>
@@ -123,7 +133,7 @@ pub fn ProgrammePage() -> impl IntoView {
                                     }).collect_view()}
                                 </ul>
                             </section>
-                            <section class="card">
+                            <section class="card" hidden=has_application>
                                 <h2>{l.t("apply-precheck")}</h2>
                                 {match &d.precheck {
                                     Some(Ok(unmet)) if unmet.is_empty() => view! { <p class="ok" role="status" id="precheck-ok">{l.t("apply-eligible")}</p> }.into_any(),
@@ -156,9 +166,7 @@ pub fn ProgrammePage() -> impl IntoView {
                                 </form>
                             </section>
                             {match (d.my_application, d.signed_in, eligible && open) {
-                                (Some(id), _, _) => view! {
-                                    <section class="card"><p><a class="button" href=format!("/t/{}/applications/{id}", slug())>{l.t("apply-continue")}</a></p></section>
-                                }.into_any(),
+                                (Some(_), _, _) => ().into_any(),
                                 (None, true, true) => view! {
                                     <section class="card">
                                         {move || start.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
@@ -180,8 +188,8 @@ pub fn ProgrammePage() -> impl IntoView {
                                     <section class="card">
                                         <p>{l.t("apply-register-first")}</p>
                                         <p>
-                                            <a class="button" id="register-link" href=format!("/register?next={here}")>{l.t("register-title")}</a>" "
-                                            <a href=format!("/login?next={here}")>{l.t("nav-sign-in")}</a>
+                                            <a class="button" id="register-link" href=format!("/register?next={}", crate::forms::query_value(&back))>{l.t("register-title")}</a>" "
+                                            <a href=format!("/login?next={}", crate::forms::query_value(&back))>{l.t("nav-sign-in")}</a>
                                         </p>
                                     </section>
                                 }.into_any(),
@@ -271,7 +279,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
                         {if done {
                             view! {
                                 <p class="ok" role="status" id="verified">{l.t("verify-done")}</p>
-                                <p><a class="button" href=format!("/login?next={next}")>{l.t("nav-sign-in")}</a></p>
+                                <p><a class="button" href=format!("/login?next={}", crate::forms::query_value(&next))>{l.t("nav-sign-in")}</a></p>
                             }.into_any()
                         } else {
                             view! {
@@ -494,13 +502,26 @@ pub fn ApplicationPage() -> impl IntoView {
                             {(d.mine && draft).then(|| view! {
                                 <section class="card">
                                     {move || submit.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
-                                    <form method="post" action=SubmitApplication::PATH id="submit-form">
-                                        {crate::forms::keys(csrf.clone())}
-                                        <input type="hidden" name="slug" value=slug()/>
-                                        <input type="hidden" name="id" value=a.id.to_string()/>
-                                        <p class="muted">{l.t_args("application-submit-by", &[("date", date(a.closes_on))])}</p>
-                                        <button type="submit">{l.t("application-submit")}</button>
-                                    </form>
+                                    {if editable {
+                                        // Sends the "about you" form with it: typed and not yet
+                                        // saved, it is saved first.
+                                        view! {
+                                            <div id="submit-form">
+                                                <p class="muted">{l.t_args("application-submit-by", &[("date", date(a.closes_on))])}</p>
+                                                <button type="submit" form="profile-form" name="then" value="submit">{l.t("application-submit")}</button>
+                                            </div>
+                                        }.into_any()
+                                    } else {
+                                        view! {
+                                            <form method="post" action=SubmitApplication::PATH id="submit-form">
+                                                {crate::forms::keys(csrf.clone())}
+                                                <input type="hidden" name="slug" value=slug()/>
+                                                <input type="hidden" name="id" value=a.id.to_string()/>
+                                                <p class="muted">{l.t_args("application-submit-by", &[("date", date(a.closes_on))])}</p>
+                                                <button type="submit">{l.t("application-submit")}</button>
+                                            </form>
+                                        }.into_any()
+                                    }}
                                 </section>
                             })}
                         }.into_any()
