@@ -1116,3 +1116,7 @@ meeting-delete = Delete protocol
 error-meeting-delete-confirm = Tick the box to confirm that this protocol is to be deleted.
 error-cohort-enrolled-elsewhere = This candidate already has a seat (or a place in the queue) in another School of Mentors group of this programme: withdraw them there first.
 error-region-in-use = This region is in use (people, applications, children, groups or a grant belong to it): it cannot be removed. Rename it instead.
+regions-change = Change
+regions-rename = Rename
+regions-remove = Remove
+regions-remove-help = A region can be removed only while nobody and nothing belongs to it.

@@ -709,3 +709,93 @@ async fn openapi_document_names_the_contract_operations_and_health_checks_answer
     let res = app.api().get("/healthz").await;
     assert!(res.headers().contains_key("x-request-id"));
 }
+
+/// Issue 19, principle 9: an admin renames a region, and removes one made by mistake; a
+/// region anything belongs to stays (several tables would follow it out by cascade), and a
+/// coordinator can do neither.
+#[tokio::test]
+async fn an_admin_renames_a_region_and_removes_only_an_unused_one() {
+    let app = TestApp::sqlite().await;
+    let admin = app.api_as("admin@almaty-mentors.demo").await;
+    let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
+    let regions = "/api/v1/t/almaty-mentors/regions";
+    let made: Value = admin
+        .post(regions, json!({"name": "Алматы обл."}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = made["id"].as_str().unwrap();
+    let res = admin
+        .patch(
+            &format!("{regions}/{id}"),
+            json!({"name": "Алматинская область"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["name"],
+        "Алматинская область"
+    );
+    let res = coordinator
+        .patch(&format!("{regions}/{id}"), json!({"name": "Чужое"}))
+        .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        coordinator
+            .delete(&format!("{regions}/{id}"))
+            .await
+            .status(),
+        403
+    );
+    // A region in use: the demo's regions have staff, programmes and children.
+    let all: Value = admin.get(regions).await.json().await.unwrap();
+    let used = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] != id)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = admin.delete(&format!("{regions}/{used}")).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "error-region-in-use"
+    );
+    let before = app.scalar("SELECT COUNT(*) FROM children").await;
+    assert_eq!(admin.delete(&format!("{regions}/{id}")).await.status(), 204);
+    let after: Value = admin.get(regions).await.json().await.unwrap();
+    assert!(after.as_array().unwrap().iter().all(|r| r["id"] != id));
+    assert!(
+        after
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == used.as_str())
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM children").await, before);
+}
+
+/// Every table with a `region_id` column is checked before a region is removed.
+#[tokio::test]
+async fn every_table_that_points_at_a_region_is_checked_before_one_is_removed() {
+    let app = TestApp::sqlite().await;
+    let tables: Vec<String> = {
+        use sea_orm::ConnectionTrait;
+        app.db
+            .query_all_raw(sea_orm::Statement::from_string(
+                app.db.get_database_backend(),
+                "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c \
+                 WHERE m.type = 'table' AND c.name = 'region_id' ORDER BY m.name",
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get_by_index::<String>(0).unwrap())
+            .collect()
+    };
+    assert_eq!(tables, domain::tenancy::service::REGION_COLUMNS);
+}

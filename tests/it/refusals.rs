@@ -108,6 +108,18 @@ pub(crate) fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>
             admin_only,
             Some(json!({"name": "Probe"})),
         ),
+        (
+            "patch",
+            "/api/v1/t/{tenant}/regions/{id}",
+            admin_only,
+            Some(json!({"name": "Probe"})),
+        ),
+        (
+            "delete",
+            "/api/v1/t/{tenant}/regions/{id}",
+            admin_only,
+            None,
+        ),
         ("get", "/api/v1/t/{tenant}/institutions", staff_only, None),
         (
             "post",
@@ -907,6 +919,16 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
             "/api/create_region",
             t(Some(ALMATY_MENTOR)),
             vec![("name", "Probe")],
+        ),
+        (
+            "/api/rename_region",
+            t(Some(ALMATY_COORDINATOR)),
+            vec![("id", PROBE_ID), ("name", "Probe")],
+        ),
+        (
+            "/api/remove_region",
+            t(Some(ALMATY_COORDINATOR)),
+            vec![("id", PROBE_ID)],
         ),
         ("/api/list_institutions", t(Some(ALMATY_MENTOR)), vec![]),
         (

@@ -525,6 +525,30 @@ async fn school(app: TestApp) {
     let first_seat = view["members"][0]["id"].as_str().unwrap().to_string();
     let second_seat = view["members"][1]["id"].as_str().unwrap().to_string();
 
+    // One School of Mentors at a time: a second group of the programme refuses the seated
+    // and the queued candidate alike, until they are withdrawn from the first.
+    let other = ok(
+        coordinator
+            .post(&format!("/api/v1/t/{T}/cohorts"), school(5, 16))
+            .await,
+        201,
+    )
+    .await;
+    let other_members = format!(
+        "/api/v1/t/{T}/cohorts/{}/members",
+        other["cohort"]["id"].as_str().unwrap()
+    );
+    for candidate in [&first, &second] {
+        refused(
+            coordinator
+                .post(&other_members, json!({"application_id": candidate}))
+                .await,
+            409,
+            "error-cohort-enrolled-elsewhere",
+        )
+        .await;
+    }
+
     // Attendance: by the cohort's trainer, for days that have begun, for enrolled seats only.
     let attendance = format!("/api/v1/t/{T}/cohorts/{cohort_id}/attendance");
     refused(
@@ -603,6 +627,22 @@ async fn school(app: TestApp) {
         .collect();
     assert_eq!(statuses, ["enrolled"]);
     assert_eq!(view["members"][0]["id"], second_seat.as_str());
+
+    // Withdrawn from the first group, the other candidate takes a seat in the other.
+    ok(
+        coordinator
+            .delete(&format!("{members}/{second_seat}"))
+            .await,
+        200,
+    )
+    .await;
+    ok(
+        coordinator
+            .post(&other_members, json!({"application_id": second}))
+            .await,
+        201,
+    )
+    .await;
 
     // A candidate not yet at the school stage cannot be enrolled.
     let (_, fresh, _) = app.submitted_application("fresh@example.kz", "en").await;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -1173,6 +1173,27 @@ pub async fn enrol_candidate(
         let st = statuses(&records_of(&txn, cand.app.id).await?);
         if !st.contains(&(StageKind::School, StageStatus::Open)) {
             return Err(Error::Conflict("error-cohort-stage-not-reached".into()));
+        }
+        // One School of Mentors at a time: a seat, or a place in the queue, in another cohort
+        // of the programme is given up there first (issue 19, principle 9).
+        let seats_elsewhere = cohort_member::Entity::find()
+            .filter(cohort_member::Column::TenantId.eq(ctx.tenant_id()))
+            .filter(cohort_member::Column::ApplicationId.eq(cand.app.id))
+            .filter(cohort_member::Column::CohortId.ne(c.id))
+            .filter(cohort_member::Column::Status.ne(SeatStatus::Withdrawn.as_str()))
+            .all(&txn)
+            .await?;
+        if !seats_elsewhere.is_empty() {
+            let other_schools = cohort::Entity::find()
+                .filter(cohort::Column::TenantId.eq(ctx.tenant_id()))
+                .filter(cohort::Column::Id.is_in(seats_elsewhere.iter().map(|m| m.cohort_id)))
+                .filter(cohort::Column::Kind.eq(CohortKind::School.as_str()))
+                .filter(cohort::Column::ProgrammeId.eq(cand.programme.id))
+                .count(&txn)
+                .await?;
+            if other_schools > 0 {
+                return Err(Error::Conflict("error-cohort-enrolled-elsewhere".into()));
+            }
         }
     }
     let members = members_of(&txn, c.id).await?;

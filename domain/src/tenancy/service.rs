@@ -233,11 +233,87 @@ pub async fn rename_region(
             e.into()
         }
     })?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "region.renamed",
+        "region",
+        Some(r.id),
+        None,
+    )
+    .await?;
     txn.commit().await?;
     Ok(RegionView {
         id: r.id,
         name: r.name,
     })
+}
+
+/// Every table with a `region_id` column. A region is removed only while none of them points
+/// at it: some would follow it out by cascade (children, pairs, groups) and the rest would
+/// lose where they belong. A test compares this list with the schema.
+pub const REGION_COLUMNS: &[&str] = &[
+    "applications",
+    "children",
+    "cohorts",
+    "concerns",
+    "consultations",
+    "institutions",
+    "invitations",
+    "matches",
+    "memberships",
+    "pairs",
+    "programme_regions",
+    "youth_groups",
+];
+
+/// An admin removes a region nobody and nothing belongs to (one made by mistake); a region in
+/// use is refused with what to do instead (rename it).
+pub async fn remove_region(db: &DatabaseConnection, ctx: &TenantCtx, id: Uuid) -> Result<()> {
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    ctx.require_admin()?;
+    let txn = ctx.write(db).await?;
+    let r = region::Entity::find_by_id(id)
+        .filter(region::Column::TenantId.eq(ctx.tenant_id()))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let backend = txn.get_database_backend();
+    for table in REGION_COLUMNS {
+        let query = Query::select()
+            .expr(Expr::col(Alias::new("region_id")))
+            .from(Alias::new(*table))
+            .and_where(Expr::col(Alias::new("region_id")).eq(r.id))
+            .limit(1)
+            .to_owned();
+        if txn.query_one_raw(backend.build(&query)).await?.is_some() {
+            return Err(Error::Conflict("error-region-in-use".into()));
+        }
+    }
+    // A grant names the regions it pays for in a list.
+    let grants = crate::reports::entity::grant::Entity::find()
+        .filter(crate::reports::entity::grant::Column::TenantId.eq(ctx.tenant_id()))
+        .filter(crate::reports::entity::grant::Column::RegionIds.contains(r.id.to_string()))
+        .count(&txn)
+        .await?;
+    if grants > 0 {
+        return Err(Error::Conflict("error-region-in-use".into()));
+    }
+    region::Entity::delete_by_id(r.id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "region.removed",
+        "region",
+        Some(r.id),
+        Some(serde_json::json!({ "name": r.name })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------- institutions

@@ -3,6 +3,7 @@ use domain::tenancy::{DashboardCounts, InstitutionKind, InstitutionView, RegionV
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::errors::{AppError, ErrorNote, loaded};
 use crate::session::use_session;
@@ -52,6 +53,28 @@ pub async fn create_region(
     let s = session_for_change(&csrf)?;
     let ctx = tenant_ctx(&s, &slug).await?;
     Ok(domain::tenancy::service::create_region(&state().db, &ctx, &name).await?)
+}
+
+#[server(endpoint = "rename_region")]
+pub async fn rename_region(
+    csrf: String,
+    slug: String,
+    id: Uuid,
+    name: String,
+) -> Result<RegionView, AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    Ok(domain::tenancy::service::rename_region(&state().db, &ctx, id, &name).await?)
+}
+
+/// Removes a region nothing belongs to (one made by mistake).
+#[server(endpoint = "remove_region")]
+pub async fn remove_region(csrf: String, slug: String, id: Uuid) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    Ok(domain::tenancy::service::remove_region(&state().db, &ctx, id).await?)
 }
 
 #[server(endpoint = "list_institutions")]
@@ -177,7 +200,7 @@ pub fn DashboardPage() -> impl IntoView {
                         let c = d.counts;
                         // Each tile links to the list it counts, for those who may open it.
                         let s = slug();
-                        let admin = d.roles.contains(&domain::accounts::Role::TenantAdmin);
+                        let admin = d.roles.contains(&Role::TenantAdmin);
                         let staff = d.roles.iter().any(|r| r.is_staff());
                         let tiles = [
                             ("dashboard-staff", c.staff, admin.then(|| format!("/t/{s}/staff#members"))),
@@ -217,8 +240,15 @@ pub fn RegionsPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let create = ServerAction::<CreateRegion>::new();
+    let rename = ServerAction::<RenameRegion>::new();
+    let remove = ServerAction::<RemoveRegion>::new();
     let data = Resource::new(
-        move || (slug(), create.version().get()),
+        move || {
+            (
+                slug(),
+                create.version().get() + rename.version().get() + remove.version().get(),
+            )
+        },
         |(s, _)| list_regions(s),
     );
     view! {
@@ -226,13 +256,47 @@ pub fn RegionsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let info = session.await.unwrap_or_default();
                 let l = info.locale;
+                let admin = info.roles_in(&slug()).contains(&Role::TenantAdmin);
                 match loaded(data.await, l) {
                     Err(error_view) => error_view,
                     Ok(regions) => view! {
                         <section class="card">
                             <h1>{l.t("regions-title")}</h1>
                             {regions.is_empty().then(|| view! { <p>{l.t("regions-empty")}</p> })}
-                            <ul>{regions.into_iter().map(|r| view! { <li>{r.name}</li> }).collect_view()}</ul>
+                            {move || rename.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                            {move || remove.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                            <ul id="regions">{regions.into_iter().map(|r| {
+                                let (csrf, csrf2) = (info.csrf.clone(), info.csrf.clone());
+                                view! {
+                                    <li data-region=r.id.to_string()>
+                                        <span class="name">{r.name.clone()}</span>
+                                        // Admins rename a region, or remove one nothing belongs to.
+                                        {admin.then(|| view! {
+                                            <details class="correct">
+                                                <summary>{l.t("regions-change")}</summary>
+                                                <ActionForm action=rename>
+                                                    <div class="form inline">
+                                                        {crate::forms::keys(csrf.clone())}
+                                                        <input type="hidden" name="slug" value=slug()/>
+                                                        <input type="hidden" name="id" value=r.id.to_string()/>
+                                                        <label>{l.t("regions-name")}<input type="text" name="name" required maxlength="200" value=r.name.clone()/></label>
+                                                        <button type="submit">{l.t("regions-rename")}</button>
+                                                    </div>
+                                                </ActionForm>
+                                                <ActionForm action=remove>
+                                                    <div class="form inline">
+                                                        {crate::forms::keys(csrf2.clone())}
+                                                        <input type="hidden" name="slug" value=slug()/>
+                                                        <input type="hidden" name="id" value=r.id.to_string()/>
+                                                        <p class="muted">{l.t("regions-remove-help")}</p>
+                                                        <button type="submit" class="danger">{l.t("regions-remove")}</button>
+                                                    </div>
+                                                </ActionForm>
+                                            </details>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}</ul>
                             {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                             <ActionForm action=create>
                                 <div class="form inline">

@@ -205,6 +205,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(accounts::revoke_invitation))
         .routes(routes!(tenancy::list_regions, tenancy::create_region))
+        .routes(routes!(tenancy::rename_region, tenancy::remove_region))
         .routes(routes!(
             tenancy::list_institutions,
             tenancy::create_institution

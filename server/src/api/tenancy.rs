@@ -6,8 +6,9 @@ use domain::tenancy::{InstitutionView, RegionView, TenantView};
 use frontend::state::AppState;
 use serde::Deserialize;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
-use super::{ApiActor, ApiJson, ApiQuery, PageParams, Paged, TenantAccess, paged};
+use super::{ApiActor, ApiJson, ApiPath, ApiQuery, PageParams, Paged, TenantAccess, paged};
 use crate::errors::{ApiResult, ErrorBody};
 
 /// The tenant's regions and cities (staff).
@@ -43,6 +44,36 @@ pub async fn create_region(
         StatusCode::CREATED,
         Json(service::create_region(&state.db, &ctx, &body.name).await?),
     ))
+}
+
+/// Renames a region or city (tenant admin); everything in it stays.
+#[utoipa::path(patch, path = "/api/v1/t/{tenant}/regions/{id}", operation_id = "rename_region", tag = "tenancy",
+    security(("bearer" = [])), request_body = NewRegion, params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 200, body = RegionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn rename_region(
+    State(state): State<AppState>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
+    ApiJson(body): ApiJson<NewRegion>,
+) -> ApiResult<Json<RegionView>> {
+    Ok(Json(
+        service::rename_region(&state.db, &ctx, id, &body.name).await?,
+    ))
+}
+
+/// Removes a region nothing belongs to (tenant admin); one in use is refused (409).
+#[utoipa::path(delete, path = "/api/v1/t/{tenant}/regions/{id}", operation_id = "remove_region", tag = "tenancy",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody)))]
+pub async fn remove_region(
+    State(state): State<AppState>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
+) -> ApiResult<StatusCode> {
+    service::remove_region(&state.db, &ctx, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The tenant's institutions: orphanages, boarding schools, host organisations (staff).
