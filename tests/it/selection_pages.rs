@@ -458,6 +458,24 @@ async fn cohorts_are_created_filled_attended_and_their_seats_emailed_from_the_pa
         html.contains("<span id=\"attendance-rate\">100%</span>"),
         "{html}"
     );
+    // The grid comes back with the day's saved marks in its boxes (issue 19, principle 9).
+    let tag_of = |seat: &str| {
+        let at = html
+            .find(&format!("value=\"{seat}\""))
+            .unwrap_or_else(|| panic!("a box for {seat}"));
+        let start = html[..at].rfind('<').unwrap();
+        html[start..at + html[at..].find('>').unwrap()].to_string()
+    };
+    assert!(
+        tag_of(&first_seat).contains("checked"),
+        "{}",
+        tag_of(&first_seat)
+    );
+    assert!(html.contains(r#"id="recording-day""#));
+    assert!(
+        html.contains(r#"name="day" value="1""#),
+        "the day recorded is fixed"
+    );
     let v = ok(coordinator.get(&candidate_path(&first)).await, 200).await;
     assert_eq!(v["candidate"]["stage"], "school");
     assert_eq!(v["candidate"]["stage_status"], "passed");

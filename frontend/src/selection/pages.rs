@@ -693,6 +693,17 @@ pub fn CohortPage() -> impl IntoView {
                         let enrolled: Vec<_> = v.members.iter().filter(|m| m.status == SeatStatus::Enrolled).cloned().collect();
                         let waiting: Vec<_> = v.members.iter().filter(|m| m.status == SeatStatus::Waitlisted).cloned().collect();
                         let days: Vec<u32> = (1..=c.days).collect();
+                        // The day the trainer records: asked for in the address (`day`, or the
+                        // one just saved), else the latest begun; its boxes show what is saved.
+                        let chosen = {
+                            let q = query.read_untracked();
+                            q.get("day")
+                                .or_else(|| q.get("recorded"))
+                                .and_then(|n| n.parse::<u32>().ok())
+                                .filter(|n| (1..=d.days_begun).contains(n))
+                                .unwrap_or(d.days_begun)
+                        };
+                        let here = format!("/t/{}/cohorts/{}", slug(), c.id);
                         view! {
                             <section class="card">
                                 <p class="muted">{l.t(c.kind.label_key())}</p>
@@ -723,7 +734,16 @@ pub fn CohortPage() -> impl IntoView {
                                     <table class="attendance" id="attendance">
                                         <thead><tr>
                                             <th>{l.t("candidates-name")}</th>
-                                            {days.iter().map(|n| view! { <th>{l.t_args("cohort-day", &[("day", n.to_string())])}<br/><span class="muted">{date(domain::selection::day_date(c.starts_on, *n))}</span></th> }).collect_view()}
+                                            {days.iter().map(|n| {
+                                                let label = l.t_args("cohort-day", &[("day", n.to_string())]);
+                                                // A begun day is a link: its saved marks come into the boxes.
+                                                let head = if d.can_record && *n <= d.days_begun && *n != chosen {
+                                                    view! { <a href=format!("{here}?day={n}") data-record-day=n.to_string()>{label}</a> }.into_any()
+                                                } else {
+                                                    view! { <span>{label}</span> }.into_any()
+                                                };
+                                                view! { <th class:chosen=d.can_record && *n == chosen>{head}<br/><span class="muted">{date(domain::selection::day_date(c.starts_on, *n))}</span></th> }
+                                            }).collect_view()}
                                             <th>{l.t("cohort-completed")}</th>
                                             {d.can_manage.then(|| view! { <th></th> })}
                                             {d.can_record.then(|| view! { <th>{l.t("cohort-present")}</th> })}
@@ -738,7 +758,10 @@ pub fn CohortPage() -> impl IntoView {
                                                     }).collect_view()}
                                                     <td>{m.completed.then_some("✓")}</td>
                                                     {d.can_manage.then(|| view! { <td><button type="submit" form=format!("withdraw-{}", m.id) class="secondary">{l.t("cohort-withdraw")}</button></td> })}
-                                                    {d.can_record.then(|| view! { <td class="present"><label class="check"><input type="checkbox" name=format!("present[{i}]") value=m.id.to_string()/>{l.t("cohort-present")}</label></td> })}
+                                                    {d.can_record.then(|| {
+                                                        let saved = chosen > 0 && m.attendance.get(chosen as usize - 1).copied().flatten() == Some(true);
+                                                        view! { <td class="present"><label class="check"><input type="checkbox" name=format!("present[{i}]") value=m.id.to_string() checked=saved/>{l.t("cohort-present")}</label></td> }
+                                                    })}
                                                 </tr>
                                             }).collect_view()}
                                         </tbody>
@@ -749,11 +772,8 @@ pub fn CohortPage() -> impl IntoView {
                                                 view! { <p class="muted">{l.t("cohort-not-begun")}</p> }.into_any()
                                             } else {
                                                 view! {
-                                                    <label>{l.t("cohort-record-day")}
-                                                        <select name="day">
-                                                            {(1..=d.days_begun).map(|n| view! { <option value=n.to_string() selected=n == d.days_begun>{l.t_args("cohort-day", &[("day", n.to_string())])}</option> }).collect_view()}
-                                                        </select>
-                                                    </label>
+                                                    <input type="hidden" name="day" value=chosen.to_string()/>
+                                                    <p id="recording-day">{l.t_args("cohort-recording-day", &[("day", chosen.to_string()), ("date", date(domain::selection::day_date(c.starts_on, chosen)))])}</p>
                                                     <button type="submit">{l.t("cohort-record")}</button>
                                                 }.into_any()
                                             }}
