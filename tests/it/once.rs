@@ -464,3 +464,42 @@ fn the_digest_ignores_the_token_and_the_csrf_field_but_not_the_values() {
     // Field boundaries count: "ab" + "c" is not "a" + "bc".
     assert_ne!(digest("/a", b"x=ab&y=c"), digest("/a", b"x=a&y=bc"));
 }
+
+/// The same on PostgreSQL (the application role, a unique index raced by two at once).
+#[tokio::test]
+async fn a_form_sent_again_is_carried_out_once_on_postgres() {
+    let Some(app) = crate::selection::on_postgres("forms carried out once on PostgreSQL").await
+    else {
+        return;
+    };
+    let mentor = app.browser();
+    mentor.login(MENTOR).await;
+    let page = format!("/t/{T}/notifications");
+    let html = mentor.get(&page).await.text().await.unwrap();
+    let form = crate::forms::forms(&html)
+        .into_iter()
+        .find(|f| f.action == "/api/save_notifications")
+        .expect("the notifications form");
+    let sent = crate::forms::filled(&form);
+    let first = send(&mentor, &page, &form.action, &sent).await;
+    assert!(
+        !location(&first).contains("__err=") && !is_repeat(&first),
+        "{}",
+        location(&first)
+    );
+    let (a, b) = tokio::join!(
+        send(&mentor, &page, &form.action, &sent),
+        send(&mentor, &page, &form.action, &sent)
+    );
+    assert!(
+        is_repeat(&a) && is_repeat(&b),
+        "{} {}",
+        location(&a),
+        location(&b)
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM form_submissions WHERE done")
+            .await,
+        1
+    );
+}

@@ -388,7 +388,7 @@ async fn a_candidate_passes_each_gate_in_order_with_assessor_score_and_private_n
 /// The production shape, PostgreSQL (row-level security, the cohort row lock) with Redis, or
 /// `None` when CI did not
 /// provide it (skipped loudly, and a failure under `USTAZ_TEST_REQUIRE_ALL`).
-async fn on_postgres(suite: &str) -> Option<TestApp> {
+pub(crate) async fn on_postgres(suite: &str) -> Option<TestApp> {
     let admin_url = service("USTAZ_TEST_PG_URL", suite)?;
     let redis = service("USTAZ_TEST_REDIS_URL", suite)?;
     Some(
