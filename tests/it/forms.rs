@@ -218,12 +218,10 @@ pub(crate) fn filled(form: &Form) -> Vec<(String, String)> {
     sent
 }
 
-#[tokio::test]
-async fn every_refused_form_on_every_page_comes_back_with_what_was_typed() {
-    let app = TestApp::sqlite().await;
-    let pages = concrete_pages(&app).await;
-    let anonymous = app.browser();
-    let mut people: Vec<(&str, Browser)> = Vec::new();
+/// A signed-in browser for each role of the demo (the operator and each role of the first
+/// tenant), as the walks over every page use them.
+pub(crate) async fn signed_in_people(app: &TestApp) -> Vec<(&'static str, Browser)> {
+    let mut people = Vec::new();
     for who in [
         "operator@ustaz.demo",
         "admin@almaty-mentors.demo",
@@ -237,6 +235,15 @@ async fn every_refused_form_on_every_page_comes_back_with_what_was_typed() {
         b.login(who).await;
         people.push((who, b));
     }
+    people
+}
+
+#[tokio::test]
+async fn every_refused_form_on_every_page_comes_back_with_what_was_typed() {
+    let app = TestApp::sqlite().await;
+    let pages = concrete_pages(&app).await;
+    let anonymous = app.browser();
+    let people = signed_in_people(&app).await;
     let mut checked_forms = 0;
     let mut checked_fields = 0;
     let mut seen = std::collections::HashSet::new();

@@ -371,20 +371,7 @@ async fn snapshot(app: &TestApp) -> BTreeMap<String, i64> {
 async fn every_form_sent_twice_is_carried_out_once() {
     let app = TestApp::sqlite().await;
     let pages = concrete_pages(&app).await;
-    let mut people: Vec<(&str, Browser)> = Vec::new();
-    for who in [
-        "operator@ustaz.demo",
-        "admin@almaty-mentors.demo",
-        "coordinator@almaty-mentors.demo",
-        "psychologist@almaty-mentors.demo",
-        "committee@almaty-mentors.demo",
-        "trainer@almaty-mentors.demo",
-        "mentor@almaty-mentors.demo",
-    ] {
-        let b = app.browser();
-        b.login(who).await;
-        people.push((who, b));
-    }
+    let people = crate::forms::signed_in_people(&app).await;
     let mut seen = std::collections::HashSet::new();
     let (mut carried, mut refused) = (Vec::new(), 0);
     for (route, who, address) in pages {
