@@ -181,6 +181,16 @@ pub enum EmailMessage {
         count: u32,
         path: String,
     },
+    /// A candidate passed a stage and the next waits to be opened (coordinators), or was
+    /// opened by the programme's setting (`opened`).
+    StageReady {
+        tenant_name: String,
+        /// The stages, as `StageKind::as_str` (named in the reader's language).
+        passed: String,
+        next: String,
+        opened: bool,
+        path: String,
+    },
 }
 
 /// What a "tomorrow" reminder is about.

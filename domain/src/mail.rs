@@ -362,6 +362,35 @@ pub fn render(
                 path,
             )
         }
+        EmailMessage::StageReady {
+            tenant_name,
+            passed,
+            next,
+            opened,
+            path,
+        } => {
+            let stage = |s: &str| {
+                crate::selection::StageKind::parse(s)
+                    .map(|k| locale.t(&k.label_key()))
+                    .unwrap_or_default()
+            };
+            let args = [
+                ("tenant", tenant_name.clone()),
+                ("passed", stage(passed)),
+                ("next", stage(next)),
+            ];
+            let body = if *opened {
+                "email-stage-opened-body"
+            } else {
+                "email-stage-ready-body"
+            };
+            (
+                locale.t_args("email-stage-ready-subject", &args),
+                locale.t_args(body, &args),
+                locale.t("email-stage-ready-action"),
+                path,
+            )
+        }
         EmailMessage::PasswordReset { path } => (
             locale.t("email-reset-subject"),
             locale.t("email-reset-body"),

@@ -400,6 +400,7 @@ async fn seed_programme(db: &DatabaseConnection) -> Result<()> {
             majority: crate::selection::MajorityRule::SimpleMajority,
             quorum: 1,
         },
+        open_next_stage: false,
         reminders: Default::default(),
     };
     crate::recruitment::service::create_programme(db, &ctx, &input).await?;

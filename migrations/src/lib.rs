@@ -21,6 +21,7 @@ mod m20261207_000002_private_emails;
 mod m20261207_000003_check_attempts;
 mod m20261207_000004_shared_reports;
 mod m20261207_000005_form_submissions;
+mod m20261207_000006_open_next_stage;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000003_check_attempts::Migration),
             Box::new(m20261207_000004_shared_reports::Migration),
             Box::new(m20261207_000005_form_submissions::Migration),
+            Box::new(m20261207_000006_open_next_stage::Migration),
         ]
     }
 }

@@ -633,6 +633,7 @@ fn programme_from_form(
                     .map_err(|_| Error::invalid("committee_quorum", "error-committee-quorum"))?,
             },
         },
+        open_next_stage: one("open_next_stage") == "yes",
         reminders: {
             let days = |name: &str, default: u32| match one(name).trim() {
                 "" => Ok(default),

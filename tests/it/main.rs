@@ -21,3 +21,4 @@ mod reminders;
 mod reports;
 mod selection;
 mod selection_pages;
+mod waiting;

@@ -416,6 +416,8 @@ pub struct WaitingChild {
     pub interests: Vec<String>,
     pub waiting_since: chrono::DateTime<chrono::Utc>,
     pub waiting_days: u32,
+    /// A match is proposed and waits for the psychologist's decision.
+    pub proposed: bool,
 }
 
 /// A child's record for the staff who work with them.

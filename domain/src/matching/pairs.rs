@@ -207,6 +207,25 @@ async fn match_view(conn: &impl ConnectionTrait, m: &proposal::Model) -> Result<
     })
 }
 
+/// How many proposed matches wait for the reader's decision: a psychologist's, for the
+/// children of their region (anyone else: none). A count, so no child's record is read.
+pub async fn decisions_waiting(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<usize> {
+    if !ctx.has_any(&DECIDERS) {
+        return Ok(0);
+    }
+    let txn = ctx.read(db).await?;
+    let open = proposal::Entity::find()
+        .filter(proposal::Column::TenantId.eq(ctx.tenant_id()))
+        .filter(proposal::Column::Status.eq(PROPOSED))
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(open
+        .iter()
+        .filter(|m| ctx.covers_region(&DECIDERS, Some(m.region_id)))
+        .count())
+}
+
 /// The matches proposed for a child, newest first (staff of the child's region).
 pub async fn child_matches(
     db: &DatabaseConnection,

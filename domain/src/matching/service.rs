@@ -185,6 +185,14 @@ pub async fn list_waiting_children(
         .filter(|c| ctx.covers_region(&READERS, Some(c.region_id)))
         .collect();
     let (regions, institutions) = names(&txn, ctx).await?;
+    let proposed: std::collections::HashSet<Uuid> = super::entity::proposal::Entity::find()
+        .filter(super::entity::proposal::Column::TenantId.eq(ctx.tenant_id()))
+        .filter(super::entity::proposal::Column::Status.eq(super::pairs::PROPOSED))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|m| m.child_id)
+        .collect();
     audit::record(
         &txn,
         Some(ctx.tenant_id()),
@@ -212,6 +220,7 @@ pub async fn list_waiting_children(
             interests: list_of(&c.interests),
             waiting_since: c.waiting_since,
             waiting_days: waiting_days(c.waiting_since, now),
+            proposed: proposed.contains(&c.id),
         })
         .collect())
 }

@@ -49,6 +49,7 @@ pub mod programme {
         pub stages: String,
         pub committee_rule: String,
         pub committee_quorum: i32,
+        pub open_next_stage: bool,
         pub results_announced_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,

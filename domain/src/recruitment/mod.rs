@@ -310,6 +310,10 @@ pub struct ProgrammeInput {
     /// How the committee decides (default: simple majority, quorum 3).
     #[serde(default)]
     pub committee: crate::selection::CommitteeRule,
+    /// Whether a passed stage opens the next one at once (default: a coordinator opens it,
+    /// told by e-mail).
+    #[serde(default)]
+    pub open_next_stage: bool,
     /// When an overdue protocol is reminded (default: the mentor after 2 days, the
     /// coordinators after 7).
     #[serde(default)]
@@ -1136,6 +1140,7 @@ mod tests {
             meeting_cadence: Cadence::Weekly,
             stages: default_stages(),
             committee: Default::default(),
+            open_next_stage: false,
             reminders: Default::default(),
         };
         assert!(p.validate().is_ok());

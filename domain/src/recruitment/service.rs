@@ -25,7 +25,7 @@ use crate::tenancy::context::{Actor, TenantCtx, find_tenant};
 use crate::tenancy::entity::{region, tenant};
 
 /// Staff who review documents (coordinators within their region).
-const REVIEWERS: [Role; 2] = [Role::TenantAdmin, Role::Coordinator];
+pub const REVIEWERS: [Role; 2] = [Role::TenantAdmin, Role::Coordinator];
 /// Staff who read applications (committee members only from the committee stage on:
 /// `selection::service::sees_application`).
 const READERS: [Role; 4] = [
@@ -291,6 +291,7 @@ pub async fn programme_input(
         meeting_cadence: Cadence::parse(&p.meeting_cadence).unwrap_or_default(),
         stages: crate::selection::service::stages_of(&p),
         committee: crate::selection::service::committee_rule_of(&p),
+        open_next_stage: p.open_next_stage,
         reminders: reminder_delays_of(&p),
     })
 }
@@ -334,6 +335,7 @@ pub async fn programme_template(
         meeting_cadence: Cadence::Weekly,
         stages: crate::selection::DEFAULT_STAGES.to_vec(),
         committee: Default::default(),
+        open_next_stage: false,
         reminders: Default::default(),
     })
 }
@@ -405,6 +407,7 @@ async fn save_programme(
         stages: Set(serde_json::to_string(&input.stages).expect("serialises")),
         committee_rule: Set(input.committee.majority.as_str().to_string()),
         committee_quorum: Set(input.committee.quorum as i32),
+        open_next_stage: Set(input.open_next_stage),
         mentor_reminder_days: Set(input.reminders.mentor_days as i32),
         coordinator_reminder_days: Set(input.reminders.coordinator_days as i32),
         results_announced_at: Set(existing.as_ref().and_then(|p| p.results_announced_at)),

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::accounts::Role;
 use crate::error::Error;
 
 #[cfg(feature = "server")]
@@ -673,6 +674,93 @@ pub fn percent(part: u32, whole: u32) -> u32 {
     (part * 100).checked_div(whole).unwrap_or(0)
 }
 
+// ---------------------------------------------------------------- whose move
+
+/// What a candidate waits for from the reader, if anything: the counts on the reader's start
+/// page and the board's "waiting for me" filter are both this rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Awaits {
+    /// A psychological stage is open: the psychologist records its result.
+    Result,
+    /// The committee stage is open and the reader, a member, has not voted.
+    Vote,
+    /// The committee has decided (a quorum voted): a coordinator records the decision.
+    Decision,
+    /// A stage passed and the next is not open yet: a coordinator opens it.
+    Opening,
+}
+
+impl Awaits {
+    pub const ALL: [Awaits; 4] = [
+        Awaits::Result,
+        Awaits::Vote,
+        Awaits::Decision,
+        Awaits::Opening,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Awaits::Result => "result",
+            Awaits::Vote => "vote",
+            Awaits::Decision => "decision",
+            Awaits::Opening => "opening",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Awaits> {
+        Awaits::ALL.into_iter().find(|a| a.as_str() == s.trim())
+    }
+
+    /// Who is asked for it (anywhere in the tenant; the region is the candidate's).
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Awaits::Result => &[Role::Psychologist],
+            Awaits::Vote => &[Role::CommitteeMember],
+            Awaits::Decision | Awaits::Opening => &[Role::TenantAdmin, Role::Coordinator],
+        }
+    }
+
+    /// The i18n key of the count on the start page (and of the filter's choice).
+    pub fn label_key(self) -> String {
+        format!("awaits-{}", self.as_str())
+    }
+}
+
+/// Where a candidate stands, as far as whose move it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub stage: Option<StageKind>,
+    pub status: Option<StageStatus>,
+    /// The stage the gate would open next, if any.
+    pub next: Option<StageKind>,
+    /// Whether the reader has voted on the candidate.
+    pub voted: bool,
+    /// Whether the committee's votes decide already (a quorum).
+    pub decided: bool,
+}
+
+/// What `standing` waits for from a reader who holds, for the candidate's region, the roles
+/// `holds` says yes to. A member who is also a coordinator votes first.
+pub fn awaits(standing: Standing, holds: impl Fn(Role) -> bool) -> Option<Awaits> {
+    let asks = |a: Awaits| a.roles().iter().any(|r| holds(*r)).then_some(a);
+    match (standing.stage?, standing.status?) {
+        (s, StageStatus::Open) if s.is_psychological() => asks(Awaits::Result),
+        (StageKind::Committee, StageStatus::Open) => (!standing.voted)
+            .then(|| asks(Awaits::Vote))
+            .flatten()
+            .or_else(|| standing.decided.then(|| asks(Awaits::Decision)).flatten()),
+        (_, StageStatus::Passed) if standing.next.is_some() => asks(Awaits::Opening),
+        _ => None,
+    }
+}
+
+/// The stage after `current` in a pipeline.
+pub fn stage_after(stages: &[StageKind], current: StageKind) -> Option<StageKind> {
+    stages.iter().skip_while(|s| **s != current).nth(1).copied()
+}
+
 // ---------------------------------------------------------------- views
 
 /// One candidate on the board: a submitted application and where it stands.
@@ -692,6 +780,8 @@ pub struct CandidateRow {
     pub stage_status: Option<StageStatus>,
     pub outcome: Outcome,
     pub submitted_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// What the candidate waits for from the reader (see [`awaits`]).
+    pub awaits: Option<Awaits>,
 }
 
 /// Filters of the board and table (all optional).
@@ -711,6 +801,9 @@ pub struct CandidateFilter {
     /// Part of a name or e-mail address.
     #[serde(default)]
     pub q: Option<String>,
+    /// Only the candidates waiting for this from the reader.
+    #[serde(default)]
+    pub awaits: Option<Awaits>,
 }
 
 impl CandidateFilter {
@@ -726,6 +819,7 @@ impl CandidateFilter {
             && self.stage.is_none_or(|s| row.stage == Some(s))
             && self.region_id.is_none_or(|r| row.region_id == Some(r))
             && self.outcome.is_none_or(|o| row.outcome == o)
+            && self.awaits.is_none_or(|a| row.awaits == Some(a))
             && q.is_none_or(|q| {
                 row.name.to_lowercase().contains(&q) || row.email.to_lowercase().contains(&q)
             })
@@ -912,6 +1006,83 @@ mod tests {
     use super::*;
     use StageKind::*;
     use StageStatus::*;
+
+    #[test]
+    fn each_candidate_waits_for_one_move_of_one_role() {
+        let at = |stage, status| Standing {
+            stage: Some(stage),
+            status: Some(status),
+            next: stage_after(&DEFAULT_STAGES, stage),
+            voted: false,
+            decided: false,
+        };
+        let only = |role: Role| move |r: Role| r == role;
+        let psych = only(Role::Psychologist);
+        let member = only(Role::CommitteeMember);
+        let coordinator = only(Role::Coordinator);
+        let admin = only(Role::TenantAdmin);
+        // The psychologist records the psychological stages, no one else.
+        assert_eq!(awaits(at(PsychTest, Open), psych), Some(Awaits::Result));
+        assert_eq!(awaits(at(Interview, Open), psych), Some(Awaits::Result));
+        assert_eq!(awaits(at(Interview, Open), coordinator), None);
+        assert_eq!(awaits(at(Documents, Open), psych), None);
+        // A member votes once; after that, nothing waits for them.
+        assert_eq!(awaits(at(Committee, Open), member), Some(Awaits::Vote));
+        let voted = Standing {
+            voted: true,
+            ..at(Committee, Open)
+        };
+        assert_eq!(awaits(voted, member), None);
+        // A decided committee waits for a coordinator or an admin, not before the quorum.
+        assert_eq!(awaits(at(Committee, Open), coordinator), None);
+        let decided = Standing {
+            decided: true,
+            ..at(Committee, Open)
+        };
+        assert_eq!(awaits(decided, coordinator), Some(Awaits::Decision));
+        assert_eq!(awaits(decided, admin), Some(Awaits::Decision));
+        assert_eq!(awaits(decided, member), Some(Awaits::Vote));
+        let both = |r: Role| matches!(r, Role::CommitteeMember | Role::Coordinator);
+        assert_eq!(awaits(decided, both), Some(Awaits::Vote));
+        assert_eq!(
+            awaits(
+                Standing {
+                    voted: true,
+                    ..decided
+                },
+                both
+            ),
+            Some(Awaits::Decision)
+        );
+        // A passed stage with a next one waits to be opened; the last one, and a failed one, do not.
+        assert_eq!(
+            awaits(at(Documents, Passed), coordinator),
+            Some(Awaits::Opening)
+        );
+        assert_eq!(awaits(at(Committee, Passed), admin), Some(Awaits::Opening));
+        assert_eq!(awaits(at(Documents, Passed), psych), None);
+        assert_eq!(awaits(at(Contract, Passed), coordinator), None);
+        assert_eq!(awaits(at(Interview, Failed), coordinator), None);
+        assert_eq!(awaits(at(Interview, Failed), psych), None);
+        let nothing = Standing {
+            stage: None,
+            status: None,
+            next: None,
+            voted: false,
+            decided: false,
+        };
+        assert_eq!(awaits(nothing, |_| true), None);
+        // A pipeline without some stages: the next is the next one it has.
+        assert_eq!(
+            stage_after(&[Documents, Interview, Contract], Interview),
+            Some(Contract)
+        );
+        assert_eq!(stage_after(&[Documents, Contract], Contract), None);
+        assert_eq!(stage_after(&[Documents], School), None);
+        for a in Awaits::ALL {
+            assert_eq!(Awaits::parse(a.as_str()), Some(a));
+        }
+    }
 
     #[test]
     fn stages_keep_the_products_order_and_may_leave_some_out() {

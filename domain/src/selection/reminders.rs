@@ -238,7 +238,7 @@ pub async fn votes_pending(
         let message = EmailMessage::VotesPending {
             tenant_name: t.name.clone(),
             count: u32::try_from(waiting).unwrap_or(u32::MAX),
-            path: format!("/t/{}/candidates", t.slug),
+            path: format!("/t/{}/candidates?awaits=vote", t.slug),
         };
         let key = format!(
             "votes-pending:{}:{}:{}-W{}",

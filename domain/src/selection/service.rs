@@ -229,13 +229,45 @@ async fn rows_of(
         .into_iter()
         .map(|r| (r.id, r.name))
         .collect();
+    // The votes on candidates before the committee now: whether the reader voted, and
+    // whether the committee has decided.
+    let at_committee = apps.iter().filter(|a| {
+        a.stage.as_deref() == Some(StageKind::Committee.as_str())
+            && a.stage_status.as_deref() == Some(StageStatus::Open.as_str())
+    });
+    let mut votes: HashMap<Uuid, Vec<committee_vote::Model>> = HashMap::new();
+    for v in committee_vote::Entity::find()
+        .filter(committee_vote::Column::ApplicationId.is_in(at_committee.map(|a| a.id)))
+        .all(conn)
+        .await?
+    {
+        votes.entry(v.application_id).or_default().push(v);
+    }
     Ok(apps
         .into_iter()
         .filter_map(|a| {
             let u = users.get(&a.applicant_id)?;
             let p = programmes.get(&a.programme_id)?;
             let names: Texts = serde_json::from_str(&p.names).unwrap_or_default();
+            let stage = a.stage.as_deref().and_then(|s| StageKind::parse(s).ok());
+            let status = a.stage_status.as_deref().and_then(StageStatus::parse);
+            let cast = votes.get(&a.id).map(Vec::as_slice).unwrap_or_default();
+            let ballots: Vec<Vote> = cast
+                .iter()
+                .filter_map(|v| Vote::parse(&v.vote).ok())
+                .collect();
+            let standing = Standing {
+                stage,
+                status,
+                next: stage.and_then(|s| stage_after(&stages_of(p), s)),
+                voted: cast.iter().any(|v| v.voter_id == ctx.actor.user_id),
+                decided: !matches!(
+                    committee_decision(committee_rule_of(p), &ballots),
+                    CommitteeDecision::NoQuorum { .. }
+                ),
+            };
             Some(CandidateRow {
+                awaits: awaits(standing, |role| ctx.covers_region(&[role], a.region_id)),
                 id: a.id,
                 name: u.full_name.clone(),
                 email: u.email.clone(),
@@ -244,8 +276,8 @@ async fn rows_of(
                 programme_name: names.get(locale).to_string(),
                 region_id: a.region_id,
                 region_name: a.region_id.and_then(|r| regions.get(&r).cloned()),
-                stage: a.stage.as_deref().and_then(|s| StageKind::parse(s).ok()),
-                stage_status: a.stage_status.as_deref().and_then(StageStatus::parse),
+                stage,
+                stage_status: status,
                 outcome: Outcome::parse(&a.outcome).unwrap_or(Outcome::Pending),
                 submitted_at: a.submitted_at.map(|t| ctx.local(t)),
             })
@@ -540,6 +572,9 @@ pub async fn record_stage_result(
         }
     }
     decide(&txn, ctx.actor.user_id, record, checked).await?;
+    if decision == StageStatus::Passed {
+        after_pass(&txn, ctx, &c, stage).await?;
+    }
     audit::record(
         &txn,
         Some(ctx.tenant_id()),
@@ -676,6 +711,63 @@ async fn decide(
     am.notes = Set(result.notes);
     am.reason = Set(result.reason);
     am.update(conn).await?;
+    Ok(())
+}
+
+/// After a stage passed: where the programme says so, the next stage opens at once; either
+/// way, whoever opens or runs it next hears of it by e-mail (the coordinators of the
+/// candidate's region, or the admins where it has none; not the person who passed it).
+async fn after_pass(
+    conn: &impl ConnectionTrait,
+    ctx: &TenantCtx,
+    c: &Candidate,
+    passed: StageKind,
+) -> Result<()> {
+    let stages = stages_of(&c.programme);
+    let Some(next) = stage_after(&stages, passed) else {
+        return Ok(());
+    };
+    let opened = c.programme.open_next_stage
+        && check_can_open(&stages, &statuses(&records_of(conn, c.app.id).await?), next).is_ok();
+    if opened {
+        let record = insert_stage(conn, c, next, None).await?;
+        audit::record(
+            conn,
+            Some(ctx.tenant_id()),
+            Some(ctx.actor.user_id),
+            "stage.opened",
+            "stage_result",
+            Some(record.id),
+            Some(serde_json::json!({
+                "application_id": c.app.id, "stage": next.as_str(), "automatic": true
+            })),
+        )
+        .await?;
+    }
+    let tid = ctx.tenant_id();
+    let mut to = members_with_roles(conn, tid, &[Role::Coordinator], c.app.region_id).await?;
+    if to.is_empty() {
+        to = members_with_roles(conn, tid, &[Role::TenantAdmin], None).await?;
+    }
+    for u in to.iter().filter(|u| u.id != ctx.actor.user_id) {
+        let message = crate::jobs::EmailMessage::StageReady {
+            tenant_name: ctx.tenant.name.clone(),
+            passed: passed.as_str().into(),
+            next: next.as_str().into(),
+            opened,
+            path: format!("/t/{}/candidates/{}", ctx.tenant.slug, c.app.id),
+        };
+        let key = format!("stage-ready:{}:{}:{}", c.app.id, next.as_str(), u.id);
+        crate::accounts::notifications::service::remind(
+            conn,
+            tid,
+            u,
+            crate::accounts::notifications::Topic::StageReady,
+            key,
+            message,
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -1409,7 +1501,9 @@ async fn pass_completed(
             reason: None,
         };
         decide(conn, ctx.actor.user_id, record, result).await?;
-        refresh(conn, &Candidate { app, programme }).await?;
+        let candidate = Candidate { app, programme };
+        after_pass(conn, ctx, &candidate, StageKind::School).await?;
+        refresh(conn, &candidate).await?;
     }
     Ok(())
 }

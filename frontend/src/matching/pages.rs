@@ -85,6 +85,9 @@ pub fn ChildrenPage() -> impl IntoView {
     let slug = move || params.read().get("slug").unwrap_or_default();
     let data = Resource::new(slug, children_page);
     let register = ServerAction::<RegisterChildForm>::new();
+    // From the start page's count: only the children whose proposed match waits for a decision.
+    let query = leptos_router::hooks::use_query_map();
+    let only_proposed = move || query.read().get("proposed").as_deref() == Some("1");
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
@@ -98,6 +101,9 @@ pub fn ChildrenPage() -> impl IntoView {
                             <h1>{l.t("children-title")}</h1>
                             {note.map(|n| view! { <p class="ok" role="status" id="children-notice">{n}</p> })}
                             <p class="muted">{l.t("children-intro")}</p>
+                            {only_proposed().then(|| view! {
+                                <p id="only-proposed">{l.t("children-only-proposed")}" "<a href=format!("/t/{}/children", slug())>{l.t("children-show-all")}</a></p>
+                            })}
                             {d.waiting.is_empty().then(|| view! { <p id="no-children">{l.t("children-none")}</p> })}
                             <table id="waiting-list">
                                 <thead><tr>
@@ -105,9 +111,12 @@ pub fn ChildrenPage() -> impl IntoView {
                                     <th>{l.t("child-institution")}</th><th>{l.t("child-languages")}</th><th>{l.t("children-waited")}</th>
                                 </tr></thead>
                                 <tbody>
-                                    {d.waiting.iter().map(|c| view! {
+                                    {d.waiting.iter().filter(|c| c.proposed || !only_proposed()).map(|c| view! {
                                         <tr data-child=c.id.to_string()>
-                                            <td><a href=format!("/t/{}/children/{}", slug(), c.id)>{c.name.clone()}</a></td>
+                                            <td>
+                                                <a href=format!("/t/{}/children/{}", slug(), c.id)>{c.name.clone()}</a>
+                                                {c.proposed.then(|| view! { <br/><span class="badge" data-proposed="1">{l.t("children-proposed")}</span> })}
+                                            </td>
                                             <td>{c.age}</td>
                                             <td>{c.region_name.clone()}</td>
                                             <td>{c.institution_name.clone()}</td>

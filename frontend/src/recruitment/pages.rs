@@ -740,6 +740,7 @@ pub fn ProgrammeEditPage() -> impl IntoView {
                                         <select name="committee_rule">{MajorityRule::ALL.into_iter().map(|r| view! { <option value=r.as_str() selected=r == p.committee.majority>{l.t(r.label_key())}</option> }).collect_view()}</select>
                                     </label>
                                     <label>{l.t("programmes-committee-quorum")}<input type="number" name="committee_quorum" min="1" max="50" value=p.committee.quorum.to_string()/></label>
+                                    <label class="check"><input type="checkbox" name="open_next_stage" value="yes" checked=p.open_next_stage/>{l.t("programmes-open-next-stage")}</label>
                                     <fieldset id="programme-reminders"><legend>{l.t("programmes-reminders")}</legend>
                                         <label>{l.t("programmes-reminder-mentor")}<input type="number" name="reminder_mentor_days" min="1" max="90" value=p.reminders.mentor_days.to_string()/></label>
                                         <label>{l.t("programmes-reminder-coordinator")}<input type="number" name="reminder_coordinator_days" min="1" max="90" value=p.reminders.coordinator_days.to_string()/></label>

@@ -3,7 +3,8 @@
 
 use domain::Locale;
 use domain::selection::{
-    CandidateRow, CohortKind, Outcome, SeatStatus, StageKind, StageRecord, StageStatus, Vote,
+    Awaits, CandidateRow, CohortKind, Outcome, SeatStatus, StageKind, StageRecord, StageStatus,
+    Vote,
 };
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -48,6 +49,7 @@ fn filter_from_query(q: &leptos_router::params::ParamsMap) -> CandidateFilter {
         region_id: nonempty("region").and_then(|r| r.parse().ok()),
         outcome: nonempty("outcome").and_then(|o| Outcome::parse(&o)),
         q: nonempty("q"),
+        awaits: nonempty("awaits").and_then(|a| Awaits::parse(&a)),
     }
 }
 
@@ -84,7 +86,7 @@ pub fn CandidatesPage() -> impl IntoView {
                         let base = format!("/t/{}/candidates", slug());
                         let link = |table: bool| {
                             let q = query.read_untracked();
-                            let mut parts: Vec<String> = ["programme", "stage", "region", "outcome", "q"]
+                            let mut parts: Vec<String> = ["programme", "stage", "region", "outcome", "awaits", "q"]
                                 .into_iter()
                                 .filter_map(|k| q.get(k).map(|v| format!("{k}={}", crate::encode_query_value(&v))))
                                 .collect();
@@ -131,6 +133,18 @@ pub fn CandidatesPage() -> impl IntoView {
                                             {Outcome::ALL.into_iter().map(|o| view! { <option value=o.as_str() selected=f.outcome == Some(o)>{l.t(o.label_key())}</option> }).collect_view()}
                                         </select>
                                     </label>
+                                    {
+                                        let mine = info.roles_in(&slug());
+                                        let asked: Vec<Awaits> = Awaits::ALL.into_iter().filter(|a| a.roles().iter().any(|r| mine.contains(r))).collect();
+                                        (!asked.is_empty()).then(|| view! {
+                                            <label>{l.t("candidates-awaits")}
+                                                <select name="awaits">
+                                                    <option value="">{l.t("candidates-any")}</option>
+                                                    {asked.into_iter().map(|a| view! { <option value=a.as_str() selected=f.awaits == Some(a)>{l.t(&a.label_key())}</option> }).collect_view()}
+                                                </select>
+                                            </label>
+                                        })
+                                    }
                                     <label>{l.t("candidates-search")}<input type="search" name="q" maxlength="100" value=f.q.clone().unwrap_or_default()/></label>
                                     <button type="submit">{l.t("candidates-filter")}</button>
                                 </form>

@@ -15,6 +15,16 @@ pub struct DashboardData {
     pub roles: Vec<Role>,
     /// This month's figures as tables for the charts (tenant admins only).
     pub charts: Option<(domain::reports::Period, Vec<domain::reports::Table>)>,
+    /// What waits for the reader, by the roles they hold: a count and the list it links to.
+    pub waiting: Vec<Waiting>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Waiting {
+    /// The i18n key of what is counted.
+    pub key: String,
+    pub count: usize,
+    pub href: String,
 }
 
 #[server(endpoint = "dashboard")]
@@ -32,7 +42,46 @@ pub async fn dashboard(slug: String) -> Result<DashboardData, AppError> {
         counts,
         roles: ctx.roles_sorted(),
         charts,
+        waiting: waiting_for(&ctx).await?,
     })
+}
+
+/// The counts of what waits for the reader, one for each kind of move their roles ask of them.
+#[cfg(feature = "ssr")]
+async fn waiting_for(ctx: &domain::tenancy::context::TenantCtx) -> Result<Vec<Waiting>, AppError> {
+    use domain::selection::{Awaits, CandidateFilter};
+    let db = &crate::server::state().db;
+    let slug = &ctx.tenant.slug;
+    let mut out = Vec::new();
+    if ctx.has_any(&domain::recruitment::service::REVIEWERS) {
+        out.push(Waiting {
+            key: "awaits-documents".into(),
+            count: domain::recruitment::service::review_count(db, ctx).await?,
+            href: format!("/t/{slug}/review"),
+        });
+    }
+    let asked: Vec<Awaits> = Awaits::ALL
+        .into_iter()
+        .filter(|a| ctx.has_any(a.roles()))
+        .collect();
+    if !asked.is_empty() {
+        let rows =
+            domain::selection::service::list_candidates(db, ctx, &CandidateFilter::default())
+                .await?;
+        out.extend(asked.into_iter().map(|a| Waiting {
+            key: a.label_key(),
+            count: rows.iter().filter(|r| r.awaits == Some(a)).count(),
+            href: format!("/t/{slug}/candidates?awaits={}", a.as_str()),
+        }));
+    }
+    if ctx.has_any(&domain::matching::pairs::DECIDERS) {
+        out.push(Waiting {
+            key: "awaits-match".into(),
+            count: domain::matching::pairs::decisions_waiting(db, ctx).await?,
+            href: format!("/t/{slug}/children?proposed=1"),
+        });
+    }
+    Ok(out)
 }
 
 #[server(endpoint = "list_regions")]
@@ -214,6 +263,17 @@ pub fn DashboardPage() -> impl IntoView {
                             <section class="card">
                                 <h1>{d.tenant_name.clone()}</h1>
                                 <p class="muted">{l.t("dashboard-your-roles")}": "{roles}</p>
+                                {(!d.waiting.is_empty()).then(|| view! {
+                                    <h2>{l.t("dashboard-waiting")}</h2>
+                                    <div class="tiles" id="waiting-for-you">
+                                        {d.waiting.iter().map(|w| view! {
+                                            <a class="tile" class:quiet=w.count == 0 href=w.href.clone() data-waiting=w.key.clone()>
+                                                <span class="figure">{w.count}</span><span>{l.t(&w.key)}</span>
+                                            </a>
+                                        }).collect_view()}
+                                    </div>
+                                    <h2>{l.t("dashboard-organisation")}</h2>
+                                })}
                                 <div class="tiles">
                                     {tiles.into_iter().map(|(key, n, href)| match href {
                                         Some(href) => view! {

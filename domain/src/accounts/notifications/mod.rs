@@ -27,10 +27,12 @@ pub enum Topic {
     VotesPending,
     /// A periodic report is ready (tenant admins).
     Reports,
+    /// A candidate passed a stage and the next one is theirs to open (coordinators).
+    StageReady,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 7] = [
+    pub const ALL: [Topic; 8] = [
         Topic::ProtocolOverdue,
         Topic::Tomorrow,
         Topic::ApplicationIncomplete,
@@ -38,6 +40,7 @@ impl Topic {
         Topic::TermEnding,
         Topic::VotesPending,
         Topic::Reports,
+        Topic::StageReady,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +52,7 @@ impl Topic {
             Topic::TermEnding => "term_ending",
             Topic::VotesPending => "votes_pending",
             Topic::Reports => "reports",
+            Topic::StageReady => "stage_ready",
         }
     }
 
