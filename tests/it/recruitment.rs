@@ -1363,3 +1363,111 @@ async fn portal_uploads_and_downloads_refuse_strangers_lower_roles_and_forged_to
         .unwrap();
     assert_eq!(a["documents"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn an_applicant_opens_their_own_files_and_removes_one_not_yet_reviewed() {
+    let app = TestApp::sqlite().await;
+    let (applicant, id) = draft(&app, "own-files@example.kz", "ru").await;
+    let doc = upload_ok(&applicant, &id, "id_card").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let file = format!("/api/v1/t/{T}/documents/{doc}/file");
+    let nowhere = format!("/api/v1/t/{T}/documents/{}/file", uuid::Uuid::now_v7());
+
+    // The applicant opens what they sent, byte for byte.
+    let res = applicant.get(&file).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().to_vec(), fixtures::pdf(2));
+    // No one else without a staff role: another applicant cannot tell it from a file that
+    // does not exist, nor can a mentor; nor can another organisation's admin.
+    let stranger = app.applicant("not-mine@example.kz", "ru").await;
+    let mentor = app.api_as("mentor@almaty-mentors.demo").await;
+    let other = app.api_as("admin@karaganda-partner.demo").await;
+    for path in [&file, &nowhere] {
+        assert_eq!(stranger.get(path).await.status(), 404, "{path}");
+        assert_eq!(mentor.get(path).await.status(), 403, "{path}");
+        assert!(other.get(path).await.status().is_client_error(), "{path}");
+    }
+
+    // Removing: only the applicant, only their own upload.
+    let remove = format!("/api/v1/t/{T}/documents/{doc}");
+    assert_eq!(stranger.delete(&remove).await.status(), 404);
+    assert_eq!(mentor.delete(&remove).await.status(), 403);
+    let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
+    assert_eq!(coordinator.delete(&remove).await.status(), 403);
+    assert!(other.delete(&remove).await.status().is_client_error());
+    assert_eq!(applicant.get(&file).await.status(), 200, "still there");
+    assert_eq!(applicant.delete(&remove).await.status(), 204);
+    assert_eq!(applicant.get(&file).await.status(), 404);
+    assert_eq!(applicant.delete(&remove).await.status(), 404, "once");
+    assert_eq!(
+        crate::selection::audit_count(&app, "document.withdrawn").await,
+        1
+    );
+    // The same file goes in again in its place.
+    upload_ok(&applicant, &id, "id_card").await;
+
+    // A reviewed file is the coordinator's work and stays; an unreviewed one of a submitted
+    // application goes until the results date.
+    let (submitted, sid, docs) = app.submitted_application("reviewed@example.kz", "ru").await;
+    crate::selection::ok(
+        coordinator
+            .post(
+                &format!("/api/v1/t/{T}/documents/{}/review", docs[0]),
+                json!({"decision": "verified"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    crate::selection::refused(
+        submitted
+            .delete(&format!("/api/v1/t/{T}/documents/{}", docs[0]))
+            .await,
+        409,
+        "error-document-reviewed",
+    )
+    .await;
+
+    // On the page: each own file opens; only the unreviewed ones have a Remove button, and
+    // removing one says so in the applicant's language.
+    let b = app.browser();
+    let res = b
+        .post_form(
+            "/login",
+            "/api/login",
+            &[
+                ("email", "reviewed@example.kz"),
+                ("password", ustaz_tests::APPLICANT_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 302);
+    let page = format!("/t/{T}/applications/{sid}");
+    let html = b.get(&page).await.text().await.unwrap();
+    for d in &docs {
+        assert!(html.contains(&format!("data-open-document=\"{d}\"")), "{d}");
+    }
+    assert!(!html.contains(&format!("data-withdraw=\"{}\"", docs[0])));
+    assert!(html.contains(&format!("data-withdraw=\"{}\"", docs[1])));
+    let csrf = b.csrf().await;
+    let res = b
+        .post_form(
+            &page,
+            "/api/withdraw_document_form",
+            &[
+                ("csrf", csrf.as_str()),
+                ("slug", T),
+                ("application", sid.as_str()),
+                ("id", docs[1].as_str()),
+            ],
+        )
+        .await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let to = crate::selection_pages::location(&res);
+    assert!(to.ends_with("?removed=1"), "{to}");
+    let html = b.get(&to).await.text().await.unwrap();
+    assert!(html.contains("Файл удалён."), "the notice in Russian");
+    assert!(!html.contains(&format!("data-open-document=\"{}\"", docs[1])));
+}

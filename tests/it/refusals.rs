@@ -186,6 +186,13 @@ pub(crate) fn api_table() -> Vec<(&'static str, &'static str, Who, Option<Value>
             None,
         ),
         ("get", "/api/v1/t/{tenant}/documents/{id}", staff_only, None),
+        // The applicant's own unreviewed file; a mentor (or staff) is refused before a lookup.
+        (
+            "delete",
+            "/api/v1/t/{tenant}/documents/{id}",
+            staff_only,
+            None,
+        ),
         (
             "get",
             "/api/v1/t/{tenant}/documents/{id}/history",
@@ -967,6 +974,11 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
             "/api/submit_application",
             t(Some(ALMATY_MENTOR)),
             vec![("id", "APPLICATION")],
+        ),
+        (
+            "/api/withdraw_document_form",
+            t(Some(ALMATY_MENTOR)),
+            vec![("application", "APPLICATION"), ("id", PROBE_ID)],
         ),
         ("/api/review_page", t(Some(ALMATY_MENTOR)), vec![]),
         (

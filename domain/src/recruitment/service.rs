@@ -996,6 +996,69 @@ pub async fn sweep_orphan_files(
     Ok(removed)
 }
 
+/// The applicant removes a file of their own that no one has reviewed yet (the wrong scan, a
+/// page missing, a file to replace with a better one) while the application still takes files:
+/// the document and its history go, the stored file is removed by the orphan sweep, and an
+/// audit event stays. A verified or rejected file is a coordinator's work and stays.
+pub async fn withdraw_document(db: &DatabaseConnection, ctx: &TenantCtx, id: Uuid) -> Result<()> {
+    require_verified(&ctx.actor)?;
+    let txn = ctx.write(db).await?;
+    // Only the applicant's own upload to their own application (not a contract scan staff
+    // uploaded there); anyone else is told what they would be told of any document, found
+    // or not.
+    let d = match find_document(&txn, ctx, id).await {
+        Err(Error::NotFound) => return Err(refusal(ctx)),
+        found => found?,
+    };
+    let Some(application_id) = d.application_id else {
+        return Err(refusal(ctx));
+    };
+    let a = own_application(&txn, ctx, application_id).await?;
+    if d.uploaded_by != ctx.actor.user_id {
+        return Err(refusal(ctx));
+    }
+    if matches!(
+        DocStatus::parse(&d.status),
+        Some(DocStatus::Verified | DocStatus::Rejected)
+    ) {
+        return Err(Error::Conflict("error-document-reviewed".into()));
+    }
+    let p = programme::Entity::find_by_id(a.programme_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    takes_files(&a, &p, Utc::now())?;
+    document_event::Entity::delete_many()
+        .filter(document_event::Column::DocumentId.eq(d.id))
+        .exec(&txn)
+        .await?;
+    document::Entity::delete_by_id(d.id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        Some(ctx.tenant_id()),
+        Some(ctx.actor.user_id),
+        "document.withdrawn",
+        "application",
+        Some(a.id),
+        Some(serde_json::json!({ "document": d.id, "doc_type": d.doc_type })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Whether an application takes files now: a draft inside its window; a submitted one until
+/// the results date.
+fn takes_files(a: &application::Model, p: &programme::Model, now: DateTime<Utc>) -> Result<()> {
+    if a.status == ApplicationStatus::Draft.as_str() {
+        window_state(now, p.opens_at, p.closes_at).require_open()
+    } else if now >= p.results_at {
+        Err(Error::Conflict("error-window-closed".into()))
+    } else {
+        Ok(())
+    }
+}
+
 /// Checks an upload before it is streamed: the applicant's own application, a document type
 /// of its programme, room for another file, a valid issue date, and a window that allows it
 /// (a draft inside the window; a submitted application may replace a refused file until the
@@ -1014,12 +1077,7 @@ pub async fn plan_upload(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound)?;
-    let now = Utc::now();
-    if a.status == ApplicationStatus::Draft.as_str() {
-        window_state(now, p.opens_at, p.closes_at).require_open()?;
-    } else if now >= p.results_at {
-        return Err(Error::Conflict("error-window-closed".into()));
-    }
+    takes_files(&a, &p, Utc::now())?;
     let rule = rules_of(&txn, p.id)
         .await?
         .into_iter()
@@ -1759,13 +1817,38 @@ pub async fn authorize_download(
     id: Uuid,
     preview: bool,
 ) -> Result<Download> {
-    ctx.require_any(&READERS)?;
     let txn = ctx.write(db).await?;
+    if !ctx.has_any(&READERS) {
+        // An applicant opens the files they uploaded to their own application, and nothing
+        // else: to anyone else every other id looks the same, found or not.
+        let d = find_document(&txn, ctx, id)
+            .await
+            .ok()
+            .filter(|d| d.uploaded_by == ctx.actor.user_id && d.application_id.is_some());
+        let own = match d.as_ref().and_then(|d| d.application_id) {
+            Some(a) => own_application(&txn, ctx, a).await.is_ok(),
+            None => false,
+        };
+        let Some(d) = d.filter(|_| own) else {
+            return Err(refusal(ctx));
+        };
+        return download_of(txn, ctx, d, preview).await;
+    }
     let d = find_document(&txn, ctx, id).await?;
     let place = place_of(&txn, &d).await?;
     if !ctx.covers_region(place.readers, place.region_id) {
         return Err(Error::Forbidden);
     }
+    download_of(txn, ctx, d, preview).await
+}
+
+/// The download of `d`, audit-logged, once the caller has decided the reader may have it.
+async fn download_of(
+    txn: sea_orm::DatabaseTransaction,
+    ctx: &TenantCtx,
+    d: document::Model,
+    preview: bool,
+) -> Result<Download> {
     let out = if preview {
         Download {
             storage_key: d.preview_key.clone().ok_or(Error::NotFound)?,

@@ -284,6 +284,23 @@ pub async fn application_page(slug: String, id: Uuid) -> Result<ApplicationPageD
     })
 }
 
+/// The applicant removes a file of theirs that no one has reviewed yet (to upload a better
+/// one); back on the application with a notice.
+#[server(endpoint = "withdraw_document_form")]
+pub async fn withdraw_document_form(
+    csrf: String,
+    slug: String,
+    application: Uuid,
+    id: Uuid,
+) -> Result<(), AppError> {
+    use crate::server::{session_for_change, state, tenant_ctx};
+    let s = session_for_change(&csrf)?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    domain::recruitment::service::withdraw_document(&state().db, &ctx, id).await?;
+    leptos_axum::redirect(&format!("/t/{slug}/applications/{application}?removed=1"));
+    Ok(())
+}
+
 /// Saves the "about you" step of a draft.
 #[server(endpoint = "save_profile")]
 pub async fn save_profile(

@@ -324,6 +324,15 @@ fn status_class(s: DocStatus) -> &'static str {
 }
 
 pub(crate) fn document_line(l: Locale, d: &DocumentView) -> impl IntoView + use<> {
+    document_line_with(l, d, ().into_any())
+}
+
+/// A document's line with `actions` after it (the applicant's own: open, remove).
+pub(crate) fn document_line_with(
+    l: Locale,
+    d: &DocumentView,
+    actions: AnyView,
+) -> impl IntoView + use<> {
     let reasons: Vec<String> = d
         .reasons
         .iter()
@@ -344,6 +353,7 @@ pub(crate) fn document_line(l: Locale, d: &DocumentView) -> impl IntoView + use<
             {d.pages.map(|p| format!(" · {}", l.t_args("doc-pages", &[("pages", p.to_string())])))}</span>
             {(!reasons.is_empty()).then(|| view! { <ul class="reasons">{reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul> })}
             {review.map(|r| view! { <p class="muted">{l.t("doc-review-reason")}": "{r}</p> })}
+            {actions}
         </li>
     }
 }
@@ -396,6 +406,8 @@ pub fn ApplicationPage() -> impl IntoView {
                     Some(l.t("application-saved"))
                 } else if q.get("uploaded").is_some() {
                     Some(l.t("application-uploaded"))
+                } else if q.get("removed").is_some() {
+                    Some(l.t("application-document-removed"))
                 } else if q.get("resent").is_some() {
                     Some(l.t("register-check-email"))
                 } else {
@@ -476,7 +488,26 @@ pub fn ApplicationPage() -> impl IntoView {
                                                         <strong>{row.rule.labels.get(l).to_string()}</strong>
                                                         {(!row.rule.required).then(|| view! { " "<span class="muted">{l.t("apply-doc-optional")}</span> })}
                                                         <br/><span class="muted">{doc_limits(l, &row.rule)}</span>
-                                                        <ul class="documents">{row.documents.iter().map(|doc| document_line(l, doc)).collect_view()}</ul>
+                                                        <ul class="documents">{row.documents.iter().map(|doc| {
+                                                            // The applicant opens what they sent, and removes a file no one
+                                                            // has reviewed yet while the application takes files.
+                                                            let unreviewed = !matches!(doc.status, DocStatus::Verified | DocStatus::Rejected);
+                                                            let actions = d.mine.then(|| view! {
+                                                                <span class="document-actions">
+                                                                    <a href=format!("/t/{}/documents/{}/file", slug(), doc.id) data-open-document=doc.id.to_string()>{l.t("application-document-open")}</a>
+                                                                    {(unreviewed && (editable || !draft)).then(|| view! {
+                                                                        <form method="post" action=WithdrawDocumentForm::PATH class="inline" data-withdraw=doc.id.to_string()>
+                                                                            {crate::forms::keys(csrf.clone())}
+                                                                            <input type="hidden" name="slug" value=slug()/>
+                                                                            <input type="hidden" name="application" value=a.id.to_string()/>
+                                                                            <input type="hidden" name="id" value=doc.id.to_string()/>
+                                                                            <button type="submit" class="secondary">{l.t("application-document-remove")}</button>
+                                                                        </form>
+                                                                    })}
+                                                                </span>
+                                                            }.into_any()).unwrap_or_else(|| ().into_any());
+                                                            document_line_with(l, doc, actions)
+                                                        }).collect_view()}</ul>
                                                     </td>
                                                     <td>
                                                         {can_upload.then(|| view! {

@@ -229,7 +229,10 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
             recruitment::update_application
         ))
         .routes(routes!(recruitment::submit_application))
-        .routes(routes!(recruitment::get_document))
+        .routes(routes!(
+            recruitment::get_document,
+            recruitment::withdraw_document
+        ))
         .routes(routes!(recruitment::document_history))
         .routes(routes!(recruitment::download_document))
         .routes(routes!(recruitment::review_document))

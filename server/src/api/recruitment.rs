@@ -356,6 +356,20 @@ pub async fn download_document(
     Ok(crate::recruitment::download(&state, &ctx, id, false).await?)
 }
 
+/// The applicant removes a file of their own that is not reviewed yet, while the application
+/// takes files (to upload a better one); a verified or rejected file is refused (409).
+#[utoipa::path(delete, path = "/api/v1/t/{tenant}/documents/{id}", operation_id = "withdraw_document", tag = "recruitment",
+    security(("bearer" = [])), params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn withdraw_document(
+    State(state): State<AppState>,
+    TenantAccess(ctx): TenantAccess,
+    ApiPath((_, id)): ApiPath<(String, Uuid)>,
+) -> ApiResult<StatusCode> {
+    service::withdraw_document(&state.db, &ctx, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct ReviewRequest {
     pub decision: ReviewDecision,
