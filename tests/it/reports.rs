@@ -1217,3 +1217,153 @@ async fn a_lead_organisation_sees_its_network_in_counts_and_no_partners_personal
     )
     .await;
 }
+
+/// A word as poppler read it off a rendered page: its box in points and its text.
+#[derive(Debug)]
+struct Word {
+    page: usize,
+    x: (f64, f64),
+    y: (f64, f64),
+    text: String,
+}
+
+/// The words of `pdftotext -bbox` output, with each page's size.
+fn words_of(html: &str) -> (Vec<(f64, f64)>, Vec<Word>) {
+    let attr = |tag: &str, name: &str| -> f64 {
+        let at = tag.find(&format!("{name}=\"")).expect(name) + name.len() + 2;
+        tag[at..at + tag[at..].find('"').unwrap()].parse().unwrap()
+    };
+    let (mut pages, mut words) = (Vec::new(), Vec::new());
+    for line in html.lines().map(str::trim) {
+        if line.starts_with("<page ") {
+            pages.push((attr(line, "width"), attr(line, "height")));
+        } else if line.starts_with("<word ") {
+            let text = &line[line.find('>').unwrap() + 1..line.rfind("</word>").unwrap()];
+            words.push(Word {
+                page: pages.len(),
+                x: (attr(line, "xMin"), attr(line, "xMax")),
+                y: (attr(line, "yMin"), attr(line, "yMax")),
+                text: text
+                    .replace("&amp;", "&")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">"),
+            });
+        }
+    }
+    (pages, words)
+}
+
+/// Issue 19, principle 8, as a reader's viewer shows the PDF: poppler renders every page to
+/// an image, and of the words it finds there (`pdftotext -bbox`) none lies over another, none
+/// runs off the page, none is cut short with "…", and every word of the long names is there.
+#[tokio::test]
+async fn the_pdf_as_poppler_renders_it_has_every_word_whole_and_none_over_another() {
+    let Some(poppler) = ustaz_tests::service("USTAZ_TEST_POPPLER", "PDF rendering (poppler)")
+    else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    seed_march(&app.db).await;
+    let long = "Школа наставников для выпускников интернатных учреждений, осенний поток";
+    let word = "Қарағандыоблысыныңбалаларүйлерінедостықпен";
+    app.execute(&format!(
+        "UPDATE regions SET name = name || ' {long} {word}'"
+    ))
+    .await;
+    app.execute(&format!("UPDATE cohorts SET title = '{long}'"))
+        .await;
+    let admin = app.api_as(ADMIN).await;
+    let base = format!("/api/v1/t/{DEMO_TENANT}/reports");
+    let r = ok(
+        admin
+            .post(&base, json!({"from": "2025-03-01", "to": "2025-03-31"}))
+            .await,
+        202,
+    )
+    .await;
+    let r = finished(&admin, r["id"].as_str().unwrap()).await;
+    assert_eq!(r["status"], "done", "{r}");
+    let url = r["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["format"] == "pdf")
+        .unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pdf = admin.get(&url).await.bytes().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let run = |bin: &str, args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(format!("{poppler}/{bin}"))
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{bin}: {e}"));
+        assert!(
+            out.status.success(),
+            "{bin}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let prefix = dir.path().join("page");
+    run(
+        "pdftoppm",
+        &[
+            "-r".as_ref(),
+            "40".as_ref(),
+            "-png".as_ref(),
+            file.as_ref(),
+            prefix.as_ref(),
+        ],
+    );
+    let images = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".png"))
+        .filter(|e| e.metadata().unwrap().len() > 1000)
+        .count();
+    let bbox = dir.path().join("words.html");
+    run(
+        "pdftotext",
+        &["-bbox".as_ref(), file.as_ref(), bbox.as_ref()],
+    );
+    let (pages, words) = words_of(&std::fs::read_to_string(&bbox).unwrap());
+    assert!(!pages.is_empty());
+    assert_eq!(images, pages.len(), "every page renders to an image");
+
+    for w in &words {
+        let (width, height) = pages[w.page - 1];
+        assert!(
+            w.x.0 >= 0.0 && w.x.1 <= width && w.y.0 >= 0.0 && w.y.1 <= height,
+            "{w:?} runs off its page ({width} × {height})"
+        );
+        assert!(!w.text.contains('…'), "{w:?} is cut short");
+    }
+    // Two words overlap when their boxes share more than a sliver both ways (lines may touch).
+    for (i, a) in words.iter().enumerate() {
+        for b in words[i + 1..].iter().filter(|b| b.page == a.page) {
+            let across = a.x.1.min(b.x.1) - a.x.0.max(b.x.0);
+            let down = a.y.1.min(b.y.1) - a.y.0.max(b.y.0);
+            let shorter = (a.y.1 - a.y.0).min(b.y.1 - b.y.0);
+            assert!(
+                across <= 0.5 || down <= 0.3 * shorter,
+                "{:?} lies over {:?}",
+                a,
+                b
+            );
+        }
+    }
+    let all: String = words
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for part in long.split(' ') {
+        assert!(all.contains(part), "{part:?} of the long name is missing");
+    }
+    // The word longer than a column is broken, not lost: its letters are all there, in order.
+    let joined: String = words.iter().map(|w| w.text.as_str()).collect();
+    assert!(joined.contains(word), "{word} lost letters");
+}

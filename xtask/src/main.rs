@@ -897,6 +897,32 @@ fn schemathesis() -> Service {
     s
 }
 
+/// Poppler's `pdftoppm` and `pdftotext`: the report tests render the PDF to images and read
+/// where each word landed, as a reader's viewer would.
+fn poppler() -> Service {
+    let mut s = Service {
+        name: "PDF rendering (poppler)",
+        env: "USTAZ_TEST_POPPLER",
+        value: None,
+        why_not: String::new(),
+    };
+    if let Ok(dir) = env::var("USTAZ_TEST_POPPLER") {
+        s.value = Some(dir);
+        return s;
+    }
+    match (which("pdftoppm"), which("pdftotext")) {
+        (Some(bin), Some(_)) => {
+            s.value = bin.parent().map(|d| d.display().to_string());
+        }
+        _ => {
+            s.why_not =
+                "pdftoppm and pdftotext are not installed (Debian: apt-get install poppler-utils)"
+                    .into()
+        }
+    }
+    s
+}
+
 /// The profile the tests build in (Cargo.toml says why).
 const TEST_PROFILE: &str = "ci";
 /// The prefix of the tests that drive Chromium over the browser bundle (`tests/it/browser.rs`).
@@ -970,6 +996,7 @@ fn test(extra: &[String]) -> Result<()> {
         s3_server(),
         smtp_server(),
         schemathesis(),
+        poppler(),
     ];
     let mut skipped = Vec::new();
     for s in &services {

@@ -29,14 +29,38 @@ fn escape(s: &str) -> String {
         .collect()
 }
 
-/// Cuts a long label so it fits its column.
-fn fit(label: &str, max_chars: usize) -> String {
-    if label.chars().count() <= max_chars {
-        label.to_string()
-    } else {
-        let cut: String = label.chars().take(max_chars.saturating_sub(1)).collect();
-        format!("{cut}…")
+/// The characters a label's line holds in its column (DejaVu Sans at 11 px averages under
+/// 6.5 px a character; the column is 184 px).
+const LINE_CHARS: usize = 28;
+/// The height of one line of a label.
+const LINE_HEIGHT: f64 = 13.0;
+
+/// Breaks a label into lines that fit its column: at spaces where it can, inside a word longer
+/// than a line where it must. Nothing is cut (issue 19, principle 8).
+fn lines(label: &str, max_chars: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in label.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        while word.len() > max_chars {
+            if !line.is_empty() {
+                out.push(std::mem::take(&mut line));
+            }
+            out.push(word.drain(..max_chars).collect());
+        }
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.len() > max_chars {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.extend(word);
     }
+    if !line.is_empty() || out.is_empty() {
+        out.push(line);
+    }
+    out
 }
 
 /// The bars `table` draws: one per row but the totals row, from its chart column.
@@ -68,19 +92,32 @@ pub fn svg(table: &Table) -> Option<String> {
     let percent = bars.iter().any(|(_, c)| matches!(c, Cell::Percent(_)));
     let scale_max = if percent { 100.0 } else { max };
     let plot = WIDTH - LABEL_WIDTH - 50.0;
-    let height = TOP * 2.0 + bars.len() as f64 * (BAR_HEIGHT + GAP);
+    // A row is as tall as its label's lines, at least a bar.
+    let labels: Vec<Vec<String>> = bars.iter().map(|(l, _)| lines(l, LINE_CHARS)).collect();
+    let row_height = |ls: &Vec<String>| BAR_HEIGHT.max(ls.len() as f64 * LINE_HEIGHT);
+    let height = TOP * 2.0 + labels.iter().map(|ls| row_height(ls) + GAP).sum::<f64>();
     let mut out = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" role="img" font-family="{FONT_FAMILY}" font-size="11"><title>{}</title>"#,
         escape(&table.title)
     );
-    for (i, (label, cell)) in bars.iter().enumerate() {
-        let y = TOP + i as f64 * (BAR_HEIGHT + GAP);
+    let mut top = TOP;
+    for ((_, cell), label) in bars.iter().zip(&labels) {
+        let row = row_height(label);
+        // The bar in the middle of its row, the label's lines centred beside it.
+        let y = top + (row - BAR_HEIGHT) / 2.0;
         let text_y = y + BAR_HEIGHT * 0.7;
-        out.push_str(&format!(
-            r##"<text x="{x}" y="{text_y}" text-anchor="end" fill="#222">{}</text>"##,
-            escape(&fit(label, 30)),
-            x = LABEL_WIDTH - 6.0,
-        ));
+        let first = top + (row - label.len() as f64 * LINE_HEIGHT) / 2.0 + LINE_HEIGHT * 0.8;
+        let x = LABEL_WIDTH - 6.0;
+        out.push_str(r##"<text text-anchor="end" fill="#222">"##);
+        for (n, line) in label.iter().enumerate() {
+            out.push_str(&format!(
+                r#"<tspan x="{x}" y="{:.1}">{}</tspan>"#,
+                first + n as f64 * LINE_HEIGHT,
+                escape(line)
+            ));
+        }
+        out.push_str("</text>");
+        top += row + GAP;
         let w = cell.value().map_or(0.0, |v| v as f64 / scale_max * plot);
         if w > 0.0 {
             out.push_str(&format!(
@@ -118,6 +155,54 @@ mod tests {
             chart_column: Some(0),
             total_column: false,
         }
+    }
+
+    #[test]
+    fn long_labels_wrap_in_full_and_their_rows_grow() {
+        let long = "Завершение срока наставничества по договору с учреждением";
+        let word = "Қарағандыоблысыныңбалаларүйлерінедостықпен";
+        for label in [long, word, "Short", ""] {
+            let ls = lines(label, LINE_CHARS);
+            assert!(ls.iter().all(|l| l.chars().count() <= LINE_CHARS), "{ls:?}");
+            assert_eq!(
+                ls.concat().replace(' ', ""),
+                label.replace(' ', ""),
+                "{ls:?}"
+            );
+            // A word that fits a line is never broken.
+            for w in label
+                .split_whitespace()
+                .filter(|w| w.chars().count() <= LINE_CHARS)
+            {
+                assert!(
+                    ls.iter().any(|l| l.split(' ').any(|x| x == w)),
+                    "{w}: {ls:?}"
+                );
+            }
+        }
+        assert_eq!(lines("Short", LINE_CHARS), vec!["Short"]);
+        assert_eq!(lines(long, LINE_CHARS).len(), 3);
+        let one = svg(&t(vec![("Short", Cell::Count(3), false)])).unwrap();
+        let two = svg(&t(vec![
+            ("Short", Cell::Count(3), false),
+            (long, Cell::Count(4), false),
+        ]))
+        .unwrap();
+        assert!(!two.contains('…'), "{two}");
+        for part in lines(long, LINE_CHARS) {
+            assert!(two.contains(&format!(">{part}</tspan>")), "{part}: {two}");
+        }
+        let height = |svg: &str| -> f64 {
+            svg.split("height=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        assert!(height(&two) > 2.0 * height(&one) - 2.0 * TOP, "{two}");
     }
 
     #[test]
