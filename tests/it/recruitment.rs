@@ -643,13 +643,13 @@ async fn a_coordinator_reviews_and_a_rejection_reaches_the_applicant_in_their_la
         .await
         .unwrap();
     assert_eq!(audited, 1);
-    // The applicant, a mentor and another tenant's admin cannot fetch the file.
-    assert_eq!(
-        api.get(&format!("/api/v1/t/{T}/documents/{doc_id}/file"))
-            .await
-            .status(),
-        403
-    );
+    // The applicant who sent it opens their own file (issue 19, principle 7); a mentor and
+    // another tenant's admin cannot.
+    let own = api
+        .get(&format!("/api/v1/t/{T}/documents/{doc_id}/file"))
+        .await;
+    assert_eq!(own.status(), 200);
+    assert_eq!(own.bytes().await.unwrap().to_vec(), fixtures::pdf(2));
     let mentor = app.api_as("mentor@almaty-mentors.demo").await;
     assert_eq!(
         mentor
