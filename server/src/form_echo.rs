@@ -129,6 +129,32 @@ pub fn is_server_fn(path: &str) -> bool {
     })
 }
 
+/// A portal form's action: a server function, or the one plain form handler, the programme
+/// editor's `/t/{slug}/programmes/save` (its fields repeat under numbered names, which a server
+/// function's arguments cannot read). Both send a refusal back with `__err` in the address.
+pub fn is_form_action(path: &str) -> bool {
+    is_server_fn(path)
+        || path
+            .strip_prefix("/t/")
+            .and_then(|rest| rest.strip_suffix("/programmes/save"))
+            .is_some_and(|slug| {
+                !slug.is_empty()
+                    && slug
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            })
+}
+
+/// The address a plain form handler sends a refused form back to: `page` with the error as a
+/// server function puts it (`__err`, URL-safe base64 of its JSON), so the form comes back
+/// with what was typed as every other form does.
+pub fn refused_to(page: &str, error: &AppError) -> String {
+    let json = serde_json::to_vec(error).unwrap_or_default();
+    let encoded = base64::engine::general_purpose::URL_SAFE.encode(json);
+    let sep = if page.contains('?') { '&' } else { '?' };
+    format!("{page}{sep}__err={encoded}")
+}
+
 /// Step 1: keeps the fields of a form post a server function refused.
 pub async fn remember_refused_forms(
     State(echoes): State<Echoes>,
@@ -137,7 +163,7 @@ pub async fn remember_refused_forms(
 ) -> Response {
     let path = req.uri().path().to_owned();
     let from_a_form = req.method() == Method::POST
-        && is_server_fn(&path)
+        && is_form_action(&path)
         && header_has(
             &req,
             header::CONTENT_TYPE,
@@ -289,7 +315,7 @@ struct Refill {
 
 /// `page` with `echo`'s values in the form that posts to `echo.path`.
 pub fn refill(page: &str, echo: &Echo) -> Result<String, lol_html::errors::RewritingError> {
-    if !is_server_fn(&echo.path) {
+    if !is_form_action(&echo.path) {
         return Ok(page.to_owned());
     }
     let form = format!(r#"form[action="{}"]"#, echo.path);

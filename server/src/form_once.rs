@@ -2,7 +2,8 @@
 //! retry after a timeout does not make a second protocol, vote or session.
 //!
 //! Every portal form carries a token drawn with it (`once`, written by `frontend::forms::keys`
-//! beside the CSRF field). For a form post to a server function from a signed-in browser this
+//! beside the CSRF field). For a form post to a server function (or the programme editor's
+//! plain handler, `form_echo::is_form_action`) from a signed-in browser this
 //! layer asks `domain::accounts::submissions` first: a new submission is carried out and its
 //! answer written down; a repeat is not carried out again but answered as the first was — a
 //! redirect to the same page with `again=1`, where the page says it was already done and shows
@@ -21,7 +22,7 @@ use frontend::server::cookie_in;
 use sea_orm::DatabaseConnection;
 use sha2::{Digest, Sha256};
 
-use crate::form_echo::is_server_fn;
+use crate::form_echo::is_form_action;
 
 /// The largest form body read here: the server's default body limit.
 const MAX_FORM_BYTES: usize = 1024 * 1024;
@@ -56,7 +57,7 @@ pub async fn once_per_form(
 ) -> Response {
     let path = req.uri().path().to_owned();
     let is_form = req.method() == Method::POST
-        && is_server_fn(&path)
+        && is_form_action(&path)
         && req
             .headers()
             .get(header::CONTENT_TYPE)

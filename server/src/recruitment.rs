@@ -688,12 +688,16 @@ pub async fn page_save_programme(
         let axum::extract::Form(fields) = <axum::extract::Form<Vec<(String, String)>> as axum::extract::FromRequest<()>>::from_request(request, &())
             .await
             .map_err(|_| Error::invalid("body", "error-bad-request"))?;
-        let csrf = fields
-            .iter()
-            .find(|(n, _)| n == "csrf")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        frontend::server::check_csrf(&session, &csrf)
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        // Whichever way it is refused, it goes back to the editor it came from.
+        original = field("original");
+        frontend::server::check_csrf(&session, &field("csrf"))
             .map_err(|_| Error::invalid("csrf", "error-csrf"))?;
         let ctx = TenantCtx::resolve(&state.db, &session.actor, &tenant).await?;
         ctx.require_admin()?;
@@ -713,18 +717,28 @@ pub async fn page_save_programme(
             ApiError { error: e, locale }.into_response()
         }
         Err(e) => {
-            let which = if original.is_empty() {
+            // Only a programme's address goes into ours (the field is the sender's to write).
+            let is_slug = original
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            let which = if original.is_empty() || !is_slug {
                 "new"
             } else {
                 &original
             };
+            // The message over the form, and the error as a server function gives it: the
+            // form comes back with everything typed and the message by its field too.
             let mut message = e.message(locale);
             if let Some(field) = e.field() {
                 message = format!("{message} ({field})");
             }
-            Redirect::to(&format!(
+            let page = format!(
                 "/t/{tenant}/programmes/{which}/edit?error={}",
                 frontend::encode_query_value(&message)
+            );
+            Redirect::to(&crate::form_echo::refused_to(
+                &page,
+                &frontend::errors::AppError::from(e),
             ))
             .into_response()
         }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use lol_html::{RewriteStrSettings, element, rewrite_str, text};
-use server::form_echo::{Echo, Echoes, is_server_fn, refill};
+use server::form_echo::{Echo, Echoes, is_form_action, is_server_fn, refill};
 use ustaz_tests::{Browser, TestApp};
 
 use crate::refusals::{Who, concrete_pages};
@@ -34,7 +34,7 @@ pub(crate) struct Form {
     pub(crate) fields: Vec<Field>,
 }
 
-/// The forms of a page that post to a server function.
+/// The forms of a page that post to a server function (or to the programme editor's handler).
 pub(crate) fn forms(html: &str) -> Vec<Form> {
     let found: Rc<RefCell<Vec<Form>>> = Rc::default();
     let (f1, f2, f3, f4, f5, f6) = (
@@ -60,27 +60,21 @@ pub(crate) fn forms(html: &str) -> Vec<Form> {
     rewrite_str(
         html,
         RewriteStrSettings::new()
-            .append_element_content_handler(element!(
-                "form[method=post][action^='/api/']",
-                move |el| {
-                    f1.borrow_mut().push(Form {
-                        action: el.get_attribute("action").unwrap_or_default(),
-                        fields: Vec::new(),
-                    });
-                    Ok(())
+            .append_element_content_handler(element!("form[method=post]", move |el| {
+                f1.borrow_mut().push(Form {
+                    action: el.get_attribute("action").unwrap_or_default(),
+                    fields: Vec::new(),
+                });
+                Ok(())
+            }))
+            .append_element_content_handler(element!("form[method=post] input[name]", move |el| {
+                if let Some(f) = f2.borrow_mut().last_mut() {
+                    f.fields.push(field(el, "input"));
                 }
-            ))
+                Ok(())
+            }))
             .append_element_content_handler(element!(
-                "form[method=post][action^='/api/'] input[name]",
-                move |el| {
-                    if let Some(f) = f2.borrow_mut().last_mut() {
-                        f.fields.push(field(el, "input"));
-                    }
-                    Ok(())
-                }
-            ))
-            .append_element_content_handler(element!(
-                "form[method=post][action^='/api/'] textarea[name]",
+                "form[method=post] textarea[name]",
                 move |el| {
                     if let Some(f) = f3.borrow_mut().last_mut() {
                         f.fields.push(field(el, "textarea"));
@@ -88,28 +82,20 @@ pub(crate) fn forms(html: &str) -> Vec<Form> {
                     Ok(())
                 }
             ))
-            .append_element_content_handler(text!(
-                "form[method=post][action^='/api/'] textarea[name]",
-                move |t| {
-                    if let Some(field) =
-                        f4.borrow_mut().last_mut().and_then(|f| f.fields.last_mut())
-                    {
-                        field.text.push_str(t.as_str());
-                    }
-                    Ok(())
+            .append_element_content_handler(text!("form[method=post] textarea[name]", move |t| {
+                if let Some(field) = f4.borrow_mut().last_mut().and_then(|f| f.fields.last_mut()) {
+                    field.text.push_str(t.as_str());
                 }
-            ))
-            .append_element_content_handler(element!(
-                "form[method=post][action^='/api/'] select[name]",
-                move |el| {
-                    if let Some(f) = f5.borrow_mut().last_mut() {
-                        f.fields.push(field(el, "select"));
-                    }
-                    Ok(())
+                Ok(())
+            }))
+            .append_element_content_handler(element!("form[method=post] select[name]", move |el| {
+                if let Some(f) = f5.borrow_mut().last_mut() {
+                    f.fields.push(field(el, "select"));
                 }
-            ))
+                Ok(())
+            }))
             .append_element_content_handler(element!(
-                "form[method=post][action^='/api/'] select[name] option[value]",
+                "form[method=post] select[name] option[value]",
                 move |el| {
                     if let Some(field) =
                         f6.borrow_mut().last_mut().and_then(|f| f.fields.last_mut())
@@ -124,7 +110,11 @@ pub(crate) fn forms(html: &str) -> Vec<Form> {
             )),
     )
     .unwrap();
-    found.take()
+    found
+        .take()
+        .into_iter()
+        .filter(|f| is_form_action(&f.action))
+        .collect()
 }
 
 /// Text that reads back HTML-escaped the same way whatever the field.
@@ -648,6 +638,11 @@ fn only_server_function_paths_make_selectors() {
     assert!(!is_server_fn("/api/v1/t/x"));
     assert!(!is_server_fn(r#"/api/x"] , script"#));
     assert!(!is_server_fn("/t/x/pairs"));
+    assert!(is_form_action("/api/log_meeting_form"));
+    assert!(is_form_action("/t/almaty-mentors/programmes/save"));
+    assert!(!is_form_action("/t//programmes/save"));
+    assert!(!is_form_action(r#"/t/x"]/programmes/save"#));
+    assert!(!is_form_action("/t/x/pairs"));
 }
 
 /// Issue 19, principle 6: a person's mistake in a server function is a 4xx, never a 500 (the

@@ -456,7 +456,9 @@ pub fn ApplicationPage() -> impl IntoView {
                             </section>
                             <section class="card">
                                 <h2>{l.t("application-step-profile")}</h2>
-                                {move || save.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                // A refused submission (rules not met) is said by the submit button,
+                                // where the person is looking; a refused field, here.
+                                {move || save.value().get().and_then(|r| r.err()).filter(|e| !is_unmet(e)).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 <form method="post" action=SaveProfile::PATH class="form" id="profile-form">
                                     {crate::forms::keys(csrf.clone())}
                                     <input type="hidden" name="slug" value=slug()/>
@@ -532,7 +534,15 @@ pub fn ApplicationPage() -> impl IntoView {
                             </section>
                             {(d.mine && draft).then(|| view! {
                                 <section class="card">
-                                    {move || submit.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
+                                    {move || submit.value().get().and_then(|r| r.err()).map(|e| (e, false))
+                                        .or_else(|| save.value().get().and_then(|r| r.err()).filter(is_unmet).map(|e| (e, true)))
+                                        .map(|(e, saved_first)| view! {
+                                            <div id="submit-refusal">
+                                                // Sent with "Submit", the answers were saved first.
+                                                {saved_first.then(|| view! { <p class="muted">{l.t("application-saved-not-sent")}</p> })}
+                                                <ErrorNote error=e locale=l/>
+                                            </div>
+                                        })}
                                     {if editable {
                                         // Sends the "about you" form with it: typed and not yet
                                         // saved, it is saved first.
@@ -651,12 +661,18 @@ pub fn ProgrammesAdminPage() -> impl IntoView {
                         ("not_selected", q.get("not_selected").unwrap_or_default()),
                     ]))
                 };
+                // A repeat (`again`) says so in its own notice; one message at a time.
+                let saved = {
+                    let q = query.read_untracked();
+                    (q.get("saved").is_some() && q.get("again").is_none()).then(|| l.t("programmes-saved"))
+                };
                 match loaded(data.await, l) {
                     Err(v) => v,
                     Ok(list) => view! {
                         <section class="card">
                             <h1>{l.t("programmes-title")}</h1>
                             {announced.map(|m| view! { <p class="ok" role="status" id="results-announced">{m}</p> })}
+                            {saved.map(|m| view! { <p class="ok" role="status" id="programme-saved">{m}</p> })}
                             {move || announce.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                             <p><a class="button" id="new-programme" href=format!("/t/{}/programmes/new/edit", slug())>{l.t("programmes-new")}</a></p>
                             <table>
@@ -684,6 +700,11 @@ pub fn ProgrammesAdminPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// A refusal of the submission itself (rules not yet met), not of a field.
+fn is_unmet(e: &crate::errors::AppError) -> bool {
+    matches!(e.domain(), Some(domain::Error::Unmet { .. }))
 }
 
 /// Creating or editing a programme. The form posts to `/t/{slug}/programmes/save` (a plain
