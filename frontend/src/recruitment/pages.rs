@@ -494,7 +494,7 @@ pub fn ApplicationPage() -> impl IntoView {
                                                             // The applicant opens what they sent, and removes a file no one
                                                             // has reviewed yet while the application takes files.
                                                             let unreviewed = !matches!(doc.status, DocStatus::Verified | DocStatus::Rejected);
-                                                            let actions = d.mine.then(|| view! {
+                                                            let actions = if d.mine { view! {
                                                                 <span class="document-actions">
                                                                     <a href=format!("/t/{}/documents/{}/file", slug(), doc.id) data-open-document=doc.id.to_string()>{l.t("application-document-open")}</a>
                                                                     {(unreviewed && (editable || !draft)).then(|| view! {
@@ -507,7 +507,7 @@ pub fn ApplicationPage() -> impl IntoView {
                                                                         </form>
                                                                     })}
                                                                 </span>
-                                                            }.into_any()).unwrap_or_else(|| ().into_any());
+                                                            }.into_any() } else { ().into_any() };
                                                             document_line_with(l, doc, actions)
                                                         }).collect_view()}</ul>
                                                     </td>
