@@ -10,7 +10,7 @@
 #![recursion_limit = "512"]
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
@@ -45,6 +45,29 @@ pub fn encode_query_value(s: &str) -> String {
         .collect()
 }
 
+/// The stylesheet's address: its content-named file when the build named the bundle by content
+/// (`hash.txt`, issue 20: kept by browsers a year), else the plain one (cargo-leptos's own
+/// development build).
+fn stylesheet(options: &LeptosOptions) -> String {
+    let hashed = options
+        .hash_files
+        .then(|| std::fs::read_to_string(options.hash_file.as_ref()).ok())
+        .flatten()
+        .and_then(|hashes| {
+            hashes.lines().find_map(|line| {
+                let (kind, hash) = line.split_once(':')?;
+                (kind.trim() == "css").then(|| hash.trim().to_string())
+            })
+        });
+    match hashed {
+        Some(hash) => format!(
+            "/{}/{}.{hash}.css",
+            options.site_pkg_dir, options.output_name
+        ),
+        None => format!("/{}/{}.css", options.site_pkg_dir, options.output_name),
+    }
+}
+
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -61,6 +84,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <link rel="stylesheet" id="leptos" href=stylesheet(&options)/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -84,7 +108,6 @@ pub fn App() -> impl IntoView {
     let session = Resource::new_blocking(|| (), |_| load_session());
     provide_context(SessionResource(session));
     view! {
-        <Stylesheet id="leptos" href="/pkg/ustaz.css"/>
         <Title text="Ustaz"/>
         <Router>
             <layout::Header/>

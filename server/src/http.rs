@@ -189,6 +189,79 @@ pub async fn security_headers(
     res
 }
 
+// ---------------------------------------------------------------- compression and caching
+
+/// Whether an answer is text worth compressing on the way out (pages, JSON, CSS, scripts, SVG,
+/// CSV, an uncompressed bundle in development). Files people uploaded (PDFs, images) are
+/// compressed already; a stream of events must not wait for a compressor's buffer.
+pub fn is_text(
+    _: StatusCode,
+    _: axum::http::Version,
+    headers: &HeaderMap,
+    _: &axum::http::Extensions,
+) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|t| t.split(';').next().unwrap_or_default().trim())
+        .is_some_and(|t| {
+            (t.starts_with("text/") && t != "text/event-stream")
+                || matches!(
+                    t,
+                    "application/json"
+                        | "application/javascript"
+                        | "application/wasm"
+                        | "image/svg+xml"
+                )
+        })
+}
+
+/// A page asked for from another site (by its link, image or form) is sent uncompressed. The
+/// compressed size of a page that holds a secret (the CSRF token) and text an attacker put in
+/// its address would let them guess the secret a character at a time (BREACH). Our own pages,
+/// asked for by our own pages, and the bundle's files, which hold no secret, are compressed.
+pub async fn uncompressed_across_sites(mut req: Request, next: Next) -> Response {
+    let from_elsewhere = req
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|v| v != "same-origin" && v != "none");
+    if from_elsewhere && !req.uri().path().starts_with("/pkg/") {
+        req.headers_mut().remove(header::ACCEPT_ENCODING);
+    }
+    next.run(req).await
+}
+
+/// `ustaz.<16 hex digits>.<ext>`: a bundle file named by its content (`cargo xtask` names them).
+pub fn is_content_named(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() == 3
+        && parts[0] == "ustaz"
+        && parts[1].len() == 16
+        && parts[1].chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// How long a browser keeps a static file (issue 20): the bundle's content-named files a year,
+/// without asking again (a new build has new names); other static files are asked about each
+/// time, cheaply (`If-Modified-Since` gets a 304). Pages are not touched: Back shows the page as
+/// it was, so a form sent again from it is known as a repeat (`form_once`).
+pub async fn static_caching(req: Request, next: Next) -> Response {
+    use axum::http::HeaderValue;
+    let path = req.uri().path().to_owned();
+    let mut res = next.run(req).await;
+    let kept = matches!(res.status(), StatusCode::OK | StatusCode::NOT_MODIFIED);
+    if kept && (path.starts_with("/pkg/") || path == "/favicon.svg") {
+        let name = path.rsplit('/').next().unwrap_or_default();
+        let policy = if is_content_named(name) {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    res
+}
+
 // ---------------------------------------------------------------- unread request bodies
 
 /// How much of a request body a refusal reads before answering, so the connection stays usable.

@@ -168,6 +168,16 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
     leptos_options.site_root = config.site_root.to_string_lossy().into_owned().into();
     leptos_options.output_name = "ustaz".into();
     leptos_options.site_addr = config.addr;
+    // A built bundle is named by its content (`cargo xtask`, issue 20); `hash.txt` says the
+    // names. Leptos reads it from where this path points (absolute: wherever the binary is).
+    let hashes = config.site_root.join("hash.txt");
+    if hashes.is_file() {
+        leptos_options.hash_files = true;
+        leptos_options.hash_file = std::path::absolute(&hashes)?
+            .to_string_lossy()
+            .into_owned()
+            .into();
+    }
     let state = AppState {
         leptos_options: leptos_options.clone(),
         db: db.clone(),
@@ -303,6 +313,7 @@ pub fn router(
             trusted_proxies,
             http::client_address,
         ))
+        .layer(axum::middleware::from_fn(http::static_caching))
         .layer(axum::middleware::from_fn_with_state(
             http::OverHttps(state.secure_cookies),
             http::security_headers,
@@ -316,6 +327,15 @@ pub fn router(
         .with_state(state)
         .merge(health)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        // Compressed on the way out (issue 20): pages and API answers here; the bundle's files
+        // are sent as the precompressed copies `ServeDir` finds, which this layer leaves alone.
+        .layer(
+            tower_http::compression::CompressionLayer::new().compress_when({
+                use tower_http::compression::Predicate;
+                tower_http::compression::predicate::DefaultPredicate::new().and(http::is_text)
+            }),
+        )
+        .layer(axum::middleware::from_fn(http::uncompressed_across_sites))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let request_id = req

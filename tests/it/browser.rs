@@ -2,6 +2,8 @@
 //! the server-rendered page (a hydration fault would not show in the HTML), and a person signs
 //! in, switches to Kazakh, invites a colleague, who accepts from the e-mail and signs in.
 
+mod delivery;
+
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};

@@ -239,8 +239,104 @@ fn build(path: &str) -> Result<()> {
     let inputs = bundle_inputs();
     let _ = std::fs::remove_file(bundle_stamp());
     status(&mut bundle_command(path))?;
+    finish_site(&root().join("target/site"))?;
     bundle_built(inputs);
     Ok(())
+}
+
+/// The bundle's files named by their content and precompressed (issue 20): a browser keeps
+/// `pkg/ustaz.<hash>.wasm` for a year without asking again (a new build is a new name), and the
+/// server sends the brotli or gzip copy the browser accepts without compressing on each request.
+/// `hash.txt` in the site tells the server the names, in the form Leptos reads.
+fn finish_site(site: &Path) -> Result<()> {
+    use sha2::Digest;
+    let pkg = site.join("pkg");
+    // An earlier build's names go, with the compressed copies.
+    for entry in std::fs::read_dir(&pkg)?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_content_named(&name) || name.ends_with(".br") || name.ends_with(".gz") {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    let mut manifest = String::new();
+    for kind in BUNDLE_FILES {
+        let plain = pkg.join(format!("ustaz.{kind}"));
+        let bytes = std::fs::read(&plain).with_context(|| format!("{}", plain.display()))?;
+        let hash = hex::encode(&sha2::Sha256::digest(&bytes)[..8]);
+        let named = pkg.join(format!("ustaz.{hash}.{kind}"));
+        std::fs::write(&named, &bytes)?;
+        precompress(&named, &bytes)?;
+        manifest.push_str(&format!("{kind}: {hash}\n"));
+    }
+    let favicon = site.join("favicon.svg");
+    if let Ok(bytes) = std::fs::read(&favicon) {
+        precompress(&favicon, &bytes)?;
+    }
+    std::fs::write(site.join("hash.txt"), manifest)?;
+    Ok(())
+}
+
+/// The files of the bundle, by their extension (and Leptos's name for them in `hash.txt`).
+const BUNDLE_FILES: [&str; 3] = ["js", "wasm", "css"];
+
+/// `ustaz.<16 hex digits>.<ext>`: a name `finish_site` gave.
+fn is_content_named(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() == 3
+        && parts[0] == "ustaz"
+        && parts[1].len() == 16
+        && parts[1].chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Writes `path.br` and `path.gz` beside `path`, each at its strongest setting (it runs once per
+/// build; the browser downloads the result on every first visit).
+fn precompress(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut br = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 24,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut br, &params)?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes)?;
+    let gz = gz.finish()?;
+    let with = |ext: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(ext);
+        PathBuf::from(p)
+    };
+    std::fs::write(with(".br"), br)?;
+    std::fs::write(with(".gz"), gz)?;
+    Ok(())
+}
+
+/// What a first visit downloads of the bundle, as served: each file's size raw, brotli and gzip.
+fn bundle_sizes(site: &Path) -> Option<String> {
+    let manifest = std::fs::read_to_string(site.join("hash.txt")).ok()?;
+    let kb = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| m.len().div_ceil(1024))
+            .unwrap_or(0)
+    };
+    let mut parts = Vec::new();
+    let mut total_br = 0;
+    for line in manifest.lines() {
+        let (kind, hash) = line.split_once(':')?;
+        let file = site.join(format!("pkg/ustaz.{}.{kind}", hash.trim()));
+        let br = kb(&PathBuf::from(format!("{}.br", file.display())));
+        let gz = kb(&PathBuf::from(format!("{}.gz", file.display())));
+        total_br += br;
+        parts.push(format!(
+            "{kind} {} KB (brotli {br} KB, gzip {gz} KB)",
+            kb(&file)
+        ));
+    }
+    Some(format!(
+        "the browser bundle: {}; {total_br} KB brotli in all",
+        parts.join(", ")
+    ))
 }
 
 /// Everything the browser bundle is built from: the crates it compiles (`frontend` and
@@ -289,6 +385,7 @@ fn bundle_stamp() -> PathBuf {
 /// and wasm-opt on every build, changed or not (about two minutes here): skipped when current.
 fn bundle_is_current() -> bool {
     root().join("target/site/pkg/ustaz.wasm").is_file()
+        && root().join("target/site/hash.txt").is_file()
         && std::fs::read_to_string(bundle_stamp())
             .is_ok_and(|s| s.trim() == bundle_inputs().to_string())
 }
@@ -1136,6 +1233,9 @@ fn test(extra: &[String]) -> Result<()> {
     say(&format!(
         "test binaries built in {build_secs} s, tests ran {test_secs} s, browser bundle {bundle_secs} s beside them (profile `{TEST_PROFILE}`), fuzzing {fuzz_secs} s after them"
     ));
+    if let Some(sizes) = bundle_sizes(&root().join("target/site")) {
+        say(&sizes);
+    }
     // `.ci/run` prints these at its very end, so the trend stays visible.
     if let Some(file) = env::var_os("USTAZ_TIMINGS_FILE") {
         let _ = std::fs::write(
@@ -1186,6 +1286,13 @@ impl Bundle {
             };
             let output = std::fs::read_to_string(&log).unwrap_or_default();
             let _ = std::fs::remove_file(&log);
+            let finished = st
+                .success()
+                .then(|| finish_site(&root().join("target/site")));
+            if let Some(Err(e)) = finished {
+                let _ = std::fs::write(bundle_stamp(), "failed");
+                bail!("the browser bundle could not be named and compressed: {e:#}")
+            }
             if st.success() {
                 bundle_built(inputs);
                 Ok(started.elapsed().as_secs())
