@@ -9,6 +9,7 @@ nav-institutions = Institutions
 nav-platform = Platform
 nav-organisations = My organisations
 nav-language = Language
+nav-menu = Menu
 login-title = Sign in to Ustaz
 login-email = E-mail
 login-password = Password

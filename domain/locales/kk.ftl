@@ -9,6 +9,7 @@ nav-institutions = Мекемелер
 nav-platform = Платформа
 nav-organisations = Менің ұйымдарым
 nav-language = Тіл
+nav-menu = Мәзір
 login-title = Ustaz жүйесіне кіру
 login-email = Эл. пошта
 login-password = Құпиясөз

@@ -9,6 +9,7 @@ nav-institutions = Учреждения
 nav-platform = Платформа
 nav-organisations = Мои организации
 nav-language = Язык
+nav-menu = Меню
 login-title = Вход в Ustaz
 login-email = Эл. почта
 login-password = Пароль

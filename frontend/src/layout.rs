@@ -67,38 +67,48 @@ pub fn Header() -> impl IntoView {
                         <a href=format!("/t/{s}/apply")>{l.t("nav-programmes")}</a>
                     })
                 };
+                // On a phone the menu folds behind one button (issue 20): a checkbox and its
+                // label, so it opens without the wasm. Each navigation closes it again.
+                let closed = move || {
+                    location.pathname.track();
+                    false
+                };
                 view! {
                     <header class="top">
                         <a class="brand" href="/">"Ustaz"</a>
-                        <nav aria-label="main">
-                            {tenant_links}
-                            {info.user.as_ref().map(|u| view! {
-                                <a href="/" id="nav-organisations">{l.t("nav-organisations")}</a>
-                                {u.is_platform_admin.then(|| view! { <a href="/platform">{l.t("nav-platform")}</a> })}
-                            })}
-                        </nav>
-                        <div class="lang" role="group" aria-label=l.t("nav-language")>
-                            {Locale::ALL.into_iter().map(|x| {
-                                let csrf = csrf.clone();
-                                view! {
-                                    <form method="post" action=SetLanguage::PATH>
-                                        <input type="hidden" name="lang" value=x.code()/>
-                                        <input type="hidden" name="csrf" value=csrf/>
-                                        <button type="submit" class:active=x == l lang=x.code() data-lang=x.code()>{x.native_name()}</button>
+                        <input type="checkbox" id="menu-toggle" class="menu-toggle" aria-controls="menu" prop:checked=closed/>
+                        <label for="menu-toggle" id="menu-button" class="menu-button">{l.t("nav-menu")}</label>
+                        <div class="menu" id="menu">
+                            <nav aria-label="main">
+                                {tenant_links}
+                                {info.user.as_ref().map(|u| view! {
+                                    <a href="/" id="nav-organisations">{l.t("nav-organisations")}</a>
+                                    {u.is_platform_admin.then(|| view! { <a href="/platform">{l.t("nav-platform")}</a> })}
+                                })}
+                            </nav>
+                            <div class="lang" role="group" aria-label=l.t("nav-language")>
+                                {Locale::ALL.into_iter().map(|x| {
+                                    let csrf = csrf.clone();
+                                    view! {
+                                        <form method="post" action=SetLanguage::PATH>
+                                            <input type="hidden" name="lang" value=x.code()/>
+                                            <input type="hidden" name="csrf" value=csrf/>
+                                            <button type="submit" class:active=x == l lang=x.code() data-lang=x.code()>{x.native_name()}</button>
+                                        </form>
+                                    }
+                                }).collect_view()}
+                            </div>
+                            {match info.user {
+                                Some(u) => view! {
+                                    <form method="post" action=Logout::PATH class="signout">
+                                        <span class="muted">{u.full_name}</span>
+                                        <input type="hidden" name="csrf" value=csrf.clone()/>
+                                        <button type="submit" class="secondary">{l.t("nav-sign-out")}</button>
                                     </form>
-                                }
-                            }).collect_view()}
+                                }.into_any(),
+                                None => view! { <a href="/login">{l.t("nav-sign-in")}</a> }.into_any(),
+                            }}
                         </div>
-                        {match info.user {
-                            Some(u) => view! {
-                                <form method="post" action=Logout::PATH class="signout">
-                                    <span class="muted">{u.full_name}</span>
-                                    <input type="hidden" name="csrf" value=csrf.clone()/>
-                                    <button type="submit" class="secondary">{l.t("nav-sign-out")}</button>
-                                </form>
-                            }.into_any(),
-                            None => view! { <a href="/login">{l.t("nav-sign-in")}</a> }.into_any(),
-                        }}
                     </header>
                 }
             })}

@@ -54,12 +54,18 @@ async fn fill(c: &Client, css: &str, text: &str) {
 }
 
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
+    let e = c
+        .find(Locator::Css(css))
         .await
-        .unwrap_or_else(|_| panic!("{css}"))
-        .click()
-        .await
-        .unwrap();
+        .unwrap_or_else(|_| panic!("{css}"));
+    // On a phone the header's menu folds behind its button: opened first, as a person would.
+    if !e.is_displayed().await.unwrap_or(true)
+        && let Ok(menu) = c.find(Locator::Css("#menu-button")).await
+        && menu.is_displayed().await.unwrap_or(false)
+    {
+        menu.click().await.unwrap();
+    }
+    e.click().await.unwrap();
 }
 
 async fn wait_text(c: &Client, text: &str) {
@@ -1693,6 +1699,95 @@ async fn the_menu_follows_a_client_side_navigation() {
 
 /// Issue 19, principle 2, as the review saw it: a mentor saves a protocol, presses Back and
 /// Save again. One protocol is recorded, and the page says the second Save found it done.
+/// Issue 20: on a phone the header is one line, brand and a Menu button; one tap opens the
+/// menu (links, languages, sign-out, each at least 44 px tall), a link leads on and the menu
+/// is folded again on the next page. On a desktop there is no button and the menu is there.
+#[tokio::test]
+async fn on_a_phone_the_menu_folds_behind_one_button() {
+    let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser (Chromium)") else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    let c = chromium(&webdriver).await;
+    c.set_window_size(360, 640).await.unwrap();
+    sign_in(&c, &app, "coordinator@almaty-mentors.demo", PASSWORD).await;
+    click(&c, "ul.tenants a[href='/t/almaty-mentors']").await;
+    wait_for(&c, "#waiting-for-you").await;
+    hydrated(&c).await;
+    let measure = |what: &'static str| {
+        let c = c.clone();
+        async move {
+            c.execute(what, vec![])
+                .await
+                .unwrap()
+                .as_f64()
+                .unwrap_or_default()
+        }
+    };
+    let header = "return document.querySelector('header.top').getBoundingClientRect().height";
+    let folded = measure(header).await;
+    assert!(folded <= 80.0, "the folded header takes {folded} px of 640");
+    let link = "header.top nav a[href='/t/almaty-mentors/pairs']";
+    assert!(
+        !c.find(Locator::Css(link))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+
+    // One tap opens it; every target in it is at least 44 px tall.
+    click(&c, "#menu-button").await;
+    assert!(
+        c.find(Locator::Css(link))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    let smallest = measure(
+        "return Math.min(...[...document.querySelectorAll('header.top .menu a, header.top .menu button')]\
+         .map(e => e.getBoundingClientRect().height))",
+    )
+    .await;
+    assert!(smallest >= 44.0, "a target of {smallest} px");
+    click(&c, link).await;
+    wait_for(&c, "#pairs").await;
+    assert!(
+        !c.find(Locator::Css(link))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap(),
+        "the menu folds again on the next page"
+    );
+    let wide = sideways(&c).await;
+    assert!(wide.is_empty(), "{wide}");
+
+    // On a desktop: no button, the menu in the header.
+    c.set_window_size(1280, 900).await.unwrap();
+    assert!(
+        !c.find(Locator::Css("#menu-button"))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    assert!(
+        c.find(Locator::Css(link))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    c.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn back_and_save_on_a_protocol_records_it_once_and_says_so() {
     let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser (Chromium)") else {
