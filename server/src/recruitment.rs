@@ -674,6 +674,13 @@ impl RowLabels for domain::recruitment::Texts {
     }
 }
 
+/// Small Latin letters, digits and hyphens only, as every organisation's and programme's
+/// address is.
+fn slug_shaped(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 /// `POST /t/{tenant}/programmes/save`: the programme editor's form (tenant admin). Back to the
 /// list when saved; back to the form with the error, translated, when not.
 pub async fn page_save_programme(
@@ -682,6 +689,15 @@ pub async fn page_save_programme(
     request: axum::extract::Request,
 ) -> Response {
     let (locale, session) = who_asks(&request);
+    // The address goes back into a redirect: a decoded path segment with a line break in it
+    // would not make a header (a 500); no organisation has such an address.
+    if !slug_shaped(&tenant) {
+        return ApiError {
+            error: Error::NotFound,
+            locale,
+        }
+        .into_response();
+    }
     let mut original = String::new();
     let result: Result<(), Error> = async {
         let session = session.ok_or(Error::Unauthenticated)?;
@@ -718,10 +734,7 @@ pub async fn page_save_programme(
         }
         Err(e) => {
             // Only a programme's address goes into ours (the field is the sender's to write).
-            let is_slug = original
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-            let which = if original.is_empty() || !is_slug {
+            let which = if original.is_empty() || !slug_shaped(&original) {
                 "new"
             } else {
                 &original

@@ -1192,6 +1192,17 @@ async fn the_programme_editor_saves_for_admins_and_names_bad_fields() {
     let from = format!("/t/{T}/programmes/new/edit");
     let action = format!("/t/{T}/programmes/save");
 
+    // An address no organisation has, with a line break in it, is a 404, not a broken redirect
+    // (a wrong CSRF field is refused before the organisation is looked up).
+    let res = admin
+        .post_form(
+            &from,
+            "/t/almaty%0Amentors/programmes/save",
+            &editor_fields("not-the-token", &region, "2027-04-15"),
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+
     // Bad input goes back to the form with the field named; nothing is saved.
     let res = admin
         .post_form(&from, &action, &editor_fields(&csrf, &region, "2027-01-01"))
