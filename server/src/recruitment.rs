@@ -324,6 +324,14 @@ pub(crate) async fn page_form_upload<T: serde::Serialize>(
     ) -> Result<T, Error>,
 ) -> Response {
     let (locale, session) = who_asks(&request);
+    // `back` holds the address: one with a line break decoded into it would not make a header.
+    if !slug_shaped(tenant) {
+        return ApiError {
+            error: Error::NotFound,
+            locale,
+        }
+        .into_response();
+    }
     let headers = request.headers().clone();
     let wants_json = headers.contains_key("x-csrf-token");
     let result: Result<T, Error> = async {

@@ -1202,6 +1202,15 @@ async fn the_programme_editor_saves_for_admins_and_names_bad_fields() {
         )
         .await;
     assert_eq!(res.status(), 404);
+    // The same for the pages' file uploads (a consent scan here), which go back to their page.
+    let res = admin
+        .post_form(
+            &from,
+            &format!("/t/almaty%0Amentors/children/{}/consent", uuid::Uuid::nil()),
+            &[("csrf", "not-the-token")],
+        )
+        .await;
+    assert_eq!(res.status(), 404);
 
     // Bad input goes back to the form with the field named; nothing is saved.
     let res = admin
