@@ -137,12 +137,7 @@ pub fn is_form_action(path: &str) -> bool {
         || path
             .strip_prefix("/t/")
             .and_then(|rest| rest.strip_suffix("/programmes/save"))
-            .is_some_and(|slug| {
-                !slug.is_empty()
-                    && slug
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            })
+            .is_some_and(domain::tenancy::Slug::is_exact)
 }
 
 /// The address a plain form handler sends a refused form back to: `page` with the error as a

@@ -325,7 +325,7 @@ pub(crate) async fn page_form_upload<T: serde::Serialize>(
 ) -> Response {
     let (locale, session) = who_asks(&request);
     // `back` holds the address: one with a line break decoded into it would not make a header.
-    if !slug_shaped(tenant) {
+    if !domain::tenancy::Slug::is_exact(tenant) {
         return ApiError {
             error: Error::NotFound,
             locale,
@@ -682,13 +682,6 @@ impl RowLabels for domain::recruitment::Texts {
     }
 }
 
-/// Small Latin letters, digits and hyphens only, as every organisation's and programme's
-/// address is.
-fn slug_shaped(s: &str) -> bool {
-    s.chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
 /// `POST /t/{tenant}/programmes/save`: the programme editor's form (tenant admin). Back to the
 /// list when saved; back to the form with the error, translated, when not.
 pub async fn page_save_programme(
@@ -699,7 +692,7 @@ pub async fn page_save_programme(
     let (locale, session) = who_asks(&request);
     // The address goes back into a redirect: a decoded path segment with a line break in it
     // would not make a header (a 500); no organisation has such an address.
-    if !slug_shaped(&tenant) {
+    if !domain::tenancy::Slug::is_exact(&tenant) {
         return ApiError {
             error: Error::NotFound,
             locale,
@@ -742,7 +735,7 @@ pub async fn page_save_programme(
         }
         Err(e) => {
             // Only a programme's address goes into ours (the field is the sender's to write).
-            let which = if original.is_empty() || !slug_shaped(&original) {
+            let which = if original.is_empty() || !domain::tenancy::Slug::is_exact(&original) {
                 "new"
             } else {
                 &original

@@ -120,22 +120,14 @@ async fn sign_in_switch_to_kazakh_invite_accept_from_email_and_sign_in() {
         "no full reload happened"
     );
 
-    let email = app
-        .wait_for_email("kamila@example.kz", "/accept-invitation?token=")
-        .await;
-    let token = token_from(&email, "/accept-invitation");
-    c.goto(&format!("{}/accept-invitation?token={token}", app.url))
-        .await
-        .unwrap();
-    hydrated(&c).await;
-    fill(&c, "#accept-form input[name=full_name]", "Камила Серікқызы").await;
-    fill(
+    accept_invitation(
         &c,
-        "#accept-form input[name=password]",
+        &app,
+        "kamila@example.kz",
+        "Камила Серікқызы",
         "kamila's own password",
     )
     .await;
-    click(&c, "#accept-form button[type=submit]").await;
     wait_text(&c, "Қош келдіңіз! Енді кіре аласыз.").await;
 
     sign_in(&c, &app, "kamila@example.kz", "kamila's own password").await;
@@ -177,26 +169,15 @@ async fn an_operator_creates_an_organisation_and_its_admin_sets_it_up_from_the_m
     wait_text(&c, "Организация shymkent-youth создана").await;
 
     // The admin opens the link of the e-mail, chooses a password and signs in.
-    let mail = app
-        .wait_for_email("head@shymkent.kz", "/accept-invitation?token=")
-        .await;
     click_and_wait(&c, "form.signout button", "header.top a[href='/login']").await;
-    c.goto(&format!(
-        "{}/accept-invitation?token={}",
-        app.url,
-        token_from(&mail, "/accept-invitation")
-    ))
-    .await
-    .unwrap();
-    hydrated(&c).await;
-    fill(&c, "#accept-form input[name=full_name]", "Гүлнар Әбенова").await;
-    fill(
+    accept_invitation(
         &c,
-        "#accept-form input[name=password]",
+        &app,
+        "head@shymkent.kz",
+        "Гүлнар Әбенова",
         "gulnar's own password",
     )
     .await;
-    click(&c, "#accept-form button[type=submit]").await;
     wait_text(&c, "Добро пожаловать! Теперь можно войти.").await;
     sign_in(&c, &app, "head@shymkent.kz", "gulnar's own password").await;
     let slug = "shymkent-youth";
@@ -284,6 +265,20 @@ async fn an_operator_creates_an_organisation_and_its_admin_sets_it_up_from_the_m
     let wide = sideways(&c).await;
     assert!(wide.is_empty(), "the staff page scrolls sideways: {wide}");
     c.close().await.unwrap();
+}
+
+/// Opens the invitation e-mailed to `email` as its link leads, and accepts it with the name and
+/// password the invitee chooses.
+async fn accept_invitation(c: &Client, app: &TestApp, email: &str, name: &str, password: &str) {
+    let mail = app.wait_for_email(email, "/accept-invitation?token=").await;
+    let token = token_from(&mail, "/accept-invitation");
+    c.goto(&format!("{}/accept-invitation?token={token}", app.url))
+        .await
+        .unwrap();
+    hydrated(c).await;
+    fill(c, "#accept-form input[name=full_name]", name).await;
+    fill(c, "#accept-form input[name=password]", password).await;
+    click(c, "#accept-form button[type=submit]").await;
 }
 
 /// From wherever the person is: the organisation `slug` (from "My organisations" if its menu is

@@ -75,6 +75,11 @@ impl Slug {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// Whether `raw` is a slug exactly as written (nothing to trim or lower): what an address
+    /// taken from a request must be before it goes into a redirect or a selector.
+    pub fn is_exact(raw: &str) -> bool {
+        Slug::parse(raw).is_ok_and(|s| s.0 == raw)
+    }
 }
 
 impl TryFrom<String> for Slug {
@@ -215,6 +220,20 @@ pub struct DashboardCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_exact_slug_is_one_as_written() {
+        assert!(Slug::is_exact("almaty-mentors"));
+        for bad in [
+            "Almaty-mentors",
+            " almaty-mentors",
+            "almaty-mentors\n",
+            "almaty\nmentors",
+            "",
+        ] {
+            assert!(!Slug::is_exact(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn slugs() {
