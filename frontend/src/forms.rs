@@ -26,8 +26,7 @@ pub fn keys(csrf: String) -> impl leptos::IntoView {
 /// what was typed into the page's other forms, and not yet sent, would be lost (issue 19,
 /// principle 1). Just before the switch is sent, the typed values (never hidden fields,
 /// passwords or files) wait in the tab's session storage; the page that comes back at the
-/// same address puts them back into the same fields. Delegated, so it serves pages reached by
-/// client-side navigation too; it runs before hydration, which keeps values it finds.
+/// same address puts them back into the same fields.
 pub const CARRY_SCRIPT: &str = r#"
 (function () {
   var KEY = 'ustaz-typed';

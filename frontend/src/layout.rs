@@ -14,8 +14,8 @@ use crate::session::use_session;
 pub fn Header() -> impl IntoView {
     let session = use_session();
     let location = use_location();
-    // The tenant in the address, if any: navigation is for that tenant. Tracked, so the menu
-    // follows a client-side navigation (choosing an organisation, going back to `/`).
+    // The tenant in the address, if any: navigation is for that tenant. (Every page is a whole
+    // page load since issue 20's islands, so the header is drawn once per address.)
     let slug = Memo::new(move |_| {
         location.pathname.with(|p| {
             p.strip_prefix("/t/")
@@ -68,15 +68,12 @@ pub fn Header() -> impl IntoView {
                     })
                 };
                 // On a phone the menu folds behind one button (issue 20): a checkbox and its
-                // label, so it opens without the wasm. Each navigation closes it again.
-                let closed = move || {
-                    location.pathname.track();
-                    false
-                };
+                // label, so it opens without any script. `autocomplete=off`: a page shown again
+                // by Back does not come back with the menu open.
                 view! {
                     <header class="top">
                         <a class="brand" href="/">"Ustaz"</a>
-                        <input type="checkbox" id="menu-toggle" class="menu-toggle" aria-controls="menu" prop:checked=closed/>
+                        <input type="checkbox" id="menu-toggle" class="menu-toggle" aria-controls="menu" autocomplete="off"/>
                         <label for="menu-toggle" id="menu-button" class="menu-button">{l.t("nav-menu")}</label>
                         <div class="menu" id="menu">
                             <nav aria-label="main">

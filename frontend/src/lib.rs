@@ -1,6 +1,7 @@
 //! The Ustaz portal: pages, components and server functions, built twice — with `ssr` into the
-//! server, and with `hydrate` into the wasm bundle that takes over the server-rendered pages.
-//! Every form also works before the bundle loads.
+//! server, and with `hydrate` into the wasm bundle. Pages are HTML from the server and their
+//! forms plain posts; the bundle holds only the few `#[island]`s that must be live (a report's
+//! progress), so a phone downloads little (issue 20).
 //!
 //! Rooms: `accounts` (sign-in, invitations, staff), `tenancy` (dashboard, regions,
 //! institutions, platform operator), `recruitment` (programmes, applications, review),
@@ -86,10 +87,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <link rel="stylesheet" id="leptos" href=stylesheet(&options)/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
-                // Upload progress bars; delegated, so it serves pages reached by client-side
-                // navigation too.
+                // Upload progress bars.
                 <script nonce=leptos::nonce::use_nonce() inner_html=recruitment::UPLOAD_SCRIPT></script>
                 // What was typed survives a language switch.
                 <script nonce=leptos::nonce::use_nonce() inner_html=forms::CARRY_SCRIPT></script>
@@ -153,27 +153,25 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/t/:slug/groups/:group") view=matching::GroupPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
-            <Hydrated/>
         </Router>
     }
 }
 
-/// Marks the document once the wasm bundle has taken over, so tests (and curious people) can
-/// tell a hydrated page from server-rendered HTML.
-#[component]
-fn Hydrated() -> impl IntoView {
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
-}
-
-/// The wasm entry point, called by the script `HydrationScripts` emits.
+/// The wasm entry point, called by the script `HydrationScripts` emits; the script then
+/// hydrates each `#[island]` on the page. Once that is done (it runs in the microtasks after
+/// this call, before any timer), the document is marked, so tests (and curious people) can tell
+/// a page whose islands work from server-rendered HTML.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    leptos::mount::hydrate_islands();
+    set_timeout(
+        || {
+            if let Some(body) = document().body() {
+                let _ = body.set_attribute("data-hydrated", "true");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }

@@ -1,6 +1,5 @@
 //! Who is looking at the page, in which language, and the form token that guards their
-//! changes. Loaded once per page as a blocking resource, so it is in the server-rendered HTML
-//! and the hydrating bundle reads the same value.
+//! changes. Loaded once per page as a blocking resource, so it is in the server-rendered HTML.
 
 use domain::Locale;
 use domain::accounts::MembershipView;

@@ -855,6 +855,7 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
         ("/api/dashboard", t(None), vec![]),
         ("/api/notifications_page", t(None), vec![]),
         ("/api/reports_page", t(Some(ALMATY_MENTOR)), vec![]),
+        ("/api/report_lines", t(Some(ALMATY_MENTOR)), vec![]),
         (
             "/api/request_report",
             t(Some(ALMATY_MENTOR)),

@@ -3,7 +3,7 @@
 use domain::accounts::{InvitationView, Role, StaffMember};
 use domain::tenancy::RegionView;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -57,6 +57,9 @@ pub async fn invite_staff(
     let inv =
         domain::accounts::service::invite(&state().db, &ctx, &email, role, parse_region(&region)?)
             .await?;
+    // The page says so after a plain post too (no wasm; issue 20): the invitation is named by
+    // its id, not its address, which stays out of the address bar and the logs.
+    leptos_axum::redirect(&format!("/t/{}/staff?invited={}", ctx.tenant.slug, inv.id));
     Ok(inv.email)
 }
 
@@ -200,6 +203,12 @@ pub fn StaffPage() -> impl IntoView {
                         </tr>
                     }
                 }).collect_view();
+                // Just sent (the address after the invitation form): said with its address.
+                let invited = use_query_map()
+                    .read_untracked()
+                    .get("invited")
+                    .and_then(|id| data.invitations.iter().find(|i| i.id.to_string() == id))
+                    .map(|i| i.email.clone());
                 let invitations = data.invitations.clone().into_iter().map(|i| {
                     let (csrf, slug_now) = (csrf.clone(), slug_now.clone());
                     view! {
@@ -237,11 +246,8 @@ pub fn StaffPage() -> impl IntoView {
                     </section>
                     <section class="card">
                         <h2>{l.t("staff-invite-title")}</h2>
-                        {move || match invite.value().get() {
-                            Some(Ok(email)) => Some(view! { <p class="ok" role="status">{l.t_args("staff-invited", &[("email", email)])}</p> }.into_any()),
-                            Some(Err(e)) => Some(view! { <ErrorNote error=e locale=l/> }.into_any()),
-                            None => None,
-                        }}
+                        {invited.map(|email| view! { <p class="ok" role="status" id="invited">{l.t_args("staff-invited", &[("email", email)])}</p> })}
+                        {move || invite.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                         <ActionForm action=invite>
                             <div class="form" id="invite-form">
                                 {crate::forms::keys(csrf.clone())}

@@ -74,24 +74,10 @@ pub fn ReportsPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let ask = ServerAction::<RequestReport>::new();
-    // Bumped while a report is being made, so the list (and its progress bars) reloads.
-    let tick = RwSignal::new(0u32);
     let data = Resource::new(
-        move || (slug(), ask.version().get(), tick.get()),
-        |(s, _, _)| reports_page(s),
+        move || (slug(), ask.version().get()),
+        |(s, _)| reports_page(s),
     );
-    Effect::new(move |_| {
-        let busy = data
-            .get()
-            .and_then(|r| r.ok())
-            .is_some_and(|d| d.reports.iter().any(|r| !r.status.is_finished()));
-        if busy {
-            set_timeout(
-                move || tick.update(|t| *t += 1),
-                std::time::Duration::from_millis(800),
-            );
-        }
-    });
     let today = chrono::Utc::now().date_naive();
     let (from, to) = last_month(today);
     view! {
@@ -124,55 +110,168 @@ pub fn ReportsPage() -> impl IntoView {
                             </ActionForm>
                             <h2>{l.t("reports-list")}</h2>
                             {list.is_empty().then(|| view! { <p>{l.t("reports-empty")}</p> })}
-                            <table class="list" id="reports">
-                                <thead><tr>
-                                    <th>{l.t("reports-col-kind")}</th>
-                                    <th>{l.t("reports-col-period")}</th>
-                                    <th>{l.t("reports-col-status")}</th>
-                                    <th>{l.t("reports-col-files")}</th>
-                                </tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|r| {
-                                        let period = Period { from: r.from, to: r.to.succ_opt().unwrap_or(r.to) };
-                                        let files = ReportFormat::ALL.into_iter()
-                                            .filter(|f| r.links.iter().any(|k| k.format == *f))
-                                            .map(|f| view! {
-                                                <a href=format!("/t/{s}/reports/{}/files/{}", r.id, f.as_str()) class=format!("file-{}", f.as_str()) download>
-                                                    {f.as_str().to_uppercase()}
-                                                </a>" "
-                                            })
-                                            .collect_view();
-                                        view! {
-                                            <tr data-report=r.id.to_string() data-status=r.status.as_str()>
-                                                <td>
-                                                    {l.t(r.kind.label_key())}" "
-                                                    <span class="badge" data-shared=r.shared.to_string()>
-                                                        {if r.shared { l.t("reports-shared-badge") } else { l.t("reports-own-badge") }}
-                                                    </span>
-                                                </td>
-                                                <td>{period.label()}</td>
-                                                <td>
-                                                    {l.t(r.status.label_key())}
-                                                    {(!r.status.is_finished()).then(|| view! {
-                                                        " "<progress max="100" value=r.progress.to_string() aria-label=l.t("reports-progress")>{format!("{}%", r.progress)}</progress>
-                                                        " "<span class="progress-figure">{format!("{}%", r.progress)}</span>
-                                                    })}
-                                                    {(r.status == ReportStatus::Failed).then(|| view! {
-                                                        <span class="error"> {l.t(r.error.as_deref().unwrap_or("error-report-failed"))}</span>
-                                                    })}
-                                                </td>
-                                                <td>{files}</td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            <ReportsLive slug=s.clone() table=reports_table(l, &s, list)/>
                             <p><a href=format!("/t/{s}/reports")>{l.t("reports-refresh")}</a></p>
                         </section>
                     }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+/// One line of the reports table, already in the reader's language: the server writes it, so
+/// the browser bundle carries neither the messages nor the reports' rules.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReportLine {
+    pub id: String,
+    /// `ReportStatus::as_str`.
+    pub status: String,
+    pub kind: String,
+    pub shared: bool,
+    pub badge: String,
+    pub period: String,
+    pub status_label: String,
+    /// 0–100 while the report is being made; none once it is finished.
+    pub progress: Option<u8>,
+    pub error: Option<String>,
+    /// Each file's format and address.
+    pub files: Vec<(String, String)>,
+}
+
+/// The reports table, in the reader's language.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReportsTable {
+    pub headers: Vec<String>,
+    pub progress_label: String,
+    pub lines: Vec<ReportLine>,
+}
+
+fn reports_table(l: domain::Locale, slug: &str, reports: Vec<ReportView>) -> ReportsTable {
+    let lines = reports
+        .into_iter()
+        .map(|r| {
+            let period = Period {
+                from: r.from,
+                to: r.to.succ_opt().unwrap_or(r.to),
+            };
+            ReportLine {
+                id: r.id.to_string(),
+                status: r.status.as_str().to_string(),
+                kind: l.t(r.kind.label_key()),
+                shared: r.shared,
+                badge: l.t(if r.shared {
+                    "reports-shared-badge"
+                } else {
+                    "reports-own-badge"
+                }),
+                period: period.label(),
+                status_label: l.t(r.status.label_key()),
+                progress: (!r.status.is_finished()).then_some(r.progress),
+                error: (r.status == ReportStatus::Failed)
+                    .then(|| l.t(r.error.as_deref().unwrap_or("error-report-failed"))),
+                files: ReportFormat::ALL
+                    .into_iter()
+                    .filter(|f| r.links.iter().any(|k| k.format == *f))
+                    .map(|f| {
+                        (
+                            f.as_str().to_string(),
+                            format!("/t/{slug}/reports/{}/files/{}", r.id, f.as_str()),
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    ReportsTable {
+        headers: [
+            "reports-col-kind",
+            "reports-col-period",
+            "reports-col-status",
+            "reports-col-files",
+        ]
+        .map(|k| l.t(k))
+        .to_vec(),
+        progress_label: l.t("reports-progress"),
+        lines,
+    }
+}
+
+/// The reports table as it is now, for the live table to poll.
+#[server(endpoint = "report_lines")]
+pub async fn report_lines(slug: String) -> Result<ReportsTable, AppError> {
+    use crate::server::{request_locale, session, state, tenant_ctx};
+    let s = session()?;
+    let ctx = tenant_ctx(&s, &slug).await?;
+    let list = domain::reports::service::list_reports(&state().db, &ctx).await?;
+    Ok(reports_table(request_locale(), &slug, list))
+}
+
+/// The reports table, live: while a report is being made it asks the server for the table
+/// again every 0.8 s, so its progress bar moves and its files appear without a reload (or
+/// any typed value in the request form being lost). One of the portal's few islands.
+#[island]
+pub fn ReportsLive(slug: String, table: ReportsTable) -> impl IntoView {
+    let table = RwSignal::new(table);
+    #[cfg(feature = "hydrate")]
+    {
+        // Bumped when a poll fails, so that a lost connection only delays the next one.
+        let failed = RwSignal::new(0u32);
+        Effect::new(move |_| {
+            failed.track();
+            let busy = table.with(|t| t.lines.iter().any(|r| r.progress.is_some()));
+            if busy {
+                let slug = slug.clone();
+                set_timeout(
+                    move || {
+                        leptos::task::spawn_local(async move {
+                            match report_lines(slug).await {
+                                Ok(t) => table.set(t),
+                                Err(_) => failed.update(|n| *n += 1),
+                            }
+                        })
+                    },
+                    std::time::Duration::from_millis(800),
+                );
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = slug;
+    view! {
+        <table class="list" id="reports">
+            <thead><tr>
+                {move || table.with(|t| t.headers.iter().map(|h| view! { <th>{h.clone()}</th> }).collect_view())}
+            </tr></thead>
+            <tbody>
+                {move || {
+                    let t = table.get();
+                    let label = t.progress_label.clone();
+                    t.lines.into_iter().map(|r| view! {
+                        <tr data-report=r.id.clone() data-status=r.status.clone()>
+                            <td>
+                                {r.kind.clone()}" "
+                                <span class="badge" data-shared=r.shared.to_string()>{r.badge.clone()}</span>
+                            </td>
+                            <td>{r.period.clone()}</td>
+                            <td>
+                                {r.status_label.clone()}
+                                {r.progress.map(|p| view! {
+                                    " "<progress max="100" value=p.to_string() aria-label=label.clone()>{format!("{p}%")}</progress>
+                                    " "<span class="progress-figure">{format!("{p}%")}</span>
+                                })}
+                                {r.error.clone().map(|e| view! { <span class="error">" "{e}</span> })}
+                            </td>
+                            <td>
+                                {r.files.into_iter().map(|(format, href)| view! {
+                                    <a href=href class=format!("file-{format}") download>{format.to_uppercase()}</a>" "
+                                }).collect_view()}
+                            </td>
+                        </tr>
+                    }).collect_view()
+                }}
+            </tbody>
+        </table>
     }
 }
 

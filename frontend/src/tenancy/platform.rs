@@ -45,6 +45,8 @@ pub async fn create_tenant(
         },
     )
     .await?;
+    // Said by the page after a plain post too (no wasm; issue 20).
+    leptos_axum::redirect(&format!("/platform?created={}", t.slug));
     Ok(t.slug)
 }
 
@@ -62,6 +64,12 @@ pub fn PlatformPage() -> impl IntoView {
                     Err(error_view) => error_view,
                     Ok(tenants) => {
                         let leads = tenants.clone();
+                        // Just created (the address after the form): only an organisation that
+                        // exists is named.
+                        let created = leptos_router::hooks::use_query_map()
+                            .read_untracked()
+                            .get("created")
+                            .filter(|slug| tenants.iter().any(|t| &t.slug == slug));
                         view! {
                             <section class="card">
                                 <h1>{l.t("platform-tenants")}</h1>
@@ -76,11 +84,8 @@ pub fn PlatformPage() -> impl IntoView {
                             </section>
                             <section class="card">
                                 <h2>{l.t("platform-create")}</h2>
-                                {move || match create.value().get() {
-                                    Some(Ok(slug)) => Some(view! { <p class="ok" role="status">{l.t_args("platform-created", &[("slug", slug)])}</p> }.into_any()),
-                                    Some(Err(e)) => Some(view! { <ErrorNote error=e locale=l/> }.into_any()),
-                                    None => None,
-                                }}
+                                {created.map(|slug| view! { <p class="ok" role="status" id="created">{l.t_args("platform-created", &[("slug", slug)])}</p> })}
+                                {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 <ActionForm action=create>
                                     <div class="form">
                                         {crate::forms::keys(info.csrf.clone())}
