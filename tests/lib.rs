@@ -878,3 +878,59 @@ impl Drop for S3Server {
         let _ = self.child.wait();
     }
 }
+
+/// A Chrome DevTools protocol command sent through chromedriver (`goog/cdp/execute`): network
+/// and CPU emulation, clearing the cache, cutting the connection (issue 20).
+#[derive(Debug)]
+pub struct Cdp(pub &'static str, pub serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.0, "params": self.1 });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Sends a DevTools protocol command and returns its answer.
+pub async fn cdp(
+    c: &fantoccini::Client,
+    cmd: &'static str,
+    params: serde_json::Value,
+) -> serde_json::Value {
+    c.issue_cmd(Cdp(cmd, params))
+        .await
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"))
+}
+
+/// What a page load sent over the wire, as the browser's resource timing saw it: bytes (headers
+/// and compressed bodies) of the document and of each file it loaded, by the file's name.
+pub async fn transferred(c: &fantoccini::Client) -> Vec<(String, u64)> {
+    let v = c
+        .execute(
+            "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource')).map(e => [e.name, e.transferSize]);",
+            vec![],
+        )
+        .await
+        .expect("resource timing");
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                e[0].as_str().unwrap_or_default().to_string(),
+                e[1].as_f64().unwrap_or(0.0) as u64,
+            )
+        })
+        .collect()
+}

@@ -3,7 +3,8 @@
 //! answers are compressed on the way out, but not a page another site asked for (BREACH).
 //! In `browser::` so that it runs once the bundle is built.
 
-use ustaz_tests::{TestApp, service};
+use serde_json::json;
+use ustaz_tests::{PASSWORD, TestApp, cdp, service, transferred};
 
 /// The bundle's content names from the site's `hash.txt`: (kind, hash).
 fn names(site: &std::path::Path) -> Vec<(String, String)> {
@@ -161,4 +162,40 @@ async fn pages_and_api_answers_are_compressed_but_not_for_another_site() {
     .await;
     assert_eq!(res.status(), 200);
     assert_eq!(header(&res, "content-encoding").as_deref(), Some("br"));
+}
+
+/// The issue's budget, as Chromium counts bytes on the wire: a mentor's first visit to "My
+/// mentees" (`/t/{slug}/pairs`) with an empty cache downloads at most 400 KB in all (page, wasm,
+/// script, styles, icon), the wasm at most 300 KB of them. (Its time on a slow phone link is a
+/// benchmark, `bench-phone`, not a test.)
+#[tokio::test]
+async fn a_mentors_first_visit_to_their_mentees_stays_within_400_kb() {
+    let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser (Chromium)") else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    let c = super::chromium(&webdriver).await;
+    super::sign_in(&c, &app, "mentor@almaty-mentors.demo", PASSWORD).await;
+    cdp(&c, "Network.clearBrowserCache", json!({})).await;
+    c.goto(&format!("{}/t/{}/pairs", app.url, ustaz_tests::DEMO_TENANT))
+        .await
+        .unwrap();
+    super::hydrated(&c).await;
+    let files = transferred(&c).await;
+    let total: u64 = files.iter().map(|(_, n)| n).sum();
+    let wasm: u64 = files
+        .iter()
+        .filter(|(name, _)| name.ends_with(".wasm"))
+        .map(|(_, n)| n)
+        .sum();
+    eprintln!("a mentor's first visit: {total} bytes in all, wasm {wasm}: {files:?}");
+    assert!(
+        files
+            .iter()
+            .any(|(name, n)| name.ends_with(".wasm") && *n > 0),
+        "the wasm came over the wire, not from a cache: {files:?}"
+    );
+    assert!(wasm <= 300 * 1024, "wasm {wasm} bytes: {files:?}");
+    assert!(total <= 400 * 1024, "{total} bytes: {files:?}");
+    c.close().await.unwrap();
 }
