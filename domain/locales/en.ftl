@@ -1145,3 +1145,10 @@ regions-rename = Rename
 regions-remove = Remove
 regions-remove-help = A region can be removed only while nobody and nothing belongs to it.
 cohort-recording-day = Marks for day { $day } ({ $date }); another day: its heading.
+
+## The mentor's start page (issue 20)
+desk-title = My mentees and groups
+desk-groups = My groups
+desk-no-groups = You lead no group yet.
+desk-rules-first = Before your first meeting, read and acknowledge the programme's rules.
+nav-profile = My profile

@@ -1145,3 +1145,10 @@ regions-rename = Атауын өзгерту
 regions-remove = Жою
 regions-remove-help = Ешкім және ештеңе тиесілі емес аймақты ғана жоюға болады.
 cohort-recording-day = { $day }-күннің белгілері ({ $date }); басқа күн — оның тақырыбы арқылы.
+
+## The mentor's start page (issue 20)
+desk-title = Менің қамқорлығымдағылар мен топтарым
+desk-groups = Менің топтарым
+desk-no-groups = Сіз әзірге ешбір топты жүргізбейсіз.
+desk-rules-first = Алғашқы кездесуден бұрын бағдарлама ережелерін оқып, қабылдаңыз.
+nav-profile = Менің профилім

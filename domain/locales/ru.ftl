@@ -1145,3 +1145,10 @@ regions-rename = Переименовать
 regions-remove = Удалить
 regions-remove-help = Удалить можно только регион, к которому никто и ничто не относится.
 cohort-recording-day = Отметки за день { $day } ({ $date }); другой день — по его заголовку.
+
+## The mentor's start page (issue 20)
+desk-title = Мои подопечные и группы
+desk-groups = Мои группы
+desk-no-groups = Вы пока не ведёте ни одной группы.
+desk-rules-first = Перед первой встречей прочитайте и примите правила программы.
+nav-profile = Мой профиль

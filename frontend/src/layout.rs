@@ -63,6 +63,7 @@ pub fn Header() -> impl IntoView {
                         {(follows || mentor).then(|| view! { <a href=format!("/t/{s}/concerns") id="nav-concerns">{l.t("nav-concerns")}</a> })}
                         {psychologist.then(|| view! { <a href=format!("/t/{s}/consultations") id="nav-consultations">{l.t("nav-consultations")}</a> })}
                         {mentor.then(|| view! { <a href=format!("/t/{s}/me") id="nav-account">{l.t("nav-account")}</a> })}
+                        {mentor.then(|| view! { <a href=format!("/t/{s}/profile") id="nav-profile">{l.t("nav-profile")}</a> })}
                         <a href=format!("/t/{s}/notifications") id="nav-notifications">{l.t("nav-notifications")}</a>
                         <a href=format!("/t/{s}/apply")>{l.t("nav-programmes")}</a>
                     })
@@ -70,9 +71,16 @@ pub fn Header() -> impl IntoView {
                 // On a phone the menu folds behind one button (issue 20): a checkbox and its
                 // label, so it opens without any script. `autocomplete=off`: a page shown again
                 // by Back does not come back with the menu open.
+                // The brand leads to the organisation's start page on its pages (a mentor's
+                // mentees), and to the list of organisations elsewhere.
+                let home = slug
+                    .get()
+                    .filter(|s| !info.roles_in(s).is_empty())
+                    .map(|s| format!("/t/{s}"))
+                    .unwrap_or_else(|| "/".into());
                 view! {
                     <header class="top">
-                        <a class="brand" href="/">"Ustaz"</a>
+                        <a class="brand" href=home>"Ustaz"</a>
                         <input type="checkbox" id="menu-toggle" class="menu-toggle" aria-controls="menu" autocomplete="off"/>
                         <label for="menu-toggle" id="menu-button" class="menu-button">{l.t("nav-menu")}</label>
                         <div class="menu" id="menu">

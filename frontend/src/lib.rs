@@ -146,6 +146,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/t/:slug/children") view=matching::ChildrenPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/children/:child") view=matching::ChildPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/pairs") view=matching::PairsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/t/:slug/profile") view=matching::ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/pairs/:pair") view=matching::PairPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/concerns") view=matching::ConcernsPage ssr=SsrMode::Async/>
                     <Route path=path!("/t/:slug/consultations") view=matching::ConsultationsPage ssr=SsrMode::Async/>

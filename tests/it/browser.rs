@@ -99,12 +99,13 @@ async fn sign_in_switch_to_kazakh_invite_accept_from_email_and_sign_in() {
     let app = TestApp::sqlite().await;
     let c = chromium(&webdriver).await;
 
+    // An admin of one organisation lands on its start page.
     sign_in(&c, &app, "admin@almaty-mentors.demo", PASSWORD).await;
-    wait_text(&c, "Ваши организации").await;
+    wait_for(&c, "html[lang=ru] [data-figure=dashboard-staff]").await;
     hydrated(&c).await;
 
     click(&c, "button[data-lang='kk']").await;
-    wait_text(&c, "Сіздің ұйымдарыңыз").await;
+    wait_for(&c, "html[lang=kk] [data-figure=dashboard-staff]").await;
 
     to_page_of(&c, "almaty-mentors", "staff").await;
     hydrated(&c).await;
@@ -283,6 +284,20 @@ async fn accept_invitation(c: &Client, app: &TestApp, email: &str, name: &str, p
 
 /// From wherever the person is: the organisation `slug` (from "My organisations" if its menu is
 /// not there yet), then its page `page` from the menu.
+/// The organisation's start page: where a member of one organisation lands on signing in, or
+/// chosen from "My organisations".
+async fn to_organisation(c: &Client, slug: &str) {
+    let here = c.current_url().await.unwrap();
+    if here.path() == format!("/t/{slug}") {
+        return;
+    }
+    if c.find(Locator::Css("ul.tenants")).await.is_err() {
+        click(c, "#nav-organisations").await;
+        wait_for(c, "ul.tenants").await;
+    }
+    click(c, &format!("ul.tenants a[href='/t/{slug}']")).await;
+}
+
 async fn to_page_of(c: &Client, slug: &str, page: &str) {
     let link = format!("header.top nav a[href='/t/{slug}/{page}']");
     if c.find(Locator::Css(&link)).await.is_err() {
@@ -639,7 +654,7 @@ async fn open_next_stage(c: &Client) {
 /// the organisation, the count of what waits for them (`awaits`), the candidate on that list;
 /// then waits for `then` on the candidate's page.
 async fn to_waiting_candidate(c: &Client, awaits: &str, id: &str, then: &str) {
-    click(c, "ul.tenants a[href='/t/almaty-mentors']").await;
+    to_organisation(c, "almaty-mentors").await;
     wait_for(c, "#waiting-for-you").await;
     let count = c
         .find(Locator::Css(&format!("[data-waiting={awaits}] .figure")))
@@ -683,7 +698,7 @@ async fn a_candidate_goes_from_submitted_application_to_active_mentor_and_signs_
     // opens testing.
     sign_in(&c, &app, "coordinator@almaty-mentors.demo", PASSWORD).await;
     wait_text(&c, "Almaty Mentors Foundation").await;
-    click(&c, "ul.tenants a[href='/t/almaty-mentors']").await;
+    to_organisation(&c, "almaty-mentors").await;
     wait_for(&c, "#waiting-for-you").await;
     click(&c, "header.top nav a[href='/t/almaty-mentors/candidates']").await;
     wait_for(&c, "#candidate-board").await;
@@ -924,7 +939,7 @@ async fn a_mentor_logs_a_meeting_and_the_coordinator_sees_the_pair_back_on_track
 
     // The psychologist's start page counts the match waiting for them and lists the child.
     sign_in(&c, &app, "psychologist@almaty-mentors.demo", PASSWORD).await;
-    click(&c, "ul.tenants a[href='/t/almaty-mentors']").await;
+    to_organisation(&c, "almaty-mentors").await;
     wait_for(&c, "[data-waiting=awaits-match]").await;
     let count = c
         .find(Locator::Css("[data-waiting=awaits-match] .figure"))
@@ -979,11 +994,13 @@ async fn a_mentor_logs_a_meeting_and_the_coordinator_sees_the_pair_back_on_track
     )
     .await;
 
-    // The mentor accepts the rules, opens their mentee from the menu and logs a meeting.
+    // The mentor accepts the rules on their profile page, opens their mentee from the menu and
+    // logs a meeting.
     sign_in(&c, &app, "mentor@almaty-mentors.demo", PASSWORD).await;
+    to_page_of(&c, "almaty-mentors", "profile").await;
+    click_and_wait(&c, "#acknowledge-rules", "#rules-acknowledged").await;
     to_page_of(&c, "almaty-mentors", "pairs").await;
     wait_for(&c, "#pairs").await;
-    click_and_wait(&c, "#acknowledge-rules", "#rules-acknowledged").await;
     click(&c, &format!("#pairs tr[data-pair='{pair}'] a")).await;
     wait_for(&c, "#log-meeting").await;
     let yesterday = crate::pairs::tenant_today(&app).await - chrono::Days::new(1);
@@ -1064,7 +1081,7 @@ async fn an_admin_asks_for_a_report_watches_its_progress_and_downloads_the_pdf_a
     sign_in(&c, &app, admin, PASSWORD).await;
 
     // The dashboard, one click from signing in, draws this month's figures.
-    click(&c, "ul.tenants a[href='/t/almaty-mentors']").await;
+    to_organisation(&c, "almaty-mentors").await;
     // (Its figures are the demo's, mostly under five: the bars may be hidden, the charts are drawn.)
     wait_for(
         &c,
@@ -1698,7 +1715,7 @@ async fn on_a_phone_the_menu_folds_behind_one_button() {
     let c = chromium(&webdriver).await;
     c.set_window_size(360, 640).await.unwrap();
     sign_in(&c, &app, "coordinator@almaty-mentors.demo", PASSWORD).await;
-    click(&c, "ul.tenants a[href='/t/almaty-mentors']").await;
+    to_organisation(&c, "almaty-mentors").await;
     wait_for(&c, "#waiting-for-you").await;
     hydrated(&c).await;
     let measure = |what: &'static str| {
@@ -1906,5 +1923,179 @@ async fn what_was_typed_survives_a_language_switch() {
         read("return document.querySelector('#log-meeting [name=issues]').value").await,
         ""
     );
+    c.close().await.unwrap();
+}
+
+/// Issue 20: a mentor on a phone (360 px) signs in and lands on their start page, which opens on
+/// their mentees and groups with each one's standing (no tap). From there each of the day's
+/// tasks takes at most three taps, typing aside: log a meeting, attach a photo to it, log the
+/// group's session, raise a concern. The profile for matching is a page of its own, out of
+/// the way.
+#[tokio::test]
+async fn a_mentor_does_each_daily_task_within_three_taps_of_the_start_page_on_a_phone() {
+    let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser (Chromium)") else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    let (_, _, pair) = crate::refusals::pair_of(&app).await;
+    crate::pairs::pair_began_days_ago(&app, &pair, 21).await;
+    let group =
+        crate::groups::demo_group(&app.api_as("admin@almaty-mentors.demo").await).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let c = chromium(&webdriver).await;
+    c.set_window_size(360, 740).await.unwrap();
+    sign_in(&c, &app, "mentor@almaty-mentors.demo", PASSWORD).await;
+    let start = format!("{}/t/almaty-mentors", app.url);
+    let here = c.current_url().await.unwrap();
+    assert_eq!(here.as_str(), start, "signing in leads to the start page");
+
+    // No tap: the mentee and the group, each with its standing; no organisation's figures, no
+    // profile form.
+    wait_for(
+        &c,
+        &format!("#desk-pairs li[data-pair='{pair}'] .standing[data-state=overdue]"),
+    )
+    .await;
+    wait_for(
+        &c,
+        &format!("#desk-groups li[data-group='{group}'] .standing[data-state=overdue]"),
+    )
+    .await;
+    for absent in ["[data-figure]", "#profile-form", "input[name=lat]"] {
+        assert!(
+            c.find(Locator::Css(absent)).await.is_err(),
+            "{absent} on the start page"
+        );
+    }
+    assert_eq!(
+        c.execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth",
+            vec![]
+        )
+        .await
+        .unwrap(),
+        json!(true),
+        "the start page fits the phone"
+    );
+    // The task buttons are big enough for a thumb.
+    let heights = c
+        .execute(
+            "return Array.from(document.querySelectorAll('.desk-tasks .button')).map(b => b.getBoundingClientRect().height)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        heights
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h.as_f64().unwrap() >= 44.0),
+        "{heights}"
+    );
+
+    // The rules first: the start page says so, and the profile page takes them.
+    click(&c, "#desk-rules").await;
+    click_and_wait(&c, "#acknowledge-rules", "#rules-acknowledged").await;
+
+    let yesterday = crate::pairs::tenant_today(&app).await - chrono::Days::new(1);
+    let mut taps = Vec::new();
+
+    // A meeting: its button (1), Save (2).
+    c.goto(&start).await.unwrap();
+    let mut n = 0;
+    click(
+        &c,
+        &format!("#desk-pairs li[data-pair='{pair}'] a[data-task=meeting]"),
+    )
+    .await;
+    n += 1;
+    wait_for(&c, "#log-meeting").await;
+    set_values(&c, "#log-meeting", &[("held_on", &yesterday.to_string())]).await;
+    fill(&c, "#log-meeting textarea[name=issues]", "Читали вместе").await;
+    click_and_wait(&c, "#log-meeting button[type=submit]", "#pair-notice").await;
+    n += 1;
+    wait_text(&c, "Читали вместе").await;
+    taps.push(("meeting", n));
+
+    // A photo of it: the mentee (1), the file chosen from the phone (2), Upload (3).
+    c.goto(&start).await.unwrap();
+    let mut n = 0;
+    click(
+        &c,
+        &format!("#desk-pairs li[data-pair='{pair}'] a.desk-name"),
+    )
+    .await;
+    n += 1;
+    wait_for(&c, "#meetings li form.upload input[type=file]").await;
+    let photo = tempfile::Builder::new().suffix(".jpg").tempfile().unwrap();
+    std::fs::write(photo.path(), worker::recruitment::fixtures::jpeg(800, 600)).unwrap();
+    c.find(Locator::Css("#meetings li form.upload input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&photo.path().display().to_string())
+        .await
+        .unwrap();
+    n += 1;
+    click(&c, "#meetings li form.upload button[type=submit]").await;
+    n += 1;
+    wait_reloading(&c, "#meetings li ul.attachments").await;
+    taps.push(("photo", n));
+
+    // The group's session: its button (1), Save (2).
+    c.goto(&start).await.unwrap();
+    let mut n = 0;
+    click(
+        &c,
+        &format!("#desk-groups li[data-group='{group}'] a[data-task=session]"),
+    )
+    .await;
+    n += 1;
+    wait_for(&c, "#log-session").await;
+    set_values(&c, "#log-session", &[("held_on", &yesterday.to_string())]).await;
+    fill(&c, "#log-session textarea[name=topic]", "Профориентация").await;
+    click_and_wait(&c, "#log-session button[type=submit]", "#group-notice").await;
+    n += 1;
+    wait_text(&c, "Профориентация").await;
+    taps.push(("session", n));
+
+    // A concern: its button (1), Send (2).
+    c.goto(&start).await.unwrap();
+    let mut n = 0;
+    click(
+        &c,
+        &format!("#desk-pairs li[data-pair='{pair}'] a[data-task=concern]"),
+    )
+    .await;
+    n += 1;
+    wait_for(&c, "#raise-concern").await;
+    fill(
+        &c,
+        "#raise-concern textarea[name=summary]",
+        "Не пришёл на встречу",
+    )
+    .await;
+    click_and_wait(&c, "#raise-concern button[type=submit]", "#pair-notice").await;
+    n += 1;
+    taps.push(("concern", n));
+
+    // Back on the start page: the meeting put the pair on track, the session the group.
+    c.goto(&start).await.unwrap();
+    wait_for(
+        &c,
+        &format!("#desk-pairs li[data-pair='{pair}'] .standing[data-state=on_track]"),
+    )
+    .await;
+    wait_for(
+        &c,
+        &format!("#desk-groups li[data-group='{group}'] .standing[data-state=on_track]"),
+    )
+    .await;
+    for (task, n) in &taps {
+        assert!(*n <= 3, "{task}: {n} taps");
+    }
+    assert_eq!(taps.len(), 4);
     c.close().await.unwrap();
 }

@@ -942,11 +942,11 @@ async fn concerns_consultations_and_the_mentor_profile_work_from_the_pages_witho
         403
     );
 
-    // The mentor's profile: a latitude without a longitude is refused, nothing changed; then
-    // saved.
+    // The mentor's profile (a page of its own): a latitude without a longitude is refused,
+    // nothing changed; then saved.
     let to = post_page(
         &mentor,
-        &format!("/t/{T}/pairs"),
+        &format!("/t/{T}/profile"),
         "/api/mentor_profile_form",
         &[
             ("gender", "female"),
@@ -959,7 +959,7 @@ async fn concerns_consultations_and_the_mentor_profile_work_from_the_pages_witho
     assert!(to.contains("__err"), "{to}");
     let to = post_page(
         &mentor,
-        &format!("/t/{T}/pairs"),
+        &format!("/t/{T}/profile"),
         "/api/mentor_profile_form",
         &[
             ("gender", "female"),
@@ -969,9 +969,9 @@ async fn concerns_consultations_and_the_mentor_profile_work_from_the_pages_witho
         ],
     )
     .await;
-    assert!(to.ends_with("?profile=1"), "{to}");
+    assert!(to.ends_with("/profile?profile=1"), "{to}");
     let page = mentor
-        .get(&format!("/t/{T}/pairs"))
+        .get(&format!("/t/{T}/profile"))
         .await
         .text()
         .await

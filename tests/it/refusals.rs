@@ -773,6 +773,13 @@ fn page_table() -> Vec<(&'static str, Who)> {
                 lower: Some(ALMATY_MENTOR),
             },
         ),
+        // A mentor's own profile for matching: no one else of the organisation has one.
+        (
+            "/t/{slug}/profile",
+            Who::Tenant {
+                lower: Some(ALMATY_COORDINATOR),
+            },
+        ),
         // Mentors see their own pairs; a trainer follows none.
         (
             "/t/{slug}/pairs",
@@ -1477,6 +1484,8 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
     let pages = concrete_pages(&app).await;
     let psychologist = app.browser();
     psychologist.login("psychologist@almaty-mentors.demo").await;
+    let mentor = app.browser();
+    mentor.login(ALMATY_MENTOR).await;
     let stranger = app.browser();
     stranger.login(OTHER_TENANT_ADMIN).await;
     let admin = app.browser();
@@ -1507,6 +1516,8 @@ async fn every_page_is_in_the_table_and_refuses_strangers_and_lower_roles() {
             Who::Tenant { lower } => {
                 let opener = if path.ends_with("/consultations") {
                     &psychologist
+                } else if path.ends_with("/profile") {
+                    &mentor
                 } else {
                     &admin
                 };

@@ -392,6 +392,26 @@ pub async fn revoke_api_token(db: &DatabaseConnection, actor: &Actor, id: Uuid) 
 
 // ---------------------------------------------------------------- memberships
 
+/// Where a person lands after signing in: the start page of their one organisation (a mentor's
+/// opens on their mentees, issue 20), or the list when they belong to several, to none, or run
+/// the platform.
+pub async fn start_page(db: &DatabaseConnection, actor: &Actor) -> Result<String> {
+    if actor.is_platform_admin {
+        return Ok("/".into());
+    }
+    let mut slugs: Vec<String> = memberships_of(db, actor.user_id)
+        .await?
+        .into_iter()
+        .map(|m| m.tenant_slug)
+        .collect();
+    slugs.sort();
+    slugs.dedup();
+    Ok(match slugs.as_slice() {
+        [one] => format!("/t/{one}"),
+        _ => "/".into(),
+    })
+}
+
 /// Every tenant and role of a person (for the tenant switcher and `me`).
 pub async fn memberships_of(db: &DatabaseConnection, user_id: Uuid) -> Result<Vec<MembershipView>> {
     // Cross-tenant by nature: a person sees their own memberships in every tenant.

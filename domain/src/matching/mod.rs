@@ -677,6 +677,16 @@ pub struct GuestVisitsView {
     pub document: Option<crate::recruitment::DocumentView>,
 }
 
+/// A mentor's own work, for their start page (issue 20): their active pairs and the groups
+/// they are assigned to now, each with its standing, whatever other roles they hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MentorDesk {
+    pub pairs: Vec<PairView>,
+    pub groups: Vec<groups::GroupView>,
+    /// They have acknowledged the programme's rules (asked once, on their profile page).
+    pub rules_acknowledged: bool,
+}
+
 /// A pair as staff see it, with where it stands against the programme's cadence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -850,6 +850,31 @@ async fn profile_access(
     Ok(())
 }
 
+/// The mentor's start page: their own active pairs and the groups they are assigned to now
+/// (a coordinator who also mentors sees only their own here). Only a mentor has one.
+pub async fn mentor_desk(db: &DatabaseConnection, ctx: &TenantCtx) -> Result<MentorDesk> {
+    if !ctx.has(Role::Mentor) {
+        return Err(Error::Forbidden);
+    }
+    let me = ctx.actor.user_id;
+    let pairs = list_pairs(db, ctx)
+        .await?
+        .into_iter()
+        .filter(|p| p.mentor_id == me && p.status == ACTIVE)
+        .collect();
+    let groups = super::groups::service::list_groups(db, ctx)
+        .await?
+        .into_iter()
+        .filter(|g| g.status == ACTIVE && g.has_mentor(me))
+        .collect();
+    let profile = get_mentor_profile(db, ctx, me).await?;
+    Ok(MentorDesk {
+        pairs,
+        groups,
+        rules_acknowledged: profile.rules_acknowledged_at.is_some(),
+    })
+}
+
 pub async fn get_mentor_profile(
     db: &DatabaseConnection,
     ctx: &TenantCtx,

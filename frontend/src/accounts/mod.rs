@@ -50,7 +50,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
         "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
         actor.locale
     ));
-    // Where to go: the `next` page if the login page had one, else the start page.
+    // Where to go: the `next` page if the login page had one, else the person's start page.
     let next = referer_path()
         .split_once('?')
         .and_then(|(_, query)| {
@@ -58,8 +58,11 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
                 .find(|(k, _)| k == "next")
                 .map(|(_, v)| v.into_owned())
         })
-        .filter(|n| service::is_safe_next(n) || n == "/" || n == "/platform")
-        .unwrap_or_else(|| "/".into());
+        .filter(|n| service::is_safe_next(n) || n == "/" || n == "/platform");
+    let next = match next {
+        Some(next) => next,
+        None => service::start_page(db, &actor).await?,
+    };
     leptos_axum::redirect(&next);
     Ok(())
 }

@@ -13,7 +13,10 @@ pub mod groups;
 mod pages;
 
 pub use groups::{GroupPage, GroupsPage};
-pub use pages::{ChildPage, ChildrenPage, ConcernsPage, ConsultationsPage, PairPage, PairsPage};
+pub use pages::{
+    ChildPage, ChildrenPage, ConcernsPage, ConsultationsPage, PairPage, PairsPage, ProfilePage,
+    standing_badge,
+};
 
 use domain::matching::{
     ChildView, MatchView, MentorProfileView, PairView, Suggestion, WaitingChild,
@@ -334,7 +337,7 @@ pub async fn acknowledge_rules_form(csrf: String, slug: String) -> Result<(), Ap
     let s = session_for_change(&csrf)?;
     let ctx = tenant_ctx(&s, &slug).await?;
     domain::matching::pairs::acknowledge_rules(&state().db, &ctx).await?;
-    leptos_axum::redirect(&format!("/t/{slug}/pairs?acknowledged=1"));
+    leptos_axum::redirect(&format!("/t/{slug}/profile?acknowledged=1"));
     Ok(())
 }
 
@@ -574,7 +577,7 @@ pub async fn mentor_profile_form(
     };
     let me = ctx.actor.user_id;
     domain::matching::pairs::set_mentor_profile(&state().db, &ctx, me, &input).await?;
-    leptos_axum::redirect(&format!("/t/{slug}/pairs?profile=1"));
+    leptos_axum::redirect(&format!("/t/{slug}/profile?profile=1"));
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::*;
-use crate::errors::{ErrorNote, loaded};
+use crate::errors::{AppError, ErrorNote, loaded};
 use crate::forms::{date, when};
 use crate::recruitment::{document_line, upload_form};
 use crate::session::use_session;
@@ -40,7 +40,7 @@ fn reason_text(l: Locale, r: &Reason) -> String {
 }
 
 /// Where a pair stands, as a badge: on track until a date, or late by some days.
-pub(super) fn standing_badge(l: Locale, s: Option<Standing>) -> AnyView {
+pub fn standing_badge(l: Locale, s: Option<Standing>) -> AnyView {
     match s {
         Some(Standing::OnTrack { due }) => view! {
             <span class="badge ok standing" data-state="on_track">{l.t_args("pair-on-track", &[("date", date(due))])}</span>
@@ -354,28 +354,33 @@ pub fn ChildPage() -> impl IntoView {
     }
 }
 
-// ---------------------------------------------------------------- pairs
+// ---------------------------------------------------------------- the mentor's profile
 
+/// The mentor's profile for matching, a page of its own (issue 20): the programme's rules to
+/// acknowledge, and what the ranking knows about them (gender, interests, where they live).
 #[component]
-pub fn PairsPage() -> impl IntoView {
+pub fn ProfilePage() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let data = Resource::new(slug, pairs_page);
     let acknowledge = ServerAction::<AcknowledgeRulesForm>::new();
     let profile = ServerAction::<MentorProfileForm>::new();
-    let capacity = ServerAction::<MentorCapacityForm>::new();
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let info = session.await.unwrap_or_default();
                 let l = info.locale;
-                let note = notice(l, &[("acknowledged", "rules-acknowledged"), ("profile", "profile-saved"), ("capacity", "mentors-capacity-saved")]);
-                match loaded(data.await, l) {
+                let note = notice(l, &[("acknowledged", "rules-acknowledged"), ("profile", "profile-saved")]);
+                // Only a mentor has a profile for matching; anyone else of the organisation is
+                // refused as the pages refuse a role (403).
+                let found = data.await.and_then(|d| d.profile.ok_or(AppError::Domain(domain::Error::Forbidden)));
+                match loaded(found, l) {
                     Err(v) => v,
-                    Ok(d) => view! {
-                        {d.profile.clone().map(|p| view! {
+                    Ok(p) => view! {
+                        {view! {
                             <section class="card" id="rules">
+                                <h1>{l.t("nav-profile")}</h1>
                                 <h2>{l.t("rules-title")}</h2>
                                 <p>{l.t("rules-text")}</p>
                                 {note.clone().map(|n| view! { <p class="ok" role="status">{n}</p> })}
@@ -412,7 +417,32 @@ pub fn PairsPage() -> impl IntoView {
                                     <button type="submit">{l.t("profile-save")}</button>
                                 </form>
                             </section>
-                        })}
+                        }}
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+// ---------------------------------------------------------------- pairs
+
+#[component]
+pub fn PairsPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let data = Resource::new(slug, pairs_page);
+    let capacity = ServerAction::<MentorCapacityForm>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let info = session.await.unwrap_or_default();
+                let l = info.locale;
+                let note = notice(l, &[("capacity", "mentors-capacity-saved")]);
+                match loaded(data.await, l) {
+                    Err(v) => v,
+                    Ok(d) => view! {
                         <section class="card">
                             <h1>{if d.is_staff { l.t("pairs-title") } else { l.t("pairs-mine") }}</h1>
                             {d.pairs.is_empty().then(|| view! { <p id="no-pairs">{l.t("pairs-none")}</p> })}

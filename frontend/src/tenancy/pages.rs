@@ -17,6 +17,8 @@ pub struct DashboardData {
     pub charts: Option<(domain::reports::Period, Vec<domain::reports::Table>)>,
     /// What waits for the reader, by the roles they hold: a count and the list it links to.
     pub waiting: Vec<Waiting>,
+    /// A mentor's own pairs and groups, first on their start page.
+    pub desk: Option<domain::matching::MentorDesk>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,12 +39,17 @@ pub async fn dashboard(slug: String) -> Result<DashboardData, AppError> {
         Ok(()) => Some(domain::reports::service::dashboard_tables(&state().db, &ctx).await?),
         Err(_) => None,
     };
+    let desk = match ctx.has(Role::Mentor) {
+        true => Some(domain::matching::pairs::mentor_desk(&state().db, &ctx).await?),
+        false => None,
+    };
     Ok(DashboardData {
         tenant_name: ctx.tenant.name.clone(),
         counts,
         roles: ctx.roles_sorted(),
         charts,
         waiting: waiting_for(&ctx).await?,
+        desk,
     })
 }
 
@@ -259,7 +266,13 @@ pub fn DashboardPage() -> impl IntoView {
                             ("dashboard-invitations", c.open_invitations, admin.then(|| format!("/t/{s}/staff#invitations"))),
                         ];
                         let roles = d.roles.iter().map(|r| l.t(&r.label_key())).collect::<Vec<_>>().join(", ");
+                        // A mentor's start page opens on their mentees and groups; the
+                        // organisation's figures are for its staff.
+                        let desk = d.desk.clone().map(|desk| view! { <MentorDeskView desk organisation=d.tenant_name.clone() slug=s.clone() locale=l/> });
+                        let figures = staff || d.desk.is_none();
                         view! {
+                            {desk}
+                            {figures.then(move || view! {
                             <section class="card">
                                 <h1>{d.tenant_name.clone()}</h1>
                                 <p class="muted">{l.t("dashboard-your-roles")}": "{roles}</p>
@@ -285,12 +298,72 @@ pub fn DashboardPage() -> impl IntoView {
                                     }).collect_view()}
                                 </div>
                             </section>
+                            })}
                             {d.charts.map(|(period, tables)| view! { <crate::reports::DashboardCharts period tables locale=l/> })}
                         }.into_any()
                     }
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The mentor's own pairs and groups as cards, each with its standing and a button for the
+/// day's task (log a meeting, raise a concern, log a group session): one tap to the form, one
+/// to send it (issue 20).
+#[component]
+fn MentorDeskView(
+    desk: domain::matching::MentorDesk,
+    organisation: String,
+    slug: String,
+    locale: domain::Locale,
+) -> impl IntoView {
+    let l = locale;
+    let s = slug;
+    let date = crate::forms::date;
+    view! {
+        <section class="card" id="desk">
+            <p class="muted">{organisation}</p>
+            <h1>{l.t("desk-title")}</h1>
+            {(!desk.rules_acknowledged).then(|| view! {
+                <p class="notice" role="status"><a href=format!("/t/{s}/profile#rules") id="desk-rules">{l.t("desk-rules-first")}</a></p>
+            })}
+            <h2>{l.t("pairs-mine")}</h2>
+            {desk.pairs.is_empty().then(|| view! { <p id="no-pairs">{l.t("pairs-none")}</p> })}
+            <ul class="desk" id="desk-pairs">
+                {desk.pairs.iter().map(|p| {
+                    let pair = format!("/t/{s}/pairs/{}", p.id);
+                    view! {
+                        <li data-pair=p.id.to_string()>
+                            <a class="desk-name" href=pair.clone()>{p.child_name.clone()}</a>
+                            {crate::matching::standing_badge(l, p.standing)}
+                            <span class="muted">{l.t("pair-last-meeting")}": "{p.last_meeting.map(date).unwrap_or_else(|| "—".into())}</span>
+                            <span class="desk-tasks">
+                                <a class="button" href=format!("{pair}#log-meeting") data-task="meeting">{l.t("meeting-log")}</a>
+                                <a class="button secondary" href=format!("{pair}#raise-concern") data-task="concern">{l.t("concern-raise")}</a>
+                            </span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <h2>{l.t("desk-groups")}</h2>
+            {desk.groups.is_empty().then(|| view! { <p id="no-groups">{l.t("desk-no-groups")}</p> })}
+            <ul class="desk" id="desk-groups">
+                {desk.groups.iter().map(|g| {
+                    let group = format!("/t/{s}/groups/{}", g.id);
+                    view! {
+                        <li data-group=g.id.to_string()>
+                            <a class="desk-name" href=group.clone()>{g.name.clone()}</a>
+                            {crate::matching::standing_badge(l, g.standing)}
+                            <span class="muted">{l.t("group-last-session")}": "{g.last_session.map(date).unwrap_or_else(|| "—".into())}</span>
+                            <span class="desk-tasks">
+                                <a class="button" href=format!("{group}#log-session") data-task="session">{l.t("session-log")}</a>
+                            </span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
     }
 }
 
