@@ -1436,6 +1436,38 @@ async fn console_errors(c: &Client) -> Vec<String> {
         .collect()
 }
 
+/// axe-core's serious and critical violations on the page, each with its rule, its help and
+/// (up to three of) the elements it found.
+async fn accessibility(c: &Client, axe: &str) -> Vec<String> {
+    c.execute(
+        &format!(
+            "if (!window.axe) {{ {axe}\n; if (typeof axe !== 'undefined') window.axe = axe; }}"
+        ),
+        vec![],
+    )
+    .await
+    .expect("axe-core loads into the page");
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.axe.run(document, { resultTypes: ['violations'] })
+               .then(r => done(r.violations
+                 .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                 .map(v => v.impact + ' ' + v.id + ' (' + v.help + '): ' +
+                      v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + (n.failureSummary || '').split('\\n').slice(1, 2).join('')).join(' | '))))
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    found
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 /// Issue 19, principles 4, 5 and 9, over every page of the route list: as someone who may
 /// open it, in Kazakh and in Russian, the page hydrates with nothing in the console, in the
 /// chosen language, with its menu (the organisation's pages on the organisation's pages), and
@@ -1563,6 +1595,10 @@ async fn every_page_in_kazakh_and_russian_has_its_menu_no_console_error_and_no_u
     ))
     .await;
 
+    // axe-core, from npm (issue 20): every serious or critical violation on every page.
+    let axe = service("USTAZ_TEST_AXE", "accessibility checks (axe-core)")
+        .map(|path| std::fs::read_to_string(path).expect("axe-core's script"));
+    let mut inaccessible = Vec::new();
     let c = chromium(&webdriver).await;
     let mut walked = 0;
     let mut consultations_seen = false;
@@ -1579,8 +1615,9 @@ async fn every_page_in_kazakh_and_russian_has_its_menu_no_console_error_and_no_u
         if person != "anonymous" {
             sign_in(&c, &app, person, PASSWORD).await;
         }
-        // Kazakh on a desktop, Russian on a phone: every page at both widths.
-        for (lang, width, height) in [("kk", 1280, 900), ("ru", 360, 740)] {
+        // Kazakh on a desktop, Russian on a phone, English on a desktop: every page at both
+        // widths and in each language.
+        for (lang, width, height) in [("kk", 1280, 900), ("ru", 360, 740), ("en", 1280, 900)] {
             c.set_window_size(width, height).await.unwrap();
             app.execute(&format!("UPDATE users SET locale = '{lang}'"))
                 .await;
@@ -1646,6 +1683,11 @@ async fn every_page_in_kazakh_and_russian_has_its_menu_no_console_error_and_no_u
                     wide.is_empty(),
                     "{context}: the page scrolls sideways at {width} px: {wide}"
                 );
+                if let Some(axe) = &axe {
+                    for v in accessibility(&c, axe).await {
+                        inaccessible.push(format!("{context}: {v}"));
+                    }
+                }
                 let name: String = address
                     .split('?')
                     .next()
@@ -1659,7 +1701,13 @@ async fn every_page_in_kazakh_and_russian_has_its_menu_no_console_error_and_no_u
         }
     }
     assert!(consultations_seen, "the consultations page was walked");
-    assert_eq!(walked, 2 * visits.len(), "every page in both languages");
+    assert_eq!(walked, 3 * visits.len(), "every page in each language");
+    assert!(
+        inaccessible.is_empty(),
+        "serious or critical accessibility violations ({}):\n{}",
+        inaccessible.len(),
+        inaccessible.join("\n")
+    );
     assert!(
         visits.len() >= 35,
         "the route list has {} pages",

@@ -1020,6 +1020,37 @@ fn poppler() -> Service {
     s
 }
 
+/// The accessibility checker the browser tests run on every page (issue 20), from npm.
+const AXE_VERSION: &str = "4.14.1";
+
+/// axe-core's script, installed from npm into the tools folder once.
+fn axe() -> Service {
+    let mut s = Service {
+        name: "accessibility checks (axe-core)",
+        env: "USTAZ_TEST_AXE",
+        value: None,
+        why_not: String::new(),
+    };
+    let dir = tools_dir().join("axe");
+    let script = dir.join("node_modules/axe-core/axe.min.js");
+    let installed = std::fs::read_to_string(dir.join("node_modules/axe-core/package.json"))
+        .is_ok_and(|p| p.contains(&format!("\"version\": \"{AXE_VERSION}\"")));
+    if !installed {
+        say(&format!("installing axe-core {AXE_VERSION} from npm"));
+        let done = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg(format!("axe-core@{AXE_VERSION}"))
+            .status();
+        if !matches!(done, Ok(st) if st.success()) {
+            s.why_not = format!("npm could not install axe-core@{AXE_VERSION} (is npm installed?)");
+            return s;
+        }
+    }
+    s.value = Some(script.display().to_string());
+    s
+}
+
 /// The profile the tests build in (Cargo.toml says why).
 const TEST_PROFILE: &str = "ci";
 /// The prefix of the tests that drive Chromium over the browser bundle (`tests/it/browser.rs`).
@@ -1094,6 +1125,7 @@ fn test(extra: &[String]) -> Result<()> {
         smtp_server(),
         schemathesis(),
         poppler(),
+        axe(),
     ];
     let mut skipped = Vec::new();
     for s in &services {
