@@ -1152,3 +1152,7 @@ desk-groups = My groups
 desk-no-groups = You lead no group yet.
 desk-rules-first = Before your first meeting, read and acknowledge the programme's rules.
 nav-profile = My profile
+display-title = Display
+display-large = Larger text
+display-contrast = High contrast
+error-display-invalid = This display setting is not one we offer.

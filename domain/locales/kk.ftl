@@ -1152,3 +1152,7 @@ desk-groups = Менің топтарым
 desk-no-groups = Сіз әзірге ешбір топты жүргізбейсіз.
 desk-rules-first = Алғашқы кездесуден бұрын бағдарлама ережелерін оқып, қабылдаңыз.
 nav-profile = Менің профилім
+display-title = Көрініс
+display-large = Ірі мәтін
+display-contrast = Жоғары контраст
+error-display-invalid = Мұндай көрініс баптауы жоқ.

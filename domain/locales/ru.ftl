@@ -1152,3 +1152,7 @@ desk-groups = Мои группы
 desk-no-groups = Вы пока не ведёте ни одной группы.
 desk-rules-first = Перед первой встречей прочитайте и примите правила программы.
 nav-profile = Мой профиль
+display-title = Отображение
+display-large = Крупный текст
+display-contrast = Высокий контраст
+error-display-invalid = Такой настройки отображения нет.

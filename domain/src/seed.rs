@@ -111,6 +111,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<()> {
                 is_platform_admin: Set(operator),
                 created_at: Set(now),
                 email_verified_at: Set(Some(now)),
+                ..Default::default()
             }
             .insert(txn)
             .await?)

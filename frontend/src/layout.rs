@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_location;
 
-use crate::accounts::{Logout, SetLanguage};
+use crate::accounts::{Logout, SetDisplay, SetLanguage};
 use crate::session::use_session;
 
 #[component]
@@ -31,6 +31,10 @@ pub fn Header() -> impl IntoView {
                 let l = info.locale;
                 let csrf = info.csrf.clone();
                 let member = info.clone();
+                #[cfg(feature = "ssr")]
+                let display = crate::server::request_display();
+                #[cfg(not(feature = "ssr"))]
+                let display = domain::accounts::Display::default();
                 let tenant_links = move || {
                     let s = slug.get()?;
                     let roles = member.roles_in(&s);
@@ -99,6 +103,24 @@ pub fn Header() -> impl IntoView {
                                             <input type="hidden" name="lang" value=x.code()/>
                                             <input type="hidden" name="csrf" value=csrf/>
                                             <button type="submit" class:active=x == l lang=x.code() data-lang=x.code()>{x.native_name()}</button>
+                                        </form>
+                                    }
+                                }).collect_view()}
+                            </div>
+                            // The low-vision setting (issue 20): each button turns its part on
+                            // or off, a plain post, so it works without any script.
+                            <div class="lang display" role="group" aria-label=l.t("display-title")>
+                                {[("large", display.large_text, l.t("display-large")), ("contrast", display.high_contrast, l.t("display-contrast"))].into_iter().map(|(which, on, label)| {
+                                    let next = match which {
+                                        "large" => domain::accounts::Display { large_text: !on, ..display },
+                                        _ => domain::accounts::Display { high_contrast: !on, ..display },
+                                    };
+                                    view! {
+                                        <form method="post" action=SetDisplay::PATH>
+                                            <input type="hidden" name="csrf" value=csrf.clone()/>
+                                            <input type="hidden" name="large_text" value=next.large_text.to_string()/>
+                                            <input type="hidden" name="high_contrast" value=next.high_contrast.to_string()/>
+                                            <button type="submit" class:active=on aria-pressed=on.to_string() data-display=which>{label}</button>
                                         </form>
                                     }
                                 }).collect_view()}

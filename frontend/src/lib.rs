@@ -72,15 +72,19 @@ fn stylesheet(options: &LeptosOptions) -> String {
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    let lang = {
+    let (lang, display) = {
         crate::server::content_security_policy();
-        crate::server::request_locale().code()
+        (
+            crate::server::request_locale().code(),
+            crate::server::request_display().classes(),
+        )
     };
     #[cfg(not(feature = "ssr"))]
-    let lang = "ru";
+    let (lang, display) = ("ru", String::new());
     view! {
         <!DOCTYPE html>
-        <html lang=lang>
+        // The low-vision setting as classes (`large`, `contrast`): the styles do the rest.
+        <html lang=lang class=display>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>

@@ -94,6 +94,19 @@ pub async fn tenant_ctx(session: &LiveSession, slug: &str) -> Result<TenantCtx, 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestLocale(pub Locale);
 
+/// The low-vision setting of a request (the account's, else the cookie's); put into request
+/// extensions by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestDisplay(pub domain::accounts::Display);
+
+/// The low-vision setting the page is drawn with.
+pub fn request_display() -> domain::accounts::Display {
+    parts()
+        .and_then(|p| p.extensions.get::<RequestDisplay>().copied())
+        .map(|d| d.0)
+        .unwrap_or_default()
+}
+
 /// The client's address, put into request extensions by the server (for rate limiting).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientIp(pub String);

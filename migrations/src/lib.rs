@@ -22,6 +22,7 @@ mod m20261207_000003_check_attempts;
 mod m20261207_000004_shared_reports;
 mod m20261207_000005_form_submissions;
 mod m20261207_000006_open_next_stage;
+mod m20261207_000007_display;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000004_shared_reports::Migration),
             Box::new(m20261207_000005_form_submissions::Migration),
             Box::new(m20261207_000006_open_next_stage::Migration),
+            Box::new(m20261207_000007_display::Migration),
         ]
     }
 }

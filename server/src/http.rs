@@ -10,8 +10,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::Locale;
 use domain::accounts::service::{self, LiveSession};
-use frontend::accounts::{LANG_COOKIE, SESSION_COOKIE};
-use frontend::server::{ClientIp, RequestLocale, cookie_in as cookie};
+use frontend::accounts::{DISPLAY_COOKIE, LANG_COOKIE, SESSION_COOKIE};
+use frontend::server::{ClientIp, RequestDisplay, RequestLocale, cookie_in as cookie};
 use frontend::state::AppState;
 use ipnet::IpNet;
 
@@ -51,11 +51,18 @@ pub async fn request_context(
                 .and_then(Locale::from_accept_language)
         })
         .unwrap_or_default();
+    let display = match &session {
+        Some(s) => s.actor.display,
+        None => cookie(req.headers(), DISPLAY_COOKIE)
+            .map(|c| domain::accounts::Display::from_classes(&c))
+            .unwrap_or_default(),
+    };
     if let Some(s) = &session {
         tracing::Span::current().record("user_id", tracing::field::display(s.actor.user_id));
     }
     req.extensions_mut().insert(session);
     req.extensions_mut().insert(RequestLocale(locale));
+    req.extensions_mut().insert(RequestDisplay(display));
     next.run(req).await
 }
 

@@ -2147,3 +2147,68 @@ async fn a_mentor_does_each_daily_task_within_three_taps_of_the_start_page_on_a_
     assert_eq!(taps.len(), 4);
     c.close().await.unwrap();
 }
+
+/// Issue 20: the low-vision setting. A mentor on a phone turns on larger text and then high
+/// contrast from the menu (plain posts: no script needed); each page after comes with both,
+/// the page still fits the phone and axe-core finds nothing serious in that scheme. In another
+/// browser, once signed in, the setting is there (it lives on the account), and it turns off
+/// the same way.
+#[tokio::test]
+async fn the_low_vision_setting_is_chosen_in_the_menu_and_remembered_on_the_account() {
+    let Some(webdriver) = service("USTAZ_TEST_WEBDRIVER", "browser (Chromium)") else {
+        return;
+    };
+    let axe = service("USTAZ_TEST_AXE", "accessibility checks (axe-core)")
+        .map(|path| std::fs::read_to_string(path).expect("axe-core's script"));
+    let app = TestApp::sqlite().await;
+    let c = chromium(&webdriver).await;
+    c.set_window_size(360, 740).await.unwrap();
+    sign_in(&c, &app, "mentor@almaty-mentors.demo", PASSWORD).await;
+    assert!(
+        c.find(Locator::Css("html.large, html.contrast"))
+            .await
+            .is_err()
+    );
+    click(&c, "button[data-display=large]").await;
+    wait_for(
+        &c,
+        "html.large button[data-display=large][aria-pressed=true]",
+    )
+    .await;
+    click(&c, "button[data-display=contrast]").await;
+    wait_for(
+        &c,
+        "html.large.contrast button[data-display=contrast][aria-pressed=true]",
+    )
+    .await;
+    let root = c
+        .execute(
+            "return getComputedStyle(document.documentElement).fontSize",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(root, json!("20px"), "larger text: 125 % of 16 px");
+    // Another page keeps it; nothing scrolls sideways with the larger text.
+    to_page_of(&c, "almaty-mentors", "profile").await;
+    wait_for(&c, "html.large.contrast #rules").await;
+    let wide = sideways(&c).await;
+    assert!(wide.is_empty(), "the page scrolls sideways: {wide}");
+    if let Some(axe) = &axe {
+        let found = accessibility(&c, axe).await;
+        assert!(found.is_empty(), "{found:#?}");
+    }
+    c.close().await.unwrap();
+
+    // Remembered on the account: another browser, signed in, gets it; and turns it off.
+    let c = chromium(&webdriver).await;
+    sign_in(&c, &app, "mentor@almaty-mentors.demo", PASSWORD).await;
+    wait_for(&c, "html.large.contrast").await;
+    click(&c, "button[data-display=large]").await;
+    wait_for(
+        &c,
+        "html.contrast:not(.large) button[data-display=large][aria-pressed=false]",
+    )
+    .await;
+    c.close().await.unwrap();
+}

@@ -853,6 +853,11 @@ fn server_fn_table() -> Vec<(&'static str, Who, Fields)> {
         ("/api/login", Who::Public, vec![]),
         ("/api/logout", Who::SignedIn, vec![]),
         ("/api/set_language", Who::Public, vec![]),
+        (
+            "/api/set_display",
+            Who::Public,
+            vec![("large_text", "true"), ("high_contrast", "false")],
+        ),
         ("/api/request_password_reset", Who::Public, vec![]),
         ("/api/reset_password", Who::Public, vec![]),
         ("/api/preview_invitation", Who::Public, vec![]),

@@ -20,6 +20,10 @@ pub mod user {
         /// When the person proved the address is theirs (applicants who registered themselves;
         /// invited staff prove it by accepting the invitation).
         pub email_verified_at: Option<DateTimeUtc>,
+        /// The low-vision setting the person chose (issue 20): larger text.
+        pub large_text: bool,
+        /// The low-vision setting the person chose: a high-contrast scheme.
+        pub high_contrast: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -195,6 +195,38 @@ impl FromStr for Role {
     }
 }
 
+/// The low-vision setting (issue 20): larger text and a high-contrast scheme, each chosen by
+/// the person, remembered on their account (and in a cookie before they sign in), and drawn
+/// as classes on the page's root element, so it works without any script.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Display {
+    pub large_text: bool,
+    pub high_contrast: bool,
+}
+
+impl Display {
+    /// The cookie's value and the root element's classes: `large`, `contrast`, both, or none.
+    pub fn classes(self) -> String {
+        [
+            self.large_text.then_some("large"),
+            self.high_contrast.then_some("contrast"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+
+    /// Reads [`Display::classes`] back (from the cookie); anything else is ignored.
+    pub fn from_classes(s: &str) -> Display {
+        let words = || s.split([' ', '+', ',']);
+        Display {
+            large_text: words().any(|w| w == "large"),
+            high_contrast: words().any(|w| w == "contrast"),
+        }
+    }
+}
+
 /// A membership as pages and the API show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
@@ -303,5 +335,36 @@ mod tests {
             assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
         }
         assert!("root".parse::<Role>().is_err());
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::Display;
+
+    #[test]
+    fn a_display_setting_is_read_back_from_its_classes() {
+        for large_text in [false, true] {
+            for high_contrast in [false, true] {
+                let d = Display {
+                    large_text,
+                    high_contrast,
+                };
+                assert_eq!(Display::from_classes(&d.classes()), d);
+            }
+        }
+        assert_eq!(Display::default().classes(), "");
+        assert_eq!(
+            Display::from_classes("large+contrast"),
+            Display {
+                large_text: true,
+                high_contrast: true
+            }
+        );
+        // A cookie someone wrote by hand sets nothing it does not name.
+        assert_eq!(
+            Display::from_classes("larger; contrasty <b>"),
+            Display::default()
+        );
     }
 }

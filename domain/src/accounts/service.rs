@@ -16,8 +16,8 @@ use super::tokens::{
     hash_password_async, hash_token, new_token, verify_against_dummy_async, verify_password_async,
 };
 use super::{
-    ApiTokenView, Email, InvitationPreview, InvitationView, MembershipView, Role, StaffMember,
-    validate_full_name, validate_new_password,
+    ApiTokenView, Display, Email, InvitationPreview, InvitationView, MembershipView, Role,
+    StaffMember, validate_full_name, validate_new_password,
 };
 use crate::db::{self, Scope};
 use crate::error::{Error, Result};
@@ -448,6 +448,18 @@ pub async fn set_locale(db: &DatabaseConnection, user_id: Uuid, locale: Locale) 
     };
     let mut active = u.into_active_model();
     active.locale = Set(locale.code().to_string());
+    active.update(db).await?;
+    Ok(())
+}
+
+/// Remembers the person's low-vision setting on their account (issue 20).
+pub async fn set_display(db: &DatabaseConnection, user_id: Uuid, display: Display) -> Result<()> {
+    let Some(u) = user::Entity::find_by_id(user_id).one(db).await? else {
+        return Err(Error::NotFound);
+    };
+    let mut active = u.into_active_model();
+    active.large_text = Set(display.large_text);
+    active.high_contrast = Set(display.high_contrast);
     active.update(db).await?;
     Ok(())
 }
@@ -924,6 +936,7 @@ pub async fn accept_invitation(
                 created_at: Set(Utc::now()),
                 // The invitation arrived at this address, so it is proven.
                 email_verified_at: Set(Some(Utc::now())),
+                ..Default::default()
             }
             .insert(&txn)
             .await?
@@ -1139,6 +1152,7 @@ pub async fn register(
         is_platform_admin: Set(false),
         created_at: Set(now),
         email_verified_at: Set(None),
+        ..Default::default()
     }
     .insert(&txn)
     .await?;

@@ -22,6 +22,8 @@ pub struct Actor {
     pub is_platform_admin: bool,
     /// Whether the person proved their address (self-registered applicants must, to submit).
     pub email_verified: bool,
+    /// Larger text, high contrast: as the person chose.
+    pub display: crate::accounts::Display,
 }
 
 impl From<user::Model> for Actor {
@@ -33,6 +35,10 @@ impl From<user::Model> for Actor {
             full_name: u.full_name,
             is_platform_admin: u.is_platform_admin,
             email_verified: u.email_verified_at.is_some(),
+            display: crate::accounts::Display {
+                large_text: u.large_text,
+                high_contrast: u.high_contrast,
+            },
         }
     }
 }

@@ -16,6 +16,8 @@ use crate::errors::AppError;
 /// but us too.
 pub const SESSION_COOKIE: &str = "ustaz_session";
 pub const LANG_COOKIE: &str = "ustaz_lang";
+/// The low-vision setting before signing in (`Display::classes`).
+pub const DISPLAY_COOKIE: &str = "ustaz_display";
 
 #[cfg(feature = "ssr")]
 fn session_cookie(value: &str, max_age_secs: i64) -> String {
@@ -102,6 +104,39 @@ pub async fn set_language(lang: String, csrf: String) -> Result<(), AppError> {
     }
     set_cookie(format!(
         "{LANG_COOKIE}={locale}; Path=/; SameSite=Lax; Max-Age=31536000"
+    ));
+    leptos_axum::redirect(&referer_path());
+    Ok(())
+}
+
+/// The low-vision setting (issue 20): larger text, high contrast. Remembered in a cookie, and on
+/// the account when signed in; the page comes back drawn with it.
+#[server(endpoint = "set_display")]
+pub async fn set_display(
+    csrf: String,
+    large_text: String,
+    high_contrast: String,
+) -> Result<(), AppError> {
+    use crate::server::{check_csrf, referer_path, session_opt, set_cookie, state};
+    let on = |field: &str, v: &str| match v {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(AppError::Domain(domain::Error::invalid(
+            field,
+            "error-display-invalid",
+        ))),
+    };
+    let display = domain::accounts::Display {
+        large_text: on("large_text", &large_text)?,
+        high_contrast: on("high_contrast", &high_contrast)?,
+    };
+    if let Some(session) = session_opt() {
+        check_csrf(&session, &csrf)?;
+        domain::accounts::service::set_display(&state().db, session.actor.user_id, display).await?;
+    }
+    set_cookie(format!(
+        "{DISPLAY_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+        display.classes().replace(' ', "+")
     ));
     leptos_axum::redirect(&referer_path());
     Ok(())
