@@ -1156,3 +1156,5 @@ display-title = Display
 display-large = Larger text
 display-contrast = High contrast
 error-display-invalid = This display setting is not one we offer.
+error-idempotency-key-reused = This Idempotency-Key was used for another request.
+error-idempotency-key-invalid = An Idempotency-Key is 1 to 64 visible ASCII characters.

@@ -1156,3 +1156,5 @@ display-title = Көрініс
 display-large = Ірі мәтін
 display-contrast = Жоғары контраст
 error-display-invalid = Мұндай көрініс баптауы жоқ.
+error-idempotency-key-reused = Бұл Idempotency-Key басқа сұрауға қолданылған.
+error-idempotency-key-invalid = Idempotency-Key — 1-ден 64-ке дейін көрінетін ASCII таңбасы.

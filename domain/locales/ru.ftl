@@ -1156,3 +1156,5 @@ display-title = Отображение
 display-large = Крупный текст
 display-contrast = Высокий контраст
 error-display-invalid = Такой настройки отображения нет.
+error-idempotency-key-reused = Этот Idempotency-Key уже использован для другого запроса.
+error-idempotency-key-invalid = Idempotency-Key — от 1 до 64 видимых символов ASCII.

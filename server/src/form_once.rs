@@ -129,6 +129,105 @@ pub async fn once_per_form(
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// The API's idempotency key (issue 20): a phone that sent a protocol while its connection
+/// dropped does not know whether it arrived, and sends it again with the same key.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// An API request (`POST /api/v1/…` with a JSON body) that carries an `Idempotency-Key` is
+/// carried out once per key and bearer token: the same key again gets the first answer (with
+/// `ustaz-repeat: 1`), not a second protocol; the same key for another request is refused. A
+/// refused request is forgotten, so it may be sent again once corrected. Requests without the
+/// header, and uploads (multipart), pass untouched.
+pub async fn once_per_idempotency_key(
+    State(db): State<DatabaseConnection>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    let key = req
+        .headers()
+        .get(IDEMPOTENCY_KEY)
+        .map(|v| v.to_str().map(str::to_owned));
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    // Bound to the bearer token: one person's key never answers another's request.
+    let owner = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| format!("api:{}", hex::encode(Sha256::digest(v.as_bytes()))));
+    let (true, true, true, Some(key), Some(owner)) = (
+        req.method() == Method::POST,
+        path.starts_with("/api/v1/"),
+        json,
+        key,
+        owner,
+    ) else {
+        return next.run(req).await;
+    };
+    let key = match key {
+        Ok(k) if !k.is_empty() && k.len() <= 64 && k.bytes().all(|b| b.is_ascii_graphic()) => k,
+        _ => {
+            return crate::errors::ApiError::from(domain::Error::invalid(
+                "Idempotency-Key",
+                "error-idempotency-key-invalid",
+            ))
+            .into_response();
+        }
+    };
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let mut h = Sha256::new();
+    h.update(path.as_bytes());
+    h.update([0]);
+    h.update(&bytes);
+    let digest = hex::encode(h.finalize());
+    let req = Request::from_parts(parts, Body::from(bytes));
+    let id = match submissions::claim_key(&db, &owner, &key, &path, &digest).await {
+        Ok(Claim::New(id)) => id,
+        Ok(Claim::Repeat(answer)) => return replay(&answer),
+        Err(e) => return crate::errors::ApiError::from(e).into_response(),
+    };
+    let res = next.run(req).await;
+    if res.status().as_u16() >= 400 {
+        if let Err(e) = submissions::release(&db, id).await {
+            tracing::warn!(error = %e, "a refused request's key could not be released");
+        }
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        let _ = submissions::release(&db, id).await;
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let answer = Answer {
+        status: parts.status.as_u16(),
+        location: parts
+            .headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        content_type: parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        body: if bytes.len() <= MAX_KEPT_ANSWER {
+            String::from_utf8_lossy(&bytes).into_owned()
+        } else {
+            String::new()
+        },
+    };
+    if let Err(e) = submissions::finish(&db, id, &answer).await {
+        tracing::warn!(error = %e, "a request's answer could not be kept for a repeat");
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 /// The first answer again, marked as a repeat: a redirect goes to the same page with
 /// `again=1` (the page says it was already done), a result is given as it was.
 fn replay(answer: &Answer) -> Response {

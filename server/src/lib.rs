@@ -294,6 +294,10 @@ pub fn router(
             state.db.clone(),
             form_once::once_per_form,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.db.clone(),
+            form_once::once_per_idempotency_key,
+        ))
         // Inside `request_context`: a refused form's message is in the person's language.
         .layer(axum::middleware::from_fn_with_state(
             echoes.clone(),

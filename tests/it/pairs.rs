@@ -1067,3 +1067,107 @@ async fn concerns_consultations_and_the_mentor_profile_work_from_the_pages_witho
     assert_eq!(profile["capacity"], 2);
     assert_eq!(profile["interests"], json!(["книги", "театр"]));
 }
+
+/// Issue 20: a phone sends a protocol, loses the answer and sends it again with the same
+/// `Idempotency-Key`: one protocol, and the second answer is the first's. Another key with the
+/// same values is a second protocol (two meetings may read alike); the same key for other
+/// values is refused, and so is a key no one could mean; another person's same key is theirs.
+#[tokio::test]
+async fn a_protocol_sent_twice_with_one_idempotency_key_is_stored_once() {
+    let app = TestApp::sqlite().await;
+    let (_, _, pair) = crate::refusals::pair_of(&app).await;
+    pair_began_days_ago(&app, &pair, 21).await;
+    let yesterday = tenant_today(&app).await - chrono::Days::new(1);
+    let mentor = app.api_as(MENTOR).await;
+    let url = format!("{}/api/v1/t/{T}/meetings", mentor.base);
+    let send = |key: &'static str, body: Value| {
+        mentor
+            .client
+            .post(&url)
+            .bearer_auth(mentor.token.as_deref().unwrap())
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let body = meeting(&pair, yesterday);
+
+    let first = send("phone-7f3a", body.clone()).await.unwrap();
+    assert_eq!(first.status(), 201);
+    assert_eq!(first.headers().get("ustaz-repeat"), None);
+    let first: Value = first.json().await.unwrap();
+    let again = send("phone-7f3a", body.clone()).await.unwrap();
+    assert_eq!(again.status(), 201, "answered as the first time");
+    assert_eq!(
+        again
+            .headers()
+            .get("ustaz-repeat")
+            .map(|v| v.to_str().unwrap()),
+        Some("1")
+    );
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"], "the same protocol");
+
+    let meetings = |n: usize| {
+        let mentor = &mentor;
+        let pair = pair.clone();
+        async move {
+            let list = ok(
+                mentor
+                    .get(&format!("/api/v1/t/{T}/pairs/{pair}/meetings"))
+                    .await,
+                200,
+            )
+            .await;
+            assert_eq!(list.as_array().unwrap().len(), n, "{list}");
+        }
+    };
+    meetings(1).await;
+
+    // Another key: another protocol, though its values are the same.
+    let second = send("phone-9c01", body.clone()).await.unwrap();
+    assert_eq!(second.status(), 201);
+    let second: Value = second.json().await.unwrap();
+    assert_ne!(second["id"], first["id"]);
+    meetings(2).await;
+
+    // The first key for other values: refused, nothing stored.
+    let mut changed = body.clone();
+    changed["minutes"] = json!(45);
+    let reused = send("phone-7f3a", changed).await.unwrap();
+    assert_eq!(reused.status(), 422);
+    let reused: Value = reused.json().await.unwrap();
+    assert!(
+        reused.to_string().contains("error-idempotency-key-reused"),
+        "{reused}"
+    );
+    // A key of spaces or too long: refused before anything is done.
+    for bad in [
+        "   ",
+        "x y",
+        "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk",
+    ] {
+        let res = send(bad, body.clone()).await.unwrap();
+        assert_eq!(res.status(), 422, "{bad:?}");
+    }
+    meetings(2).await;
+
+    // The same key from someone else is not the mentor's: the coordinator's request is their
+    // own (and refused for its own reason: a coordinator does not log protocols).
+    let coordinator = app.api_as("coordinator@almaty-mentors.demo").await;
+    let theirs = coordinator
+        .client
+        .post(&url)
+        .bearer_auth(coordinator.token.as_deref().unwrap())
+        .header("Idempotency-Key", "phone-7f3a")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(theirs.status(), 201);
+    assert_eq!(
+        theirs.headers().get("ustaz-repeat"),
+        None,
+        "not the mentor's answer"
+    );
+    meetings(2).await;
+}

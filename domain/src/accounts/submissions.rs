@@ -54,6 +54,37 @@ pub async fn claim(
     action: &str,
     digest: &str,
 ) -> Result<Claim> {
+    claim_with(db, owner, token, action, digest, Kind::Form).await
+}
+
+/// One API request by `owner` (a digest of its bearer token) with an `Idempotency-Key` (issue
+/// 20: a phone that sent a protocol, lost the answer and sends it again). Unlike a form, only
+/// the key says it is the same request: the same values under another key are a second
+/// protocol. The same key for another request is refused (422), not answered as the first.
+pub async fn claim_key(
+    db: &DatabaseConnection,
+    owner: &str,
+    key: &str,
+    action: &str,
+    digest: &str,
+) -> Result<Claim> {
+    claim_with(db, owner, key, action, digest, Kind::Key).await
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Form,
+    Key,
+}
+
+async fn claim_with(
+    db: &DatabaseConnection,
+    owner: &str,
+    token: &str,
+    action: &str,
+    digest: &str,
+    kind: Kind,
+) -> Result<Claim> {
     let started = std::time::Instant::now();
     loop {
         let now = Utc::now();
@@ -63,6 +94,12 @@ pub async fn claim(
             .one(db)
             .await?
         {
+            if kind == Kind::Key && (first.action != action || first.digest != digest) {
+                return Err(Error::invalid(
+                    "Idempotency-Key",
+                    "error-idempotency-key-reused",
+                ));
+            }
             if let Some(answer) = answer(&first) {
                 return Ok(Claim::Repeat(answer));
             }
@@ -80,7 +117,8 @@ pub async fn claim(
             .one(db)
             .await?;
         if let Some(last) = last.filter(|l| {
-            l.action == action
+            kind == Kind::Form
+                && l.action == action
                 && l.digest == digest
                 && l.finished_at.is_some_and(|t| t > now - SAME_VALUES_WITHIN)
         }) && let Some(answer) = answer(&last)

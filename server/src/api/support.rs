@@ -38,7 +38,7 @@ pub async fn upload_meeting_attachment(
 
 /// The mentor logs a meeting with their mentee.
 #[utoipa::path(post, path = "/api/v1/t/{tenant}/meetings", operation_id = "log_meeting", tag = "support",
-    security(("bearer" = [])), request_body = MeetingInput, params(("tenant" = String, Path)),
+    security(("bearer" = [])), request_body = MeetingInput, params(("tenant" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key (a phone that lost the answer), the request is carried out once and answered as the first time; the same key for another request is refused (422).")),
     responses((status = 201, body = MeetingView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn log_meeting(
     State(state): State<AppState>,
@@ -158,7 +158,7 @@ pub async fn get_consultation(
 
 /// Raises a safeguarding concern about a child or a pair; the region's psychologists and coordinators are e-mailed at once.
 #[utoipa::path(post, path = "/api/v1/t/{tenant}/concerns", operation_id = "raise_concern", tag = "support",
-    security(("bearer" = [])), request_body = ConcernInput, params(("tenant" = String, Path)),
+    security(("bearer" = [])), request_body = ConcernInput, params(("tenant" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key (a phone that lost the answer), the request is carried out once and answered as the first time; the same key for another request is refused (422).")),
     responses((status = 201, body = ConcernView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn raise_concern(
     State(state): State<AppState>,
@@ -203,7 +203,7 @@ pub async fn act_on_concern(
 /// A mentor of the group logs its session for the month (one per group per month: 409 for a
 /// second).
 #[utoipa::path(post, path = "/api/v1/t/{tenant}/groups/{id}/sessions", operation_id = "log_group_session", tag = "support",
-    security(("bearer" = [])), request_body = GroupSessionInput, params(("tenant" = String, Path), ("id" = Uuid, Path)),
+    security(("bearer" = [])), request_body = GroupSessionInput, params(("tenant" = String, Path), ("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Sent again with the same key (a phone that lost the answer), the request is carried out once and answered as the first time; the same key for another request is refused (422).")),
     responses((status = 201, body = GroupSessionView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn log_group_session(
     State(state): State<AppState>,
