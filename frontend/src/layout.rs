@@ -72,9 +72,6 @@ pub fn Header() -> impl IntoView {
                         <a href=format!("/t/{s}/apply")>{l.t("nav-programmes")}</a>
                     })
                 };
-                // On a phone the menu folds behind one button (issue 20): a checkbox and its
-                // label, so it opens without any script. `autocomplete=off`: a page shown again
-                // by Back does not come back with the menu open.
                 // The brand leads to the organisation's start page on its pages (a mentor's
                 // mentees), and to the list of organisations elsewhere.
                 let home = slug
@@ -82,6 +79,9 @@ pub fn Header() -> impl IntoView {
                     .filter(|s| !info.roles_in(s).is_empty())
                     .map(|s| format!("/t/{s}"))
                     .unwrap_or_else(|| "/".into());
+                // On a phone the menu folds behind one button (issue 20): a checkbox and its
+                // label, so it opens without any script. `autocomplete=off`: a page shown again
+                // by Back does not come back with the menu open.
                 view! {
                     <header class="top">
                         <a class="brand" href=home>"Ustaz"</a>

@@ -128,6 +128,20 @@ fn unescape(s: &str) -> String {
 
 /// What a person could type into `field`, different from what the page shows; `None` for a
 /// field nobody types into.
+/// The input type a field of this name must have, so that a phone shows the right keyboard
+/// (issue 20): dates, e-mail addresses, phone numbers, counts.
+fn keyboard(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "email" | "admin_email" => "email",
+        "phone" => "tel",
+        "from" | "to" | "date_of_birth" => "date",
+        n if n.ends_with("_on") => "date",
+        "minutes" | "attendees" | "capacity" | "residence_months" | "youth_work_years"
+        | "days_per_week" => "number",
+        _ => return None,
+    })
+}
+
 fn typed(field: &Field, n: usize) -> Option<String> {
     Some(match (field.tag.as_str(), field.kind.as_str()) {
         ("textarea", _) => format!("Бала {n} туралы: \"көп\" & <аз>\nекінші жол"),
@@ -237,6 +251,7 @@ async fn every_refused_form_on_every_page_comes_back_with_what_was_typed() {
     let mut checked_forms = 0;
     let mut checked_fields = 0;
     let mut seen = std::collections::HashSet::new();
+    let mut wrong_keyboard = std::collections::BTreeSet::new();
     for (route, who, address) in pages {
         // Each page as the people who can open it (the operator sees no tenant's pages).
         let viewers: Vec<(&str, &Browser)> = match who {
@@ -257,6 +272,19 @@ async fn every_refused_form_on_every_page_comes_back_with_what_was_typed() {
             }
             let html = res.text().await.unwrap();
             for form in forms(&html) {
+                // The phone shows the keyboard the field needs (issue 20).
+                for field in &form.fields {
+                    if let Some(want) = keyboard(&field.name)
+                        && field.tag == "input"
+                        && field.kind != "hidden"
+                        && field.kind != want
+                    {
+                        wrong_keyboard.insert(format!(
+                            "{route}: {} is type={}, not {want}",
+                            field.name, field.kind
+                        ));
+                    }
+                }
                 // A form without a CSRF field is one of the sign-in pages': refused with a wrong
                 // token it cannot be, and a right one would sign in or register.
                 if !form.fields.iter().any(|f| f.name == "csrf") {
@@ -371,6 +399,11 @@ async fn every_refused_form_on_every_page_comes_back_with_what_was_typed() {
     // The portal has dozens of forms; a walk that found a handful walked nothing.
     assert!(checked_forms >= 25, "only {checked_forms} forms checked");
     eprintln!("{checked_forms} forms and {checked_fields} fields came back as typed");
+    assert!(
+        wrong_keyboard.is_empty(),
+        "fields with the wrong keyboard on a phone:\n{}",
+        wrong_keyboard.into_iter().collect::<Vec<_>>().join("\n")
+    );
 }
 
 /// The case the review saw: a mentor's protocol, refused for a date in the future, came back
