@@ -122,8 +122,17 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
+    /// The crate's folder as the test runs, not as it was built: a test binary built in one
+    /// checkout and found fresh in another (they share CI's target directory) must read the
+    /// files of the checkout it runs in.
+    fn crate_dir() -> std::path::PathBuf {
+        std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+    }
+
     fn keys(lang: &str) -> BTreeSet<String> {
-        let path = format!("{}/locales/{lang}.ftl", env!("CARGO_MANIFEST_DIR"));
+        let path = crate_dir().join(format!("locales/{lang}.ftl"));
         let text = std::fs::read_to_string(&path).expect("catalogue exists");
         text.lines()
             .filter(|l| !l.starts_with([' ', '#', '\t']) && l.contains(" ="))
@@ -160,10 +169,7 @@ mod tests {
         }
         let en = keys("en");
         let mut files = Vec::new();
-        walk(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-            &mut files,
-        );
+        walk(&crate_dir().join("src"), &mut files);
         let mut missing = BTreeSet::new();
         for file in files {
             let text = std::fs::read_to_string(&file).unwrap();
@@ -199,7 +205,7 @@ mod tests {
             }
         }
         let en = keys("en");
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = crate_dir();
         let mut files = Vec::new();
         walk(&root.join("../frontend/src"), &mut files);
         walk(&root.join("src"), &mut files);
