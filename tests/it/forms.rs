@@ -724,6 +724,21 @@ async fn a_persons_mistake_in_a_server_function_is_a_4xx_not_a_500() {
     )
     .await;
     assert_eq!(status, 422, "a month that does not exist: {body}");
+    let (status, body) = call(
+        &admin,
+        "/api/set_display",
+        vec![
+            ("csrf", csrf.clone()),
+            ("large_text", "maybe".into()),
+            ("high_contrast", "false".into()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        status, 422,
+        "a display setting that is neither on nor off: {body}"
+    );
+    assert!(body.contains("error-display-invalid"), "{body}");
     let csrf = operator.csrf().await;
     let (status, body) = call(
         &operator,

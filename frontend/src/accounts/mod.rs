@@ -87,6 +87,14 @@ pub async fn logout(csrf: String) -> Result<(), AppError> {
         domain::accounts::service::end_session(&state().db, &cookie).await?;
     }
     set_cookie(session_cookie("", 0));
+    // The pages a mentor's phone kept for offline use, and its service worker, go with the
+    // session (issue 20): the next person on a shared phone finds none of them.
+    if let Some(r) = use_context::<leptos_axum::ResponseOptions>() {
+        r.insert_header(
+            axum::http::HeaderName::from_static("clear-site-data"),
+            axum::http::HeaderValue::from_static("\"cache\", \"storage\""),
+        );
+    }
     leptos_axum::redirect("/login");
     Ok(())
 }
@@ -118,6 +126,11 @@ pub async fn set_display(
     high_contrast: String,
 ) -> Result<(), AppError> {
     use crate::server::{check_csrf, referer_path, session_opt, set_cookie, state};
+    // The form's token before anything it says.
+    let session = session_opt();
+    if let Some(session) = &session {
+        check_csrf(session, &csrf)?;
+    }
     let on = |field: &str, v: &str| match v {
         "true" => Ok(true),
         "false" => Ok(false),
@@ -130,8 +143,7 @@ pub async fn set_display(
         large_text: on("large_text", &large_text)?,
         high_contrast: on("high_contrast", &high_contrast)?,
     };
-    if let Some(session) = session_opt() {
-        check_csrf(&session, &csrf)?;
+    if let Some(session) = session {
         domain::accounts::service::set_display(&state().db, session.actor.user_id, display).await?;
     }
     set_cookie(format!(
