@@ -136,7 +136,11 @@ impl TestApp {
         let site_root = std::env::var("USTAZ_TEST_SITE_ROOT")
             .map(PathBuf::from)
             .unwrap_or_else(|_| {
-                PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site"))
+                // Where the tests run, not where they were built (CI shares one target dir).
+                std::env::var_os("CARGO_MANIFEST_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+                    .join("../target/site")
             });
         let mut config = Config {
             mode: Mode::Embedded,
@@ -911,6 +915,119 @@ pub async fn cdp(
     c.issue_cmd(Cdp(cmd, params))
         .await
         .unwrap_or_else(|e| panic!("{cmd}: {e}"))
+}
+
+/// A headless Chromium session through `webdriver`, its window `width`×`height`, a new empty
+/// profile, and the browser's console kept for the walks that assert it stays free of errors.
+/// The flags keep it off the network beyond this machine, which is closed (env notes).
+pub async fn chromium_at(
+    webdriver: &str,
+    width: u32,
+    height: u32,
+) -> anyhow::Result<fantoccini::Client> {
+    // Two TLS back-ends are linked (ring and aws-lc); the WebDriver client needs one chosen.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let profile = tempfile::tempdir()?.keep();
+    let caps = serde_json::json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": std::env::var("USTAZ_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                format!("--user-data-dir={}", profile.display()), format!("--window-size={width},{height}")
+            ]
+        },
+        "goog:loggingPrefs": { "browser": "ALL" }
+    });
+    Ok(fantoccini::ClientBuilder::rustls()?
+        .capabilities(caps.as_object().expect("an object").clone())
+        .connect(webdriver)
+        .await?)
+}
+
+/// The browser's connection, cut and given back through the DevTools protocol (issue 20). The
+/// page's own emulation does not reach a service worker's fetches, so each worker is reached
+/// too, through a session of its own.
+pub struct Connection {
+    workers: Vec<serde_json::Value>,
+}
+
+fn conditions(offline: bool) -> serde_json::Value {
+    serde_json::json!({ "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 })
+}
+
+/// Sends a command to a worker's session (the page's own session carries it there).
+async fn to_worker(
+    c: &fantoccini::Client,
+    session: &serde_json::Value,
+    method: &str,
+    params: serde_json::Value,
+) {
+    let message = serde_json::json!({ "id": 1, "method": method, "params": params });
+    cdp(
+        c,
+        "Target.sendMessageToTarget",
+        serde_json::json!({ "sessionId": session, "message": message.to_string() }),
+    )
+    .await;
+}
+
+impl Connection {
+    /// Cuts the page's and every service worker's network.
+    pub async fn cut(c: &fantoccini::Client) -> Connection {
+        cdp(c, "Network.enable", serde_json::json!({})).await;
+        cdp(c, "Network.emulateNetworkConditions", conditions(true)).await;
+        let targets = cdp(c, "Target.getTargets", serde_json::json!({})).await;
+        let mut workers = Vec::new();
+        for t in targets["targetInfos"].as_array().into_iter().flatten() {
+            if t["type"] != "service_worker" {
+                continue;
+            }
+            let attached = cdp(
+                c,
+                "Target.attachToTarget",
+                serde_json::json!({ "targetId": t["targetId"], "flatten": false }),
+            )
+            .await;
+            let session = attached["sessionId"].clone();
+            to_worker(c, &session, "Network.enable", serde_json::json!({})).await;
+            to_worker(
+                c,
+                &session,
+                "Network.emulateNetworkConditions",
+                conditions(true),
+            )
+            .await;
+            workers.push(session);
+        }
+        Connection { workers }
+    }
+
+    /// How many service workers the cut reached.
+    pub fn workers(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Gives the network back.
+    pub async fn restore(self, c: &fantoccini::Client) {
+        for session in &self.workers {
+            to_worker(
+                c,
+                session,
+                "Network.emulateNetworkConditions",
+                conditions(false),
+            )
+            .await;
+            cdp(
+                c,
+                "Target.detachFromTarget",
+                serde_json::json!({ "sessionId": session }),
+            )
+            .await;
+        }
+        cdp(c, "Network.emulateNetworkConditions", conditions(false)).await;
+    }
 }
 
 /// What a page load sent over the wire, as the browser's resource timing saw it: bytes (headers

@@ -1158,3 +1158,21 @@ display-contrast = High contrast
 error-display-invalid = This display setting is not one we offer.
 error-idempotency-key-reused = This Idempotency-Key was used for another request.
 error-idempotency-key-invalid = An Idempotency-Key is 1 to 64 visible ASCII characters.
+
+# Offline: what waits on a mentor's phone (issue 20)
+outbox-title = Waiting to send
+outbox-offline = You are offline. The pages you opened stay readable, and what you send waits on this phone until the connection returns.
+outbox-saved = Saved on this phone. It will be sent when the connection returns.
+outbox-waiting = Waiting to send
+outbox-refused = Not accepted
+outbox-signin = Sign in to send
+outbox-typed = Written
+outbox-what = What you wrote
+outbox-open = Open and correct
+outbox-remove = Remove
+outbox-remove-confirm = Remove this from the phone? What you wrote will be lost.
+outbox-send = Send now
+outbox-sent = Everything written offline has been sent.
+outbox-reason = Why:
+outbox-signout-confirm = Something you wrote offline has not been sent yet. Signing out deletes it from this phone. Sign out anyway?
+meeting-photo-add = Add a photo of this meeting

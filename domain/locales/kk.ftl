@@ -1158,3 +1158,21 @@ display-contrast = Жоғары контраст
 error-display-invalid = Мұндай көрініс баптауы жоқ.
 error-idempotency-key-reused = Бұл Idempotency-Key басқа сұрауға қолданылған.
 error-idempotency-key-invalid = Idempotency-Key — 1-ден 64-ке дейін көрінетін ASCII таңбасы.
+
+# Offline: what waits on a mentor's phone (issue 20)
+outbox-title = Жіберуді күтуде
+outbox-offline = Байланыс жоқ. Ашылған беттер қолжетімді болып қалады, ал жіберген нәрсеңіз телефонда сақталып, байланыс қалпына келгенде жіберіледі.
+outbox-saved = Телефонда сақталды. Байланыс қалпына келгенде жіберіледі.
+outbox-waiting = Жіберуді күтуде
+outbox-refused = Қабылданбады
+outbox-signin = Жіберу үшін кіріңіз
+outbox-typed = Жазылған уақыты
+outbox-what = Не жаздыңыз
+outbox-open = Ашып, түзету
+outbox-remove = Жою
+outbox-remove-confirm = Мұны телефоннан жою керек пе? Жазғаныңыз жоғалады.
+outbox-send = Қазір жіберу
+outbox-sent = Байланыссыз жазылғанның бәрі жіберілді.
+outbox-reason = Себебі:
+outbox-signout-confirm = Байланыссыз жазылған кейбір нәрсе әлі жіберілген жоқ. Шықсаңыз, ол телефоннан өшіріледі. Бәрібір шығасыз ба?
+meeting-photo-add = Осы кездесудің фотосын қосу

@@ -1158,3 +1158,21 @@ display-contrast = Высокий контраст
 error-display-invalid = Такой настройки отображения нет.
 error-idempotency-key-reused = Этот Idempotency-Key уже использован для другого запроса.
 error-idempotency-key-invalid = Idempotency-Key — от 1 до 64 видимых символов ASCII.
+
+# Offline: what waits on a mentor's phone (issue 20)
+outbox-title = Ждёт отправки
+outbox-offline = Нет связи. Открытые страницы остаются доступны, а всё, что вы отправите, сохранится на телефоне и уйдёт, когда связь вернётся.
+outbox-saved = Сохранено на телефоне. Отправится, когда вернётся связь.
+outbox-waiting = Ждёт отправки
+outbox-refused = Не принято
+outbox-signin = Войдите, чтобы отправить
+outbox-typed = Записано
+outbox-what = Что вы написали
+outbox-open = Открыть и исправить
+outbox-remove = Удалить
+outbox-remove-confirm = Удалить это с телефона? Написанное пропадёт.
+outbox-send = Отправить сейчас
+outbox-sent = Всё, что было записано без связи, отправлено.
+outbox-reason = Причина:
+outbox-signout-confirm = Кое-что, записанное без связи, ещё не отправлено. При выходе оно удалится с телефона. Всё равно выйти?
+meeting-photo-add = Добавить фото этой встречи

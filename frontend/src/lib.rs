@@ -20,6 +20,7 @@ pub mod errors;
 pub mod forms;
 pub mod layout;
 pub mod matching;
+pub mod offline;
 pub mod recruitment;
 pub mod reports;
 pub mod selection;
@@ -89,6 +90,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                // Installable on a phone's home screen (issue 20).
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <link rel="apple-touch-icon" href="/icon-192.png"/>
+                <meta name="theme-color" content="#0f766e"/>
                 <link rel="stylesheet" id="leptos" href=stylesheet(&options)/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options islands=true/>
@@ -97,6 +102,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <script nonce=leptos::nonce::use_nonce() inner_html=recruitment::UPLOAD_SCRIPT></script>
                 // What was typed survives a language switch.
                 <script nonce=leptos::nonce::use_nonce() inner_html=forms::CARRY_SCRIPT></script>
+                // What waits to be sent while offline, on a mentor's pages.
+                <script nonce=leptos::nonce::use_nonce() inner_html=offline::OUTBOX_SCRIPT></script>
             </head>
             <body>
                 <App/>
@@ -117,6 +124,7 @@ pub fn App() -> impl IntoView {
             <layout::Header/>
             <main>
                 <layout::RepeatNotice/>
+                <offline::Outbox/>
                 <Routes fallback=|| view! { <layout::NotFound/> }>
                     <Route path=path!("/") view=tenancy::HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=accounts::LoginPage ssr=SsrMode::Async/>

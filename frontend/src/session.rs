@@ -18,6 +18,8 @@ pub struct SessionInfo {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserInfo {
+    /// The account's id: a phone's kept pages and waiting forms belong to one account.
+    pub id: uuid::Uuid,
     pub full_name: String,
     pub email: String,
     pub is_platform_admin: bool,
@@ -63,6 +65,7 @@ pub async fn load_session() -> Result<SessionInfo, AppError> {
         locale,
         csrf: session.csrf_token.clone(),
         user: Some(UserInfo {
+            id: session.actor.user_id,
             full_name: session.actor.full_name.clone(),
             email: session.actor.email.clone(),
             is_platform_admin: session.actor.is_platform_admin,

@@ -167,6 +167,8 @@ pub async fn security_headers(
     next: Next,
 ) -> Response {
     use axum::http::HeaderValue;
+    // The service worker runs under its own script's policy: it fetches this site's pages.
+    let worker = req.uri().path() == "/sw.js";
     let mut res = next.run(req).await;
     let html = res
         .headers()
@@ -181,7 +183,9 @@ pub async fn security_headers(
     h.entry(header::REFERRER_POLICY)
         .or_insert(HeaderValue::from_static("same-origin"));
     h.entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(if html {
+        .or_insert(HeaderValue::from_static(if worker {
+            "default-src 'self'; frame-ancestors 'none'"
+        } else if html {
             // A page rendered without our shell (an error page): styles and our scripts only.
             "default-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
         } else {
@@ -247,6 +251,17 @@ pub fn is_content_named(name: &str) -> bool {
         && parts[1].chars().all(|c| c.is_ascii_hexdigit())
 }
 
+/// The site's own files at its root (`frontend/public`): asked about on each use. The service
+/// worker above all: a browser checks it for changes on each visit anyway, and a stale copy
+/// would keep an old worker.
+const PUBLIC_FILES: [&str; 5] = [
+    "/favicon.svg",
+    "/sw.js",
+    "/manifest.webmanifest",
+    "/icon-192.png",
+    "/icon-512.png",
+];
+
 /// How long a browser keeps a static file (issue 20): the bundle's content-named files a year,
 /// without asking again (a new build has new names); other static files are asked about each
 /// time, cheaply (`If-Modified-Since` gets a 304). Pages are not touched: Back shows the page as
@@ -256,7 +271,7 @@ pub async fn static_caching(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let mut res = next.run(req).await;
     let kept = matches!(res.status(), StatusCode::OK | StatusCode::NOT_MODIFIED);
-    if kept && (path.starts_with("/pkg/") || path == "/favicon.svg") {
+    if kept && (path.starts_with("/pkg/") || PUBLIC_FILES.contains(&path.as_str())) {
         let name = path.rsplit('/').next().unwrap_or_default();
         let policy = if is_content_named(name) {
             "public, max-age=31536000, immutable"

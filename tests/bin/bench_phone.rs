@@ -20,7 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::json;
 use ustaz_tests::{DEMO_TENANT, PASSWORD, TestApp, cdp, transferred};
 
@@ -47,23 +47,7 @@ struct Load {
 }
 
 async fn chromium(webdriver: &str) -> anyhow::Result<Client> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let profile = tempfile::tempdir()?.keep();
-    let caps = json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": std::env::var("USTAZ_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                format!("--user-data-dir={}", profile.display()), "--window-size=390,844"
-            ]
-        }
-    });
-    Ok(ClientBuilder::rustls()?
-        .capabilities(caps.as_object().unwrap().clone())
-        .connect(webdriver)
-        .await?)
+    ustaz_tests::chromium_at(webdriver, 390, 844).await
 }
 
 async fn sign_in(c: &Client, base: &str) -> anyhow::Result<()> {

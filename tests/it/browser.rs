@@ -3,35 +3,17 @@
 //! in, switches to Kazakh, invites a colleague, who accepts from the e-mail and signs in.
 
 mod delivery;
+mod offline;
 
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::json;
 use ustaz_tests::{PASSWORD, TestApp, service, token_from};
 
 async fn chromium(webdriver: &str) -> Client {
     ustaz_tests::wait_for_bundle().await;
-    // Two TLS back-ends are linked (ring and aws-lc); the WebDriver client needs one chosen.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let profile = tempfile::tempdir().unwrap().keep();
-    let caps = json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": std::env::var("USTAZ_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                format!("--user-data-dir={}", profile.display()), "--window-size=1280,900"
-            ]
-        },
-        // The console, for the walk that asserts it stays free of errors.
-        "goog:loggingPrefs": { "browser": "ALL" }
-    });
-    ClientBuilder::rustls()
-        .expect("tls")
-        .capabilities(caps.as_object().unwrap().clone())
-        .connect(webdriver)
+    ustaz_tests::chromium_at(webdriver, 1280, 900)
         .await
         .expect("chromedriver session")
 }
@@ -2046,7 +2028,8 @@ async fn a_mentor_does_each_daily_task_within_three_taps_of_the_start_page_on_a_
     let yesterday = crate::pairs::tenant_today(&app).await - chrono::Days::new(1);
     let mut taps = Vec::new();
 
-    // A meeting: its button (1), Save (2).
+    // A meeting with a photo: its button (1), Save (2), the photo chosen from the phone (3),
+    // which goes at once with its progress shown.
     c.goto(&start).await.unwrap();
     let mut n = 0;
     click(
@@ -2062,30 +2045,21 @@ async fn a_mentor_does_each_daily_task_within_three_taps_of_the_start_page_on_a_
     n += 1;
     wait_text(&c, "Читали вместе").await;
     taps.push(("meeting", n));
-
-    // A photo of it: the mentee (1), the file chosen from the phone (2), Upload (3).
-    c.goto(&start).await.unwrap();
-    let mut n = 0;
-    click(
-        &c,
-        &format!("#desk-pairs li[data-pair='{pair}'] a.desk-name"),
-    )
-    .await;
-    n += 1;
-    wait_for(&c, "#meetings li form.upload input[type=file]").await;
     let photo = tempfile::Builder::new().suffix(".jpg").tempfile().unwrap();
     std::fs::write(photo.path(), worker::recruitment::fixtures::jpeg(800, 600)).unwrap();
-    c.find(Locator::Css("#meetings li form.upload input[type=file]"))
+    c.find(Locator::Css("#meeting-photo input[type=file]"))
         .await
-        .unwrap()
+        .expect("the page a protocol was saved to offers a photo of it first")
         .send_keys(&photo.path().display().to_string())
         .await
         .unwrap();
     n += 1;
-    click(&c, "#meetings li form.upload button[type=submit]").await;
-    n += 1;
-    wait_reloading(&c, "#meetings li ul.attachments").await;
-    taps.push(("photo", n));
+    wait_for(&c, "#meetings li ul.attachments").await;
+    assert!(
+        c.find(Locator::Css("#meeting-photo")).await.is_err(),
+        "once sent, the photo is not offered again"
+    );
+    taps.push(("meeting with a photo", n));
 
     // The group's session: its button (1), Save (2).
     c.goto(&start).await.unwrap();

@@ -114,6 +114,9 @@ pub async fn group_page(slug: String, id: Uuid) -> Result<GroupPageData, AppErro
     } else {
         Vec::new()
     };
+    if group.has_mentor(ctx.actor.user_id) {
+        crate::offline::keep_offline();
+    }
     Ok(GroupPageData {
         can_log: active && group.has_mentor(ctx.actor.user_id),
         can_manage,

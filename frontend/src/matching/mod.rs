@@ -306,6 +306,10 @@ pub async fn pairs_page(slug: String) -> Result<PairsData, AppError> {
     } else {
         Vec::new()
     };
+    // A mentor's own mentees stay on their phone; the whole programme's pairs do not.
+    if profile.is_some() && !is_staff {
+        crate::offline::keep_offline();
+    }
     Ok(PairsData {
         pairs,
         is_staff,
@@ -363,6 +367,9 @@ pub async fn pair_page(slug: String, id: Uuid) -> Result<PairPageData, AppError>
     let pair = domain::matching::pairs::get_pair(db, &ctx, id).await?;
     let meetings = domain::support::service::list_meetings(db, &ctx, id).await?;
     let active = pair.status == domain::matching::pairs::ACTIVE;
+    if pair.mentor_id == ctx.actor.user_id {
+        crate::offline::keep_offline();
+    }
     Ok(PairPageData {
         can_log: active && pair.mentor_id == ctx.actor.user_id,
         can_manage: active && (ctx.has(Role::TenantAdmin) || ctx.has(Role::Coordinator)),
@@ -416,8 +423,12 @@ pub async fn log_meeting_form(
     let input = meeting_input(
         pair, &held_on, &minutes, &format, issues, agreements, &mood, next_steps,
     )?;
-    domain::support::service::log_meeting(&state().db, &ctx, &input).await?;
-    leptos_axum::redirect(&format!("/t/{slug}/pairs/{pair}?logged=1"));
+    let meeting = domain::support::service::log_meeting(&state().db, &ctx, &input).await?;
+    // The page then offers a photo of this meeting first (`photo`), one tap away.
+    leptos_axum::redirect(&format!(
+        "/t/{slug}/pairs/{pair}?logged=1&photo={}",
+        meeting.id
+    ));
     Ok(())
 }
 

@@ -520,10 +520,19 @@ pub fn PairPage() -> impl IntoView {
                 let l = info.locale;
                 let note = notice(l, &[("logged", "meeting-logged"), ("corrected", "meeting-corrected"), ("deleted", "meeting-deleted"), ("closed", "pair-closed-notice"), ("granted", "guest-granted"), ("concern", "concern-raised"), ("uploaded", "document-uploaded")]);
                 let upload_error = upload_error();
+                let photo = use_query_map().read_untracked().get("photo");
                 match loaded(data.await, l) {
                     Err(v) => v,
                     Ok(d) => {
                         let p = d.pair.clone();
+                        // Just logged (`photo=<meeting>`): a photo of that meeting is offered
+                        // first; a chosen file goes at once (issue 20: three taps in all).
+                        let photo_for = photo.and_then(|id| {
+                            d.meetings
+                                .iter()
+                                .find(|m| d.can_log && !m.locked && m.id.to_string() == id)
+                                .map(|m| m.id)
+                        });
                         let csrf = info.csrf.clone();
                         let pair_id = p.id.to_string();
                         let hidden = move || view! {
@@ -538,6 +547,18 @@ pub fn PairPage() -> impl IntoView {
                                 <h1>{format!("{} · {}", p.child_name, p.mentor_name)}</h1>
                                 {note.map(|n| view! { <p class="ok" role="status" id="pair-notice">{n}</p> })}
                                 {upload_error.map(|m| view! { <p class="error" role="alert">{m}</p> })}
+                                {photo_for.map(|meeting| view! {
+                                    <div class="meeting-photo" id="meeting-photo" data-auto-send="">
+                                        {upload_form(
+                                            l,
+                                            format!("/t/{}/pairs/{}/attachments", slug(), p.id),
+                                            info.csrf.clone(),
+                                            l.t("meeting-photo-add"),
+                                            vec![("meeting", meeting.to_string())],
+                                            "meeting-photo-form",
+                                        )}
+                                    </div>
+                                })}
                                 {move || log.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 {move || correct.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 {move || withdraw.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
