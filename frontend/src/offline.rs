@@ -96,7 +96,9 @@ document.addEventListener('DOMContentLoaded', function () {
   // The phone keeps this organisation's start page, this page and the pages the start page's
   // tasks open, once per tab (each later visit refreshes its own copy through the worker).
   var home = location.pathname.match(/^\/t\/[^/]+/)[0];
-  var keep = [home, location.pathname];
+  // (A page the worker served is kept already, if it may be.)
+  var keep = [home];
+  if (!navigator.serviceWorker.controller) keep.push(location.pathname);
   document.querySelectorAll('a[data-task]').forEach(function (a) { keep.push(a.href.split('#')[0]); });
   var asked = sessionStorage.getItem('ustaz-kept') || '';
   keep = keep.filter(function (u, i) { return keep.indexOf(u) === i && asked.indexOf('|' + u + '|') < 0; });
