@@ -17,9 +17,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderName, Request, StatusCode};
-use axum::response::IntoResponse;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
 use axum::routing::get;
 use frontend::state::AppState;
 use leptos::prelude::*;
@@ -195,24 +194,6 @@ pub async fn start(config: &Config) -> anyhow::Result<App> {
     })
 }
 
-async fn healthz() -> &'static str {
-    "ok"
-}
-
-async fn readyz(State((db, queue)): State<(DatabaseConnection, JobQueue)>) -> impl IntoResponse {
-    let database = domain::db::ping(&db).await;
-    let queue = queue.ping(&db).await;
-    let status = if database && queue {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (
-        status,
-        axum::Json(serde_json::json!({"database": database, "queue": queue})),
-    )
-}
-
 /// The whole HTTP surface: pages, server functions, API, OpenAPI document, health checks.
 pub fn router(
     state: AppState,
@@ -225,10 +206,7 @@ pub fn router(
         .clone();
     let (api, openapi) = api::router();
     let openapi_json = serde_json::to_value(&openapi).expect("the OpenAPI document serialises");
-    let health = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .with_state((state.db.clone(), queue));
+    let health = worker::health::router(state.db.clone(), queue);
     let options = state.leptos_options.clone();
     let echoes = form_echo::Echoes::default();
     Router::new()

@@ -5,6 +5,7 @@
 mod accounts;
 mod attacks;
 mod browser;
+mod deploy;
 mod email;
 mod forms;
 mod grants;

@@ -6,6 +6,7 @@
 //! outbox relay may enqueue a job twice. Side effects carry dedupe keys. Scheduled work
 //! (`schedule`) claims its period, so it runs once however many workers tick.
 
+pub mod health;
 pub mod mail;
 pub mod outbox;
 pub mod queue;

@@ -83,6 +83,16 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!("shutting down: running jobs finish first");
         let _ = stop.send(true);
     });
+    if let Some(addr) = config.health_addr {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        tracing::info!(%addr, "answering /healthz and /readyz");
+        let (db, queue, stop) = (state.db.clone(), queue.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            if let Err(e) = worker::health::serve(listener, db, queue, stop).await {
+                tracing::error!(error = %e, "the health endpoint stopped");
+            }
+        });
+    }
     tracing::info!(concurrency = cli.concurrency, "worker started");
     worker::run_supervised(queue, state, cli.concurrency, stop_rx).await;
     let _ = relay.await;

@@ -77,6 +77,10 @@ pub struct Config {
     /// believed; anyone else could write any address there. Empty: none, the socket's address
     /// is the client's.
     pub trusted_proxies: String,
+    /// Where a separate `worker` process answers `/healthz` and `/readyz` for an orchestrator's
+    /// probes (`USTAZ_HEALTH_ADDR`, e.g. `0.0.0.0:3001`); unset, it listens nowhere. The server
+    /// answers them on `addr`.
+    pub health_addr: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -110,6 +114,7 @@ impl Default for Config {
             schedule: "0 * * * * *".into(),
             reminder_hour: 9,
             trusted_proxies: String::new(),
+            health_addr: None,
         }
     }
 }
@@ -356,6 +361,7 @@ impl fmt::Debug for Config {
             .field("schedule", &self.schedule)
             .field("reminder_hour", &self.reminder_hour)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("health_addr", &self.health_addr)
             .finish_non_exhaustive()
     }
 }

@@ -14,6 +14,9 @@ use anyhow::{Context, Result, bail};
 const S3S_FS_VERSION: &str = "0.14.1";
 const AIOSMTPD_VERSION: &str = "1.4.6";
 const SCHEMATHESIS_VERSION: &str = "4.32.5";
+/// kubernetes-validate from PyPI: the Kubernetes manifests are checked against the cluster's
+/// own schemas (it carries them, so no network is needed).
+const KUBERNETES_VALIDATE_VERSION: &str = "1.37.0";
 const CARGO_LEPTOS_VERSION: &str = "0.3.6";
 /// npm's binaryen; Debian's 108 silently breaks the bundle (see docs/ARCHITECTURE.md).
 const BINARYEN_VERSION: &str = "132";
@@ -994,6 +997,40 @@ fn schemathesis() -> Service {
     s
 }
 
+/// kubernetes-validate from PyPI (the deployment test checks `deploy/kubernetes` with it), in a
+/// virtual environment of its own in the tools folder.
+fn kubernetes_validate() -> Service {
+    let mut s = Service {
+        name: "Kubernetes manifests (kubernetes-validate)",
+        env: "USTAZ_TEST_KUBERNETES_VALIDATE",
+        value: None,
+        why_not: String::new(),
+    };
+    if let Ok(bin) = env::var("USTAZ_TEST_KUBERNETES_VALIDATE") {
+        s.value = Some(bin);
+        return s;
+    }
+    let venv = tools_dir().join("kubernetes-validate");
+    let bin = venv.join("bin/kubernetes-validate");
+    let ready = || {
+        output(Command::new(&bin).arg("--version"))
+            .is_some_and(|v| v.contains(KUBERNETES_VALIDATE_VERSION))
+    };
+    if !ready()
+        && let Err(e) = pip_install(
+            &venv,
+            "kubernetes-validate",
+            KUBERNETES_VALIDATE_VERSION,
+            "seconds",
+        )
+    {
+        s.why_not = e;
+        return s;
+    }
+    s.value = Some(bin.display().to_string());
+    s
+}
+
 /// Poppler's `pdftoppm` and `pdftotext`: the report tests render the PDF to images and read
 /// where each word landed, as a reader's viewer would.
 fn poppler() -> Service {
@@ -1124,6 +1161,7 @@ fn test(extra: &[String]) -> Result<()> {
         s3_server(),
         smtp_server(),
         schemathesis(),
+        kubernetes_validate(),
         poppler(),
         axe(),
     ];

@@ -1,0 +1,139 @@
+//! Issue 21, the parts of the production shape that are checked here: the Kubernetes manifests
+//! against the cluster's own schemas and our rules for them, and the probes a separate worker
+//! answers (its Deployment's readiness and liveness).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::{Value, json};
+use ustaz_tests::{TestApp, service};
+
+fn manifests_dir() -> PathBuf {
+    // Where the tests run, not where they were built (CI shares one target dir).
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("../deploy/kubernetes")
+}
+
+#[tokio::test]
+async fn a_separate_worker_answers_its_probes_and_stops_with_the_worker() {
+    let app = TestApp::sqlite().await;
+    let queue = worker::JobQueue::sqlite(
+        &app.db,
+        "probes",
+        worker::queue::Liveness::from_config(&app.config),
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let serving = tokio::spawn(worker::health::serve(
+        listener,
+        app.db.clone(),
+        queue,
+        stop_rx,
+    ));
+    let alive = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(alive.status(), 200);
+    assert_eq!(alive.text().await.unwrap(), "ok");
+    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let ready: Value = ready.json().await.unwrap();
+    assert_eq!(ready, json!({"database": true, "queue": true}));
+    assert_eq!(
+        reqwest::get(format!("{base}/t/almaty-mentors"))
+            .await
+            .unwrap()
+            .status(),
+        404,
+        "the worker answers its probes and nothing else"
+    );
+    stop.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), serving)
+        .await
+        .expect("the probes stop with the worker")
+        .unwrap()
+        .unwrap();
+}
+
+/// Every manifest passes the Kubernetes 1.37 schemas strictly (no unknown field), is in the
+/// kustomization, and follows our rules: probes on every long-running container, resources
+/// requested and limited, no root, no privilege escalation, a read-only root file system, and
+/// no Secret committed.
+#[test]
+fn the_kubernetes_manifests_are_valid_and_run_nothing_as_root() {
+    let Some(validate) = service(
+        "USTAZ_TEST_KUBERNETES_VALIDATE",
+        "Kubernetes manifests (kubernetes-validate)",
+    ) else {
+        return;
+    };
+    let dir = manifests_dir();
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("deploy/kubernetes")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml") && n != "kustomization.yaml")
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "{files:?}");
+    let kustomization = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
+    for f in &files {
+        assert!(
+            kustomization.contains(&format!("- {f}")),
+            "{f} is not in kustomization.yaml's resources"
+        );
+    }
+
+    let out = Command::new(&validate)
+        .args(["--strict", "--quiet", "--kubernetes-version", "1.37.0"])
+        .args(&files)
+        .current_dir(&dir)
+        .output()
+        .expect("kubernetes-validate runs");
+    assert!(
+        out.status.success(),
+        "the manifests do not pass the Kubernetes schemas:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut workloads = 0;
+    for f in &files {
+        let text = std::fs::read_to_string(dir.join(f)).unwrap();
+        for doc in text.split("\n---\n") {
+            // The document's own kind (an autoscaler names its Deployment too, indented).
+            let kind = |k: &str| doc.lines().any(|l| l == format!("kind: {k}"));
+            assert!(!kind("Secret"), "{f}: a Secret is committed");
+            let long_running = kind("Deployment");
+            if !(long_running || kind("Job")) {
+                continue;
+            }
+            workloads += 1;
+            for rule in [
+                "runAsNonRoot: true",
+                "allowPrivilegeEscalation: false",
+                "readOnlyRootFilesystem: true",
+                "capabilities: { drop: [\"ALL\"] }",
+                "requests: {",
+                "limits: {",
+                "automountServiceAccountToken: false",
+            ] {
+                assert!(doc.contains(rule), "{f}: no `{rule}`");
+            }
+            if long_running {
+                for probe in [
+                    "readinessProbe:",
+                    "path: /readyz",
+                    "livenessProbe:",
+                    "path: /healthz",
+                ] {
+                    assert!(doc.contains(probe), "{f}: no `{probe}`");
+                }
+            }
+        }
+    }
+    assert_eq!(workloads, 3, "the server, the worker and the migration job");
+}
