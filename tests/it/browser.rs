@@ -1131,6 +1131,35 @@ async fn snapshot(c: &Client, name: &str) {
     }
 }
 
+/// The controls on the page a thumb cannot hit: visible buttons, fields, menus, task links and
+/// disclosure triangles less than 44 px tall (issue 20). Links inside running text are not
+/// counted (WCAG's inline exception); a checkbox or radio button counts by its label.
+async fn small_targets(c: &Client) -> Vec<String> {
+    let v = c
+        .execute(
+            "const shown = e => e.offsetParent !== null && getComputedStyle(e).visibility !== 'hidden';
+             const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+               + (e.getAttribute('name') ? '[name=' + e.getAttribute('name') + ']' : '')
+               + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\\s+/).join('.') : '');
+             const targets = [...document.querySelectorAll(
+               'button, select, textarea, summary, a.button, a.tile, nav a, '
+               + 'input:not([type=hidden]):not([type=checkbox]):not([type=radio])')]
+               .concat([...document.querySelectorAll('input[type=checkbox], input[type=radio]')]
+                 .map(i => i.closest('label') || i).filter(e => !e.classList.contains('menu-toggle')));
+             return targets.filter(shown)
+               .filter(e => e.getBoundingClientRect().height < 43.5)
+               .map(e => name(e) + ' ' + Math.round(e.getBoundingClientRect().height) + ' px');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_str().map(String::from))
+        .collect()
+}
+
 /// What makes the page scroll sideways (it must not, down to 360 px): the elements reaching
 /// past the window's right edge, outermost first; empty when nothing does.
 async fn sideways(c: &Client) -> String {
@@ -1576,6 +1605,7 @@ async fn every_page_in_kazakh_and_russian_has_its_menu_no_console_error_and_no_u
     let axe = service("USTAZ_TEST_AXE", "accessibility checks (axe-core)")
         .map(|path| std::fs::read_to_string(path).expect("axe-core's script"));
     let mut inaccessible = Vec::new();
+    let mut small = Vec::new();
     let c = chromium(&webdriver).await;
     let mut walked = 0;
     let mut consultations_seen = false;
@@ -1660,6 +1690,11 @@ async fn every_page_in_kazakh_and_russian_has_its_menu_no_console_error_and_no_u
                     wide.is_empty(),
                     "{context}: the page scrolls sideways at {width} px: {wide}"
                 );
+                if width <= 400 {
+                    for t in small_targets(&c).await {
+                        small.push(format!("{context}: {t}"));
+                    }
+                }
                 if let Some(axe) = &axe {
                     for v in accessibility(&c, axe).await {
                         inaccessible.push(format!("{context}: {v}"));
@@ -1684,6 +1719,12 @@ async fn every_page_in_kazakh_and_russian_has_its_menu_no_console_error_and_no_u
         "serious or critical accessibility violations ({}):\n{}",
         inaccessible.len(),
         inaccessible.join("\n")
+    );
+    assert!(
+        small.is_empty(),
+        "controls under 44 px at phone width ({}):\n{}",
+        small.len(),
+        small.join("\n")
     );
     assert!(
         visits.len() >= 35,

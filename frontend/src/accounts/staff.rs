@@ -235,7 +235,7 @@ pub fn StaffPage() -> impl IntoView {
                         <h1>{l.t("staff-title")}</h1>
                         {move || update.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                         {move || activate.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
-                        <div class="table-scroll">
+                        <div class="table-scroll" tabindex="0">
                             <table class="staff">
                                 <thead><tr>
                                     <th>{l.t("staff-name")}</th><th>{l.t("staff-role")}</th><th>{l.t("staff-status")}</th><th></th>
@@ -262,7 +262,7 @@ pub fn StaffPage() -> impl IntoView {
                     <section class="card" id="invitations">
                         <h2>{l.t("staff-invitations-title")}</h2>
                         {move || revoke.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
-                        <div class="table-scroll">
+                        <div class="table-scroll" tabindex="0">
                             <table>
                                 <thead><tr>
                                     <th>{l.t("staff-email")}</th><th>{l.t("staff-role")}</th><th>{l.t("staff-status")}</th><th>{l.t("staff-expires")}</th><th></th>

@@ -247,7 +247,7 @@ pub fn GroupsPage() -> impl IntoView {
                         <section class="card">
                             <h1>{l.t("groups-title")}</h1>
                             {d.groups.is_empty().then(|| view! { <p id="no-groups">{l.t("groups-none")}</p> })}
-                            <table id="groups">
+                            <div class="table-scroll" tabindex="0"><table id="groups">
                                 <thead><tr>
                                     <th>{l.t("group-name")}</th><th>{l.t("group-host")}</th><th>{l.t("group-members")}</th>
                                     <th>{l.t("group-mentors")}</th><th>{l.t("group-last-session")}</th><th>{l.t("pair-standing")}</th>
@@ -264,7 +264,7 @@ pub fn GroupsPage() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                         </section>
                         {(!d.programmes.is_empty()).then(|| view! {
                             <section class="card">

@@ -105,7 +105,7 @@ pub fn ChildrenPage() -> impl IntoView {
                                 <p id="only-proposed">{l.t("children-only-proposed")}" "<a href=format!("/t/{}/children", slug())>{l.t("children-show-all")}</a></p>
                             })}
                             {d.waiting.is_empty().then(|| view! { <p id="no-children">{l.t("children-none")}</p> })}
-                            <table id="waiting-list">
+                            <div class="table-scroll" tabindex="0"><table id="waiting-list">
                                 <thead><tr>
                                     <th>{l.t("child-name")}</th><th>{l.t("child-age")}</th><th>{l.t("child-region")}</th>
                                     <th>{l.t("child-institution")}</th><th>{l.t("child-languages")}</th><th>{l.t("children-waited")}</th>
@@ -125,7 +125,7 @@ pub fn ChildrenPage() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                         </section>
                         {d.can_register.then(|| view! {
                             <section class="card">
@@ -253,7 +253,7 @@ pub fn ChildPage() -> impl IntoView {
                                 <section class="card" id="child-audit">
                                     <h2>{l.t("child-audit-title")}</h2>
                                     <p class="muted">{l.t_args("child-audit-help", &[("count", CHILD_AUDIT_SHOWN.to_string())])}</p>
-                                    <div class="table-scroll">
+                                    <div class="table-scroll" tabindex="0">
                                         <table>
                                             <thead><tr>
                                                 <th>{l.t("child-audit-when")}</th><th>{l.t("child-audit-who")}</th><th>{l.t("child-audit-what")}</th>
@@ -293,7 +293,7 @@ pub fn ChildPage() -> impl IntoView {
                                 <section class="card">
                                     <h2>{l.t("suggestions-title")}</h2>
                                     {d.suggestions.is_empty().then(|| view! { <p id="no-suggestions">{l.t("suggestions-none")}</p> })}
-                                    <table id="suggestions">
+                                    <div class="table-scroll" tabindex="0"><table id="suggestions">
                                         <thead><tr><th>{l.t("suggestions-mentor")}</th><th>{l.t("suggestions-score")}</th><th>{l.t("suggestions-why")}</th>{d.can_propose.then(|| view! { <th></th> })}</tr></thead>
                                         <tbody>
                                             {d.suggestions.iter().map(|s| view! {
@@ -315,7 +315,7 @@ pub fn ChildPage() -> impl IntoView {
                                                 </tr>
                                             }).collect_view()}
                                         </tbody>
-                                    </table>
+                                    </table></div>
                                 </section>
                             })}
                             <section class="card">
@@ -446,7 +446,7 @@ pub fn PairsPage() -> impl IntoView {
                         <section class="card">
                             <h1>{if d.is_staff { l.t("pairs-title") } else { l.t("pairs-mine") }}</h1>
                             {d.pairs.is_empty().then(|| view! { <p id="no-pairs">{l.t("pairs-none")}</p> })}
-                            <table id="pairs">
+                            <div class="table-scroll" tabindex="0"><table id="pairs">
                                 <thead><tr>
                                     <th>{l.t("pair-child")}</th><th>{l.t("pair-mentor")}</th><th>{l.t("pair-term")}</th>
                                     <th>{l.t("pair-last-meeting")}</th><th>{l.t("pair-standing")}</th>
@@ -462,14 +462,14 @@ pub fn PairsPage() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                         </section>
                         {(!d.mentors.is_empty()).then(|| view! {
                             <section class="card" id="mentors">
                                 <h2>{l.t("mentors-title")}</h2>
                                 {note.clone().map(|n| view! { <p class="ok" role="status">{n}</p> })}
                                 {move || capacity.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
-                                <table>
+                                <div class="table-scroll" tabindex="0"><table>
                                     <thead><tr><th>{l.t("pair-mentor")}</th><th>{l.t("child-languages")}</th><th>{l.t("child-interests")}</th><th>{l.t("mentors-load")}</th><th>{l.t("mentors-capacity")}</th></tr></thead>
                                     <tbody>
                                         {d.mentors.iter().map(|m| view! {
@@ -490,7 +490,7 @@ pub fn PairsPage() -> impl IntoView {
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                             </section>
                         })}
                     }.into_any(),

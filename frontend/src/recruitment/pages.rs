@@ -478,7 +478,7 @@ pub fn ApplicationPage() -> impl IntoView {
                             </section>
                             <section class="card">
                                 <h2>{l.t("application-step-documents")}</h2>
-                                <table class="checklist">
+                                <div class="table-scroll" tabindex="0"><table class="checklist">
                                     <tbody>
                                         {rows.into_iter().map(|row| {
                                             let full = row.live >= row.rule.max_count;
@@ -530,7 +530,7 @@ pub fn ApplicationPage() -> impl IntoView {
                                             }
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                             </section>
                             {(d.mine && draft).then(|| view! {
                                 <section class="card">
@@ -675,7 +675,7 @@ pub fn ProgrammesAdminPage() -> impl IntoView {
                             {saved.map(|m| view! { <p class="ok" role="status" id="programme-saved">{m}</p> })}
                             {move || announce.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                             <p><a class="button" id="new-programme" href=format!("/t/{}/programmes/new/edit", slug())>{l.t("programmes-new")}</a></p>
-                            <table>
+                            <div class="table-scroll" tabindex="0"><table>
                                 <tbody>
                                     {list.into_iter().map(|p| view! {
                                         <tr data-programme=p.slug.clone()>
@@ -693,7 +693,7 @@ pub fn ProgrammesAdminPage() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                         </section>
                     }.into_any(),
                 }
@@ -799,7 +799,7 @@ pub fn ProgrammeEditPage() -> impl IntoView {
                                     </fieldset>
                                     <h2>{l.t("apply-documents")}</h2>
                                     <p class="muted">{l.t("programmes-documents-hint")}</p>
-                                    <table class="documents-editor">
+                                    <div class="table-scroll" tabindex="0"><table class="documents-editor">
                                         <tbody>
                                             {docs.into_iter().enumerate().map(|(i, r)| view! {
                                                 <tr>
@@ -821,7 +821,7 @@ pub fn ProgrammeEditPage() -> impl IntoView {
                                                 </tr>
                                             }).collect_view()}
                                         </tbody>
-                                    </table>
+                                    </table></div>
                                     <button type="submit">{l.t("programmes-save")}</button>
                                 </form>
                             </section>

@@ -173,7 +173,7 @@ pub fn GrantsPage() -> impl IntoView {
                             <h1>{l.t("grants-title")}</h1>
                             <p class="muted">{l.t("grants-intro")}</p>
                             {d.grants.is_empty().then(|| view! { <p>{l.t("grants-empty")}</p> })}
-                            <table class="list" id="grants">
+                            <div class="table-scroll" tabindex="0"><table class="list" id="grants">
                                 <thead><tr>
                                     <th>{l.t("grant-title")}</th>
                                     <th>{l.t("grant-funder")}</th>
@@ -190,7 +190,7 @@ pub fn GrantsPage() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                         </section>
                         <section class="card">
                             <h2>{l.t("grants-new")}</h2>
@@ -277,7 +277,7 @@ pub fn GrantPage() -> impl IntoView {
                                 </p>
                                 <h2>{l.t_args("grants-progress", &[("date", date(p.as_of)), ("elapsed", p.elapsed_percent.to_string())])}</h2>
                                 <p class="muted">{l.t("report-suppression-note")}</p>
-                                <table class="list" id="grant-progress">
+                                <div class="table-scroll" tabindex="0"><table class="list" id="grant-progress">
                                     <thead><tr>
                                         {tables[0].columns.iter().map(|c| view! { <th>{c.clone()}</th> }).collect_view()}
                                     </tr></thead>
@@ -289,7 +289,7 @@ pub fn GrantPage() -> impl IntoView {
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                                 <ChartFigure table=tables[0].clone()/>
                                 {move || ask.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                                 <ActionForm action=ask attr:id="funder-report-form">

@@ -239,7 +239,7 @@ pub fn ReportsLive(slug: String, table: ReportsTable) -> impl IntoView {
     #[cfg(not(feature = "hydrate"))]
     let _ = slug;
     view! {
-        <table class="list" id="reports">
+        <div class="table-scroll" tabindex="0"><table class="list" id="reports">
             <thead><tr>
                 {move || table.with(|t| t.headers.iter().map(|h| view! { <th>{h.clone()}</th> }).collect_view())}
             </tr></thead>
@@ -271,7 +271,7 @@ pub fn ReportsLive(slug: String, table: ReportsTable) -> impl IntoView {
                     }).collect_view()
                 }}
             </tbody>
-        </table>
+        </table></div>
     }
 }
 

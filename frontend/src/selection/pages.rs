@@ -201,7 +201,7 @@ fn candidate_table(l: Locale, slug: String, csrf: String, d: CandidatesData) -> 
             <form method="post" action=BulkCandidates::PATH id="bulk-form">
                 {crate::forms::keys(csrf)}
                 <input type="hidden" name="slug" value=slug.clone()/>
-                <table class="candidates" id="candidate-table">
+                <div class="table-scroll" tabindex="0"><table class="candidates" id="candidate-table">
                     <thead><tr>
                         {manage.then(|| view! { <th><span class="visually-hidden">{l.t("candidates-select")}</span></th> })}
                         <th>{l.t("candidates-name")}</th>
@@ -224,7 +224,7 @@ fn candidate_table(l: Locale, slug: String, csrf: String, d: CandidatesData) -> 
                             </tr>
                         }).collect_view()}
                     </tbody>
-                </table>
+                </table></div>
                 {manage.then(|| view! {
                     <fieldset class="form inline">
                         <legend>{l.t("candidates-bulk")}</legend>
@@ -577,7 +577,7 @@ pub fn CohortsPage() -> impl IntoView {
                         <section class="card">
                             <h1>{l.t("cohorts-title")}</h1>
                             {d.cohorts.is_empty().then(|| view! { <p>{l.t("cohorts-none")}</p> })}
-                            <table class="cohorts" id="cohort-list">
+                            <div class="table-scroll" tabindex="0"><table class="cohorts" id="cohort-list">
                                 <thead><tr>
                                     <th>{l.t("cohort-title")}</th><th>{l.t("cohort-kind")}</th><th>{l.t("cohort-dates")}</th>
                                     <th>{l.t("cohort-place")}</th><th>{l.t("cohort-fill-rate")}</th>
@@ -593,7 +593,7 @@ pub fn CohortsPage() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                         </section>
                         {d.can_manage.then(|| view! {
                             <section class="card">
@@ -745,7 +745,7 @@ pub fn CohortPage() -> impl IntoView {
                                     {crate::forms::keys(csrf.clone())}
                                     <input type="hidden" name="slug" value=slug()/>
                                     <input type="hidden" name="cohort" value=cohort_id.clone()/>
-                                    <table class="attendance" id="attendance">
+                                    <div class="table-scroll" tabindex="0"><table class="attendance" id="attendance">
                                         <thead><tr>
                                             <th>{l.t("candidates-name")}</th>
                                             {days.iter().map(|n| {
@@ -779,7 +779,7 @@ pub fn CohortPage() -> impl IntoView {
                                                 </tr>
                                             }).collect_view()}
                                         </tbody>
-                                    </table>
+                                    </table></div>
                                     {(d.can_record && !enrolled.is_empty()).then(|| view! {
                                         <div class="form inline">
                                             {if d.days_begun == 0 {

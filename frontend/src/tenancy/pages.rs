@@ -471,7 +471,7 @@ pub fn InstitutionsPage() -> impl IntoView {
                         <section class="card">
                             <h1>{l.t("institutions-title")}</h1>
                             {institutions.is_empty().then(|| view! { <p>{l.t("institutions-empty")}</p> })}
-                            <table>
+                            <div class="table-scroll" tabindex="0"><table>
                                 <thead><tr>
                                     <th>{l.t("institutions-name")}</th><th>{l.t("institutions-kind")}</th>
                                     <th>{l.t("institutions-region")}</th><th>{l.t("institutions-address")}</th>
@@ -485,7 +485,7 @@ pub fn InstitutionsPage() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                             {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e locale=l/> })}
                             <ActionForm action=create>
                                 <div class="form">

@@ -73,14 +73,14 @@ pub fn PlatformPage() -> impl IntoView {
                         view! {
                             <section class="card">
                                 <h1>{l.t("platform-tenants")}</h1>
-                                <table>
+                                <div class="table-scroll" tabindex="0"><table>
                                     <thead><tr><th>{l.t("platform-name")}</th><th>{l.t("platform-slug-column")}</th><th>{l.t("platform-lead")}</th></tr></thead>
                                     <tbody>
                                         {tenants.into_iter().map(|t| view! {
                                             <tr><td>{t.name}</td><td><code>{t.slug}</code></td><td>{t.lead_tenant_slug.unwrap_or_else(|| l.t("common-none"))}</td></tr>
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                             </section>
                             <section class="card">
                                 <h2>{l.t("platform-create")}</h2>
