@@ -145,11 +145,24 @@ async fn protocols_written_offline_wait_on_the_phone_and_are_stored_once_when_th
         log(&c, *day, text, "#outbox-saved:not([hidden])").await;
         until_count(&c, "#outbox-items li[data-state=waiting]", n + 1).await;
     }
+    // A concern about the child, raised from the same kept page, waits the same way.
+    let worry = "Ребёнок грустил, связи не было";
+    c.goto(&format!("{}{pair_page}", app.url)).await.unwrap();
+    wait_for(&c, "#raise-concern").await;
+    fill(&c, "#raise-concern textarea[name=summary]", worry).await;
+    click_and_wait(
+        &c,
+        "#raise-concern button[type=submit]",
+        "#outbox-saved:not([hidden])",
+    )
+    .await;
+    until_count(&c, "#outbox-items li[data-state=waiting]", 4).await;
     let shown = c.find(Locator::Css("#outbox-items")).await.unwrap();
     let shown = shown.html(false).await.unwrap();
     for (_, text) in &texts {
         assert!(shown.contains(text), "what was typed is shown: {shown}");
     }
+    assert!(shown.contains(worry), "{shown}");
     assert!(
         meetings(&app, &pair).await.is_empty(),
         "nothing reached the server"
@@ -163,6 +176,21 @@ async fn protocols_written_offline_wait_on_the_phone_and_are_stored_once_when_th
     let mut want = vec![texts[0].1.to_string(), texts[1].1.to_string()];
     want.sort();
     assert_eq!(meetings(&app, &pair).await, want);
+    let concerns: Value = app
+        .api_as("coordinator@almaty-mentors.demo")
+        .await
+        .get(&format!("/api/v1/t/{T}/concerns"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let raised = concerns
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c.to_string().contains(worry))
+        .count();
+    assert_eq!(raised, 1, "the concern is stored once: {concerns}");
     let reason = c
         .find(Locator::Css("#outbox-items li[data-state=refused] p.error"))
         .await
