@@ -100,13 +100,13 @@ async function send(req) {
   if (await wasSent(once)) params.set('once', fresh());
   await remember(params.get('once'));
   const from = req.referrer;
+  const opened = from && new URL(from).searchParams.get('outbox');
   try {
-    const res = await post(req.url, params, from, 'manual');
-    // A refused form that came back from the outbox and is now accepted leaves it.
-    const opened = from && new URL(from).searchParams.get('outbox');
-    if (opened && res.type === 'opaqueredirect') await drop(opened);
-    return res;
+    if (opened) return await resend(opened, req.url, params, from);
+    return await post(req.url, params, from, 'manual');
   } catch (err) {
+    // (A refused one sent again offline: this new one takes its place.)
+    if (opened) await drop(opened);
     const id = fresh();
     const user = await currentUser();
     await write({ id, user, url: req.url, body: params.toString(), from, typed: Date.now(), state: 'waiting' });
@@ -115,6 +115,22 @@ async function send(req) {
     const home = startPage(new URL(from || self.location.origin));
     return Response.redirect(home + '?waiting=' + id, 303);
   }
+}
+
+// A refused form opened from the outbox and sent again. Where the server sends it is read (the
+// redirect followed here): refused again, the item keeps the new page and the browser is shown
+// it; accepted, the item leaves the phone and the browser goes where the server sent it.
+async function resend(id, url, params, from) {
+  const res = await post(url, params, from, 'follow');
+  const where = new URL(res.url);
+  const item = await read(id);
+  if (res.ok && !where.searchParams.has('__echo') && !where.searchParams.has('__err')) {
+    await drop(id);
+    await tell();
+    return Response.redirect(res.url, 303);
+  }
+  if (item) await write({ ...item, body: params.toString(), html: await res.text(), refused: Date.now() });
+  return Response.redirect(from, 303);
 }
 
 function post(url, params, from, redirect) {

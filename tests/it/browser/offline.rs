@@ -217,6 +217,22 @@ async fn protocols_written_offline_wait_on_the_phone_and_are_stored_once_when_th
         .await
         .unwrap();
     assert_eq!(typed.as_deref(), Some(texts[2].1));
+    // Sent again as it was, it is refused again: still on the phone, still as typed.
+    click_and_wait(
+        &c,
+        "#log-meeting button[type=submit]",
+        "#log-meeting [name=held_on][aria-invalid=true]",
+    )
+    .await;
+    wait_for(&c, "#outbox-items li[data-state=refused]").await;
+    let typed = c
+        .find(Locator::Css("#log-meeting textarea[name=issues]"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(typed.as_deref(), Some(texts[2].1));
     set_values(&c, "#log-meeting", &[("held_on", &days_ago(3).to_string())]).await;
     click_and_wait(&c, "#log-meeting button[type=submit]", "#pair-notice").await;
     wait_for(&c, "#outbox[data-count='0']").await;
