@@ -968,61 +968,53 @@ fn pip_install(venv: &Path, package: &str, version: &str, takes: &str) -> Result
         .map_err(|e| format!("{package} could not be installed: {e}"))
 }
 
-/// schemathesis from PyPI (the attacker's suite fuzzes the API with it), in a virtual
-/// environment of its own in the tools folder.
+/// schemathesis from PyPI (the attacker's suite fuzzes the API with it).
 fn schemathesis() -> Service {
-    let mut s = Service {
-        name: "API fuzzing (schemathesis)",
-        env: "USTAZ_TEST_SCHEMATHESIS",
-        value: None,
-        why_not: String::new(),
-    };
-    if let Ok(bin) = env::var("USTAZ_TEST_SCHEMATHESIS") {
-        s.value = Some(bin);
-        return s;
-    }
-    let venv = tools_dir().join("schemathesis");
-    let bin = venv.join("bin/schemathesis");
-    let ready = || {
-        output(Command::new(&bin).arg("--version"))
-            .is_some_and(|v| v.contains(SCHEMATHESIS_VERSION))
-    };
-    if !ready()
-        && let Err(e) = pip_install(&venv, "schemathesis", SCHEMATHESIS_VERSION, "a minute")
-    {
-        s.why_not = e;
-        return s;
-    }
-    s.value = Some(bin.display().to_string());
-    s
+    pip_command(
+        "API fuzzing (schemathesis)",
+        "USTAZ_TEST_SCHEMATHESIS",
+        "schemathesis",
+        SCHEMATHESIS_VERSION,
+        "a minute",
+    )
 }
 
-/// kubernetes-validate from PyPI (the deployment test checks `deploy/kubernetes` with it), in a
-/// virtual environment of its own in the tools folder.
+/// kubernetes-validate from PyPI (the deployment test checks `deploy/kubernetes` with it).
 fn kubernetes_validate() -> Service {
+    pip_command(
+        "Kubernetes manifests (kubernetes-validate)",
+        "USTAZ_TEST_KUBERNETES_VALIDATE",
+        "kubernetes-validate",
+        KUBERNETES_VALIDATE_VERSION,
+        "seconds",
+    )
+}
+
+/// A command-line tool from PyPI, `package` at `version`, in a virtual environment of its own
+/// in the tools folder (its command is named like the package and says its version with
+/// `--version`); the variable `var` names another binary instead.
+fn pip_command(
+    name: &'static str,
+    var: &'static str,
+    package: &str,
+    version: &str,
+    takes: &str,
+) -> Service {
     let mut s = Service {
-        name: "Kubernetes manifests (kubernetes-validate)",
-        env: "USTAZ_TEST_KUBERNETES_VALIDATE",
+        name,
+        env: var,
         value: None,
         why_not: String::new(),
     };
-    if let Ok(bin) = env::var("USTAZ_TEST_KUBERNETES_VALIDATE") {
+    if let Ok(bin) = env::var(var) {
         s.value = Some(bin);
         return s;
     }
-    let venv = tools_dir().join("kubernetes-validate");
-    let bin = venv.join("bin/kubernetes-validate");
-    let ready = || {
-        output(Command::new(&bin).arg("--version"))
-            .is_some_and(|v| v.contains(KUBERNETES_VALIDATE_VERSION))
-    };
+    let venv = tools_dir().join(package);
+    let bin = venv.join("bin").join(package);
+    let ready = || output(Command::new(&bin).arg("--version")).is_some_and(|v| v.contains(version));
     if !ready()
-        && let Err(e) = pip_install(
-            &venv,
-            "kubernetes-validate",
-            KUBERNETES_VALIDATE_VERSION,
-            "seconds",
-        )
+        && let Err(e) = pip_install(&venv, package, version, takes)
     {
         s.why_not = e;
         return s;

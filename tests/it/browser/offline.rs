@@ -67,6 +67,16 @@ async fn meetings(app: &TestApp, pair: &str) -> Vec<String> {
     issues
 }
 
+/// What the meeting form on the current page holds as the protocol's issues.
+async fn issues_typed(c: &fantoccini::Client) -> Option<String> {
+    c.find(Locator::Css("#log-meeting textarea[name=issues]"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+}
+
 /// Writes a protocol into the meeting form on the current page and sends it.
 async fn log(c: &fantoccini::Client, day: chrono::NaiveDate, issues: &str, then: &str) {
     wait_for(c, "#log-meeting").await;
@@ -209,13 +219,7 @@ async fn protocols_written_offline_wait_on_the_phone_and_are_stored_once_when_th
     // stored and leaves the phone.
     click(&c, "#outbox-items li[data-state=refused] a.button").await;
     wait_for(&c, "#log-meeting [name=held_on][aria-invalid=true]").await;
-    let typed = c
-        .find(Locator::Css("#log-meeting textarea[name=issues]"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap();
+    let typed = issues_typed(&c).await;
     assert_eq!(typed.as_deref(), Some(texts[2].1));
     // Sent again as it was, it is refused again: still on the phone, still as typed.
     click_and_wait(
@@ -225,13 +229,7 @@ async fn protocols_written_offline_wait_on_the_phone_and_are_stored_once_when_th
     )
     .await;
     wait_for(&c, "#outbox-items li[data-state=refused]").await;
-    let typed = c
-        .find(Locator::Css("#log-meeting textarea[name=issues]"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap();
+    let typed = issues_typed(&c).await;
     assert_eq!(typed.as_deref(), Some(texts[2].1));
     set_values(&c, "#log-meeting", &[("held_on", &days_ago(3).to_string())]).await;
     click_and_wait(&c, "#log-meeting button[type=submit]", "#pair-notice").await;
