@@ -84,6 +84,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub url: String,
     pub db: DatabaseConnection,
+    pub queue: worker::JobQueue,
     pub config: Config,
     _data: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -172,6 +173,7 @@ impl TestApp {
         config.public_url = Some(format!("http://{addr}"));
         let app = server::start(&config).await.expect("app starts");
         let db = app.db.clone();
+        let queue = app.queue.clone();
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
             server::serve(app, listener, async {
@@ -184,6 +186,7 @@ impl TestApp {
             url: format!("http://{addr}"),
             addr,
             db,
+            queue,
             config,
             _data: data,
             stop: Some(stop),
@@ -719,7 +722,8 @@ const APP_ROLE: &str = "ustaz_test_app";
 
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
 
-fn with_user(url: &str, user: &str, password: &str, db: &str) -> String {
+/// `url` (a PostgreSQL server's) as `user` with `password`, on database `db`.
+pub fn with_user(url: &str, user: &str, password: &str, db: &str) -> String {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap();
     let host = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
     let host = host.split('/').next().unwrap();

@@ -282,7 +282,7 @@ email-registered-subject = You already have an Ustaz account
 email-registered-body = Someone tried to register on Ustaz with this address, which already has an account. If it was you, sign in, or set a new password with the link below. If not, ignore this message.
 email-registered-action = Set a new password
 email-doc-rejected-subject = { $programme }: please upload "{ $document }" again
-email-doc-rejected-body = The coordinator could not accept your document "{ $document }" for { $programme }. Reason: { $reason }. Please upload a new file; your other documents are kept.
+email-doc-rejected-body = Your document "{ $document }" for { $programme } could not be accepted. Reason: { $reason } Please upload a new file; your other documents are kept.
 email-doc-rejected-action = Open my application
 register-check-email = We sent you an e-mail with a link to confirm your address.
 

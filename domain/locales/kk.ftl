@@ -282,7 +282,7 @@ email-registered-subject = Сізде Ustaz аккаунты бар
 email-registered-body = Біреу осы мекенжаймен Ustaz-да тіркелмек болды, бірақ аккаунт бұрыннан бар. Егер бұл сіз болсаңыз, кіріңіз немесе төмендегі сілтеме арқылы жаңа құпиясөз орнатыңыз. Әйтпесе, бұл хатты елемеңіз.
 email-registered-action = Жаңа құпиясөз орнату
 email-doc-rejected-subject = { $programme }: «{ $document }» құжатын қайта жүктеңіз
-email-doc-rejected-body = Үйлестіруші «{ $programme }» бағдарламасы үшін «{ $document }» құжатыңызды қабылдай алмады. Себебі: { $reason }. Жаңа файл жүктеңіз; басқа құжаттарыңыз сақталған.
+email-doc-rejected-body = «{ $programme }» бағдарламасы үшін «{ $document }» құжатыңыз қабылданбады. Себебі: { $reason } Жаңа файл жүктеңіз; басқа құжаттарыңыз сақталған.
 email-doc-rejected-action = Өтінішімді ашу
 register-check-email = Мекенжайыңызды растайтын сілтемесі бар хат жібердік.
 

@@ -282,7 +282,7 @@ email-registered-subject = У вас уже есть аккаунт Ustaz
 email-registered-body = Кто-то пытался зарегистрироваться в Ustaz с этим адресом, но аккаунт уже существует. Если это были вы, войдите или задайте новый пароль по ссылке ниже. Если нет, просто проигнорируйте письмо.
 email-registered-action = Задать новый пароль
 email-doc-rejected-subject = { $programme }: загрузите «{ $document }» ещё раз
-email-doc-rejected-body = Координатор не смог принять ваш документ «{ $document }» для программы «{ $programme }». Причина: { $reason }. Загрузите новый файл; остальные документы сохранены.
+email-doc-rejected-body = Ваш документ «{ $document }» для программы «{ $programme }» не принят. Причина: { $reason } Загрузите новый файл; остальные документы сохранены.
 email-doc-rejected-action = Открыть мою заявку
 register-check-email = Мы отправили вам письмо со ссылкой для подтверждения адреса.
 

@@ -25,6 +25,8 @@ pub mod mail;
 pub mod seed;
 #[cfg(feature = "server")]
 pub mod storage;
+#[cfg(feature = "server")]
+pub mod trace;
 
 pub use error::{Error, Result};
 

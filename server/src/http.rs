@@ -413,6 +413,26 @@ pub async fn warn_when_slow(State(state): State<AppState>, req: Request, next: N
     }
 }
 
+/// Counts the request and its time by route pattern, for `/metrics` (worker::metrics): never
+/// the address itself, which holds ids and tokens. Pages outside the router's patterns (files,
+/// the not-found page) count as `other`.
+pub async fn count_request(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "other".to_string(), |m| m.as_str().to_string());
+    let method = req.method().clone();
+    let started = std::time::Instant::now();
+    let res = next.run(req).await;
+    worker::metrics::request(
+        &route,
+        method.as_str(),
+        res.status().as_u16(),
+        started.elapsed(),
+    );
+    res
+}
+
 /// The pool's open and idle connections (`0, 0` where the pool does not say).
 fn pool_use(db: &sea_orm::DatabaseConnection) -> (u32, usize) {
     match db.get_database_backend() {

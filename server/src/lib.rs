@@ -11,7 +11,7 @@ pub mod recruitment;
 pub mod reports;
 pub mod selection;
 pub mod support;
-pub mod telemetry;
+pub use worker::telemetry;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -51,6 +51,11 @@ pub struct App {
 }
 
 impl App {
+    /// Turns true when the app stops: for listeners of its own (`/metrics`).
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
     /// Stops the outbox relay and the in-process worker; running jobs finish first.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
@@ -306,6 +311,7 @@ pub fn router(
             state.clone(),
             http::warn_when_slow,
         ))
+        .layer(axum::middleware::from_fn(http::count_request))
         .with_state(state)
         .merge(health)
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -331,6 +337,8 @@ pub fn router(
                     path = %req.uri().path(),
                     request_id,
                     tenant = http::tenant_of(req.uri().path()).unwrap_or_default(),
+                    // Recorded where the organisation is found (`find_tenant`).
+                    tenant_id = tracing::field::Empty,
                     user_id = tracing::field::Empty,
                 )
             }),

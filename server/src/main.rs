@@ -34,6 +34,16 @@ enum Command {
     },
     /// Add the demo tenants and users (embedded default only; idempotent).
     SeedDemo,
+    /// Make an account the platform operator's (created without a password if there is none)
+    /// and print a one-time link, valid 24 hours, that sets its password. The operator then
+    /// creates the tenants. The link is printed, not e-mailed: whoever runs this has the
+    /// server's secrets already.
+    CreateOperator {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Platform operator")]
+        name: String,
+    },
 }
 
 #[tokio::main]
@@ -50,6 +60,16 @@ async fn main() -> anyhow::Result<()> {
             }
             println!("migrated");
         }
+        Command::CreateOperator { email, name } => {
+            let db = server::open_database(&config).await?;
+            let path = domain::accounts::service::make_operator(&db, &email, &name)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot make {email} the operator: {e}"))?;
+            println!(
+                "{email} is the platform operator. Open this link within 24 hours to set the password:\n{}{path}",
+                config.public_url()
+            );
+        }
         Command::SeedDemo => {
             if config.mode == Mode::Production {
                 anyhow::bail!("demo data is never seeded in production mode");
@@ -62,6 +82,16 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => {
             tracing::info!(?config, "starting");
             let app = server::start(&config).await?;
+            if let Some(addr) = config.metrics_addr {
+                let listener = tokio::net::TcpListener::bind(addr).await?;
+                tracing::info!(%addr, "answering /metrics");
+                let (db, queue, stop) = (app.db.clone(), app.queue.clone(), app.stopping());
+                tokio::spawn(async move {
+                    if let Err(e) = worker::metrics::serve(listener, db, queue, stop).await {
+                        tracing::error!(error = %e, "the metrics endpoint stopped");
+                    }
+                });
+            }
             let listener = tokio::net::TcpListener::bind(config.addr).await?;
             let addr = listener.local_addr()?;
             if config.seed_demo {

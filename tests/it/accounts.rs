@@ -799,3 +799,61 @@ async fn every_table_that_points_at_a_region_is_checked_before_one_is_removed() 
     };
     assert_eq!(tables, domain::tenancy::service::REGION_COLUMNS);
 }
+
+/// `server create-operator` (issue 21's runbook): a production installation starts with no one;
+/// the command makes the first platform operator and prints a link that sets the password.
+#[tokio::test]
+async fn the_first_operator_comes_from_the_command_line_and_sets_a_password_by_its_link() {
+    let app = TestApp::spawn(ustaz_tests::Options {
+        in_process_worker: true,
+        ..Default::default()
+    })
+    .await;
+    let email = "ops@ngo-network.kz";
+    let path = domain::accounts::service::make_operator(&app.db, email, "Айжан Оператор")
+        .await
+        .unwrap();
+    let token = path
+        .strip_prefix("/reset-password?token=")
+        .expect("a password link");
+    // No password yet: no way in but the link.
+    let before = app
+        .api()
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": email, "password": "a guess of some length"}),
+        )
+        .await;
+    assert_eq!(before.status(), 401);
+    let set = app
+        .api()
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            json!({"token": token, "password": "the operator's passphrase"}),
+        )
+        .await;
+    assert_eq!(set.status(), 204);
+    let operator = app.api_as_with(email, "the operator's passphrase").await;
+    assert_eq!(operator.get("/api/v1/platform/tenants").await.status(), 200);
+
+    // Run again for the same address: the same account, not a second one; the old link stays
+    // used. A bad address is refused.
+    domain::accounts::service::make_operator(&app.db, email, "Айжан Оператор")
+        .await
+        .unwrap();
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) FROM users WHERE email = '{email}' AND is_platform_admin"
+        ))
+        .await,
+        1
+    );
+    assert!(
+        domain::accounts::service::make_operator(&app.db, "not an address", "X")
+            .await
+            .is_err()
+    );
+    // Printed, never e-mailed.
+    assert_eq!(app.emails_to(email), 0);
+    app.stop().await;
+}

@@ -137,3 +137,96 @@ fn the_kubernetes_manifests_are_valid_and_run_nothing_as_root() {
     }
     assert_eq!(workloads, 3, "the server, the worker and the migration job");
 }
+
+/// Checks compose files against the Compose Specification's schema; prints one line per error
+/// (`path: message`) and nothing when the file is valid.
+const COMPOSE_CHECK: &str = r#"
+import importlib.util, json, os, sys, yaml, jsonschema
+spec = importlib.util.find_spec("compose")
+schema_path = os.path.join(spec.submodule_search_locations[0], "config", "compose_spec.json")
+validator = jsonschema.Draft201909Validator(json.load(open(schema_path)))
+for error in validator.iter_errors(yaml.safe_load(sys.stdin)):
+    print("/".join(str(p) for p in error.absolute_path) + ": " + error.message[:200])
+"#;
+
+fn compose_errors(python: &str, text: &str) -> Vec<String> {
+    use std::io::Write;
+    let mut child = Command::new(python)
+        .args(["-c", COMPOSE_CHECK])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the compose check runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the compose check failed to run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `deploy/compose.yaml` follows the Compose Specification (the schema docker compose checks
+/// a file against), runs the migration as the owner before the server and the workers, gives
+/// every service of ours the example environment, and publishes no metrics or health port.
+#[test]
+fn the_compose_file_follows_the_compose_specification() {
+    let Some(python) = service(
+        "USTAZ_TEST_COMPOSE_SPEC",
+        "Compose file (compose-spec schema)",
+    ) else {
+        return;
+    };
+    let path = manifests_dir().join("../compose.yaml");
+    let text = std::fs::read_to_string(&path).expect("deploy/compose.yaml");
+    let errors = compose_errors(&python, &text);
+    assert!(errors.is_empty(), "deploy/compose.yaml: {errors:#?}");
+
+    // The check bites: a misspelt condition and an unknown key are refused.
+    let broken = text
+        .replace(
+            "service_completed_successfully",
+            "service_finished_successfully",
+        )
+        .replace("deploy: { replicas: 2 }", "deploy: { replica: 2 }");
+    let refused = compose_errors(&python, &broken).join("\n");
+    for place in [
+        "services/server/depends_on",
+        "services/worker/depends_on",
+        "services/worker/deploy",
+    ] {
+        assert!(refused.contains(place), "{place} not refused: {refused}");
+    }
+
+    for rule in [
+        "command: [\"server\", \"migrate\", \"--grant-to\", \"ustaz_app\"]",
+        "migrate: { condition: service_completed_successfully }",
+        "command: [\"worker\"]",
+        "env_file: .env",
+    ] {
+        assert!(text.contains(rule), "compose.yaml: no `{rule}`");
+    }
+    assert!(
+        !text.contains("9100") && !text.contains("3001"),
+        "metrics and probes stay inside the compose network"
+    );
+    let env = std::fs::read_to_string(manifests_dir().join("../example.env")).unwrap();
+    for var in [
+        "USTAZ_MODE=production",
+        "USTAZ_PUBLIC_URL=https://",
+        "USTAZ_METRICS_ADDR=",
+        "OTEL_EXPORTER_OTLP_ENDPOINT=",
+    ] {
+        assert!(env.contains(var), "example.env: no `{var}`");
+    }
+}

@@ -120,6 +120,7 @@ async fn smtp_down_then_up_loses_nothing_and_sends_nothing_twice() {
     // Two workers with the same message at once, then a retry of it: one e-mail.
     let mailer = worker::mail::Mailer::smtp(&smtp.url()).unwrap();
     let job = EmailJob {
+        tenant_id: None,
         dedupe_key: "test:two-workers".into(),
         to: "twice@example.kz".into(),
         locale: domain::Locale::En,
@@ -150,6 +151,7 @@ async fn a_message_refused_for_good_is_not_retried_and_others_still_go() {
     let app = TestApp::sqlite().await;
     let mailer = worker::mail::Mailer::files(app.config.outbox_dir()).unwrap();
     let job = |key: &str, to: &str| EmailJob {
+        tenant_id: None,
         dedupe_key: key.into(),
         to: to.into(),
         locale: domain::Locale::Ru,

@@ -22,4 +22,5 @@ mod reminders;
 mod reports;
 mod selection;
 mod selection_pages;
+mod traces;
 mod waiting;

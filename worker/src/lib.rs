@@ -8,6 +8,7 @@
 
 pub mod health;
 pub mod mail;
+pub mod metrics;
 pub mod outbox;
 pub mod queue;
 pub mod recruitment;
@@ -15,6 +16,7 @@ pub mod reports;
 pub mod runner;
 pub mod schedule;
 pub mod settings;
+pub mod telemetry;
 
 pub use queue::JobQueue;
 pub use runner::{WorkerState, run_supervised, run_worker};

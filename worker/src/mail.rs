@@ -74,6 +74,7 @@ pub async fn send_email(
 ) -> anyhow::Result<()> {
     if !jobs::claim_email(db, job).await? {
         tracing::info!(key = %job.dedupe_key, "e-mail sent already or being sent; skipped");
+        crate::metrics::email("skipped");
         return Ok(());
     }
     let rendered = domain::mail::render(
@@ -85,8 +86,10 @@ pub async fn send_email(
     let message = match build(from, job, &rendered) {
         Ok(m) => m,
         Err(e) => {
-            tracing::error!(key = %job.dedupe_key, error = %e, "e-mail cannot be built; not retried");
+            let error = unnamed(&e.to_string(), job);
+            tracing::error!(key = %job.dedupe_key, %error, "e-mail cannot be built; not retried");
             jobs::email_failed(db, &job.dedupe_key, &e.to_string(), false).await?;
+            crate::metrics::email("failed");
             return Ok(());
         }
     };
@@ -94,13 +97,22 @@ pub async fn send_email(
         Ok(()) => {
             jobs::email_sent(db, &job.dedupe_key, &rendered.subject).await?;
             tracing::info!(key = %job.dedupe_key, "e-mail sent");
+            crate::metrics::email("sent");
         }
         Err(e) => {
-            tracing::warn!(key = %job.dedupe_key, error = %e.message, may_pass = e.may_pass, "e-mail not sent");
+            let error = unnamed(&e.message, job);
+            tracing::warn!(key = %job.dedupe_key, %error, may_pass = e.may_pass, "e-mail not sent");
             jobs::email_failed(db, &job.dedupe_key, &e.message, e.may_pass).await?;
+            crate::metrics::email(if e.may_pass { "retry" } else { "failed" });
         }
     }
     Ok(())
+}
+
+/// `error` as logs and traces may carry it: a mail server's refusal often quotes the address
+/// (`550 <name@example.kz>: no such user`), and logs name no one.
+fn unnamed(error: &str, job: &EmailJob) -> String {
+    error.replace(job.to.as_str(), "<recipient>")
 }
 
 fn build(from: &str, job: &EmailJob, rendered: &RenderedEmail) -> anyhow::Result<Message> {

@@ -28,7 +28,7 @@ struct Cli {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::load_or_exit("worker", cli.config.as_deref());
-    tracing_subscriber_init(config.json_logs);
+    let _telemetry = worker::telemetry::init("ustaz-worker", config.json_logs);
     let db = domain::db::connect(&config.database_url(), config.database_max_connections).await?;
     let queue = match &config.redis_url {
         Some(url) => {
@@ -93,22 +93,18 @@ async fn main() -> anyhow::Result<()> {
             }
         });
     }
+    if let Some(addr) = config.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        tracing::info!(%addr, "answering /metrics");
+        let (db, queue, stop) = (state.db.clone(), queue.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            if let Err(e) = worker::metrics::serve(listener, db, queue, stop).await {
+                tracing::error!(error = %e, "the metrics endpoint stopped");
+            }
+        });
+    }
     tracing::info!(concurrency = cli.concurrency, "worker started");
     worker::run_supervised(queue, state, cli.concurrency, stop_rx).await;
     let _ = relay.await;
     Ok(())
-}
-
-fn tracing_subscriber_init(json: bool) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,apalis=warn"));
-    if json {
-        tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(filter)
-            .init();
-    } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
-    }
 }

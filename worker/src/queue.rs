@@ -1,11 +1,12 @@
-//! The job queue: one apalis storage, SQLite or Redis, holding `domain::jobs::Job`s.
+//! The job queue: one apalis storage, SQLite or Redis, holding `domain::jobs::Queued` jobs
+//! (each with the trace it belongs to).
 
 use std::time::Duration;
 
 use apalis::prelude::*;
 use apalis_redis::RedisStorage;
 use apalis_sqlite::SqliteStorage;
-use domain::jobs::Job;
+use domain::jobs::Queued;
 use sea_orm::DatabaseConnection;
 
 /// The default queue name; set explicitly so renaming the Rust type strands nothing.
@@ -33,8 +34,8 @@ impl Liveness {
 
 #[derive(Clone)]
 pub enum JobQueue {
-    Sqlite(SqliteStorage<Job>),
-    Redis(RedisStorage<Job>),
+    Sqlite(SqliteStorage<Queued>),
+    Redis(RedisStorage<Queued>),
 }
 
 impl JobQueue {
@@ -77,7 +78,7 @@ impl JobQueue {
     }
 
     /// Puts `job` on the queue. `key` makes a second push of the same job a no-op.
-    pub async fn push(&self, key: &str, job: Job) -> anyhow::Result<()> {
+    pub async fn push(&self, key: &str, job: Queued) -> anyhow::Result<()> {
         let task = TaskBuilder::new(job)
             .idempotency_key(key)
             .max_attempts(MAX_ATTEMPTS)
@@ -95,6 +96,34 @@ impl JobQueue {
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
         }
         Ok(())
+    }
+
+    /// Jobs on the queue by state (`pending`, `running`, `failed`), as the backend counts
+    /// them; nothing when it does not answer (the scrape goes on without them).
+    pub async fn depth(&self) -> Vec<(&'static str, u64)> {
+        use apalis_core::backend::Metrics;
+        let stats = match self {
+            JobQueue::Sqlite(s) => s.fetch_by_queue().await.map_err(|e| e.to_string()),
+            JobQueue::Redis(r) => r.fetch_by_queue().await.map_err(|e| e.to_string()),
+        };
+        let stats = match stats {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::debug!(error = %e, "the queue's counts are not available");
+                return Vec::new();
+            }
+        };
+        [
+            ("pending", "PENDING_JOBS"),
+            ("running", "RUNNING_JOBS"),
+            ("failed", "FAILED_JOBS"),
+        ]
+        .into_iter()
+        .filter_map(|(state, title)| {
+            let value = stats.iter().find(|s| s.title == title)?;
+            Some((state, value.value.parse::<f64>().ok()? as u64))
+        })
+        .collect()
     }
 
     /// Whether the queue answers; used by `/readyz`.

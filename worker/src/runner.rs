@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use apalis::prelude::*;
-use domain::jobs::Job;
+use domain::jobs::{Job, Queued};
 use sea_orm::DatabaseConnection;
+use tracing::Instrument;
 
 use crate::mail::{Mailer, send_email};
 use crate::queue::JobQueue;
@@ -24,9 +25,43 @@ pub struct WorkerState {
     pub pause_before_recording: Duration,
 }
 
-/// Runs one job. Every job kind is dispatched here, in one place.
-async fn handle(job: Job, state: Data<WorkerState>, attempt: Attempt) -> Result<(), BoxDynError> {
-    let result = match &job {
+/// Runs one job. Every job kind is dispatched here, in one place, inside the job's span: a
+/// child of the span that queued it (the upload's request, say), so one trace follows the work
+/// from the request through every job it caused. The span names the job's kind and
+/// organisation, never a person.
+async fn handle(
+    queued: Queued,
+    state: Data<WorkerState>,
+    attempt: Attempt,
+) -> Result<(), BoxDynError> {
+    let job = queued.job;
+    let span = tracing::info_span!(
+        "job",
+        kind = job.kind(),
+        tenant_id = tracing::field::Empty,
+        attempt = attempt.current(),
+    );
+    if let Some(tenant_id) = job.tenant_id() {
+        span.record("tenant_id", tracing::field::display(tenant_id));
+    }
+    domain::trace::follow(&span, queued.traceparent.as_deref());
+    if let Some(at) = queued.queued_at {
+        let waited = (chrono::Utc::now() - at).to_std().unwrap_or_default();
+        crate::metrics::job_waited(job.kind(), waited);
+    }
+    let started = std::time::Instant::now();
+    let result = run(&job, &state).instrument(span.clone()).await;
+    crate::metrics::job_done(job.kind(), result.is_ok(), started.elapsed());
+    if let Err(e) = &result {
+        span.in_scope(|| {
+            tracing::warn!(kind = job.kind(), attempt = attempt.current(), error = %e, "job failed; the queue retries it")
+        });
+    }
+    result.map_err(|e| e.into())
+}
+
+async fn run(job: &Job, state: &WorkerState) -> anyhow::Result<()> {
+    match job {
         Job::SendEmail(email) => {
             send_email(
                 &state.db,
@@ -64,11 +99,7 @@ async fn handle(job: Job, state: Data<WorkerState>, attempt: Attempt) -> Result<
             )
             .await
         }
-    };
-    if let Err(e) = &result {
-        tracing::warn!(kind = job.kind(), attempt = attempt.current(), error = %e, "job failed; the queue retries it");
     }
-    result.map_err(|e| e.into())
 }
 
 /// A name no other live worker has (the backends register workers by name).

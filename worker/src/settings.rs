@@ -81,6 +81,10 @@ pub struct Config {
     /// probes (`USTAZ_HEALTH_ADDR`, e.g. `0.0.0.0:3001`); unset, it listens nowhere. The server
     /// answers them on `addr`.
     pub health_addr: Option<SocketAddr>,
+    /// Where `/metrics` answers in the Prometheus text format (`USTAZ_METRICS_ADDR`, e.g.
+    /// `0.0.0.0:9100`), in the server and in a `worker` process alike; a port of its own, for
+    /// the scraper, never the portal's. Unset, no metrics are served.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -115,6 +119,7 @@ impl Default for Config {
             reminder_hour: 9,
             trusted_proxies: String::new(),
             health_addr: None,
+            metrics_addr: None,
         }
     }
 }
@@ -362,6 +367,7 @@ impl fmt::Debug for Config {
             .field("reminder_hour", &self.reminder_hour)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("health_addr", &self.health_addr)
+            .field("metrics_addr", &self.metrics_addr)
             .finish_non_exhaustive()
     }
 }

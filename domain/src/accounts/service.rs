@@ -749,6 +749,7 @@ pub(crate) async fn create_invitation(
     jobs::enqueue(
         conn,
         &Job::SendEmail(EmailJob {
+            tenant_id: Some(tenant.id),
             unsubscribe: None,
             dedupe_key: format!("invitation:{id}"),
             to: email.as_str().to_string(),
@@ -988,6 +989,74 @@ pub async fn accept_invitation(
     Ok(user.into())
 }
 
+// ---------------------------------------------------------------- the platform operator
+
+/// How long the link `server create-operator` prints stays valid: the person at the terminal
+/// may hand it to the operator, who opens it later that day.
+pub const OPERATOR_LINK_TTL: Duration = Duration::hours(24);
+
+/// Makes the account of `email` the platform operator's (creating it, without a password, when
+/// there is none) and returns the path of a one-time link that sets its password, like a
+/// reset's: `server create-operator` prints it. A production installation has no other way to
+/// its first operator, who then creates the tenants.
+pub async fn make_operator(
+    db: &DatabaseConnection,
+    email: &str,
+    full_name: &str,
+) -> Result<String> {
+    let email = Email::parse(email)?;
+    let name = validate_full_name(full_name)?;
+    let txn = db::write(db, Scope::System).await?;
+    let user = match user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(&txn)
+        .await?
+    {
+        Some(u) => {
+            let mut am = u.into_active_model();
+            am.is_platform_admin = Set(true);
+            am.update(&txn).await?
+        }
+        None => {
+            user::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                email: Set(email.as_str().to_string()),
+                full_name: Set(name),
+                locale: Set(Locale::default().code().to_string()),
+                password_hash: Set(None),
+                is_platform_admin: Set(true),
+                created_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    let token = new_token();
+    password_reset::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user.id),
+        token_hash: Set(hash_token(&token)),
+        expires_at: Set(Utc::now() + OPERATOR_LINK_TTL),
+        used_at: Set(None),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        None,
+        None,
+        "platform.operator_granted",
+        "user",
+        Some(user.id),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(format!("/reset-password?token={token}"))
+}
+
 // ---------------------------------------------------------------- password reset
 
 /// Sends a reset link if the address has an account. Answers the same either way, so the form
@@ -1016,6 +1085,7 @@ pub async fn request_password_reset(db: &DatabaseConnection, email: &str, ip: &s
         jobs::enqueue(
             &txn,
             &Job::SendEmail(EmailJob {
+                tenant_id: None,
                 unsubscribe: None,
                 dedupe_key: format!("password-reset:{id}"),
                 to: u.email.clone(),
@@ -1128,6 +1198,7 @@ pub async fn register(
         jobs::enqueue(
             &txn,
             &Job::SendEmail(EmailJob {
+                tenant_id: None,
                 unsubscribe: None,
                 dedupe_key: format!("already-registered:{}:{}", u.id, Uuid::now_v7()),
                 to: u.email.clone(),
@@ -1210,6 +1281,7 @@ async fn send_verification(
     jobs::enqueue(
         conn,
         &Job::SendEmail(EmailJob {
+            tenant_id: None,
             unsubscribe: None,
             dedupe_key: format!("verify-email:{id}"),
             to: email.to_string(),

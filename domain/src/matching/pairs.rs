@@ -396,6 +396,7 @@ pub async fn decide_match(
             crate::jobs::enqueue(
                 &txn,
                 &crate::jobs::Job::SendEmail(crate::jobs::EmailJob {
+                    tenant_id: Some(ctx.tenant_id()),
                     unsubscribe: None,
                     dedupe_key: format!("match-approved:{}", m.id),
                     to: person.email,

@@ -657,6 +657,15 @@ pub struct ApplicationView {
 
 // ---------------------------------------------------------------- documents
 
+/// Why the automatic check refused a file, in `l`: one sentence for each of its reason codes
+/// (`pdf_encrypted`, `image_too_small`, …), as the applicant's page and e-mail both say it.
+pub fn check_reasons_text(l: Locale, codes: &[String]) -> Vec<String> {
+    codes
+        .iter()
+        .map(|code| l.t(&format!("reason-{}", code.replace('_', "-"))))
+        .collect()
+}
+
 /// Where an uploaded document is in its checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -1577,6 +1577,17 @@ pub async fn record_check(
         "clean_sha256": result.cleaned.as_ref().map(|c| c.1.clone()),
     });
     event(&txn, &d, None, status.as_str(), Some(detail.to_string())).await?;
+    // An applicant who has left the page learns that the file must be sent again, and why.
+    if status == DocStatus::AutoFailed
+        && let Some(application_id) = d.application_id
+        && let Some(a) = application::Entity::find_by_id(application_id)
+            .one(&txn)
+            .await?
+    {
+        let key = format!("document-failed-check:{}", d.id);
+        let reasons = |l: Locale| super::check_reasons_text(l, &result.reasons).join(" ");
+        tell_applicant_refused(&txn, &a, &d, key, reasons).await?;
+    }
     txn.commit().await?;
     Ok(true)
 }
@@ -1754,35 +1765,56 @@ pub async fn review_document(
     if status == DocStatus::Rejected
         && let Some(a) = place.application
     {
-        let applicant = user::Entity::find_by_id(a.applicant_id)
-            .one(&txn)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let p = programme::Entity::find_by_id(a.programme_id)
-            .one(&txn)
-            .await?
-            .ok_or(Error::NotFound)?;
-        let locale: Locale = applicant.locale.parse().unwrap_or_default();
-        let rules = rules_of(&txn, p.id).await?;
-        jobs::enqueue(
-            &txn,
-            &Job::SendEmail(EmailJob {
-                unsubscribe: None,
-                dedupe_key: format!("document-rejected:{}", d.id),
-                to: applicant.email,
-                locale,
-                message: EmailMessage::DocumentRejected {
-                    programme_name: programme_name(&p, locale),
-                    document: review_label(&rules, &d.doc_type, locale),
-                    reason: reason.unwrap_or_default().to_string(),
-                    path: format!("/t/{}/apply/{}", ctx.tenant.slug, p.slug),
-                },
-            }),
-        )
-        .await?;
+        // The e-mail's sentence goes on after the reason.
+        let mut reason = reason.unwrap_or_default().to_string();
+        if !reason.ends_with(['.', '!', '?', '…']) {
+            reason.push('.');
+        }
+        let key = format!("document-rejected:{}", d.id);
+        tell_applicant_refused(&txn, &a, &d, key, |_| reason.clone()).await?;
     }
     txn.commit().await?;
     Ok(doc_view(&d))
+}
+
+/// E-mails the applicant, in their language, that `d` of their application was refused and
+/// why (`reason` in that language); the link opens the application to upload it again. `key`
+/// tells the refusals apart: a reviewer's, and the automatic check's before it.
+async fn tell_applicant_refused(
+    conn: &impl ConnectionTrait,
+    a: &application::Model,
+    d: &document::Model,
+    key: String,
+    reason: impl Fn(Locale) -> String,
+) -> Result<()> {
+    let applicant = user::Entity::find_by_id(a.applicant_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let p = programme::Entity::find_by_id(a.programme_id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let slug = tenant_of(conn, d.tenant_id).await?.slug;
+    let locale: Locale = applicant.locale.parse().unwrap_or_default();
+    let rules = rules_of(conn, p.id).await?;
+    jobs::enqueue(
+        conn,
+        &Job::SendEmail(EmailJob {
+            tenant_id: Some(d.tenant_id),
+            unsubscribe: None,
+            dedupe_key: key,
+            to: applicant.email,
+            locale,
+            message: EmailMessage::DocumentRejected {
+                programme_name: programme_name(&p, locale),
+                document: review_label(&rules, &d.doc_type, locale),
+                reason: reason(locale),
+                path: format!("/t/{slug}/apply/{}", p.slug),
+            },
+        }),
+    )
+    .await
 }
 
 /// A document's history, for staff covering its region.

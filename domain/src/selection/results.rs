@@ -124,6 +124,7 @@ async fn announce_in(
         jobs::enqueue(
             conn,
             &Job::SendEmail(EmailJob {
+                tenant_id: Some(tenant.id),
                 unsubscribe: None,
                 dedupe_key: format!("results:{}", a.id),
                 to: person.email.clone(),

@@ -639,6 +639,7 @@ pub async fn schedule_stage(
         crate::jobs::enqueue(
             &txn,
             &crate::jobs::Job::SendEmail(crate::jobs::EmailJob {
+                tenant_id: Some(ctx.tenant_id()),
                 unsubscribe: None,
                 dedupe_key: format!("appointment:{record_id}:{}", at.timestamp()),
                 to: applicant.email.clone(),
@@ -1224,6 +1225,7 @@ async fn seat_email(
     crate::jobs::enqueue(
         conn,
         &crate::jobs::Job::SendEmail(crate::jobs::EmailJob {
+            tenant_id: Some(ctx.tenant_id()),
             unsubscribe: None,
             dedupe_key: format!(
                 "cohort-seat:{}:{}:{}",

@@ -708,6 +708,7 @@ pub async fn raise_concern(
         crate::jobs::enqueue(
             &txn,
             &crate::jobs::Job::SendEmail(crate::jobs::EmailJob {
+                tenant_id: Some(ctx.tenant_id()),
                 unsubscribe: None,
                 dedupe_key: format!("concern:{}:{}", c.id, person.id),
                 to: person.email.clone(),

@@ -168,10 +168,14 @@ impl TenantCtx {
 }
 
 /// The tenant with this slug. The tenants table is a public directory (no tenant owns it).
+/// The request's span (or a job's) is told which organisation it works for: traces are read
+/// by tenant.
 pub async fn find_tenant(db: &DatabaseConnection, slug: &str) -> Result<tenant::Model> {
-    tenant::Entity::find()
+    let tenant = tenant::Entity::find()
         .filter(tenant::Column::Slug.eq(slug.trim().to_ascii_lowercase()))
         .one(db)
         .await?
-        .ok_or(Error::NotFound)
+        .ok_or(Error::NotFound)?;
+    tracing::Span::current().record("tenant_id", tracing::field::display(tenant.id));
+    Ok(tenant)
 }

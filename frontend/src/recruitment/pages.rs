@@ -333,11 +333,7 @@ pub(crate) fn document_line_with(
     d: &DocumentView,
     actions: AnyView,
 ) -> impl IntoView + use<> {
-    let reasons: Vec<String> = d
-        .reasons
-        .iter()
-        .map(|r| l.t(&format!("reason-{}", r.replace('_', "-"))))
-        .collect();
+    let reasons = domain::recruitment::check_reasons_text(l, &d.reasons);
     // A file a newer one replaced says so, in the reader's language.
     let review = d.review_reason.clone().map(|r| {
         if r == "replaced" {

@@ -110,6 +110,9 @@ pub async fn verify_document(
         tokio::time::sleep(pause_before_recording).await;
     }
     let recorded = service::record_check(db, tenant_id, document_id, &result).await?;
+    if recorded {
+        crate::metrics::upload_checked(result.passed);
+    }
     tracing::info!(%document_id, passed = result.passed, reasons = ?result.reasons, recorded, "document checked");
     Ok(())
 }

@@ -154,6 +154,7 @@ pub(crate) async fn remind(
     crate::jobs::enqueue(
         conn,
         &crate::jobs::Job::SendEmail(crate::jobs::EmailJob {
+            tenant_id: Some(tenant_id),
             dedupe_key,
             to: to.email.clone(),
             locale: to.locale.parse().unwrap_or(crate::Locale::Ru),
