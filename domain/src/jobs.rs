@@ -639,3 +639,46 @@ pub async fn claim_run(conn: &impl ConnectionTrait, run_key: &str) -> Result<boo
     .await?;
     Ok(matches!(inserted, sea_orm::TryInsertResult::Inserted(1)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A rolling upgrade mixes versions: a payload queued before the envelope reads as one
+    /// without a trace, and a worker from before it reads a new payload as its job.
+    #[test]
+    fn queued_jobs_and_plain_jobs_read_each_other() {
+        let email = Job::SendEmail(EmailJob {
+            tenant_id: None,
+            dedupe_key: "password-reset:1".into(),
+            to: "a@example.kz".into(),
+            locale: Locale::Kk,
+            message: EmailMessage::PasswordReset {
+                path: "/reset-password?token=x".into(),
+            },
+            unsubscribe: None,
+        });
+        let verify = Job::VerifyDocument {
+            tenant_id: Uuid::nil(),
+            document_id: Uuid::max(),
+        };
+        for job in [email, verify] {
+            let old = serde_json::to_string(&job).unwrap();
+            let queued: Queued = serde_json::from_str(&old).unwrap();
+            assert_eq!(queued.job, job);
+            assert_eq!(queued.traceparent, None);
+            let new = serde_json::to_string(&Queued {
+                job: job.clone(),
+                traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
+                queued_at: Some(Utc::now()),
+            })
+            .unwrap();
+            assert!(new.contains("\"traceparent\""), "{new}");
+            let read_by_an_older_worker: Job = serde_json::from_str(&new).unwrap();
+            assert_eq!(read_by_an_older_worker, job);
+            let again: Queued = serde_json::from_str(&new).unwrap();
+            assert_eq!(again.job, job);
+            assert!(again.traceparent.is_some() && again.queued_at.is_some());
+        }
+    }
+}

@@ -30,6 +30,8 @@ use anyhow::{Context, bail};
 use sea_orm::ConnectionTrait;
 use ustaz_tests::{S3Server, SmtpServer};
 
+/// How many of each run, unless `USTAZ_CLUSTER_SERVERS` / `USTAZ_CLUSTER_WORKERS` say
+/// otherwise (one of each is the baseline the scale-out is measured against).
 const SERVERS: usize = 2;
 const WORKERS: usize = 3;
 const DATABASE: &str = "ustaz_cluster";
@@ -238,6 +240,18 @@ async fn run() -> anyhow::Result<()> {
         .transpose()
         .context("USTAZ_CLUSTER_PORT is a port number")?
         .unwrap_or(8443);
+    let count = |var: &str, default: usize| -> anyhow::Result<usize> {
+        match std::env::var(var) {
+            Ok(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=16).contains(n))
+                .with_context(|| format!("{var} is a number from 1 to 16")),
+            Err(_) => Ok(default),
+        }
+    };
+    let servers = count("USTAZ_CLUSTER_SERVERS", SERVERS)?;
+    let workers_wanted = count("USTAZ_CLUSTER_WORKERS", WORKERS)?;
     let work = tempfile::Builder::new()
         .prefix("ustaz-cluster-")
         .tempdir()?;
@@ -289,7 +303,8 @@ async fn run() -> anyhow::Result<()> {
 
     let mut kids = Vec::new();
     let mut backends = Vec::new();
-    for i in 1..=SERVERS {
+    let mut scrape = Vec::new();
+    for i in 1..=servers {
         let (addr, metrics) = (free_port()?, free_port()?);
         kids.push(spawn(
             format!("server-{i}"),
@@ -311,9 +326,10 @@ async fn run() -> anyhow::Result<()> {
             &logs,
         )?);
         backends.push(SocketAddr::from(([127, 0, 0, 1], addr)));
+        scrape.push(format!("server-{i} 127.0.0.1:{metrics}"));
     }
     let mut workers = Vec::new();
-    for i in 1..=WORKERS {
+    for i in 1..=workers_wanted {
         let (health, metrics) = (free_port()?, free_port()?);
         kids.push(spawn(
             format!("worker-{i}"),
@@ -335,6 +351,7 @@ async fn run() -> anyhow::Result<()> {
             &logs,
         )?);
         workers.push(health);
+        scrape.push(format!("worker-{i} 127.0.0.1:{metrics}"));
     }
     for b in &backends {
         wait_for_port(b.port(), "a server", 60).await?;
@@ -346,7 +363,7 @@ async fn run() -> anyhow::Result<()> {
 
     println!("\nUstaz runs in production mode at {public_url}");
     println!(
-        "  {SERVERS} servers ({}) behind the balancer, {WORKERS} workers; PostgreSQL database {DATABASE} \
+        "  servers: {servers} ({}) behind the balancer; workers: {workers_wanted}; PostgreSQL database {DATABASE} \
          (the app connects as {APP_ROLE}), Redis on {redis_port}, s3s-fs at {}, SMTP at {}",
         backends
             .iter()
@@ -361,6 +378,7 @@ async fn run() -> anyhow::Result<()> {
         "  Demo logins (password `{}`): admin@almaty-mentors.demo, coordinator@almaty-mentors.demo, …",
         domain::seed::DEMO_PASSWORD
     );
+    println!("  /metrics: {}", scrape.join(", "));
     println!("  Logs: {}", logs.display());
     println!("Ctrl-C stops everything.\n");
 
@@ -457,9 +475,14 @@ mod balancer {
             up: backends.iter().map(|_| AtomicBool::new(true)).collect(),
             backends,
             next: AtomicUsize::new(0),
-            client: Client::builder(TokioExecutor::new())
-                .pool_idle_timeout(Duration::from_secs(30))
-                .build_http(),
+            client: {
+                // Without it, a small write waits for the peer's delayed ACK: 44 ms a page.
+                let mut connector = HttpConnector::new();
+                connector.set_nodelay(true);
+                Client::builder(TokioExecutor::new())
+                    .pool_idle_timeout(Duration::from_secs(30))
+                    .build(connector)
+            },
         });
         let health = pool.clone();
         tokio::spawn(async move {
@@ -481,6 +504,7 @@ mod balancer {
                 let Ok((tcp, peer)) = listener.accept().await else {
                     continue;
                 };
+                let _ = tcp.set_nodelay(true);
                 let (acceptor, pool) = (acceptor.clone(), pool.clone());
                 tokio::spawn(async move {
                     let Ok(tls) = acceptor.accept(tcp).await else {
