@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::sync::OnceCell;
@@ -63,7 +63,7 @@ pub async fn wait_for_bundle() {
     ) else {
         return;
     };
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     loop {
         match std::fs::read_to_string(&stamp).map(|s| s.trim().to_string()) {
             Ok(s) if s == inputs => return,
@@ -1054,4 +1054,75 @@ pub async fn transferred(c: &fantoccini::Client) -> Vec<(String, u64)> {
             )
         })
         .collect()
+}
+
+// ---------------------------------------------------------------- child processes
+
+/// A port nobody listens on now (on 127.0.0.1).
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// Waits until something listens on `port`, at most `secs` seconds.
+pub async fn wait_for_port(port: u16, what: &str, secs: u64) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("{what} is not listening on port {port} after {secs} s")
+}
+
+/// A child process of the benchmarks and the cluster program, stopped when dropped (SIGTERM,
+/// up to 20 s for a clean shutdown, then SIGKILL): on success, on an error, on a panic and on
+/// Ctrl-C, which ends their `run` and drops what it holds.
+pub struct Kid {
+    pub name: String,
+    pub child: std::process::Child,
+}
+
+impl Kid {
+    pub fn new(name: impl Into<String>, child: std::process::Child) -> Kid {
+        Kid {
+            name: name.into(),
+            child,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Graceful stop: SIGTERM, up to 20 s for a clean shutdown, then SIGKILL.
+    pub fn stop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!("{} did not stop within 20 s; killing it", self.name);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Kid {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }

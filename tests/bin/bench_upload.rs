@@ -25,7 +25,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -40,6 +40,7 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use bytes::{Bytes, BytesMut};
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
+use ustaz_tests::{Kid, free_port, wait_for_port};
 
 /// The benchmark file: 100 MiB, exactly the largest document a programme may allow.
 const FILE_BYTES: u64 = 100 * 1024 * 1024;
@@ -73,50 +74,6 @@ async fn main() -> anyhow::Result<()> {
 
 // ---------------------------------------------------------------------------------------------
 // Child processes
-
-/// A child process that is stopped (SIGTERM, then SIGKILL) when dropped.
-struct Kid {
-    name: &'static str,
-    child: Child,
-}
-
-impl Kid {
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Graceful stop: SIGTERM, up to 20 s for a clean shutdown, then SIGKILL.
-    fn stop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(Some(_))) {
-            return;
-        }
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        eprintln!("{} did not stop within 20 s; killing it", self.name);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Kid {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
 
 fn server_bin() -> anyhow::Result<PathBuf> {
     let bin = match std::env::var_os("BENCH_SERVER_BIN") {
@@ -152,19 +109,6 @@ fn s3s_fs_bin() -> anyhow::Result<PathBuf> {
     Ok(bin)
 }
 
-async fn wait_for_port(port: u16, what: &str) -> anyhow::Result<()> {
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    bail!("{what} is not listening on port {port} after 10 s")
-}
-
 struct S3Fs {
     kid: Kid,
     endpoint: String,
@@ -183,11 +127,8 @@ async fn start_s3s_fs() -> anyhow::Result<S3Fs> {
         .stderr(Stdio::null())
         .spawn()
         .with_context(|| format!("cannot start {}", bin.display()))?;
-    let kid = Kid {
-        name: "s3s-fs",
-        child,
-    };
-    wait_for_port(port, "s3s-fs").await?;
+    let kid = Kid::new("s3s-fs", child);
+    wait_for_port(port, "s3s-fs", 10).await?;
     Ok(S3Fs {
         kid,
         endpoint: format!("http://127.0.0.1:{port}"),
@@ -244,10 +185,7 @@ async fn start_server(
         .spawn()
         .with_context(|| format!("cannot start {}", bin.display()))?;
     let mut server = Server {
-        kid: Kid {
-            name: "server",
-            child,
-        },
+        kid: Kid::new("server", child),
         url,
         log,
     };

@@ -21,14 +21,14 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use sea_orm::ConnectionTrait;
-use ustaz_tests::{S3Server, SmtpServer};
+use ustaz_tests::{Kid, S3Server, SmtpServer, free_port, wait_for_port};
 
 /// How many of each run, unless `USTAZ_CLUSTER_SERVERS` / `USTAZ_CLUSTER_WORKERS` say
 /// otherwise (one of each is the baseline the scale-out is measured against).
@@ -58,59 +58,6 @@ async fn main() -> anyhow::Result<()> {
 
 // ---------------------------------------------------------------------------------------------
 // Child processes
-
-/// A child process, stopped (SIGTERM, then SIGKILL after 20 s) when dropped.
-struct Kid {
-    name: String,
-    child: Child,
-}
-
-impl Kid {
-    fn stop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(Some(_))) {
-            return;
-        }
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        eprintln!("{} did not stop within 20 s; killing it", self.name);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Kid {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-async fn wait_for_port(port: u16, what: &str, secs: u64) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < deadline {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("{what} is not listening on port {port} after {secs} s")
-}
 
 fn required(var: &str) -> anyhow::Result<String> {
     std::env::var(var)
@@ -174,7 +121,7 @@ fn spawn(
     let child = cmd
         .spawn()
         .with_context(|| format!("cannot start {}", program.display()))?;
-    Ok(Kid { name, child })
+    Ok(Kid::new(name, child))
 }
 
 /// A fresh database owned by `OWNER`, migrated by `server migrate` as the owner with the app

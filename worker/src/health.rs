@@ -46,9 +46,18 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     db: DatabaseConnection,
     queue: JobQueue,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    serve_until(listener, router(db, queue), stop).await
+}
+
+/// Serves `router` on a port of its own (the probes, the metrics) until `stop` turns true.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    router: Router,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(db, queue))
+    axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;
         })

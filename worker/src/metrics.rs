@@ -109,11 +109,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     db: DatabaseConnection,
     queue: JobQueue,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(db, queue))
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        })
-        .await
+    crate::health::serve_until(listener, router(db, queue), stop).await
 }

@@ -1032,17 +1032,7 @@ pub async fn make_operator(
             .await?
         }
     };
-    let token = new_token();
-    password_reset::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        user_id: Set(user.id),
-        token_hash: Set(hash_token(&token)),
-        expires_at: Set(Utc::now() + OPERATOR_LINK_TTL),
-        used_at: Set(None),
-        created_at: Set(Utc::now()),
-    }
-    .insert(&txn)
-    .await?;
+    let (_, token) = new_reset(&txn, user.id, OPERATOR_LINK_TTL).await?;
     audit::record(
         &txn,
         None,
@@ -1059,6 +1049,28 @@ pub async fn make_operator(
 
 // ---------------------------------------------------------------- password reset
 
+/// A one-time password link for `user_id`, valid for `ttl`: its id and the token (only the
+/// token's hash is stored).
+async fn new_reset(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    ttl: Duration,
+) -> Result<(Uuid, String)> {
+    let token = new_token();
+    let id = Uuid::now_v7();
+    password_reset::ActiveModel {
+        id: Set(id),
+        user_id: Set(user_id),
+        token_hash: Set(hash_token(&token)),
+        expires_at: Set(Utc::now() + ttl),
+        used_at: Set(None),
+        created_at: Set(Utc::now()),
+    }
+    .insert(conn)
+    .await?;
+    Ok((id, token))
+}
+
 /// Sends a reset link if the address has an account. Answers the same either way, so the form
 /// cannot be used to find out who has an account.
 pub async fn request_password_reset(db: &DatabaseConnection, email: &str, ip: &str) -> Result<()> {
@@ -1070,18 +1082,7 @@ pub async fn request_password_reset(db: &DatabaseConnection, email: &str, ip: &s
         .one(&txn)
         .await?
     {
-        let token = new_token();
-        let id = Uuid::now_v7();
-        password_reset::ActiveModel {
-            id: Set(id),
-            user_id: Set(u.id),
-            token_hash: Set(hash_token(&token)),
-            expires_at: Set(Utc::now() + RESET_TTL),
-            used_at: Set(None),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&txn)
-        .await?;
+        let (id, token) = new_reset(&txn, u.id, RESET_TTL).await?;
         jobs::enqueue(
             &txn,
             &Job::SendEmail(EmailJob {
